@@ -1,0 +1,190 @@
+"""The `imr` command. Thin: parses flags, applies them over the settings, calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from etl.settings import Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    settings = load_settings().with_overrides(db=getattr(args, "db", None))
+    handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        print("interrupted: the warehouse was left as it was", file=sys.stderr)
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imr",
+        description="California IMR Final Determination Letters: ETL, warehouse and dashboard.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="parse letters (PDF, text, folders, zips) into the warehouse",
+        description="Parse letters into the DuckDB warehouse. Every file ends up loaded, "
+        "unchanged (already there) or rejected with a reason in the rejects table.",
+    )
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _add_db(ingest)
+    ingest.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    ingest.add_argument(
+        "--strict", action="store_true", help="exit non-zero when any file is rejected"
+    )
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(handler=_ingest)
+
+    export = commands.add_parser(
+        "export",
+        help="write the warehouse tables as Parquet or CSV, with the data dictionary",
+    )
+    export.add_argument("out", type=Path, metavar="DIR")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    _add_db(export)
+    export.set_defaults(handler=_export)
+
+    dashboard = commands.add_parser("dashboard", help="start the dashboard (read-only)")
+    _add_db(dashboard)
+    dashboard.add_argument("--port", type=int, help="port (default 8501)")
+    dashboard.add_argument(
+        "--host", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    dashboard.set_defaults(handler=_dashboard)
+
+    corpus = commands.add_parser(
+        "demo-corpus", help="write a deterministic synthetic corpus of letters"
+    )
+    corpus.add_argument("--letters", type=int, default=2000)
+    corpus.add_argument("--seed", type=int, default=2013)
+    corpus.add_argument("--out", type=Path, default=Path("data/demo/letters"))
+    corpus.add_argument(
+        "--pdf-share", type=float, default=None, help="share of letters written as PDF"
+    )
+    corpus.set_defaults(handler=_demo_corpus)
+
+    vocab = commands.add_parser("vocab", help="vocabulary maintenance")
+    vocab_commands = vocab.add_subparsers(title="vocab commands", metavar="COMMAND")
+    report = vocab_commands.add_parser(
+        "report", help="what did not resolve: requests, drugs, specialties, citations"
+    )
+    _add_db(report)
+    report.add_argument("--limit", type=int, default=25, help="rows per kind")
+    report.set_defaults(handler=_vocab_report)
+    return parser
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, help="warehouse path (default data/warehouse/current.duckdb)"
+    )
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from etl.ingest import ingest
+    from etl.load import WarehouseBusy
+
+    settings = settings.with_overrides(jobs=args.jobs)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    try:
+        if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("files"))
+            with Progress(*columns, transient=True) as bar:
+                task = bar.add_task("ingest", total=None)
+                summary = ingest(args.paths, settings, lambda n: bar.advance(task, n))
+        else:
+            summary = ingest(args.paths, settings)
+    except WarehouseBusy as error:
+        print(f"imr ingest: {error}; try again when it finishes", file=sys.stderr)
+        return 75
+    except (duckdb.Error, OSError) as error:
+        # Disk full, permissions...: the build was discarded, the published warehouse is intact.
+        print(
+            f"imr ingest: could not write the warehouse ({error}); "
+            f"the previous warehouse at {settings.db} is unchanged",
+            file=sys.stderr,
+        )
+        return 1
+    print(summary.line())
+    print(f"warehouse: {settings.db} -> {summary.warehouse}")
+    processed = summary.letters + summary.unchanged
+    if summary.files and not processed:
+        return 1
+    if args.strict and summary.rejected:
+        return 1
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.export import export_warehouse
+
+    written = export_warehouse(settings.db, args.out, args.format)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    settings = settings.with_overrides(port=args.port, host=args.host)
+    if not settings.db.exists():
+        print(
+            f"imr dashboard: no warehouse at {settings.db}; run `imr ingest` or `make demo` first",
+            file=sys.stderr,
+        )
+        return 1
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = dict(os.environ, IMR_DB=str(settings.db.absolute()))
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        settings.host,
+        "--server.port",
+        str(settings.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(f"IMR Outcomes dashboard: http://{settings.host}:{settings.port}", flush=True)
+    os.execvpe(command[0], command, env)
+
+
+def _demo_corpus(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.demo import write_corpus
+
+    options = {} if args.pdf_share is None else {"pdf_share": args.pdf_share}
+    summary = write_corpus(args.out, letters=args.letters, seed=args.seed, **options)
+    print(summary)
+    return 0
+
+
+def _vocab_report(args: argparse.Namespace, settings: Settings) -> int:
+    from etl.report import vocabulary_report
+
+    print(vocabulary_report(settings.db, args.limit))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""Bytes to text: PDFs through pypdfium2, text files in whatever encoding they came in.
+
+Raises ``ExtractError`` with a stable reason code; the batch turns it into a reject.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import pypdfium2 as pdfium
+
+
+class ExtractError(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+# Letters run 2-15 pages; anything far longer is not one letter.
+MAX_PDF_PAGES = 200
+# Fewer characters than this per page means a scan without a text layer.
+MIN_CHARS_PER_PAGE = 20
+
+
+def extract_text(data: bytes, name: str) -> str:
+    """The text of one input file, chosen by content first and the file name second."""
+    if not data:
+        raise ExtractError("empty_file", "the file has no content")
+    if data.lstrip()[:5] == b"%PDF-" or name.lower().endswith(".pdf"):
+        return extract_pdf(data)
+    return decode_text(data)
+
+
+def extract_pdf(data: bytes) -> str:
+    if b"%PDF-" not in data[:1024]:
+        raise ExtractError("not_a_pdf", "named .pdf but has no PDF signature")
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        message = str(error)
+        if "password" in message.lower():
+            raise ExtractError("encrypted_pdf", "the PDF needs a password") from None
+        raise ExtractError("unreadable_pdf", message) from None
+    try:
+        pages = len(pdf)
+        if pages > MAX_PDF_PAGES:
+            raise ExtractError("too_many_pages", f"{pages} pages; a letter has far fewer")
+        texts = []
+        for index in range(pages):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded())
+            textpage.close()
+            page.close()
+    except pdfium.PdfiumError as error:
+        raise ExtractError("unreadable_pdf", str(error)) from None
+    finally:
+        pdf.close()
+    text = "\f".join(texts)
+    if len(text.strip()) < MIN_CHARS_PER_PAGE * max(pages, 1):
+        raise ExtractError("no_text_layer", f"{pages} page(s) but no extractable text (a scan?)")
+    return text
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text of unknown encoding: BOMs first, then UTF-8, then Windows-1252."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    # UTF-16 without a BOM: every other byte is NUL in English text.
+    sample = data[:2000]
+    if sample and sample.count(0) > len(sample) // 3:
+        encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
+        return data.decode(encoding, errors="replace")
+    if b"\x00" in sample:
+        raise ExtractError("binary_file", "not text: contains NUL bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps them rather than failing.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+__all__ = ["ExtractError", "MAX_PDF_PAGES", "extract_text", "extract_pdf", "decode_text"]

@@ -1,0 +1,122 @@
+"""`imr ingest`: every input file loaded, unchanged or rejected — never lost, never fatal.
+
+The main process walks the inputs, hashes them and skips what the warehouse already holds;
+worker processes extract, parse and classify; the main process alone writes DuckDB.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.inputs import Discovery, Refusal, iter_inputs
+from etl.load import WarehouseBuild
+from etl.pipeline import Loaded, Outcome, Rejected, process, sha256_of
+from etl.settings import Settings
+
+# Inputs sent to a worker at a time: large enough to amortise pickling, small enough to stream.
+CHUNK = 16
+
+
+@dataclass
+class IngestSummary:
+    files: int = 0
+    letters: int = 0  # letters added or re-parsed
+    items: int = 0
+    rejected: int = 0
+    unchanged: int = 0  # already in the warehouse: same file, or another rendering of a letter
+    ignored: int = 0  # files in folders that are not letters (.md, .tsv, ...)
+    reasons: Counter[str] = field(default_factory=Counter)
+    warehouse: Path | None = None
+
+    def line(self) -> str:
+        text = (
+            f"{self.files:,} files: {self.letters:,} letters loaded ({self.items:,} items), "
+            f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
+        )
+        if self.reasons:
+            text += " (" + ", ".join(f"{r} {n}" for r, n in self.reasons.most_common()) + ")"
+        if self.ignored:
+            text += f"; {self.ignored:,} non-letter files ignored"
+        return text
+
+
+# What the walker hands a worker: a file to parse, or a verdict already reached without parsing.
+Task = tuple[str, str, bytes, bool, str]  # (kind, path, data, synthetic, sha256 or reason:detail)
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    progress: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Load ``paths`` into the warehouse at ``settings.db`` and publish the new version."""
+    summary = IngestSummary()
+    discovery = Discovery()
+    with WarehouseBuild(settings.db) as build:
+        seen: set[str] = set()
+
+        # Runs in the pool's feeder thread: it only reads the build, never writes it.
+        def tasks() -> Iterator[Task]:
+            for found in iter_inputs(paths, settings, discovery):
+                if isinstance(found, Refusal):
+                    yield ("refused", found.path, b"", False, f"{found.reason}:{found.detail}")
+                    continue
+                digest = sha256_of(found.data)
+                if digest in seen or build.is_unchanged(digest):
+                    # The same bytes under another name count once.
+                    yield ("unchanged", found.path, b"", False, digest)
+                    continue
+                seen.add(digest)
+                yield ("parse", found.path, found.data, found.synthetic, digest)
+
+        for outcome in _run(tasks(), settings.jobs):
+            summary.files += 1
+            if progress:
+                progress(1)
+            if outcome is None:
+                summary.unchanged += 1
+                continue
+            _record(outcome, build, summary)
+        summary.ignored = discovery.ignored
+        summary.warehouse = build.publish({"last_ingest": summary.line()})
+    return summary
+
+
+def _record(outcome: Outcome, build: WarehouseBuild, summary: IngestSummary) -> None:
+    if isinstance(outcome, Loaded):
+        if build.add_loaded(outcome):
+            summary.letters += 1
+            summary.items += len(outcome.letter.items)
+        else:
+            summary.unchanged += 1
+    else:
+        build.add_rejected(outcome)
+        summary.rejected += 1
+        summary.reasons[outcome.reason] += 1
+
+
+def _process_task(task: Task) -> Outcome | None:
+    kind, path, data, synthetic, extra = task
+    if kind == "unchanged":
+        return None
+    if kind == "refused":
+        reason, _, detail = extra.partition(":")
+        return Rejected(path, None, reason, detail)
+    return process(path, data, synthetic, extra)
+
+
+def _run(tasks: Iterable[Task], jobs: int) -> Iterator[Outcome | None]:
+    if jobs <= 1:
+        yield from map(_process_task, tasks)
+        return
+    # fork: workers start in milliseconds and inherit the loaded vocabularies. No DuckDB
+    # connection is ever used in a child, so forking a parent that holds one is safe.
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with context.Pool(jobs) as pool:
+        # imap keeps input order and streams: memory stays flat however long the batch.
+        yield from pool.imap(_process_task, tasks, chunksize=CHUNK)

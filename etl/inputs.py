@@ -1,0 +1,176 @@
+"""Finding the input files: files, folders (recursive) and zip archives, read safely.
+
+Archives are read in memory and never extracted, so a member named ``../../x`` cannot write
+anywhere; such members are still refused, with a reason, because no honest letter export has them.
+Every input becomes either an ``Input`` (bytes to parse) or a ``Refusal`` (recorded as a reject).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from etl.settings import Settings
+
+LETTER_SUFFIXES = {".pdf", ".txt"}
+ARCHIVE_SUFFIXES = {".zip"}
+SYNTHETIC_MARKER = ".synthetic"
+
+
+@dataclass(frozen=True)
+class Input:
+    path: str  # display path; for archive members 'archive.zip!/member'
+    data: bytes
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    path: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class Discovery:
+    """Counts of what a walk passed over, for the summary line."""
+
+    ignored: int = 0  # files in folders whose suffix is not a letter or archive
+
+
+def iter_inputs(
+    paths: list[Path], settings: Settings, discovery: Discovery
+) -> Iterator[Input | Refusal]:
+    """Yield every input under ``paths`` in a stable order, reading one file at a time."""
+    for root in paths:
+        if not root.exists() and not root.is_symlink():
+            yield Refusal(str(root), "not_found", "no such file or folder")
+        elif root.is_dir():
+            yield from _walk(root, settings, discovery)
+        else:
+            # A file named on the command line is an input whatever its suffix.
+            yield from _read_file(root, settings, discovery, _is_synthetic(root.parent))
+
+
+def _walk(root: Path, settings: Settings, discovery: Discovery) -> Iterator[Input | Refusal]:
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        synthetic = _is_synthetic(Path(folder))
+        for name in sorted(files):
+            path = Path(folder, name)
+            suffix = path.suffix.lower()
+            if name.startswith(".") or suffix not in LETTER_SUFFIXES | ARCHIVE_SUFFIXES:
+                discovery.ignored += 1
+                continue
+            yield from _read_file(path, settings, discovery, synthetic)
+
+
+_synthetic_cache: dict[Path, bool] = {}
+
+
+def _is_synthetic(folder: Path) -> bool:
+    """A folder is synthetic when it or an ancestor holds a ``.synthetic`` marker file."""
+    folder = folder.resolve()
+    if folder not in _synthetic_cache:
+        marked = (folder / SYNTHETIC_MARKER).is_file()
+        parent = folder.parent
+        _synthetic_cache[folder] = marked or (parent != folder and _is_synthetic(parent))
+    return _synthetic_cache[folder]
+
+
+def _read_file(
+    path: Path, settings: Settings, discovery: Discovery, synthetic: bool
+) -> Iterator[Input | Refusal]:
+    try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            yield Refusal(str(path), "not_a_file", "not a regular file")
+            return
+        if info.st_size > settings.max_file_bytes:
+            yield Refusal(
+                str(path),
+                "too_large",
+                f"{info.st_size:,} bytes; the limit is {settings.max_file_bytes:,}",
+            )
+            return
+        if path.suffix.lower() in ARCHIVE_SUFFIXES:
+            yield from _read_archive(path, settings, discovery, synthetic)
+            return
+        data = path.read_bytes()
+    except OSError as error:
+        yield Refusal(str(path), "unreadable_file", error.strerror or str(error))
+        return
+    yield Input(str(path), data, synthetic)
+
+
+def _read_archive(
+    path: Path, settings: Settings, discovery: Discovery, synthetic: bool
+) -> Iterator[Input | Refusal]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        yield Refusal(str(path), "bad_zip", str(error))
+        return
+    total = 0
+    with archive:
+        members = sorted(archive.infolist(), key=lambda m: m.filename)
+        for member in members:
+            if member.is_dir():
+                continue
+            shown = f"{path}!/{member.filename}"
+            name = PurePosixPath(member.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or member.filename[1:2] == ":":
+                yield Refusal(shown, "unsafe_zip_path", "absolute or '..' path inside the archive")
+                continue
+            if stat.S_ISLNK(member.external_attr >> 16):
+                yield Refusal(shown, "zip_symlink", "symbolic link inside the archive")
+                continue
+            suffix = name.suffix.lower()
+            if suffix in ARCHIVE_SUFFIXES:
+                yield Refusal(shown, "nested_archive", "archives inside archives are not opened")
+                continue
+            if suffix not in LETTER_SUFFIXES or name.name.startswith("."):
+                discovery.ignored += 1  # READMEs, indexes, OS clutter, as in a folder walk
+                continue
+            refusal = _check_member(member, settings, total)
+            if refusal:
+                yield Refusal(shown, *refusal)
+                if refusal[0] == "zip_bomb_total":
+                    return
+                continue
+            try:
+                data = _read_member(archive, member, settings.max_file_bytes)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+                yield Refusal(shown, "bad_zip_member", str(error))
+                continue
+            total += len(data)
+            yield Input(shown, data, synthetic)
+
+
+def _check_member(
+    member: zipfile.ZipInfo, settings: Settings, total: int
+) -> tuple[str, str] | None:
+    if member.file_size > settings.max_file_bytes:
+        return ("too_large", f"{member.file_size:,} bytes inflated")
+    if member.compress_size and member.file_size / member.compress_size > settings.max_zip_ratio:
+        ratio = member.file_size // member.compress_size
+        return ("zip_bomb_ratio", f"compression ratio {ratio}:1")
+    if total + member.file_size > settings.max_zip_total_bytes:
+        return ("zip_bomb_total", "the archive inflates beyond the total size limit")
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
+    # The declared size can lie: read at most limit + 1 bytes and refuse anything longer.
+    with archive.open(member) as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("member inflates beyond its declared size")
+    return data

@@ -1,0 +1,408 @@
+"""Load outcomes into DuckDB, building a new warehouse file and swapping a symlink to it.
+
+Readers open ``current.duckdb`` read-only; it is a symlink to a versioned file. A build copies the
+current file, writes into the copy, checkpoints, then atomically repoints the symlink. A crash or
+a full disk at any moment leaves the symlink on the old, complete file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import time
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from etl.model import PARSER_VERSION
+from etl.pipeline import Loaded, Rejected
+
+FLUSH_EVERY = 2000  # letters per insert batch: bounded memory, few round trips
+
+_LETTER_SCHEMA: dict[str, Any] = {
+    "letter_id": pl.Utf8,
+    "source_path": pl.Utf8,
+    "source_sha256": pl.Utf8,
+    "layout": pl.Utf8,
+    "case_number": pl.Utf8,
+    "decision_date": pl.Date,
+    "injury_date": pl.Date,
+    "injury_year": pl.Int32,
+    "patient_age": pl.Int32,
+    "patient_sex": pl.Utf8,
+    "reviewer_states": pl.List(pl.Utf8),
+    "reviewer_specialties": pl.List(pl.Utf8),
+    "outcome": pl.Utf8,
+    "diagnoses": pl.Utf8,
+    "case_summary": pl.Utf8,
+    "priority": pl.Utf8,
+    "date_assigned": pl.Date,
+    "ur_denial_date": pl.Date,
+    "application_received": pl.Date,
+    "item_count": pl.Int32,
+    "synthetic": pl.Boolean,
+    "parser_version": pl.Utf8,
+    "loaded_at": pl.Datetime("us"),
+}
+_DECISION_SCHEMA: dict[str, Any] = {
+    "letter_id": pl.Utf8,
+    "item_no": pl.Int32,
+    "request": pl.Utf8,
+    "original_request": pl.Utf8,
+    "authorized_portion": pl.Utf8,
+    "decision": pl.Utf8,
+    "category": pl.Utf8,
+    "subcategory": pl.Utf8,
+    "drug_class": pl.Utf8,
+    "drugs": pl.List(pl.Utf8),
+    "strength": pl.Utf8,
+    "quantity": pl.Utf8,
+    "refills": pl.Int32,
+    "claims_admin_guideline": pl.Utf8,
+    "maximus_guideline": pl.Utf8,
+    "rationale": pl.Utf8,
+}
+_CITATION_SCHEMA: dict[str, Any] = {
+    "letter_id": pl.Utf8,
+    "item_no": pl.Int32,
+    "role": pl.Utf8,
+    "source": pl.Utf8,
+    "document": pl.Utf8,
+    "section": pl.Utf8,
+    "raw": pl.Utf8,
+}
+_SOURCE_SCHEMA: dict[str, Any] = {
+    "source_sha256": pl.Utf8,
+    "source_path": pl.Utf8,
+    "status": pl.Utf8,
+    "letter_id": pl.Utf8,
+    "parser_version": pl.Utf8,
+    "seen_at": pl.Datetime("us"),
+}
+_REJECT_SCHEMA: dict[str, Any] = {
+    "source_path": pl.Utf8,
+    "source_sha256": pl.Utf8,
+    "reason": pl.Utf8,
+    "detail": pl.Utf8,
+    "seen_at": pl.Datetime("us"),
+}
+_UNRESOLVED_SCHEMA: dict[str, Any] = {
+    "letter_id": pl.Utf8,
+    "item_no": pl.Int32,
+    "kind": pl.Utf8,
+    "value": pl.Utf8,
+}
+
+
+class WarehouseBusy(Exception):
+    """Another ingest holds the warehouse's lock."""
+
+
+def read_sql(name: str) -> str:
+    return resources.files("etl").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(read_sql("schema.sql"))
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    views = resources.files("etl").joinpath("sql", "views.sql")
+    if views.is_file():
+        con.execute(views.read_text(encoding="utf-8"))
+
+
+class WarehouseBuild:
+    """A new version of the warehouse, published only by ``publish()``.
+
+    Use as a context manager: leaving it without publishing (an exception, a signal) deletes
+    the unfinished file and leaves ``current`` untouched.
+    """
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.folder = link.parent
+        self.new_path = self.folder / f"{link.stem}.{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        self.new_path = self.new_path.with_name(self.new_path.name + ".duckdb")
+        self._lock_file: Any = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.published = False
+        self._now = dt.datetime.now()
+        self._buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._replace_ids: set[str] = set()
+        self._processed_shas: set[str] = set()
+        self._refused_paths: set[str] = set()
+        self.known_sources: dict[str, str] = {}
+        self.known_letters: dict[str, str] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> WarehouseBuild:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.folder / f".{self.link.name}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise WarehouseBusy(f"another ingest is writing {self.link}") from None
+        self._remove_stale_versions()
+        current = self.current_file()
+        if current is not None:
+            shutil.copyfile(current, self.new_path)
+        self.con = duckdb.connect(str(self.new_path))
+        create_schema(self.con)
+        self.known_sources = dict(
+            self.con.execute("select source_sha256, parser_version from sources").fetchall()
+        )
+        self.known_letters = dict(
+            self.con.execute("select letter_id, parser_version from letters").fetchall()
+        )
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.con is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.close()
+            self.con = None
+        if not self.published:
+            for path in (self.new_path, self.new_path.with_name(self.new_path.name + ".wal")):
+                path.unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+
+    def current_file(self) -> Path | None:
+        """The file readers see now, or None before the first build."""
+        if self.link.exists():
+            return self.link.resolve()
+        return None
+
+    def _remove_stale_versions(self) -> None:
+        """Delete every version file but the current one: killed builds, superseded versions.
+
+        A reader still on a deleted version keeps reading it (POSIX keeps an open file alive).
+        We hold the lock, so no other build is writing any of them.
+        """
+        current = self.current_file()
+        for path in self.folder.glob(f"{self.link.stem}.*.duckdb*"):
+            if path.resolve() != current and path != self.new_path:
+                path.unlink(missing_ok=True)
+
+    # -- rows --------------------------------------------------------------------------------
+
+    def is_unchanged(self, sha256: str) -> bool:
+        return self.known_sources.get(sha256) == PARSER_VERSION
+
+    def add_loaded(self, outcome: Loaded) -> bool:
+        """Add a parsed letter. False when the same letter is already here (another rendering)."""
+        self._processed_shas.add(outcome.sha256)
+        self.known_sources[outcome.sha256] = PARSER_VERSION
+        known = self.known_letters.get(outcome.letter_id)
+        self._buffers["sources"].append(self._source_row(outcome.sha256, outcome.path, outcome))
+        if known == PARSER_VERSION:
+            return False
+        if known is not None:
+            self._replace_ids.add(outcome.letter_id)
+        self.known_letters[outcome.letter_id] = PARSER_VERSION
+        self._add_letter_rows(outcome)
+        if len(self._buffers["letters"]) >= FLUSH_EVERY:
+            self.flush()
+        return True
+
+    def add_rejected(self, outcome: Rejected) -> None:
+        if outcome.sha256:
+            self._processed_shas.add(outcome.sha256)
+            self.known_sources[outcome.sha256] = PARSER_VERSION
+            self._buffers["sources"].append(self._source_row(outcome.sha256, outcome.path, None))
+        else:
+            self._refused_paths.add(outcome.path)
+        self._buffers["rejects"].append(
+            {
+                "source_path": outcome.path,
+                "source_sha256": outcome.sha256,
+                "reason": outcome.reason,
+                "detail": outcome.detail[:2000],
+                "seen_at": self._now,
+            }
+        )
+        if len(self._buffers["rejects"]) >= FLUSH_EVERY:
+            self.flush()
+
+    def _source_row(self, sha256: str, path: str, outcome: Loaded | None) -> dict[str, Any]:
+        return {
+            "source_sha256": sha256,
+            "source_path": path,
+            "status": "loaded" if outcome else "rejected",
+            "letter_id": outcome.letter_id if outcome else None,
+            "parser_version": PARSER_VERSION,
+            "seen_at": self._now,
+        }
+
+    def _add_letter_rows(self, outcome: Loaded) -> None:
+        letter = outcome.letter
+        self._buffers["letters"].append(
+            {
+                "letter_id": outcome.letter_id,
+                "source_path": outcome.path,
+                "source_sha256": outcome.sha256,
+                "layout": letter.layout,
+                "case_number": letter.case_number,
+                "decision_date": letter.decision_date,
+                "injury_date": letter.injury_date,
+                "injury_year": letter.injury_year,
+                "patient_age": letter.patient_age,
+                "patient_sex": letter.patient_sex,
+                "reviewer_states": letter.reviewer_states,
+                "reviewer_specialties": letter.reviewer_specialties,
+                "outcome": letter.outcome,
+                "diagnoses": letter.diagnoses,
+                "case_summary": letter.case_summary,
+                "priority": letter.priority,
+                "date_assigned": letter.date_assigned,
+                "ur_denial_date": letter.ur_denial_date,
+                "application_received": letter.application_received,
+                "item_count": len(letter.items),
+                "synthetic": outcome.synthetic,
+                "parser_version": PARSER_VERSION,
+                "loaded_at": self._now,
+            }
+        )
+        for item in letter.items:
+            self._buffers["decisions"].append(
+                {
+                    "letter_id": outcome.letter_id,
+                    "item_no": item.item_no,
+                    "request": item.request,
+                    "original_request": item.original_request,
+                    "authorized_portion": item.authorized_portion,
+                    "decision": item.decision,
+                    "category": item.category,
+                    "subcategory": item.subcategory,
+                    "drug_class": item.subcategory if item.category == "Pharmaceuticals" else None,
+                    "drugs": item.drugs,
+                    "strength": item.strength,
+                    "quantity": item.quantity,
+                    "refills": item.refills,
+                    "claims_admin_guideline": item.claims_admin_guideline,
+                    "maximus_guideline": item.maximus_guideline,
+                    "rationale": item.rationale,
+                }
+            )
+            for citation in item.citations:
+                self._buffers["citations"].append(
+                    {
+                        "letter_id": outcome.letter_id,
+                        "item_no": item.item_no,
+                        "role": citation.role,
+                        "source": citation.source,
+                        "document": citation.document,
+                        "section": citation.section,
+                        "raw": citation.raw,
+                    }
+                )
+        for unresolved in outcome.unresolved:
+            self._buffers["unresolved"].append(
+                {
+                    "letter_id": outcome.letter_id,
+                    "item_no": unresolved.item_no,
+                    "kind": unresolved.kind,
+                    "value": unresolved.value,
+                }
+            )
+
+    def flush(self) -> None:
+        con = self._connection()
+        con.execute("begin transaction")
+        if self._replace_ids:
+            ids = sorted(self._replace_ids)
+            for table in ("letters", "decisions", "citations", "unresolved"):
+                con.execute(
+                    f"delete from {table} where list_contains($ids, letter_id)", {"ids": ids}
+                )
+            self._replace_ids.clear()
+        if self._processed_shas:
+            shas = sorted(self._processed_shas)
+            con.execute("delete from rejects where list_contains($s, source_sha256)", {"s": shas})
+            con.execute("delete from sources where list_contains($s, source_sha256)", {"s": shas})
+            self._processed_shas.clear()
+        if self._refused_paths:
+            paths = sorted(self._refused_paths)
+            con.execute(
+                "delete from rejects"
+                " where source_sha256 is null and list_contains($p, source_path)",
+                {"p": paths},
+            )
+            self._refused_paths.clear()
+        for table, schema in (
+            ("letters", _LETTER_SCHEMA),
+            ("decisions", _DECISION_SCHEMA),
+            ("citations", _CITATION_SCHEMA),
+            ("sources", _SOURCE_SCHEMA),
+            ("rejects", _REJECT_SCHEMA),
+            ("unresolved", _UNRESOLVED_SCHEMA),
+        ):
+            rows = self._buffers.pop(table, [])
+            if not rows:
+                continue
+            frame = pl.DataFrame(rows, schema=schema)
+            if table == "sources":
+                # A file seen twice in one batch keeps its last record.
+                frame = frame.unique(subset="source_sha256", keep="last", maintain_order=True)
+            con.register("frame", frame)
+            con.execute(f"insert into {table} by name select * from frame")
+            con.unregister("frame")
+        con.execute("commit")
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def publish(self, meta: dict[str, str] | None = None) -> Path:
+        """Finish the new file and make it the one readers see."""
+        self.flush()
+        con = self._connection()
+        create_views(con)
+        entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
+        entries.update(meta or {})
+        for key, value in entries.items():
+            con.execute("insert or replace into meta values (?, ?)", [key, value])
+        con.execute("checkpoint")
+        con.close()
+        self.con = None
+        _fsync(self.new_path)
+        swap_symlink(self.link, self.new_path)
+        self.published = True
+        self._remove_stale_versions()
+        return self.new_path
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            raise RuntimeError("the warehouse build is not open")
+        return self.con
+
+
+def swap_symlink(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically (rename over the old link)."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target.name)
+    os.replace(temporary, link)
+    _fsync(link.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,27 @@
+"""Text to ``Letter``: every layout, whatever tool extracted the text.
+
+``parse_letter`` normalises the text, picks the layout and hands it to that layout's parser.
+A text that is not a letter, or a letter we cannot read faithfully, raises ``ParseError`` with a
+stable reason code: the batch records it as a reject instead of guessing.
+"""
+
+from __future__ import annotations
+
+from etl.model import Letter
+from etl.parse.common import ParseError, normalise_text
+from etl.parse.modern import looks_modern, parse_modern
+from etl.parse.notice import looks_notice, parse_notice
+
+__all__ = ["ParseError", "parse_letter", "normalise_text"]
+
+
+def parse_letter(text: str) -> Letter:
+    """Parse one letter's extracted text. Raises ``ParseError`` when it cannot."""
+    lines = normalise_text(text)
+    if not lines:
+        raise ParseError("empty", "no text")
+    if looks_modern(lines):
+        return parse_modern(lines)
+    if looks_notice(lines):
+        return parse_notice(lines)
+    raise ParseError("not_a_letter", "no IMR Final Determination headings found")

@@ -1,0 +1,164 @@
+"""Helpers every layout parser shares: text normalisation, dates, the case-summary facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+
+class ParseError(Exception):
+    """The text cannot be read as a letter. ``reason`` is a stable code stored in ``rejects``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+# Characters extractors disagree on; mapped so that every rendering of a letter reads the same.
+_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2032": "'",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2212": "-",
+        "\u00ad": None,  # soft hyphen
+        "\u200b": None,
+        "\ufeff": None,
+        # pdfium marks a line-end hyphen with \x02 and swallows the line break.
+        "\ufffe": "-\n",
+        "\x02": "-\n",
+        "\f": "\n",
+        "\r": "\n",
+        "\t": " ",
+        "\u00a0": " ",
+    }
+)
+_SPACES = re.compile(r"[ \u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def normalise_text(text: str) -> list[str]:
+    """Return the letter's non-empty lines, stripped, with extractor quirks folded away.
+
+    Blank lines carry no meaning across renderings (the seed style puts one after every line),
+    so they are dropped; page breaks become line breaks.
+    """
+    text = unicodedata.normalize("NFKC", text.translate(_TRANSLATE))
+    lines = []
+    for raw in text.split("\n"):
+        line = _SPACES.sub(" ", raw).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+_LINE_END_HYPHEN = re.compile(r"(?<=[A-Za-z])- (?=[a-z])")
+
+
+def join_lines(lines: list[str]) -> str:
+    """One paragraph from wrapped lines, whitespace collapsed.
+
+    A word hyphenated at a line end is joined back ("anti-" / "inflammatory"); digits are left
+    alone so that a date split as "10-" / "17-2016" stays readable.
+    """
+    text = _SPACES.sub(" ", " ".join(lines)).strip()
+    return _LINE_END_HYPHEN.sub("-", text) if "- " in text else text
+
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+NUMERIC_DATE = r"\d{1,2}\s?[/-]\s?\d{1,2}\s?[/-]\s?(?:\d{4}|\d{2})\b"
+WORD_DATE = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?"
+    r"\s+\d{4}"
+)
+DATE = rf"(?:{NUMERIC_DATE}|{WORD_DATE})"
+_NUMERIC_PARTS = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{4}|\d{2})")
+_WORD_PARTS = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+
+
+def parse_date(text: str | None, *, pivot: int = 30) -> dt.date | None:
+    """Parse MM/DD/YYYY, MM-DD-YY, M/D/YYYY or 'October 24, 2016'; None when not a real date.
+
+    Two-digit years up to ``pivot`` are 20xx, later ones 19xx (injuries go back to the 1970s).
+    """
+    if not text:
+        return None
+    text = text.strip()
+    match = _NUMERIC_PARTS.fullmatch(text) or _NUMERIC_PARTS.search(text)
+    if match:
+        month, day, year = int(match[1]), int(match[2]), int(match[3])
+        if len(match[3]) == 2:
+            year += 2000 if year <= pivot else 1900
+    else:
+        match = _WORD_PARTS.search(text)
+        if not match or match[1].lower() not in _MONTHS:
+            return None
+        month, day, year = _MONTHS[match[1].lower()], int(match[2]), int(match[3])
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+# --- The case summary: the facts DWC reports by (age, sex, date of injury, diagnoses). ---
+
+_AGE = re.compile(r"\b(\d{1,3})\s?-?\s?(?:year|yr)s?\s?-?\s?old\b", re.I)
+_SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
+_SEX_WORDS = {
+    "male": "male",
+    "man": "male",
+    "gentleman": "male",
+    "female": "female",
+    "woman": "female",
+    "lady": "female",
+}
+_INJURY_DATE = re.compile(
+    rf"(?:injur(?:y|ed)|claim|accident)\b[^.]{{0,60}}?\b(?:on|of|from|dated|date)\b\s*:?\s*({DATE})",
+    re.I,
+)
+_DIAGNOSES = re.compile(
+    r"\bdiagnos[a-z]*\b\s*(?:include[sd]?|includ(?:ing)|of|are|were|was|is|as|:|consist of)\s*:?\s*"
+    r"(.+?)(?:\.(?:\s|$)|$)",
+    re.I,
+)
+
+
+def find_age(summary: str) -> int | None:
+    match = _AGE.search(summary[:600])
+    if match and 10 <= int(match[1]) <= 110:
+        return int(match[1])
+    return None
+
+
+def find_sex(summary: str) -> str | None:
+    # Only the opening sentences: later ones mention doctors and family members.
+    match = _SEX.search(summary[:400])
+    return _SEX_WORDS[match[1].lower()] if match else None
+
+
+def find_injury_date(summary: str) -> dt.date | None:
+    match = _INJURY_DATE.search(summary[:1500])
+    return parse_date(match[1]) if match else None
+
+
+def find_diagnoses(summary: str) -> str | None:
+    match = _DIAGNOSES.search(summary)
+    if not match:
+        return None
+    diagnoses = match[1].strip(" ,;:")
+    return diagnoses[:1000] or None

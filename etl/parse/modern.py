@@ -1,0 +1,294 @@
+"""Layouts B (2014-15) and B2 (2016+, with the case header block).
+
+The letter is a run of headed sections; the items section is a sequence of
+``<request>: Upheld`` followed by the three labelled fields. Nothing marks where one item's
+rationale ends and the next request begins, so requests are found from their decision line
+backwards (see ``_request_start``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from etl.model import Decision, Letter
+from etl.parse.common import (
+    DATE,
+    ParseError,
+    find_age,
+    find_diagnoses,
+    find_injury_date,
+    find_sex,
+    join_lines,
+    parse_date,
+)
+
+_HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
+_CREDENTIALS = re.compile(r"^The Expert Reviewer has the following credentials", re.I)
+_STATES = re.compile(r"^State\(?s?\)?\s*of\s*Licensure\s*:\s*(.*)$", re.I)
+_SPECIALTY = re.compile(r"^Certification\(?s?\)?\s*/\s*Specialt(?:y|ies)\s*:\s*(.*)$", re.I)
+_SUMMARY = "CLINICAL CASE SUMMARY"
+_SUMMARY_PREAMBLE = re.compile(
+    r"^The expert reviewer developed the following clinical case summary based on a review of"
+    r" the case file, including all medical records:?\s*",
+    re.I,
+)
+_ISSUES = re.compile(r"^IMR ISSUES,? DECISIONS,? AND RATIONALES?$", re.I)
+_ISSUES_PREAMBLE = re.compile(
+    r"^The Final Determination was based on decisions for the disputed items/services set forth"
+    r" below:?\s*",
+    re.I,
+)
+
+# The three labelled fields of an item, in letter order.
+_FIELD = re.compile(
+    r"(Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:", re.I
+)
+_FIELD_LINE = re.compile(
+    r"^(?:Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:", re.I
+)
+_DECISION_END = re.compile(r"(?:^|[\s:,])(Upheld|Overturned)\.?$", re.I)
+_DECISION_SUFFIX = re.compile(r"[\s,:]*(?:\bis\b)?[\s:]*\b(Upheld|Overturned)\.?$", re.I)
+# A rationale's last line: a finished sentence, or the verdict phrase some reviewers leave bare.
+_SENTENCE_END = re.compile(
+    r"(?:[.!?;]['\")\]]?|\b(?:necessary|appropriate|established|indicated|supported|warranted|"
+    r"recommended))$",
+    re.I,
+)
+
+_PARTIAL_AUTHORIZED = re.compile(
+    r"^(?P<original>.+?) was the original request\.\s*(?P<authorized>.+?) was authorized by the"
+    r" Claims Administrator\.\s*The remaining IMR eligible portion of the original request"
+    r"(?:\s*,|\s+is)?\s*(?P<request>.+)$",
+    re.I,
+)
+_PARTIAL_LEAVING = re.compile(
+    r"^(?P<original>.+?) was the original request\.\s*The Claims Administrator authorized"
+    r" (?P<authorized>.+?),? leaving the original request IMR eligible\.\s*The original request"
+    r"(?:\s*,|\s+is)?\s*(?P<request>.+)$",
+    re.I,
+)
+
+# Header labels and the kind of value each takes; extractors print them as "Label: value" pairs
+# or as a column of labels followed by a column of values, so values are dealt out in order.
+_HEADER_LABELS = {
+    "case number": "case",
+    "date assigned": "date",
+    "decision date": "date",
+    "priority": "priority",
+    "date of injury": "date",
+    "ur denial date": "date",
+    "application received": "date",
+}
+_HEADER_TOKEN = re.compile(
+    r"(?P<label>Case\s+Number|Date\s+Assigned|Decision\s+Date|Priority|Date\s+of\s+Injury"
+    r"|UR\s+Denial\s+Date|Application\s+Received)\s*:"
+    rf"|(?P<case>\b[A-Z]{{2}}\d{{2}}-\d{{7}}\b)|(?P<date>{DATE})"
+    r"|(?P<priority>\b(?:Standard|Expedited|Urgent)\b)",
+    re.I,
+)
+
+
+def looks_modern(lines: list[str]) -> bool:
+    head = lines[:120]
+    return any(line.upper().startswith(_HOW_MADE) for line in head) or any(
+        _ISSUES.match(line) for line in lines
+    )
+
+
+def parse_modern(lines: list[str]) -> Letter:
+    issues_at = _find(lines, lambda line: bool(_ISSUES.match(line)))
+    if issues_at is None:
+        raise ParseError("missing_section", "no 'IMR ISSUES, DECISIONS AND RATIONALES' section")
+    how_at = _find(lines, lambda line: line.upper().startswith(_HOW_MADE))
+    summary_at = _find(lines, lambda line: line.upper() == _SUMMARY)
+
+    header = _parse_header(lines[: how_at if how_at is not None else 0])
+    letter = Letter(layout="B2" if header.get("case number") else "B")
+    letter.case_number = header.get("case number")
+    letter.decision_date = parse_date(header.get("decision date"))
+    letter.date_assigned = parse_date(header.get("date assigned"))
+    letter.ur_denial_date = parse_date(header.get("ur denial date"))
+    letter.application_received = parse_date(header.get("application received"))
+    letter.priority = header.get("priority")
+
+    credentials_end = summary_at if summary_at is not None else issues_at
+    _parse_credentials(lines[:credentials_end], letter)
+
+    if summary_at is not None:
+        summary = _SUMMARY_PREAMBLE.sub("", join_lines(lines[summary_at + 1 : issues_at]))
+        letter.case_summary = summary or None
+        if summary:
+            letter.patient_age = find_age(summary)
+            letter.patient_sex = find_sex(summary)
+            letter.diagnoses = find_diagnoses(summary)
+            letter.injury_date = find_injury_date(summary)
+    # The header's date of injury, where printed, is authoritative.
+    letter.injury_date = parse_date(header.get("date of injury")) or letter.injury_date
+
+    letter.items = _parse_items(lines[issues_at + 1 :])
+    if not letter.items:
+        raise ParseError("no_items", "the issues section lists no decided item")
+    return letter
+
+
+def _find(lines: list[str], test: object) -> int | None:
+    for index, line in enumerate(lines):
+        if test(line):  # type: ignore[operator]
+            return index
+    return None
+
+
+def _parse_header(lines: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    pending: dict[str, list[str]] = {"case": [], "date": [], "priority": []}
+    for token in _HEADER_TOKEN.finditer("\n".join(lines)):
+        if token["label"]:
+            label = " ".join(token["label"].lower().split())
+            if label not in found:
+                pending[_HEADER_LABELS[label]].append(label)
+            continue
+        kind = next(k for k in ("case", "date", "priority") if token[k])
+        if pending[kind]:
+            found[pending[kind].pop(0)] = token[kind].strip()
+    if "priority" in found:
+        found["priority"] = found["priority"].capitalize()
+    return found
+
+
+def _parse_credentials(lines: list[str], letter: Letter) -> None:
+    start = _find(lines, lambda line: bool(_CREDENTIALS.match(line)))
+    if start is None:
+        return
+    states: list[str] = []
+    specialties: list[str] = []
+    current: list[str] | None = None
+    for line in lines[start + 1 :]:
+        if match := _STATES.match(line):
+            current = states
+            line = match[1]
+        elif match := _SPECIALTY.match(line):
+            current = specialties
+            line = match[1]
+        if current is not None and line:
+            # A wrapped specialty line continues the previous one ("Public Health &" / ...).
+            current.append(line)
+    letter.reviewer_states_raw = join_lines(states) or None
+    letter.reviewer_specialties_raw = join_lines(specialties) or None
+
+
+def _parse_items(lines: list[str]) -> list[Decision]:
+    # Drop the fixed preamble, which may wrap over two lines.
+    if lines and lines[0].startswith("The Final Determination was based on"):
+        preamble_end = 0
+        while preamble_end < len(lines) and not lines[preamble_end].rstrip().endswith(":"):
+            preamble_end += 1
+            if preamble_end > 3:
+                preamble_end = 0
+                break
+        lines = lines[preamble_end + 1 :]
+
+    decision_lines = _decision_lines(lines)
+    if not decision_lines:
+        return []
+    starts: list[int] = []
+    lower = 0
+    for n, at in enumerate(decision_lines):
+        start = lower if n == 0 else _request_start(lines, at, lower)
+        starts.append(start)
+        # The next request cannot begin before this item's rationale has its first line.
+        fields = [i for i in range(at + 1, len(lines)) if _FIELD_LINE.match(lines[i])]
+        next_at = decision_lines[n + 1] if n + 1 < len(decision_lines) else len(lines)
+        fields = [i for i in fields if i < next_at]
+        lower = (fields[-1] + 1) if fields else at + 1
+
+    items = []
+    for n, (start, at) in enumerate(zip(starts, decision_lines, strict=True)):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        items.append(_parse_item(n + 1, lines[start : at + 1], lines[at + 1 : end]))
+    return items
+
+
+def _decision_lines(lines: list[str]) -> list[int]:
+    """Indexes of the lines that end a request with its decision.
+
+    Such a line is followed straight away by one of the item's labelled fields; a labelled
+    field not preceded by a decision means wording we do not know, which must not be guessed.
+    """
+    found = []
+    for i in range(1, len(lines)):
+        if not _FIELD_LINE.match(lines[i]) or _FIELD_LINE.match(lines[i - 1]):
+            continue
+        prev = lines[i - 1]
+        if _DECISION_END.search(prev):
+            found.append(i - 1)
+        elif not _is_field_continuation(lines, i - 1):
+            raise ParseError("unknown_decision", f"no Upheld/Overturned before: {prev[-120:]!r}")
+    return found
+
+
+def _is_field_continuation(lines: list[str], index: int) -> bool:
+    """True when ``lines[index]`` belongs to a labelled field (so the next field is no new item)."""
+    for j in range(index, -1, -1):
+        if _FIELD_LINE.match(lines[j]):
+            return not lines[j].lower().startswith("decision rationale")
+        if _DECISION_END.search(lines[j]):
+            return False
+    return False
+
+
+def _request_start(lines: list[str], at: int, lower: int) -> int:
+    """First line of the request whose decision is on line ``at``, never before ``lower``."""
+    start = at
+    bare = _DECISION_SUFFIX.sub("", lines[at]).strip(" :,")
+    if not bare or bare.lower() == "is":
+        start -= 1  # decision alone on its line: the request ends on the line above
+    while start - 1 >= lower and not _SENTENCE_END.search(lines[start - 1]):
+        start -= 1
+    # A partial authorisation's request holds full sentences: take them all.
+    text = join_lines(lines[start : at + 1]).lower()
+    if ("eligible portion" in text or "original request" in text) and (
+        "was the original request" not in text or text.startswith("the remaining")
+    ):
+        for back in range(start - 1, max(lower, start - 8) - 1, -1):
+            if "was the original" in join_lines(lines[back : at + 1]).lower():
+                start = back
+                # The sentence may begin mid-line after the rationale's last words.
+                while start - 1 >= lower and not _SENTENCE_END.search(lines[start - 1]):
+                    start -= 1
+                break
+    return max(start, lower)
+
+
+def _parse_item(item_no: int, request_lines: list[str], field_lines: list[str]) -> Decision:
+    text = join_lines(request_lines)
+    match = _DECISION_SUFFIX.search(text)
+    if not match:  # _decision_lines guarantees one; kept as a guard
+        raise ParseError("unknown_decision", text[-120:])
+    decision = match[1].capitalize()
+    request = text[: match.start()].strip(" :,")
+    original = authorized = None
+    partial = _PARTIAL_AUTHORIZED.match(request) or _PARTIAL_LEAVING.match(request)
+    if partial:
+        original = partial["original"].strip()
+        authorized = partial["authorized"].strip()
+        request = partial["request"].strip(" :,.")
+    if not request:
+        raise ParseError("missing_request", f"item {item_no} has a decision but no request")
+
+    fields: dict[str, str] = {}
+    body = join_lines(field_lines)
+    parts = _FIELD.split(body)
+    # parts: [before, label, value, label, value, ...]
+    for label, value in zip(parts[1::2], parts[2::2], strict=True):
+        key = label.lower().split()[0]
+        fields.setdefault(key, value.strip())
+    return Decision(
+        item_no=item_no,
+        request=request,
+        decision=decision,
+        original_request=original,
+        authorized_portion=authorized,
+        claims_admin_guideline=fields.get("claims") or None,
+        maximus_guideline=fields.get("maximus") or None,
+        rationale=fields.get("decision") or None,
+    )

@@ -1,0 +1,79 @@
+"""One input through extract -> parse -> classify. Pure: runs in worker processes, no DuckDB."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from etl.classify import Unresolved, classify_letter
+from etl.extract import ExtractError, extract_text
+from etl.model import Letter
+from etl.parse import ParseError, parse_letter
+
+SYNTHETIC_CASE_PREFIX = "SY"
+
+
+@dataclass
+class Loaded:
+    path: str
+    sha256: str
+    letter_id: str
+    letter: Letter
+    synthetic: bool
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+
+@dataclass
+class Rejected:
+    path: str
+    sha256: str | None
+    reason: str
+    detail: str
+
+
+Outcome = Loaded | Rejected
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None = None) -> Outcome:
+    """Turn one file's bytes into a classified letter, or a reject with its reason.
+
+    Any unexpected exception is a reject too (reason ``internal_error``): one odd file must
+    never stop a batch of thousands.
+    """
+    digest = sha256 or sha256_of(data)
+    try:
+        text = extract_text(data, path)
+        letter = parse_letter(text)
+        unresolved = classify_letter(letter)
+    except (ExtractError, ParseError) as error:
+        return Rejected(path, digest, error.reason, error.detail)
+    except Exception as error:  # noqa: BLE001 - recorded with its type, never swallowed silently
+        return Rejected(path, digest, "internal_error", f"{type(error).__name__}: {error}")
+    letter_id = letter.case_number or f"FP-{fingerprint(letter)}"
+    synthetic = synthetic or (letter.case_number or "").startswith(SYNTHETIC_CASE_PREFIX)
+    return Loaded(path, digest, letter_id, letter, synthetic, unresolved)
+
+
+_NOT_LETTERS = re.compile(r"[^a-z0-9]+")
+
+
+def fingerprint(letter: Letter) -> str:
+    """An id for a letter without a case number, equal for every rendering of it.
+
+    Built from the parts extractors agree on once reduced to lower-case letters and digits.
+    """
+    parts = [
+        letter.layout,
+        str(letter.decision_date),
+        letter.reviewer_specialties_raw or "",
+        letter.case_summary or "",
+    ]
+    parts += [f"{item.request}|{item.decision}" for item in letter.items]
+    # Reduce first, then cut, so that every rendering is cut at the same place.
+    reduced = "|".join(_NOT_LETTERS.sub("", part.lower())[:400] for part in parts)
+    return hashlib.sha256(reduced.encode()).hexdigest()[:16]

@@ -1,0 +1,42 @@
+"""`imr vocab report`: what the vocabulary did not resolve, most frequent first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+KINDS = ("request", "drug", "specialty", "state", "citation")
+
+
+def vocabulary_report(db: Path, limit: int = 25) -> str:
+    if not db.exists():
+        raise SystemExit(f"imr vocab report: no warehouse at {db}")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            """
+            with counted as (
+                select kind, value, count(*) as n, count(distinct letter_id) as letters
+                from unresolved
+                group by kind, value
+            ),
+            ranked as (
+                select *, row_number() over (partition by kind order by n desc, value) as rank
+                from counted
+            )
+            select kind, value, n, letters from ranked where rank <= ? order by kind, rank
+            """,
+            [limit],
+        ).fetchall()
+        totals = dict(
+            con.execute("select kind, count(*) from unresolved group by kind").fetchall()
+        )
+    finally:
+        con.close()
+    lines = []
+    for kind in KINDS:
+        kind_rows = [r for r in rows if r[0] == kind]
+        lines.append(f"{kind}: {totals.get(kind, 0):,} unresolved")
+        lines += [f"  {n:6,}  ({letters:,} letters)  {value}" for _, value, n, letters in kind_rows]
+    return "\n".join(lines)

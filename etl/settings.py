@@ -1,0 +1,50 @@
+"""The one place the environment is read. CLI flags override these values via ``replace``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DB = Path("data/warehouse/current.duckdb")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = DEFAULT_DB
+    # Worker processes for parsing; 0 parses in this process (small batches, debugging).
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Larger inputs are rejected unread: a letter PDF is well under 5 MB.
+    max_file_bytes: int = 50 * 1024 * 1024
+    # Zip safety: an archive whose members inflate beyond these is refused.
+    max_zip_ratio: int = 100
+    max_zip_total_bytes: int = 4 * 1024 * 1024 * 1024
+    # Dashboard: rates on fewer items than this are marked as small samples.
+    small_n: int = 30
+    host: str = "127.0.0.1"
+    port: int = 8501
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the CLI's flags applied; ``None`` means the flag was not given."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **given)  # type: ignore[arg-type]
+
+
+def load_settings() -> Settings:
+    """Settings from the environment (``IMR_DB``, ``IMR_JOBS``, ``IMR_SMALL_N``, ``IMR_PORT``)."""
+    defaults = Settings()
+    return Settings(
+        db=Path(os.environ.get("IMR_DB") or defaults.db),
+        jobs=_env_int("IMR_JOBS", defaults.jobs),
+        max_file_bytes=_env_int("IMR_MAX_FILE_BYTES", defaults.max_file_bytes),
+        small_n=_env_int("IMR_SMALL_N", defaults.small_n),
+        port=_env_int("IMR_PORT", defaults.port),
+    )
