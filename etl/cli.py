@@ -60,9 +60,7 @@ def _build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="start the dashboard (read-only)")
     _add_db(dashboard)
     dashboard.add_argument("--port", type=int, help="port (default 8501)")
-    dashboard.add_argument(
-        "--host", help="address to bind (default 127.0.0.1: this machine only)"
-    )
+    dashboard.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
     dashboard.set_defaults(handler=_dashboard)
 
     corpus = commands.add_parser(

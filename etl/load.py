@@ -130,8 +130,8 @@ class WarehouseBuild:
     def __init__(self, link: Path) -> None:
         self.link = link
         self.folder = link.parent
-        self.new_path = self.folder / f"{link.stem}.{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-        self.new_path = self.new_path.with_name(self.new_path.name + ".duckdb")
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
+        self.new_path = self.folder / f"{link.stem}.{stamp}.duckdb"
         self._lock_file: Any = None
         self.con: duckdb.DuckDBPyConnection | None = None
         self.published = False

@@ -29,9 +29,7 @@ def vocabulary_report(db: Path, limit: int = 25) -> str:
             """,
             [limit],
         ).fetchall()
-        totals = dict(
-            con.execute("select kind, count(*) from unresolved group by kind").fetchall()
-        )
+        totals = dict(con.execute("select kind, count(*) from unresolved group by kind").fetchall())
     finally:
         con.close()
     lines = []

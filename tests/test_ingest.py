@@ -1,0 +1,173 @@
+"""`imr ingest` end to end on real files, into real warehouses in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.ingest import ingest
+from etl.model import PARSER_VERSION
+from etl.settings import Settings
+from tests.conftest import ROOT, require_shared
+
+SEEDS = ROOT / "data" / "samples" / "seeds"
+
+
+def settings_for(tmp_path: Path, jobs: int = 1) -> Settings:
+    return Settings(db=tmp_path / "wh" / "current.duckdb", jobs=jobs)
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_all_real_letters_load_and_match_the_index(tmp_path: Path) -> None:
+    real = require_shared()
+    settings = settings_for(tmp_path, jobs=2)
+    summary = ingest([real], settings)
+    index = list(csv.DictReader((real / "INDEX.tsv").open(), delimiter="\t"))
+    # Three renderings of each letter: one letter each, the other two unchanged.
+    assert summary.letters == len(index) == 130
+    assert summary.rejected == 0
+    assert summary.files == 3 * 130
+    assert summary.unchanged == 2 * 130
+    rows = query(
+        settings.db,
+        "select letter_id, count(*), string_agg(decision, ',' order by item_no)"
+        " from decisions group by letter_id",
+    )
+    got = {case: (n, decisions) for case, n, decisions in rows}
+    assert got == {r["case_number"]: (int(r["n_items"]), r["decisions"]) for r in index}
+    header = query(
+        settings.db,
+        "select case_number, strftime(decision_date, '%m/%d/%Y'),"
+        " strftime(injury_date, '%m/%d/%Y'), strftime(date_assigned, '%m/%d/%Y'),"
+        " strftime(ur_denial_date, '%m/%d/%Y'),"
+        " strftime(application_received, '%m/%d/%Y') from letters",
+    )
+    fields = (
+        "case_number",
+        "decision_date",
+        "date_of_injury",
+        "date_assigned",
+        "ur_denial_date",
+        "application_received",
+    )
+    assert sorted(header) == sorted(tuple(r[f] for f in fields) for r in index)
+
+
+def test_rerun_changes_nothing(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    first = ingest([SEEDS], settings)
+    assert (first.letters, first.rejected) == (2, 0)
+    before = query(settings.db, "select * from decisions order by all")
+    second = ingest([SEEDS], settings)
+    assert (second.letters, second.unchanged, second.rejected) == (0, 2, 0)
+    assert query(settings.db, "select * from decisions order by all") == before
+    assert query(settings.db, "select count(*) from letters") == [(2,)]
+
+
+def test_same_letter_under_another_name_is_one_letter(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    (folder / "a.txt").write_bytes(seed.read_bytes())
+    (folder / "b.txt").write_bytes(seed.read_bytes())
+    # Another rendering of the same letter: different bytes, same content.
+    (folder / "c.txt").write_text(seed.read_text().replace("\n\n", "\n"))
+    summary = ingest([folder], settings_for(tmp_path))
+    assert (summary.files, summary.letters, summary.unchanged) == (3, 1, 2)
+    assert query(settings_for(tmp_path).db, "select count(*) from letters") == [(1,)]
+
+
+def test_new_parser_version_reparses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = settings_for(tmp_path)
+    ingest([SEEDS], settings)
+    import etl.load
+
+    monkeypatch.setattr(etl.load, "PARSER_VERSION", PARSER_VERSION + "-next")
+    summary = ingest([SEEDS], settings)
+    assert summary.letters == 2
+    assert query(settings.db, "select distinct parser_version from letters") == [
+        (PARSER_VERSION + "-next",)
+    ]
+    assert query(settings.db, "select count(*) from letters") == [(2,)]
+    assert query(settings.db, "select count(*) from sources") == [(2,)]
+
+
+def test_bad_inputs_are_rejected_with_reasons_and_the_batch_finishes(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "junk.pdf").write_bytes(b"\x00\x01binary junk" * 50)
+    (folder / "junk.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (folder / "prose.txt").write_text("Dear friend, this is not an IMR letter at all.\n")
+    seed = sorted(SEEDS.glob("*.txt"))[0].read_text()
+    (folder / "no-items.txt").write_text(seed.split("IMR ISSUES, DECISIONS AND RATIONALES")[0])
+    (folder / "good.txt").write_text(seed)
+    (folder / "notes.md").write_text("ignored: not a letter file type")
+    settings = settings_for(tmp_path)
+    summary = ingest([folder], settings)
+    assert summary.files == 6
+    assert summary.letters + summary.rejected + summary.unchanged == summary.files
+    reasons = dict(query(settings.db, "select source_path, reason from rejects"))
+    assert reasons == {
+        str(folder / "empty.txt"): "empty_file",
+        str(folder / "junk.pdf"): "not_a_pdf",
+        str(folder / "junk.txt"): "binary_file",
+        str(folder / "prose.txt"): "not_a_letter",
+        str(folder / "no-items.txt"): "missing_section",
+    }
+    assert summary.ignored == 1
+    # Rejected files are remembered: a rerun neither reparses them nor duplicates their rows.
+    again = ingest([folder], settings)
+    assert again.unchanged == 6
+    assert query(settings.db, "select count(*) from rejects") == [(5,)]
+
+
+def test_zip_archives_are_read_in_memory_and_unsafe_members_refused(tmp_path: Path) -> None:
+    seed = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
+    archive = tmp_path / "letters.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("letters/one.txt", seed)
+        z.writestr("../escape.txt", seed)
+        z.writestr("/abs.txt", seed)
+        z.writestr("README.md", "not a letter")
+    settings = settings_for(tmp_path)
+    summary = ingest([archive], settings)
+    assert (summary.letters, summary.rejected) == (1, 2)
+    assert sorted(query(settings.db, "select reason from rejects")) == [
+        ("unsafe_zip_path",),
+        ("unsafe_zip_path",),
+    ]
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_large_files_are_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2048)
+    settings = dataclasses.replace(settings_for(tmp_path), max_file_bytes=1024)
+    summary = ingest([big], settings)
+    assert summary.rejected == 1
+    assert query(settings.db, "select reason from rejects") == [("too_large",)]
+
+
+def test_warehouse_is_a_symlink_to_a_complete_version(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    ingest([SEEDS], settings)
+    first = settings.db.resolve()
+    assert settings.db.is_symlink()
+    ingest([SEEDS], settings)
+    second = settings.db.resolve()
+    assert first != second
+    # Superseded versions are removed; only the published one remains.
+    assert sorted(p.name for p in settings.db.parent.glob("current.*.duckdb")) == [second.name]
