@@ -1,0 +1,81 @@
+"""The `imr` command as a user runs it: exit codes, summary line, export, vocab report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from tests.conftest import ROOT
+
+SEEDS = ROOT / "data" / "samples" / "seeds"
+
+
+def imr(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "etl.cli", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_ingest_prints_a_summary_and_exits_zero(tmp_path: Path) -> None:
+    db = tmp_path / "current.duckdb"
+    done = imr("ingest", SEEDS, "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "2 files: 2 letters loaded (3 items), 0 unchanged, 0 rejected"
+    )
+    again = imr("ingest", SEEDS, "--db", db)
+    assert again.stdout.splitlines()[0].startswith(
+        "2 files: 0 letters loaded (0 items), 2 unchanged"
+    )
+
+
+def test_exit_status_when_nothing_could_be_processed_or_strict(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("not a letter")
+    db = tmp_path / "current.duckdb"
+    nothing = imr("ingest", junk, "--db", db)
+    assert nothing.returncode == 1
+    assert "1 rejected (not_a_letter 1)" in nothing.stdout
+    mixed = imr("ingest", junk, SEEDS, "--db", db)
+    assert mixed.returncode == 0
+    strict = imr("ingest", junk, SEEDS, "--db", tmp_path / "other.duckdb", "--strict")
+    assert strict.returncode == 1
+
+
+def test_export_writes_partitioned_parquet_and_the_dictionary(tmp_path: Path) -> None:
+    db = tmp_path / "current.duckdb"
+    assert imr("ingest", SEEDS, "--db", db).returncode == 0
+    out = tmp_path / "export"
+    done = imr("export", out, "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert (out / "warehouse.md").is_file()
+    decisions = pl.read_parquet(out / "decisions" / "**" / "*.parquet", hive_partitioning=True)
+    con = duckdb.connect(str(db), read_only=True)
+    assert decisions.height == con.execute("select count(*) from decisions").fetchone()[0]
+    con.close()
+    csv = imr("export", tmp_path / "csv", "--db", db, "--format", "csv")
+    assert csv.returncode == 0
+    assert pl.read_csv(tmp_path / "csv" / "letters.csv").height == 2
+
+
+def test_vocab_report_lists_every_kind(tmp_path: Path) -> None:
+    db = tmp_path / "current.duckdb"
+    imr("ingest", SEEDS, "--db", db)
+    done = imr("vocab", "report", "--db", db)
+    assert done.returncode == 0, done.stderr
+    kinds = [line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith(" ")]
+    assert kinds == ["request", "drug", "specialty", "state", "citation"]
+
+
+def test_no_command_prints_help() -> None:
+    done = imr()
+    assert done.returncode == 2
+    assert "ingest" in done.stdout
