@@ -72,6 +72,9 @@ def _build_parser() -> argparse.ArgumentParser:
     corpus.add_argument(
         "--pdf-share", type=float, default=None, help="share of letters written as PDF"
     )
+    corpus.add_argument(
+        "--archive", action="store_true", help="one zip per 1,000 letters (benchmark corpora)"
+    )
     corpus.set_defaults(handler=_demo_corpus)
 
     vocab = commands.add_parser("vocab", help="vocabulary maintenance")
@@ -171,9 +174,12 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 def _demo_corpus(args: argparse.Namespace, settings: Settings) -> int:
     from etl.demo import write_corpus
 
-    options = {} if args.pdf_share is None else {"pdf_share": args.pdf_share}
+    options: dict[str, object] = {"archive": args.archive}
+    if args.pdf_share is not None:
+        options["pdf_share"] = args.pdf_share
     summary = write_corpus(args.out, letters=args.letters, seed=args.seed, **options)
-    print(summary)
+    for key, value in summary.as_dict().items():
+        print(f"{key}: {value}")
     return 0
 
 

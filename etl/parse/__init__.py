@@ -20,8 +20,9 @@ def parse_letter(text: str) -> Letter:
     lines = normalise_text(text)
     if not lines:
         raise ParseError("empty", "no text")
-    if looks_modern(lines):
-        return parse_modern(lines)
+    # The 2013 test is the stricter one, so it goes first (see ``looks_notice``).
     if looks_notice(lines):
         return parse_notice(lines)
+    if looks_modern(lines):
+        return parse_modern(lines)
     raise ParseError("not_a_letter", "no IMR Final Determination headings found")

@@ -55,6 +55,14 @@ _SENTENCE_END = re.compile(
     re.I,
 )
 
+# Some extractors glue a rationale's last sentence to the next request on one line
+# ("...medically necessary and appropriate.Retrospective Norco 10/325mg #180: Upheld").
+_GLUED_REQUEST = re.compile(
+    r"^(?P<rationale>.*(?:\b(?:necessary|appropriate|established|indicated|supported|warranted"
+    r"|recommended)\s*\.['\"]?\s*|[a-z)]\.['\"]?))"
+    r"(?P<request>[A-Z0-9][^.]*(?:Upheld|Overturned)\.?)$"
+)
+
 _PARTIAL_AUTHORIZED = re.compile(
     r"^(?P<original>.+?) was the original request\.\s*(?P<authorized>.+?) was authorized by the"
     r" Claims Administrator\.\s*The remaining IMR eligible portion of the original request"
@@ -187,6 +195,7 @@ def _parse_items(lines: list[str]) -> list[Decision]:
                 break
         lines = lines[preamble_end + 1 :]
 
+    lines = _split_glued_requests(lines)
     decision_lines = _decision_lines(lines)
     if not decision_lines:
         return []
@@ -206,6 +215,18 @@ def _parse_items(lines: list[str]) -> list[Decision]:
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         items.append(_parse_item(n + 1, lines[start : at + 1], lines[at + 1 : end]))
     return items
+
+
+def _split_glued_requests(lines: list[str]) -> list[str]:
+    split = []
+    for i, line in enumerate(lines):
+        next_is_field = i + 1 < len(lines) and _FIELD_LINE.match(lines[i + 1])
+        match = _GLUED_REQUEST.match(line) if next_is_field else None
+        if match:
+            split += [match["rationale"], match["request"]]
+        else:
+            split.append(line)
+    return split
 
 
 def _decision_lines(lines: list[str]) -> list[int]:
