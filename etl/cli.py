@@ -172,12 +172,15 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo_corpus(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.demo import write_corpus
+    from etl.demo.corpus import DEFAULT_PDF_SHARE, write_corpus
 
-    options: dict[str, object] = {"archive": args.archive}
-    if args.pdf_share is not None:
-        options["pdf_share"] = args.pdf_share
-    summary = write_corpus(args.out, letters=args.letters, seed=args.seed, **options)
+    summary = write_corpus(
+        args.out,
+        letters=args.letters,
+        seed=args.seed,
+        pdf_share=DEFAULT_PDF_SHARE if args.pdf_share is None else args.pdf_share,
+        archive=args.archive,
+    )
     for key, value in summary.as_dict().items():
         print(f"{key}: {value}")
     return 0

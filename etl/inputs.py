@@ -115,10 +115,11 @@ def _read_archive(
 ) -> Iterator[Input | Refusal]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        yield Refusal(str(path), "bad_zip", str(error))
+    except Exception as error:  # noqa: BLE001 - any malformed archive is a refusal, not a crash
+        yield Refusal(str(path), "bad_zip", f"{type(error).__name__}: {error}")
         return
     total = 0
+    over_total = False
     with archive:
         members = sorted(archive.infolist(), key=lambda m: m.filename)
         for member in members:
@@ -139,16 +140,22 @@ def _read_archive(
             if suffix not in LETTER_SUFFIXES or name.name.startswith("."):
                 discovery.ignored += 1  # READMEs, indexes, OS clutter, as in a folder walk
                 continue
+            if over_total:
+                # Past the total limit nothing more is inflated, but every letter is accounted for.
+                yield Refusal(shown, "zip_bomb_total", "not read: the archive exceeded its limit")
+                continue
             refusal = _check_member(member, settings, total)
             if refusal:
                 yield Refusal(shown, *refusal)
-                if refusal[0] == "zip_bomb_total":
-                    return
+                over_total = refusal[0] == "zip_bomb_total"
+                continue
+            if member.flag_bits & 0x1:
+                yield Refusal(shown, "encrypted_zip_member", "the member needs a password")
                 continue
             try:
                 data = _read_member(archive, member, settings.max_file_bytes)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-                yield Refusal(shown, "bad_zip_member", str(error))
+            except Exception as error:  # noqa: BLE001 - zlib.error, NotImplementedError, bad CRC...
+                yield Refusal(shown, "bad_zip_member", f"{type(error).__name__}: {error}")
                 continue
             total += len(data)
             yield Input(shown, data, synthetic)
