@@ -10,7 +10,7 @@ from __future__ import annotations
 from etl.model import Letter
 from etl.parse.common import ParseError, normalise_text
 from etl.parse.modern import looks_modern, parse_modern
-from etl.parse.notice import looks_notice, parse_notice
+from etl.parse.notice import has_notice_heading, looks_notice, parse_notice
 
 __all__ = ["ParseError", "parse_letter", "normalise_text"]
 
@@ -25,4 +25,6 @@ def parse_letter(text: str) -> Letter:
         return parse_notice(lines)
     if looks_modern(lines):
         return parse_modern(lines)
+    if has_notice_heading(lines):
+        return parse_notice(lines)  # a 2013 notice that decides nothing: rejected with why
     raise ParseError("not_a_letter", "no IMR Final Determination headings found")

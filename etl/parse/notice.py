@@ -97,17 +97,18 @@ _SUMMARY_DISCLAIMER = re.compile(
 _TRAILER = re.compile(r"\s(?:cc:|Effect\s+of\s+the\s+Decision\s*:)", re.I)
 
 
+def has_notice_heading(lines: list[str]) -> bool:
+    head = " ".join(lines[:200]).lower()
+    return any(marker in head for marker in _MARKERS)
+
+
 def looks_notice(lines: list[str]) -> bool:
     """A 2013 heading and at least one numbered "has determined the request" sentence.
 
     Both are required: a later letter may quote a 2013 heading in its prose, and a 2013 letter
     may carry the later "HOW THE IMR FINAL DETERMINATION WAS MADE" heading.
     """
-    head = " ".join(lines[:200])
-    lowered = head.lower()
-    if not any(marker in lowered for marker in _MARKERS):
-        return False
-    return _DECISION.search(join_lines(lines)) is not None
+    return has_notice_heading(lines) and _DECISION.search(join_lines(lines)) is not None
 
 
 def parse_notice(lines: list[str]) -> Letter:

@@ -1,0 +1,70 @@
+"""Vocabulary: requests to DWC categories, drugs to classes, reviewers and guidelines normalised.
+
+Pure functions over a parsed ``Letter``; never touches DuckDB. The tables are CSV files in
+``classify/data`` so that a maintainer extends the vocabulary without touching code:
+``request_rules.csv`` (ordered regex -> category/subcategory), ``drugs.csv`` (brand/product ->
+ingredients), ``ingredient_classes.csv`` (ingredient -> DWC drug class), ``specialties.csv``,
+``states.csv`` and ``guideline_documents.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from etl.classify.guidelines import cites_claims_administrator, parse_guideline
+from etl.classify.requests import classify_request
+from etl.classify.specialties import parse_specialties
+from etl.classify.states import parse_states
+from etl.model import CLAIMS_ADMINISTRATOR, MAXIMUS, Decision, Letter
+
+__all__ = ["Unresolved", "classify_item", "classify_letter"]
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A name the vocabulary could not resolve: reported, never guessed."""
+
+    item_no: int | None
+    kind: str  # 'request' | 'drug' | 'specialty' | 'state' | 'citation'
+    value: str
+
+
+def classify_letter(letter: Letter) -> list[Unresolved]:
+    """Fill the letter's vocabulary fields in place and return what did not resolve."""
+    unresolved: list[Unresolved] = []
+    letter.reviewer_states, bad_states = parse_states(letter.reviewer_states_raw)
+    unresolved += [Unresolved(None, "state", s) for s in bad_states]
+    letter.reviewer_specialties, bad_specialties = parse_specialties(
+        letter.reviewer_specialties_raw
+    )
+    unresolved += [Unresolved(None, "specialty", s) for s in bad_specialties]
+    for item in letter.items:
+        unresolved += classify_item(item)
+    return unresolved
+
+
+def classify_item(item: Decision) -> list[Unresolved]:
+    """Fill one item's category, drug fields and citations in place; return what did not resolve."""
+    unresolved: list[Unresolved] = []
+    result = classify_request(item.request or "")
+    item.category, item.subcategory = result.category, result.subcategory
+    med = result.medication
+    item.drugs = list(med.drugs) if med else []
+    item.strength = med.strength if med else None
+    item.quantity = med.quantity if med else None
+    item.refills = med.refills if med else None
+    if result.unresolved_request:
+        unresolved.append(Unresolved(item.item_no, "request", item.request))
+    unresolved += [Unresolved(item.item_no, "drug", name) for name in result.unknown_drugs]
+
+    ca, ca_ok = parse_guideline(item.claims_admin_guideline, CLAIMS_ADMINISTRATOR)
+    mx, mx_ok = parse_guideline(item.maximus_guideline, MAXIMUS)
+    if not mx and cites_claims_administrator(item.maximus_guideline) and ca:
+        # 'The Expert Reviewer found the guidelines used by the Claims Administrator appropriate'
+        mx, mx_ok = [dataclasses.replace(c, role=MAXIMUS) for c in ca], True
+    item.citations = ca + mx
+    for text, ok in ((item.claims_admin_guideline, ca_ok), (item.maximus_guideline, mx_ok)):
+        if not ok and text:
+            unresolved.append(Unresolved(item.item_no, "citation", text.strip()))
+    return unresolved

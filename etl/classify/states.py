@@ -1,0 +1,50 @@
+"""Reviewer licensure states to full state names ('California,North Carolina', 'CA, TX')."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from etl.classify import tables
+
+_SPLIT_RE = re.compile(r"\s*(?:,|;|/|\band\b|&)\s*", re.IGNORECASE)
+_PROSE_RE = re.compile(
+    r"^.*?\blicensed\s+(?:to\s+practice\s+)?in\s+(?:the\s+states?\s+of\s+)?", re.I
+)
+
+
+@functools.cache
+def _alias_map() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for row in tables.state_aliases():
+        names[_key(row["alias"])] = row["state"]
+        names[_key(row["state"])] = row["state"]
+    return names
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace(".", "")).strip().lower()
+
+
+def resolve_state(name: str) -> str | None:
+    """Full name of one state written in full or abbreviated; None when unknown."""
+    return _alias_map().get(_key(name))
+
+
+def parse_states(raw: str | None) -> tuple[list[str], list[str]]:
+    """(full state names in order, unique; pieces that matched no state)."""
+    if not raw or not raw.strip():
+        return [], []
+    text = _PROSE_RE.sub("", re.sub(r"\s+", " ", raw).strip().rstrip("."))
+    found: list[str] = []
+    unmatched: list[str] = []
+    for piece in _SPLIT_RE.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        state = resolve_state(piece)
+        if state is None:
+            unmatched.append(piece)
+        elif state not in found:
+            found.append(state)
+    return found, unmatched
