@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.inputs import Discovery, Refusal, iter_inputs
-from etl.load import WarehouseBuild
+from etl.load import LetterRows, WarehouseBuild, letter_rows
 from etl.pipeline import Loaded, Outcome, Rejected, process, sha256_of
 from etl.settings import Settings
 
@@ -87,11 +87,14 @@ def ingest(
     return summary
 
 
-def _record(outcome: Outcome, build: WarehouseBuild, summary: IngestSummary) -> None:
-    if isinstance(outcome, Loaded):
-        if build.add_loaded(outcome):
+def _record(
+    outcome: Outcome | LetterRows, build: WarehouseBuild, summary: IngestSummary
+) -> None:
+    if isinstance(outcome, Loaded | LetterRows):
+        rows = outcome if isinstance(outcome, LetterRows) else letter_rows(outcome)
+        if build.add_loaded(rows):
             summary.letters += 1
-            summary.items += len(outcome.letter.items)
+            summary.items += rows.item_count
         else:
             summary.unchanged += 1
     else:
@@ -100,17 +103,19 @@ def _record(outcome: Outcome, build: WarehouseBuild, summary: IngestSummary) -> 
         summary.reasons[outcome.reason] += 1
 
 
-def _process_task(task: Task) -> Outcome | None:
+def _process_task(task: Task) -> Rejected | LetterRows | None:
     kind, path, data, synthetic, extra = task
     if kind == "unchanged":
         return None
     if kind == "refused":
         reason, _, detail = extra.partition(":")
         return Rejected(path, None, reason, detail)
-    return process(path, data, synthetic, extra)
+    outcome = process(path, data, synthetic, extra)
+    # Rows are built here, in the worker: the single writer process only appends them.
+    return letter_rows(outcome) if isinstance(outcome, Loaded) else outcome
 
 
-def _run(tasks: Iterable[Task], jobs: int) -> Iterator[Outcome | None]:
+def _run(tasks: Iterable[Task], jobs: int) -> Iterator[Rejected | LetterRows | None]:
     if jobs <= 1:
         yield from map(_process_task, tasks)
         return

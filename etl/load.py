@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +51,6 @@ _LETTER_SCHEMA: dict[str, Any] = {
     "item_count": pl.Int32,
     "synthetic": pl.Boolean,
     "parser_version": pl.Utf8,
-    "loaded_at": pl.Datetime("us"),
 }
 _DECISION_SCHEMA: dict[str, Any] = {
     "letter_id": pl.Utf8,
@@ -102,6 +102,87 @@ _UNRESOLVED_SCHEMA: dict[str, Any] = {
 }
 
 
+@dataclass
+class LetterRows:
+    """A loaded letter as table rows, built in the worker so the writer only appends.
+
+    Tuples follow the column order of the ``_*_SCHEMA`` dicts (``loaded_at`` is set at flush).
+    """
+
+    path: str
+    sha256: str
+    letter_id: str
+    item_count: int
+    letter: tuple[Any, ...]
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    citations: list[tuple[Any, ...]] = field(default_factory=list)
+    unresolved: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def letter_rows(outcome: Loaded) -> LetterRows:
+    """Pure: no DuckDB. Runs in worker processes."""
+    letter, letter_id = outcome.letter, outcome.letter_id
+    rows = LetterRows(
+        path=outcome.path,
+        sha256=outcome.sha256,
+        letter_id=letter_id,
+        item_count=len(letter.items),
+        letter=(
+            letter_id,
+            outcome.path,
+            outcome.sha256,
+            letter.layout,
+            letter.case_number,
+            letter.decision_date,
+            letter.injury_date,
+            letter.injury_year,
+            letter.patient_age,
+            letter.patient_sex,
+            letter.reviewer_states,
+            letter.reviewer_specialties,
+            letter.outcome,
+            letter.diagnoses,
+            letter.case_summary,
+            letter.priority,
+            letter.date_assigned,
+            letter.ur_denial_date,
+            letter.application_received,
+            len(letter.items),
+            outcome.synthetic,
+            PARSER_VERSION,
+        ),
+    )
+    for item in letter.items:
+        drug_class = item.subcategory if item.category == "Pharmaceuticals" else None
+        rows.decisions.append(
+            (
+                letter_id,
+                item.item_no,
+                item.request,
+                item.original_request,
+                item.authorized_portion,
+                item.decision,
+                item.category,
+                item.subcategory,
+                drug_class,
+                item.drugs,
+                item.strength,
+                item.quantity,
+                item.refills,
+                item.claims_admin_guideline,
+                item.maximus_guideline,
+                item.rationale,
+            )
+        )
+        for c in item.citations:
+            rows.citations.append(
+                (letter_id, item.item_no, c.role, c.source, c.document, c.section, c.raw)
+            )
+    for u in outcome.unresolved:
+        rows.unresolved.append((letter_id, u.item_no, u.kind, u.value))
+    return rows
+
+
 class WarehouseBusy(Exception):
     """Another ingest holds the warehouse's lock."""
 
@@ -136,7 +217,7 @@ class WarehouseBuild:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.published = False
         self._now = dt.datetime.now()
-        self._buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         self._replace_ids: set[str] = set()
         self._processed_shas: set[str] = set()
         self._refused_paths: set[str] = set()
@@ -205,18 +286,24 @@ class WarehouseBuild:
     def is_unchanged(self, sha256: str) -> bool:
         return self.known_sources.get(sha256) == PARSER_VERSION
 
-    def add_loaded(self, outcome: Loaded) -> bool:
+    def add_loaded(self, outcome: Loaded | LetterRows) -> bool:
         """Add a parsed letter. False when the same letter is already here (another rendering)."""
-        self._processed_shas.add(outcome.sha256)
-        self.known_sources[outcome.sha256] = PARSER_VERSION
-        known = self.known_letters.get(outcome.letter_id)
-        self._buffers["sources"].append(self._source_row(outcome.sha256, outcome.path, outcome))
+        rows = outcome if isinstance(outcome, LetterRows) else letter_rows(outcome)
+        self._processed_shas.add(rows.sha256)
+        self.known_sources[rows.sha256] = PARSER_VERSION
+        known = self.known_letters.get(rows.letter_id)
+        self._buffers["sources"].append(
+            (rows.sha256, rows.path, "loaded", rows.letter_id, PARSER_VERSION, self._now)
+        )
         if known == PARSER_VERSION:
             return False
         if known is not None:
-            self._replace_ids.add(outcome.letter_id)
-        self.known_letters[outcome.letter_id] = PARSER_VERSION
-        self._add_letter_rows(outcome)
+            self._replace_ids.add(rows.letter_id)
+        self.known_letters[rows.letter_id] = PARSER_VERSION
+        self._buffers["letters"].append(rows.letter)
+        self._buffers["decisions"] += rows.decisions
+        self._buffers["citations"] += rows.citations
+        self._buffers["unresolved"] += rows.unresolved
         if len(self._buffers["letters"]) >= FLUSH_EVERY:
             self.flush()
         return True
@@ -225,102 +312,16 @@ class WarehouseBuild:
         if outcome.sha256:
             self._processed_shas.add(outcome.sha256)
             self.known_sources[outcome.sha256] = PARSER_VERSION
-            self._buffers["sources"].append(self._source_row(outcome.sha256, outcome.path, None))
+            self._buffers["sources"].append(
+                (outcome.sha256, outcome.path, "rejected", None, PARSER_VERSION, self._now)
+            )
         else:
             self._refused_paths.add(outcome.path)
         self._buffers["rejects"].append(
-            {
-                "source_path": outcome.path,
-                "source_sha256": outcome.sha256,
-                "reason": outcome.reason,
-                "detail": outcome.detail[:2000],
-                "seen_at": self._now,
-            }
+            (outcome.path, outcome.sha256, outcome.reason, outcome.detail[:2000], self._now)
         )
         if len(self._buffers["rejects"]) >= FLUSH_EVERY:
             self.flush()
-
-    def _source_row(self, sha256: str, path: str, outcome: Loaded | None) -> dict[str, Any]:
-        return {
-            "source_sha256": sha256,
-            "source_path": path,
-            "status": "loaded" if outcome else "rejected",
-            "letter_id": outcome.letter_id if outcome else None,
-            "parser_version": PARSER_VERSION,
-            "seen_at": self._now,
-        }
-
-    def _add_letter_rows(self, outcome: Loaded) -> None:
-        letter = outcome.letter
-        self._buffers["letters"].append(
-            {
-                "letter_id": outcome.letter_id,
-                "source_path": outcome.path,
-                "source_sha256": outcome.sha256,
-                "layout": letter.layout,
-                "case_number": letter.case_number,
-                "decision_date": letter.decision_date,
-                "injury_date": letter.injury_date,
-                "injury_year": letter.injury_year,
-                "patient_age": letter.patient_age,
-                "patient_sex": letter.patient_sex,
-                "reviewer_states": letter.reviewer_states,
-                "reviewer_specialties": letter.reviewer_specialties,
-                "outcome": letter.outcome,
-                "diagnoses": letter.diagnoses,
-                "case_summary": letter.case_summary,
-                "priority": letter.priority,
-                "date_assigned": letter.date_assigned,
-                "ur_denial_date": letter.ur_denial_date,
-                "application_received": letter.application_received,
-                "item_count": len(letter.items),
-                "synthetic": outcome.synthetic,
-                "parser_version": PARSER_VERSION,
-                "loaded_at": self._now,
-            }
-        )
-        for item in letter.items:
-            self._buffers["decisions"].append(
-                {
-                    "letter_id": outcome.letter_id,
-                    "item_no": item.item_no,
-                    "request": item.request,
-                    "original_request": item.original_request,
-                    "authorized_portion": item.authorized_portion,
-                    "decision": item.decision,
-                    "category": item.category,
-                    "subcategory": item.subcategory,
-                    "drug_class": item.subcategory if item.category == "Pharmaceuticals" else None,
-                    "drugs": item.drugs,
-                    "strength": item.strength,
-                    "quantity": item.quantity,
-                    "refills": item.refills,
-                    "claims_admin_guideline": item.claims_admin_guideline,
-                    "maximus_guideline": item.maximus_guideline,
-                    "rationale": item.rationale,
-                }
-            )
-            for citation in item.citations:
-                self._buffers["citations"].append(
-                    {
-                        "letter_id": outcome.letter_id,
-                        "item_no": item.item_no,
-                        "role": citation.role,
-                        "source": citation.source,
-                        "document": citation.document,
-                        "section": citation.section,
-                        "raw": citation.raw,
-                    }
-                )
-        for unresolved in outcome.unresolved:
-            self._buffers["unresolved"].append(
-                {
-                    "letter_id": outcome.letter_id,
-                    "item_no": unresolved.item_no,
-                    "kind": unresolved.kind,
-                    "value": unresolved.value,
-                }
-            )
 
     def flush(self) -> None:
         con = self._connection()
@@ -356,7 +357,9 @@ class WarehouseBuild:
             rows = self._buffers.pop(table, [])
             if not rows:
                 continue
-            frame = pl.DataFrame(rows, schema=schema)
+            frame = pl.DataFrame(rows, schema=schema, orient="row")
+            if table == "letters":
+                frame = frame.with_columns(loaded_at=pl.lit(self._now, pl.Datetime("us")))
             if table == "sources":
                 # A file seen twice in one batch keeps its last record.
                 frame = frame.unique(subset="source_sha256", keep="last", maintain_order=True)

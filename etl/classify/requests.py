@@ -55,9 +55,16 @@ def normalise_request(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+# "Retrospective: ..." / "Prospective request for ..." say when, not what: rules anchored at the
+# start of a request ('^pre-op', '^associated surgical service') must see past them.
+_TIMING_PREFIX_RE = re.compile(
+    r"^(?:retrospective|retro|prospective|concurrent)\b[\s:,-]*(?:request for\s+)?"
+)
+
+
 def match_rule(text: str, stage: str) -> tuple[str, str] | None:
     """(category, subcategory) of the first rule of ``stage`` matching ``text``."""
-    lowered = text.lower()
+    lowered = _TIMING_PREFIX_RE.sub("", text.lower())
     for pattern, category, subcategory in _compiled_rules()[stage]:
         if pattern.search(lowered):
             return category, subcategory
