@@ -1,0 +1,66 @@
+"""Data quality: parse coverage per field, rejected files, unresolved vocabulary."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.connection import run
+
+filters = ui.current_filters()
+
+st.title("Data quality")
+st.caption("Whole warehouse; the sidebar filters do not apply on this page.")
+
+meta = run(queries.meta)
+if meta.height:
+    st.text(" · ".join(f"{key}: {value}" for key, value in meta.iter_rows()))
+by_status = run(queries.sources_by_status)
+if by_status.height:
+    ui.table(by_status)
+
+ui.section(
+    "Parse coverage per field",
+    "Share of letters / items (pharmaceutical items for drug fields) where the field was found. "
+    "The table also splits it by letter layout (A 2013 notice, B 2014-15, B2 2016+).",
+)
+coverage = run(queries.parse_coverage)
+overall = coverage.filter(pl.col("layout") == "all")
+for scope in overall.get_column("scope").unique(maintain_order=True).to_list():
+    part = overall.filter(pl.col("scope") == scope).sort("share")
+    st.altair_chart(
+        charts.share_bars(part, "field", dim_title="Field", title=f"Coverage: {scope}"),
+        key=f"coverage_{scope}",
+    )
+with st.expander("Table: parse coverage (per layout)"):
+    ui.table(coverage)
+    ui.download(coverage, "parse_coverage", filters)
+
+ui.section("Rejected files")
+by_reason = run(queries.rejects_by_reason)
+if by_reason.height == 0:
+    st.success("No rejected files.")
+else:
+    ui.table(by_reason)
+    ui.download(by_reason, "rejects_by_reason", filters)
+    rejected = run(queries.rejects, queries.SCREEN_ROWS)
+    with st.expander(f"Table: rejected files (latest {queries.SCREEN_ROWS:,})"):
+        ui.table(rejected)
+        ui.download(rejected, "rejects", filters)
+
+ui.section(
+    "Unresolved vocabulary",
+    "Names the vocabulary could not resolve (requests, drugs, specialties, states, citations); "
+    "extend the vocabulary with the most frequent ones.",
+)
+unresolved = run(queries.unresolved)
+if unresolved.height == 0:
+    st.success("Every name was resolved.")
+else:
+    kinds = (
+        unresolved.group_by("kind")
+        .agg(pl.col("occurrences").sum(), pl.len().alias("distinct_values"))
+        .sort("occurrences", descending=True)
+    )
+    ui.table(kinds)
+    ui.table(unresolved, height=360)
+    ui.download(unresolved, "unresolved", filters)

@@ -1,0 +1,46 @@
+"""Guidelines: outcomes by the guideline source and document MAXIMUS cited, and agreement with
+the claims administrator's source."""
+
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.connection import run
+
+filters = ui.current_filters()
+n_small = ui.small_n()
+
+st.title("Guidelines")
+st.markdown(ui.UNIT_NOTE + " An item citing several guideline sources counts under each of them.")
+ui.filter_caption(filters)
+ui.page_summary(filters)
+
+ui.section("By guideline source cited by MAXIMUS")
+by_source = run(queries.by_guideline_source, filters, n_small)
+ui.chart_and_table(
+    charts.rate_bars(by_source, "guideline_source", dim_title="Guideline source"),
+    by_source,
+    "by_guideline_source",
+    filters,
+)
+
+ui.section("By guideline document cited by MAXIMUS", "The 40 most cited documents.")
+by_document = run(queries.by_guideline_document, filters, n_small)
+ui.chart_and_table(
+    charts.rate_bars(by_document, "guideline_document", dim_title="Source: document"),
+    by_document,
+    "by_guideline_document",
+    filters,
+)
+
+ui.section(
+    "Does MAXIMUS cite the same source as the claims administrator?",
+    "Among items where both cited at least one guideline. Per source: of the items where MAXIMUS "
+    "cites it, the share where the claims administrator cited it too.",
+)
+concordance = run(queries.source_concordance, filters, n_small)
+ui.chart_and_table(
+    charts.rate_bars(concordance, "maximus_source", dim_title="MAXIMUS source", rate="same"),
+    concordance,
+    "source_concordance",
+    filters,
+)

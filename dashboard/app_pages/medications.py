@@ -1,0 +1,50 @@
+"""Medications: overturn rate by drug class; click a class to see its drugs."""
+
+import streamlit as st
+
+from dashboard import charts, queries, ui
+from dashboard.connection import run
+
+filters = ui.current_filters()
+n_small = ui.small_n()
+
+st.title("Medications")
+st.markdown(ui.UNIT_NOTE + " Only items in the Pharmaceuticals category have a drug class.")
+ui.filter_caption(filters)
+ui.page_summary(filters)
+
+by_class = run(queries.by_drug_class, filters, n_small)
+event = ui.chart_and_table(
+    charts.drug_class_bars(by_class),
+    by_class,
+    "by_drug_class",
+    filters,
+    on_select=True,
+    key="drug_class_chart",
+)
+
+picked: str | None = None
+if event is not None:
+    points = event.selection.get(charts.DRUG_CLASS_SELECTION) or []
+    if points:
+        picked = points[0].get("drug_class")
+
+classes = by_class.get_column("drug_class").to_list() if by_class.height else []
+if classes:
+    if picked is None:
+        picked = st.selectbox(
+            "Drug class to break down (or click a bar above)", classes, key="inspect_class"
+        )
+    else:
+        st.caption("Drug class selected on the chart (click the background to clear).")
+    ui.section(
+        f"Drugs in {picked}",
+        "By generic ingredient; a combination product counts under each of its ingredients.",
+    )
+    drugs = run(queries.drugs_in_class, filters, picked, n_small)
+    ui.chart_and_table(
+        charts.rate_bars(drugs, "drug", dim_title="Drug (generic ingredient)"),
+        drugs,
+        "drugs_in_class",
+        filters,
+    )

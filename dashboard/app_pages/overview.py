@@ -1,0 +1,58 @@
+"""Overview (landing page): headline rates, outcomes by category, the decision-year trend."""
+
+import streamlit as st
+
+from dashboard import charts, queries, reference, ui
+from dashboard.connection import run
+
+filters = ui.current_filters()
+n_small = ui.small_n()
+
+st.title("IMR outcomes: how often Independent Medical Review upholds UR decisions")
+st.markdown(ui.UNIT_NOTE)
+ui.filter_caption(filters)
+summary = ui.page_summary(filters)
+row = summary.row(0, named=True)
+
+cols = st.columns(4)
+cols[0].metric("Letters", f"{row['letters']:,}", help="IMR cases (Final Determination Letters)")
+cols[1].metric("Disputed items", f"{row['n']:,}", help="The unit of every rate on this dashboard")
+with cols[2]:
+    ui.rate_metric("Uphold rate", summary, "uphold")
+with cols[3]:
+    ui.rate_metric("Overturn rate", summary, "overturn")
+
+ui.items_download(filters)
+st.caption(
+    "“Download CSV” gives every filtered disputed item, one row each (case number, item, request, "
+    "decision, category, drug class, drugs, reviewer specialties and states, guideline sources, "
+    "injury year, decision date)."
+)
+
+ui.section(
+    "Outcomes by request category",
+    "Overturn rate per disputed item with 95% Wilson intervals; faded bars are small samples "
+    f"(fewer than {n_small} items).",
+)
+by_category = run(queries.by_category, filters, n_small)
+ui.chart_and_table(
+    charts.rate_bars(by_category, "category", dim_title="Request category"),
+    by_category,
+    "by_category",
+    filters,
+)
+
+ui.section(
+    "Uphold rate by decision year, with published figures",
+    "Ours: share of disputed items upheld (line, 95% band). Reference points: DWC's annual IMR "
+    "reports and CWCI's studies as published (their unit and coverage may differ: all IMR "
+    "decisions statewide, not only the letters loaded here).",
+)
+by_year = run(queries.by_decision_year, filters, n_small)
+published = reference.published_upheld_share()
+ui.chart_and_table(
+    charts.decision_year_trend(by_year, published), by_year, "by_decision_year", filters
+)
+with st.expander("Published reference figures (with sources)"):
+    ui.table(published)
+    ui.download(published, "published_upheld_share", filters)

@@ -1,0 +1,120 @@
+"""The one place that owns the warehouse connection and Streamlit caching.
+
+* One read-only DuckDB connection per process (``st.cache_resource``), a ``.cursor()`` per query.
+* ``IMR_DB`` is usually a symlink that ingest swaps atomically to a new file. Before every query
+  we compare ``os.path.realpath`` (plus inode and mtime) with the file we opened; when it changed
+  we open the new file, so a fresh warehouse is picked up without a restart. After a symlink swap
+  the old connection is not closed while queries may still run on it (it goes when the last
+  reference does); a file replaced in place under the same path forces closing it first.
+* Query results are cached with ``st.cache_data`` keyed by the warehouse identity, the query
+  function and its arguments, so a new warehouse never serves stale numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboard.settings import Settings, get_settings
+
+# Keep the whole process (DuckDB + Streamlit + caches) within ~1 GB on a 1M-item warehouse.
+# (A SET after connecting, not a connect() config: DuckDB refuses a second connection to the
+# same file with a different config in one process.)
+MEMORY_LIMIT = "512MB"
+
+
+class WarehouseMissing(RuntimeError):
+    """The warehouse file does not exist (yet)."""
+
+
+@dataclass(frozen=True)
+class WarehouseId:
+    """Identity of the file behind the configured path."""
+
+    realpath: str
+    inode: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> WarehouseId:
+        real = os.path.realpath(path)
+        try:
+            stat = os.stat(real)
+        except FileNotFoundError as exc:
+            raise WarehouseMissing(f"No warehouse at {path}") from exc
+        return cls(real, stat.st_ino, stat.st_mtime_ns)
+
+    @property
+    def key(self) -> str:
+        return f"{self.realpath}:{self.inode}:{self.mtime_ns}"
+
+
+class _Holder:
+    """The current connection and the identity of the file it was opened on."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ident: WarehouseId | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def get(self, path: Path) -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
+        ident = WarehouseId.of(path)
+        with self.lock:
+            if self.con is None or self.ident != ident:
+                if self.con is not None and self.ident and self.ident.realpath == ident.realpath:
+                    # Same path, new file (replaced in place): DuckDB would hand back the
+                    # cached instance of the old file while any connection to it is open.
+                    self.con.close()
+                # Open the real file, not the symlink, so a later swap cannot change it under us.
+                con = duckdb.connect(ident.realpath, read_only=True)
+                con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # constant, not user input
+                self.con = con
+                self.ident = ident
+            return self.con, ident
+
+
+@st.cache_resource(show_spinner=False)
+def _holder() -> _Holder:
+    return _Holder()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def connection() -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
+    """The process-wide read-only connection (reopened when the warehouse file changed)."""
+    return _holder().get(settings().db_path)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)
+def _cached(
+    warehouse_key: str, query_name: str, args: tuple[Any, ...], _fn: Callable[..., pl.DataFrame]
+) -> pl.DataFrame:
+    del warehouse_key, query_name  # part of the cache key only
+    con, _ = connection()
+    return _fn(con, *args)
+
+
+def run(fn: Callable[..., pl.DataFrame], *args: Any) -> pl.DataFrame:
+    """``fn(connection, *args)``, cached per warehouse file. ``args`` must be hashable values."""
+    _, ident = connection()
+    return _cached(ident.key, f"{fn.__module__}.{fn.__qualname__}", args, fn)
+
+
+def run_uncached(fn: Callable[..., Any], *args: Any) -> Any:
+    """For large one-off results (CSV downloads): not kept in the cache."""
+    con, _ = connection()
+    return fn(con, *args)
+
+
+def warehouse_id() -> WarehouseId:
+    return connection()[1]

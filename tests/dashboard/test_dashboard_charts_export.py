@@ -1,0 +1,248 @@
+"""Chart builders (pure), CSV export, settings, and the connection's warehouse swap detection."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+import pytest
+
+from dashboard import charts, export, queries, reference
+from dashboard.filters import Filters
+from dashboard.settings import DEFAULT_DB, DEFAULT_SMALL_N, Settings
+
+ALL = Filters()
+
+
+def encodings(chart: alt.LayerChart) -> list[dict]:
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    return [layer.get("encoding", {}) for layer in spec["layer"]]
+
+
+def fields(chart: alt.LayerChart) -> set[str]:
+    out: set[str] = set()
+    for enc in encodings(chart):
+        for channel in enc.values():
+            for item in channel if isinstance(channel, list) else [channel]:
+                if isinstance(item, dict) and "field" in item:
+                    out.add(item["field"])
+    return out
+
+
+def test_rate_bars_encode_rate_interval_and_n(con):
+    frame = queries.by_category(con, ALL)
+    chart = charts.rate_bars(frame, "category")
+    assert isinstance(chart, alt.LayerChart)
+    assert all(isinstance(layer, alt.Chart) for layer in chart.layer)
+    assert {"category", "overturn_rate", "overturn_lower", "overturn_upper", "n"} <= fields(chart)
+    # error bars: a rule from lower to upper
+    rule = encodings(chart)[1]
+    assert rule["x"]["field"] == "overturn_lower" and rule["x2"]["field"] == "overturn_upper"
+    assert "sample" in fields(chart)  # small samples drawn differently
+
+
+def test_trend_layers_have_data(con):
+    chart = charts.rate_trend(queries.by_injury_year(con, ALL), "injury_year")
+    spec = chart.to_dict()
+    assert len(spec["datasets"][spec["data"]["name"]]) == 8
+    assert all("data" not in layer for layer in spec["layer"])
+
+
+def test_charts_get_aggregated_rows_only(con):
+    frame = queries.by_category(con, ALL)
+    chart = charts.rate_bars(frame, "category")
+    values = chart.to_dict()["datasets"]
+    assert sum(len(rows) for rows in values.values()) == frame.height
+
+
+def test_drug_class_chart_has_click_selection(con):
+    chart = charts.drug_class_bars(queries.by_drug_class(con, ALL))
+    spec = chart.to_dict()
+    params = spec.get("params", []) + [
+        p for layer in spec["layer"] for p in layer.get("params", [])
+    ]
+    assert params[0]["name"] == charts.DRUG_CLASS_SELECTION
+    assert params[0]["select"]["fields"] == ["drug_class"]
+    assert params[0]["select"]["on"] == "click"
+    assert params[0]["select"]["type"] == "point"
+
+
+def test_decision_year_trend_has_published_reference_points(con):
+    published = reference.published_upheld_share()
+    chart = charts.decision_year_trend(queries.by_decision_year(con, ALL), published)
+    assert {"decision_year", "uphold_rate", "uphold_lower", "uphold_upper"} <= fields(chart)
+    assert {"published_upheld_share", "publisher"} <= fields(chart)
+    datasets = chart.to_dict()["datasets"]
+    ref_rows = next(rows for rows in datasets.values() if rows and "publisher" in rows[0])
+    assert {(r["publisher"], r["decision_year"]) for r in ref_rows} >= {
+        ("DWC", 2014),
+        ("CWCI", 2024),
+    }
+
+
+def test_other_charts(con):
+    assert "median_days" in fields(charts.timeliness_chart(queries.timeliness(con, ALL)))
+    assert "injury_year" in fields(
+        charts.rate_trend(queries.by_injury_year(con, ALL), "injury_year")
+    )
+    concord = charts.rate_bars(queries.source_concordance(con, ALL), "maximus_source", rate="same")
+    assert "same_rate" in fields(concord)
+    coverage = queries.parse_coverage(con).filter(pl.col("layout") == "all")
+    bars = charts.share_bars(coverage, "field")
+    assert isinstance(bars, alt.Chart)
+    assert bars.to_dict()["encoding"]["x"]["field"] == "share"
+
+
+def test_charts_accept_empty_frames(con):
+    empty = queries.by_category(con, Filters.build(category=["none"]))
+    charts.rate_bars(empty, "category").to_dict()
+    charts.decision_year_trend(
+        queries.by_decision_year(con, Filters.build(category=["none"])),
+        reference.published_upheld_share(),
+    ).to_dict()
+
+
+def test_published_figures_keep_their_sources():
+    frame = reference.published_figures()
+    assert frame.columns == ["publisher", "year", "metric", "value", "reference"]
+    upheld = reference.published_upheld_share()
+    assert upheld.filter((pl.col("publisher") == "DWC") & (pl.col("year") == 2014)).item(
+        0, "value"
+    ) == pytest.approx(0.914)
+    assert upheld.get_column("reference").null_count() == 0
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data[3:].decode("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("Norco 10/325", "Norco 10/325"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_csv_injection_neutralised(cell, expected):
+    assert export.neutralise(cell) == expected
+    frame = pl.DataFrame({"text": [cell], "n": [-5], "items": [[cell, "ok"]]})
+    row = read_csv(export.to_csv_bytes(frame))[0]
+    assert row["text"] == expected
+    assert row["n"] == "-5"  # numbers are not text: left alone
+    assert row["items"] == expected + "; ok" if cell[0] in "=+-@\t" else cell + "; ok"
+
+
+def test_item_csv_from_the_warehouse(con):
+    frame = queries.items(con, ALL)
+    rows = read_csv(export.to_csv_bytes(frame))
+    assert len(rows) == 23
+    evil = next(r for r in rows if r["letter_id"] == "CM14-0000002" and r["item_no"] == "3")
+    assert evil["request"] == '\'=HYPERLINK("http://evil")'
+    norco = next(r for r in rows if r["letter_id"] == "CM13-0000001" and r["item_no"] == "1")
+    assert norco["drugs"] == "hydrocodone; acetaminophen"
+    assert norco["reviewer_specialties"] == "Physical Medicine & Rehabilitation; Pain Management"
+    assert norco["decision_date"] == "2013-11-05"
+
+
+def test_file_name_carries_the_filters():
+    day = dt.date(2026, 1, 31)
+    assert export.file_name("items", ALL, day) == "imr_items_all_2026-01-31.csv"
+    filters = Filters.build(drug_class=["Opioids", "NSAID"], decision_year=(2015, 2016))
+    assert (
+        export.file_name("by_drug_class", filters, day)
+        == "imr_by_drug_class_drug_class-NSAID+Opioids_decision_year-2015-2016_2026-01-31.csv"
+    )
+    nasty = Filters.build(drug=["../../etc/passwd"], state=['a"b;c'])
+    name = export.file_name("items", nasty, day)
+    assert "/" not in name and '"' not in name and ";" not in name
+    long = Filters.build(drug=[f"drug{i}" for i in range(100)])
+    assert len(export.file_name("items", long, day)) < 180
+
+
+def test_filters_normalise_input():
+    f = Filters.build(category="Surgery", drug=["b", "a", "a", ""], injury_year=(2015, 2012))
+    assert f.category == ("Surgery",)
+    assert f.drug == ("a", "b")
+    assert f.injury_year == (2012, 2015)
+    assert f.params()["injury_year_min"] == 2012
+    assert f.params()["state"] is None
+    assert Filters().active is False and f.active is True
+    assert "Request category: Surgery" in f.describe()
+
+
+# --- settings and connection ------------------------------------------------------------------
+
+
+def test_settings_from_env():
+    assert Settings.from_env({}) == Settings(Path(DEFAULT_DB), DEFAULT_SMALL_N)
+    assert Settings.from_env({"IMR_DB": "/x.duckdb", "IMR_SMALL_N": "50"}) == Settings(
+        Path("/x.duckdb"), 50
+    )
+    assert Settings.from_env({"IMR_SMALL_N": "lots"}).small_n == DEFAULT_SMALL_N
+    with pytest.raises(AttributeError):
+        Settings.from_env({}).small_n = 3  # type: ignore[misc]
+
+
+def test_connection_follows_the_symlink_swap(tmp_path, warehouse):
+    import duckdb
+
+    from dashboard.connection import WarehouseMissing, _Holder
+
+    second = tmp_path / "second.duckdb"
+    with duckdb.connect(str(second)) as c:
+        c.execute("create table item_facts as select 1 as marker")
+    link = tmp_path / "current.duckdb"
+    os.symlink(warehouse, link)
+    holder = _Holder()
+    con1, id1 = holder.get(link)
+    assert con1.cursor().sql("select count(*) from item_facts").fetchall() == [(23,)]
+    assert holder.get(link)[0] is con1  # unchanged file: same connection
+    tmp_link = tmp_path / "next.duckdb"
+    os.symlink(second, tmp_link)
+    os.replace(tmp_link, link)  # the atomic swap ingest does
+    con2, id2 = holder.get(link)
+    assert con2 is not con1 and id2 != id1
+    assert con2.cursor().sql("select marker from item_facts").fetchall() == [(1,)]
+    # replaced in place under the same name (no symlink): picked up too
+    plain = tmp_path / "plain.duckdb"
+    with duckdb.connect(str(plain)) as c:
+        c.execute("create table item_facts as select 1 as marker")
+    con3, _ = holder.get(plain)
+    assert con3.cursor().sql("select marker from item_facts").fetchall() == [(1,)]
+    replacement = tmp_path / "replacement.duckdb"
+    with duckdb.connect(str(replacement)) as c:
+        c.execute("create table item_facts as select 2 as marker")
+    os.replace(replacement, plain)
+    con4, _ = holder.get(plain)
+    assert con4.cursor().sql("select marker from item_facts").fetchall() == [(2,)]
+    with pytest.raises(WarehouseMissing):
+        holder.get(tmp_path / "missing.duckdb")
+    with pytest.raises(duckdb.Error):  # read-only
+        con2.cursor().execute("create table t (x int)")
+
+
+def test_streamed_csv_equals_one_shot(con):
+    from dashboard.export import batches_to_csv_bytes
+
+    one_shot = export.to_csv_bytes(queries.items(con, ALL))
+    streamed = batches_to_csv_bytes(queries.items_batches(con, ALL, batch_rows=5))
+    assert streamed == one_shot
+    opioids = Filters.build(drug_class=["Opioids"])
+    assert len(read_csv(batches_to_csv_bytes(queries.items_batches(con, opioids)))) == 6
+    nothing = Filters.build(drug_class=["nothing"])
+    rows = batches_to_csv_bytes(queries.items_batches(con, nothing))
+    assert read_csv(rows) == []
