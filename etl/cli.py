@@ -150,8 +150,11 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    root = Path(__file__).resolve().parent.parent
+    app = root / "dashboard" / "app.py"
     env = dict(os.environ, IMR_DB=str(settings.db.absolute()))
+    # Streamlit reads .streamlit/config.toml (theme, XSRF, no toolbar) from the working folder.
+    os.chdir(root)
     command = [
         sys.executable,
         "-m",

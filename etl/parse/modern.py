@@ -33,11 +33,6 @@ _SUMMARY_PREAMBLE = re.compile(
     re.I,
 )
 _ISSUES = re.compile(r"^IMR ISSUES,? DECISIONS,? AND RATIONALES?$", re.I)
-_ISSUES_PREAMBLE = re.compile(
-    r"^The Final Determination was based on decisions for the disputed items/services set forth"
-    r" below:?\s*",
-    re.I,
-)
 
 # The three labelled fields of an item, in letter order.
 _FIELD = re.compile(
@@ -185,16 +180,7 @@ def _parse_credentials(lines: list[str], letter: Letter) -> None:
 
 
 def _parse_items(lines: list[str]) -> list[Decision]:
-    # Drop the fixed preamble, which may wrap over two lines.
-    if lines and lines[0].startswith("The Final Determination was based on"):
-        preamble_end = 0
-        while preamble_end < len(lines) and not lines[preamble_end].rstrip().endswith(":"):
-            preamble_end += 1
-            if preamble_end > 3:
-                preamble_end = 0
-                break
-        lines = lines[preamble_end + 1 :]
-
+    lines = _drop_preamble(lines)
     lines = _split_glued_requests(lines)
     decision_lines = _decision_lines(lines)
     if not decision_lines:
@@ -215,6 +201,24 @@ def _parse_items(lines: list[str]) -> list[Decision]:
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         items.append(_parse_item(n + 1, lines[start : at + 1], lines[at + 1 : end]))
     return items
+
+
+_PREAMBLE = (
+    "the final determination was based on decisions for the disputed items/services set forth below"
+)
+
+
+def _drop_preamble(lines: list[str]) -> list[str]:
+    """Lines after the fixed 'The Final Determination was based on ...' sentence, which may
+    wrap anywhere or lose its colon."""
+    text = ""
+    for index, line in enumerate(lines[:4]):
+        text = f"{text} {line.lower()}".strip()
+        if text.rstrip(": ") == _PREAMBLE:
+            return lines[index + 1 :]
+        if not _PREAMBLE.startswith(text):
+            return lines[index:]
+    return lines
 
 
 def _split_glued_requests(lines: list[str]) -> list[str]:

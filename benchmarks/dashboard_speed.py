@@ -1,0 +1,143 @@
+"""Dashboard server time and memory on a large warehouse (default: 1,000,000 disputed items).
+
+    .venv/bin/python benchmarks/dashboard_speed.py                  # builds the warehouse once
+    .venv/bin/python benchmarks/dashboard_speed.py --db path/to/current.duckdb
+
+The warehouse is built end to end: a synthetic corpus (zip archives, `imr demo-corpus --archive`)
+ingested by `imr ingest`. Each page is then measured in a fresh process with Streamlit's AppTest,
+which runs the page script exactly as the server does, minus the network:
+- first load: the first run of the page in a new process (cold connection and caches);
+- warm rerun: the same page again (what a widget interaction without a new filter costs);
+- filter change: the page with a filter value not seen before (cold query cache), median of 3.
+Peak memory is the process's maximum resident set size. Results: stdout (Markdown) and
+benchmarks/out/dashboard.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ingest_speed import machine  # noqa: E402
+
+PAGES = ["overview", "medications", "reviewers", "guidelines", "timeline", "letters"]
+# One new filter value per "filter change" run: each is a query the cache has not seen.
+FILTERS = [
+    {"drug_class": "Opioids"},
+    {"category": "Diagnostic Testing"},
+    {"decision": "Overturned", "injury_year": ["2005", "2015"]},
+]
+
+_PROBE = r"""
+import json, os, resource, statistics, sys, time
+from streamlit.testing.v1 import AppTest
+app, page, filters = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+
+def run(params):
+    at = AppTest.from_file(app, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"app_pages/{page}.py")
+    start = time.perf_counter()
+    at.run()
+    seconds = time.perf_counter() - start
+    if at.exception:
+        raise SystemExit(f"{page}: {at.exception[0].value}")
+    return seconds
+
+first = run({})
+warm = run({})
+changes = [run(f) for f in filters]
+print(json.dumps({
+    "first_load_ms": round(first * 1000),
+    "warm_rerun_ms": round(warm * 1000),
+    "filter_change_ms": round(statistics.median(changes) * 1000),
+    "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+}))
+"""
+
+
+def build_warehouse(items: int, seed: int) -> Path:
+    from etl.demo import write_corpus
+
+    letters = int(items / 2.7) + 1
+    corpus = OUT / f"corpus-archive-{letters}-{seed}"
+    if not (corpus / ".complete").exists():
+        print(f"generating {letters:,} synthetic letters into {corpus} ...", flush=True)
+        summary = write_corpus(corpus, letters=letters, seed=seed, pdf_share=0.0, archive=True)
+        (corpus / ".complete").write_text(json.dumps(summary.as_dict(), default=str))
+    db = OUT / f"warehouse-{letters}-{seed}" / "current.duckdb"
+    if not db.exists():
+        print(f"ingesting into {db} ...", flush=True)
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "etl.cli", "ingest", str(corpus), "--db", str(db)]
+        subprocess.run([*command, "--quiet"], cwd=ROOT, check=True)
+        print(f"ingested in {time.perf_counter() - start:.0f} s", flush=True)
+    return db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    db = args.db or build_warehouse(args.items, args.seed)
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    letters, items = con.execute(
+        "select count(*), (select count(*) from decisions) from letters"
+    ).fetchone() or (0, 0)
+    con.close()
+    results: dict[str, object] = {"machine": machine(), "letters": letters, "items": items}
+    print(f"machine: {results['machine']}")
+    print(f"warehouse: {letters:,} letters, {items:,} disputed items")
+    print("| page | first load (ms) | warm rerun (ms) | filter change (ms) | peak RSS (MiB) |")
+    print("|---|---|---|---|---|")
+    env = {"IMR_DB": str(db.resolve()), "PATH": "/usr/bin:/bin"}
+    pages = {}
+    for page in PAGES:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _PROBE,
+                str(ROOT / "dashboard" / "app.py"),
+                page,
+                json.dumps(FILTERS),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise SystemExit(f"{page} failed:\n{done.stderr[-3000:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        pages[page] = row
+        print(
+            f"| {page} | {row['first_load_ms']} | {row['warm_rerun_ms']} "
+            f"| {row['filter_change_ms']} | {row['peak_rss_mib']} |",
+            flush=True,
+        )
+    results["pages"] = pages
+    results["median_filter_change_ms"] = statistics.median(
+        row["filter_change_ms"] for row in pages.values()
+    )
+    (OUT / "dashboard.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
