@@ -92,7 +92,7 @@ def settings() -> Settings:
 
 def connection() -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
     """The process-wide read-only connection (reopened when the warehouse file changed)."""
-    return _holder().get(settings().db_path)
+    return _holder().get(settings().db)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)

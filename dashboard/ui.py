@@ -114,7 +114,7 @@ def warehouse_or_stop() -> None:
         warehouse_id()
     except WarehouseMissing:
         st.error(
-            f"No warehouse found at `{settings().db_path}`. Build one with `imr ingest`, "
+            f"No warehouse found at `{settings().db}`. Build one with `imr ingest`, "
             "or point `IMR_DB` / `imr dashboard --db` at a warehouse file."
         )
         st.stop()

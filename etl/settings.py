@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_DB = Path("data/warehouse/current.duckdb")
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
     try:
         return int(value) if value else default
     except ValueError:
@@ -38,13 +39,15 @@ class Settings:
         return replace(self, **given)  # type: ignore[arg-type]
 
 
-def load_settings() -> Settings:
-    """Settings from the environment (``IMR_DB``, ``IMR_JOBS``, ``IMR_SMALL_N``, ``IMR_PORT``)."""
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment (``IMR_DB``, ``IMR_JOBS``, ``IMR_SMALL_N``, ``IMR_PORT``,
+    ``IMR_MAX_FILE_BYTES``); the CLI and the dashboard both start here."""
+    env = os.environ if env is None else env
     defaults = Settings()
     return Settings(
-        db=Path(os.environ.get("IMR_DB") or defaults.db),
-        jobs=_env_int("IMR_JOBS", defaults.jobs),
-        max_file_bytes=_env_int("IMR_MAX_FILE_BYTES", defaults.max_file_bytes),
-        small_n=_env_int("IMR_SMALL_N", defaults.small_n),
-        port=_env_int("IMR_PORT", defaults.port),
+        db=Path(env.get("IMR_DB", "").strip() or defaults.db),
+        jobs=_env_int(env, "IMR_JOBS", defaults.jobs),
+        max_file_bytes=_env_int(env, "IMR_MAX_FILE_BYTES", defaults.max_file_bytes),
+        small_n=max(_env_int(env, "IMR_SMALL_N", defaults.small_n), 1),
+        port=_env_int(env, "IMR_PORT", defaults.port),
     )

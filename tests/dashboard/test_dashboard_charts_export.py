@@ -14,7 +14,8 @@ import pytest
 
 from dashboard import charts, export, queries, reference
 from dashboard.filters import Filters
-from dashboard.settings import DEFAULT_DB, DEFAULT_SMALL_N, Settings
+from dashboard.settings import DEFAULT_DB, DEFAULT_SMALL_N
+from etl.settings import load_settings
 
 ALL = Filters()
 
@@ -188,13 +189,14 @@ def test_filters_normalise_input():
 
 
 def test_settings_from_env():
-    assert Settings.from_env({}) == Settings(Path(DEFAULT_DB), DEFAULT_SMALL_N)
-    assert Settings.from_env({"IMR_DB": "/x.duckdb", "IMR_SMALL_N": "50"}) == Settings(
-        Path("/x.duckdb"), 50
-    )
-    assert Settings.from_env({"IMR_SMALL_N": "lots"}).small_n == DEFAULT_SMALL_N
+    assert load_settings({}).db == Path(DEFAULT_DB)
+    assert load_settings({}).small_n == DEFAULT_SMALL_N
+    got = load_settings({"IMR_DB": "/x.duckdb", "IMR_SMALL_N": "50"})
+    assert (got.db, got.small_n) == (Path("/x.duckdb"), 50)
+    with pytest.raises(SystemExit, match="IMR_SMALL_N"):
+        load_settings({"IMR_SMALL_N": "lots"})
     with pytest.raises(AttributeError):
-        Settings.from_env({}).small_n = 3  # type: ignore[misc]
+        load_settings({}).small_n = 3  # type: ignore[misc]
 
 
 def test_connection_follows_the_symlink_swap(tmp_path, warehouse):
