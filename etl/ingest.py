@@ -87,9 +87,7 @@ def ingest(
     return summary
 
 
-def _record(
-    outcome: Outcome | LetterRows, build: WarehouseBuild, summary: IngestSummary
-) -> None:
+def _record(outcome: Outcome | LetterRows, build: WarehouseBuild, summary: IngestSummary) -> None:
     if isinstance(outcome, Loaded | LetterRows):
         rows = outcome if isinstance(outcome, LetterRows) else letter_rows(outcome)
         if build.add_loaded(rows):
