@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import LetterRows, WarehouseBuild, letter_rows
@@ -120,6 +124,44 @@ def _run(tasks: Iterable[Task], jobs: int) -> Iterator[Rejected | LetterRows | N
     # fork: workers start in milliseconds and inherit the loaded vocabularies. No DuckDB
     # connection is ever used in a child, so forking a parent that holds one is safe.
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with context.Pool(jobs) as pool:
-        # imap keeps input order and streams: memory stays flat however long the batch.
-        yield from pool.imap(_process_task, tasks, chunksize=CHUNK)
+    pending = iter(tasks)
+    window: deque[tuple[list[Task], Future[list[Rejected | LetterRows | None]]]] = deque()
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    try:
+        while True:
+            # A bounded window of chunks in flight, consumed in input order: memory stays flat.
+            while len(window) < 4 * jobs and (chunk := list(islice(pending, CHUNK))):
+                window.append((chunk, pool.submit(_process_chunk, chunk)))
+            if not window:
+                return
+            chunk, future = window.popleft()
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                # A worker died (a native crash in PDFium, the OOM killer): every chunk in
+                # flight is lost. Redo them one file per process to find the culprit, then
+                # carry on with a fresh pool.
+                pool.shutdown(wait=True, cancel_futures=True)
+                for lost in [chunk, *(c for c, _ in window)]:
+                    for task in lost:
+                        yield _isolated(task, context)
+                window.clear()
+                pool = ProcessPoolExecutor(jobs, mp_context=context)
+                continue
+            yield from results
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _process_chunk(chunk: list[Task]) -> list[Rejected | LetterRows | None]:
+    return [_process_task(task) for task in chunk]
+
+
+def _isolated(task: Task, context: Any) -> Rejected | LetterRows | None:
+    """One task in a process of its own: a crash rejects this file only."""
+    with ProcessPoolExecutor(1, mp_context=context) as single:
+        try:
+            return single.submit(_process_task, task).result()
+        except BrokenProcessPool:
+            _, path, _, _, digest = task
+            return Rejected(path, digest, "worker_crashed", "the process reading this file died")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import os
 import shutil
@@ -230,22 +231,32 @@ class WarehouseBuild:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(self.folder / f".{self.link.name}.lock", "w")  # noqa: SIM115
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # A POSIX record lock, not flock(): forked workers do not inherit it, so a killed
+            # main process releases it at once even while orphaned workers finish their chunk.
+            fcntl.lockf(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
             self._lock_file.close()
-            raise WarehouseBusy(f"another ingest is writing {self.link}") from None
-        self._remove_stale_versions()
-        current = self.current_file()
-        if current is not None:
-            shutil.copyfile(current, self.new_path)
-        self.con = duckdb.connect(str(self.new_path))
-        create_schema(self.con)
-        self.known_sources = dict(
-            self.con.execute("select source_sha256, parser_version from sources").fetchall()
-        )
-        self.known_letters = dict(
-            self.con.execute("select letter_id, parser_version from letters").fetchall()
-        )
+            self._lock_file = None
+            if error.errno in (errno.EACCES, errno.EAGAIN):
+                raise WarehouseBusy(f"another ingest is writing {self.link}") from None
+            raise
+        try:
+            self._remove_stale_versions()
+            current = self.current_file()
+            if current is not None:
+                shutil.copyfile(current, self.new_path)
+            self.con = duckdb.connect(str(self.new_path))
+            create_schema(self.con)
+            self.known_sources = dict(
+                self.con.execute("select source_sha256, parser_version from sources").fetchall()
+            )
+            self.known_letters = dict(
+                self.con.execute("select letter_id, parser_version from letters").fetchall()
+            )
+        except BaseException:
+            # A failed copy (disk full) must not leave its partial file behind.
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(
