@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 import duckdb
-import polars as pl
+import pyarrow as pa
 
 from etl.model import PARSER_VERSION
 from etl.pipeline import Loaded, Rejected
@@ -30,76 +30,76 @@ from etl.pipeline import Loaded, Rejected
 FLUSH_EVERY = 2000  # letters per insert batch: bounded memory, few round trips
 
 _LETTER_SCHEMA: dict[str, Any] = {
-    "letter_id": pl.Utf8,
-    "source_path": pl.Utf8,
-    "source_sha256": pl.Utf8,
-    "layout": pl.Utf8,
-    "case_number": pl.Utf8,
-    "decision_date": pl.Date,
-    "injury_date": pl.Date,
-    "injury_year": pl.Int32,
-    "patient_age": pl.Int32,
-    "patient_sex": pl.Utf8,
-    "reviewer_states": pl.List(pl.Utf8),
-    "reviewer_specialties": pl.List(pl.Utf8),
-    "outcome": pl.Utf8,
-    "diagnoses": pl.Utf8,
-    "case_summary": pl.Utf8,
-    "priority": pl.Utf8,
-    "date_assigned": pl.Date,
-    "ur_denial_date": pl.Date,
-    "application_received": pl.Date,
-    "item_count": pl.Int32,
-    "synthetic": pl.Boolean,
-    "parser_version": pl.Utf8,
+    "letter_id": pa.string(),
+    "source_path": pa.string(),
+    "source_sha256": pa.string(),
+    "layout": pa.string(),
+    "case_number": pa.string(),
+    "decision_date": pa.date32(),
+    "injury_date": pa.date32(),
+    "injury_year": pa.int32(),
+    "patient_age": pa.int32(),
+    "patient_sex": pa.string(),
+    "reviewer_states": pa.list_(pa.string()),
+    "reviewer_specialties": pa.list_(pa.string()),
+    "outcome": pa.string(),
+    "diagnoses": pa.string(),
+    "case_summary": pa.string(),
+    "priority": pa.string(),
+    "date_assigned": pa.date32(),
+    "ur_denial_date": pa.date32(),
+    "application_received": pa.date32(),
+    "item_count": pa.int32(),
+    "synthetic": pa.bool_(),
+    "parser_version": pa.string(),
 }
 _DECISION_SCHEMA: dict[str, Any] = {
-    "letter_id": pl.Utf8,
-    "item_no": pl.Int32,
-    "request": pl.Utf8,
-    "original_request": pl.Utf8,
-    "authorized_portion": pl.Utf8,
-    "decision": pl.Utf8,
-    "category": pl.Utf8,
-    "subcategory": pl.Utf8,
-    "drug_class": pl.Utf8,
-    "drugs": pl.List(pl.Utf8),
-    "strength": pl.Utf8,
-    "quantity": pl.Utf8,
-    "refills": pl.Int32,
-    "claims_admin_guideline": pl.Utf8,
-    "maximus_guideline": pl.Utf8,
-    "rationale": pl.Utf8,
+    "letter_id": pa.string(),
+    "item_no": pa.int32(),
+    "request": pa.string(),
+    "original_request": pa.string(),
+    "authorized_portion": pa.string(),
+    "decision": pa.string(),
+    "category": pa.string(),
+    "subcategory": pa.string(),
+    "drug_class": pa.string(),
+    "drugs": pa.list_(pa.string()),
+    "strength": pa.string(),
+    "quantity": pa.string(),
+    "refills": pa.int32(),
+    "claims_admin_guideline": pa.string(),
+    "maximus_guideline": pa.string(),
+    "rationale": pa.string(),
 }
 _CITATION_SCHEMA: dict[str, Any] = {
-    "letter_id": pl.Utf8,
-    "item_no": pl.Int32,
-    "role": pl.Utf8,
-    "source": pl.Utf8,
-    "document": pl.Utf8,
-    "section": pl.Utf8,
-    "raw": pl.Utf8,
+    "letter_id": pa.string(),
+    "item_no": pa.int32(),
+    "role": pa.string(),
+    "source": pa.string(),
+    "document": pa.string(),
+    "section": pa.string(),
+    "raw": pa.string(),
 }
 _SOURCE_SCHEMA: dict[str, Any] = {
-    "source_sha256": pl.Utf8,
-    "source_path": pl.Utf8,
-    "status": pl.Utf8,
-    "letter_id": pl.Utf8,
-    "parser_version": pl.Utf8,
-    "seen_at": pl.Datetime("us"),
+    "source_sha256": pa.string(),
+    "source_path": pa.string(),
+    "status": pa.string(),
+    "letter_id": pa.string(),
+    "parser_version": pa.string(),
+    "seen_at": pa.timestamp("us"),
 }
 _REJECT_SCHEMA: dict[str, Any] = {
-    "source_path": pl.Utf8,
-    "source_sha256": pl.Utf8,
-    "reason": pl.Utf8,
-    "detail": pl.Utf8,
-    "seen_at": pl.Datetime("us"),
+    "source_path": pa.string(),
+    "source_sha256": pa.string(),
+    "reason": pa.string(),
+    "detail": pa.string(),
+    "seen_at": pa.timestamp("us"),
 }
 _UNRESOLVED_SCHEMA: dict[str, Any] = {
-    "letter_id": pl.Utf8,
-    "item_no": pl.Int32,
-    "kind": pl.Utf8,
-    "value": pl.Utf8,
+    "letter_id": pa.string(),
+    "item_no": pa.int32(),
+    "kind": pa.string(),
+    "value": pa.string(),
 }
 
 
@@ -368,12 +368,22 @@ class WarehouseBuild:
             rows = self._buffers.pop(table, [])
             if not rows:
                 continue
-            frame = pl.DataFrame(rows, schema=schema, orient="row")
-            if table == "letters":
-                frame = frame.with_columns(loaded_at=pl.lit(self._now, pl.Datetime("us")))
             if table == "sources":
                 # A file seen twice in one batch keeps its last record.
-                frame = frame.unique(subset="source_sha256", keep="last", maintain_order=True)
+                rows = list({row[0]: row for row in rows}.values())
+            # Column by column into Arrow: far cheaper than any row-wise conversion.
+            columns = zip(*rows, strict=True)
+            frame = pa.Table.from_arrays(
+                [
+                    pa.array(list(values), type=kind)
+                    for values, kind in zip(columns, schema.values(), strict=True)
+                ],
+                names=list(schema),
+            )
+            if table == "letters":
+                frame = frame.append_column(
+                    "loaded_at", pa.array([self._now] * len(rows), pa.timestamp("us"))
+                )
             con.register("frame", frame)
             con.execute(f"insert into {table} by name select * from frame")
             con.unregister("frame")

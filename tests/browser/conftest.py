@@ -2,6 +2,10 @@
 
 Outside CI a machine without Chromium skips these tests with a message; under CI (CI=true) a
 missing Chromium is a failure, so a green CI always means the browser tests ran.
+
+The warehouse holds the sample letters, the real letters when present, a 300-letter synthetic
+corpus and two crafted hostile letters (``hostile.py``): formula-like requests (CSV injection)
+and HTML/JS in the summary, a request and a rationale (must stay inert in the browser).
 """
 
 from __future__ import annotations
@@ -14,13 +18,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from etl.ingest import ingest
 from etl.settings import Settings
+from tests.browser import hostile
 from tests.conftest import REAL, ROOT
 
 CHROMIUM_FLAGS = [
@@ -31,7 +39,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--disable-dev-shm-usage",
 ]
+
+# The viewport every test page gets (and the README screenshot's size).
+VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def chromium_path() -> str | None:
@@ -40,6 +52,13 @@ def chromium_path() -> str | None:
         if found:
             return found
     return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,36 +77,84 @@ def browser_type_launch_args() -> dict[str, Any]:
     return {"executable_path": chromium_path(), "headless": True, "args": CHROMIUM_FLAGS}
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": VIEWPORT, "accept_downloads": True}
+
+
+@pytest.fixture(scope="session")
+def shared_context(
+    browser: Browser, browser_context_args: dict[str, Any]
+) -> Iterator[BrowserContext]:
+    """One browser context for the whole run: its HTTP cache keeps Streamlit's JavaScript
+    warm, which roughly halves every page load on a 2-core machine."""
+    context = browser.new_context(**browser_context_args)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(shared_context: BrowserContext) -> Iterator[Page]:
+    """A fresh tab per test (its own Streamlit session), closed afterwards."""
+    tab = shared_context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    tab.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def browser_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed letters, the real letters when present, and a small synthetic corpus."""
-    folder = tmp_path_factory.mktemp("browser")
-    inputs = [ROOT / "data" / "samples"]
-    if (REAL / "pdf").is_dir():
-        inputs.append(REAL / "pdf")
+def synthetic_corpus(folder: Path, letters: int, seed: int) -> Path | None:
+    """A synthetic demo corpus (None when the generator is not available)."""
     try:
         from etl.demo import write_corpus
     except ImportError:  # the generator is optional for these tests
-        pass
-    else:
-        corpus = folder / "corpus"
-        write_corpus(corpus, letters=300, seed=11, pdf_share=0.0)
+        return None
+    write_corpus(folder, letters=letters, seed=seed, pdf_share=0.0)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed letters, the real letters when present, a small synthetic corpus and the
+    crafted hostile letters. Tests compare what the browser shows with this file."""
+    folder = tmp_path_factory.mktemp("browser")
+    inputs = [ROOT / "data" / "samples", hostile.write_letters(folder / "hostile")]
+    if (REAL / "pdf").is_dir():
+        inputs.append(REAL / "pdf")
+    corpus = synthetic_corpus(folder / "corpus", letters=300, seed=11)
+    if corpus:
         inputs.append(corpus)
     settings = Settings(db=folder / "wh" / "current.duckdb", jobs=2)
     ingest(inputs, settings)
     return settings.db
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(browser_warehouse: Path) -> Iterator[str]:
+@dataclass
+class Server:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextmanager
+def run_dashboard(db: Path, log: Path, *, explicit_address: bool = True) -> Iterator[Server]:
+    """``streamlit run dashboard/app.py`` on a free loopback port until the block ends.
+
+    With ``explicit_address=False`` the bind address comes from ``.streamlit/config.toml``
+    alone (the default a user gets). Output goes to ``log``, never to an unread pipe (a full
+    pipe would block the server).
+    """
     port = free_port()
-    env = dict(os.environ, IMR_DB=str(browser_warehouse))
+    env = dict(os.environ, IMR_DB=str(db))
     command = [
         sys.executable,
         "-m",
@@ -96,34 +163,49 @@ def dashboard_url(browser_warehouse: Path) -> Iterator[str]:
         str(ROOT / "dashboard" / "app.py"),
         "--server.headless",
         "true",
-        "--server.address",
-        "127.0.0.1",
         "--server.port",
         str(port),
         "--browser.gatherUsageStats",
         "false",
     ]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
+    if explicit_address:
+        command += ["--server.address", "127.0.0.1"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", port, process, log)
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
                 pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"the dashboard did not start:\n{output}")
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not start:\n{server.output()}")
             time.sleep(0.3)
-        yield url
+        yield server
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=10)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def dashboard_server(
+    browser_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with run_dashboard(browser_warehouse, log) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_server: Server) -> str:
+    return dashboard_server.url
