@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
     sys.path.insert(0, str(ROOT))
 
+import pandas  # noqa: E402, F401  # eager: altair breaks on a half-imported pandas (concurrent sessions)
 import streamlit as st  # noqa: E402
 
 from dashboard import ui  # noqa: E402

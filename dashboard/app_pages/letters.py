@@ -30,24 +30,15 @@ ui.items_download(filters, key="download_items_letters")
 
 ui.section("Read a letter")
 letter_ids = results.get_column("letter_id").unique(maintain_order=True).to_list()
+# A shared link may name a letter outside the results shown: offer it too.
+wanted = st.query_params.get("letter")
+if wanted and wanted not in letter_ids and run(queries.letter, wanted).height:
+    letter_ids.insert(0, wanted)
 if not letter_ids:
     st.info("No letters match.")
     st.stop()
-labels = dict(
-    zip(
-        results.get_column("letter_id").to_list(),
-        (
-            f"{case or letter_id} · {date}"
-            for letter_id, case, date in results.select(
-                "letter_id", "case_number", "decision_date"
-            ).iter_rows()
-        ),
-        strict=True,
-    )
-)
-letter_id = st.selectbox(
-    "Letter", letter_ids, key="letter", bind="query-params", format_func=lambda v: labels.get(v, v)
-)
+# Options are the ids themselves, so that `?letter=CM16-0213037` links open that letter.
+letter_id = st.selectbox("Letter", letter_ids, key="letter", bind="query-params")
 head = run(queries.letter, letter_id)
 if head.height == 0:
     st.info("Letter not found in this warehouse.")

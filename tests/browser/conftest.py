@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from etl.ingest import ingest
 from etl.settings import Settings
@@ -41,6 +41,9 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
+
+# Assertions wait this long for Streamlit to render (lazy chunks on a busy 2-core machine).
+expect.set_options(timeout=15_000)
 
 # The viewport every test page gets (and the README screenshot's size).
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -209,3 +212,22 @@ def dashboard_server(
 @pytest.fixture(scope="session")
 def dashboard_url(dashboard_server: Server) -> str:
     return dashboard_server.url
+
+
+@pytest.fixture(scope="session")
+def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample letters only: a warehouse the ingest-swap test may grow."""
+    folder = tmp_path_factory.mktemp("small")
+    settings = Settings(db=folder / "wh" / "current.duckdb", jobs=1)
+    ingest([ROOT / "data" / "samples"], settings)
+    return settings.db
+
+
+@pytest.fixture(scope="session")
+def default_config_server(
+    small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server started without ``--server.address``: binding comes from config.toml alone."""
+    log = tmp_path_factory.mktemp("default-server") / "streamlit.log"
+    with run_dashboard(small_warehouse, log, explicit_address=False) as server:
+        yield server

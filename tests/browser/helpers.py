@@ -1,0 +1,206 @@
+"""Shared helpers for the browser tests: waiting for Streamlit, reading what it shows, and
+asking the warehouse the same question directly (independent SQL, not ``dashboard.queries``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from playwright.sync_api import Locator, Page, expect
+
+APP_TIMEOUT_MS = 30_000
+
+# url path -> (title shown as the page's h1, minimum number of Vega-Lite charts it renders on
+# the browser warehouse). Letters has no chart.
+PAGES: dict[str, tuple[str, int]] = {
+    "/": ("IMR outcomes", 2),
+    "/medications": ("Medications", 2),
+    "/reviewers": ("Reviewers", 2),
+    "/guidelines": ("Guidelines", 3),
+    "/timeline": ("Timeline", 4),
+    "/letters": ("Letters", 0),
+    "/data_quality": ("Data quality", 2),
+}
+
+# Query parameter -> (item_facts column, kind); mirrors the contract in dashboard/README.md.
+FILTER_COLUMNS: dict[str, tuple[str, str]] = {
+    "category": ("category", "scalar"),
+    "drug_class": ("drug_class", "scalar"),
+    "drug": ("drugs", "list"),
+    "specialty": ("reviewer_specialties", "list"),
+    "guideline_source": ("guideline_sources", "list"),
+    "state": ("reviewer_states", "list"),
+    "decision": ("decision", "scalar"),
+    "injury_year": ("injury_year", "range"),
+    "decision_year": ("decision_year", "range"),
+}
+
+# Stack traces and DuckDB error messages must never reach a user.
+ERROR_TEXTS = (
+    "Traceback",
+    'File "/',
+    "Binder Error",
+    "Parser Error",
+    "Catalog Error",
+    "Conversion Error",
+    "Invalid Input Error",
+    "Exception:",
+)
+
+
+# --- Streamlit -----------------------------------------------------------------------------
+
+
+def wait_for_app(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
+    """Wait until the app is connected and its script run has finished.
+
+    ``data-test-script-state`` is ``initial`` before the first run, so right after a navigation
+    this cannot match a stale "notRunning". After a click, wait for the expected content too.
+    """
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']",
+        state="attached",
+        timeout=timeout,
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']",
+        state="attached",
+        timeout=timeout,
+    )
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def url_with(base: str, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> str:
+    query = urllib.parse.urlencode(params, doseq=True)
+    return f"{base}{path}" + (f"?{query}" if query else "")
+
+
+def assert_no_error(page: Page) -> None:
+    """No Streamlit exception element and no stack-trace-like text anywhere on the page."""
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    body = page.locator("body").inner_text()
+    for text in ERROR_TEXTS:
+        assert text not in body, f"{text!r} shown on {page.url}"
+
+
+def charts(page: Page) -> Locator:
+    return page.locator("[data-testid='stVegaLiteChart']")
+
+
+def wait_for_charts(page: Page, minimum: int) -> int:
+    """Wait until at least ``minimum`` charts exist and every one has drawn (svg or canvas)."""
+    if minimum:
+        expect(charts(page).nth(minimum - 1)).to_be_attached()
+    total = charts(page).count()
+    drawn = page.locator("[data-testid='stVegaLiteChart'] :is(svg.marks, canvas.marks)")
+    expect(drawn).to_have_count(total)
+    return total
+
+
+def metric_value(page: Page, label: str) -> Locator:
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+    return metric.get_by_test_id("stMetricValue")
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"[^0-9]", "", text))
+
+
+# --- warehouse -----------------------------------------------------------------------------
+
+
+@contextmanager
+def warehouse(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection (never held across an ingest in this process)."""
+    con = duckdb.connect(os.path.realpath(db), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def where(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """An item_facts predicate for the URL filters (test code: names are constants)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for name, value in filters.items():
+        if name == "exclude_demo":
+            if value:
+                clauses.append("not synthetic")
+            continue
+        column, kind = FILTER_COLUMNS[name]
+        values = [value] if isinstance(value, str | int) else list(value)
+        if kind == "range":
+            clauses.append(f"{column} between ? and ?")
+            params += [min(values), max(values)]
+        elif kind == "list":
+            clauses.append(f"list_has_any({column}, ?::varchar[])")
+            params.append([str(v) for v in values])
+        else:
+            clauses.append(f"{column} in ({', '.join('?' for _ in values)})")
+            params += values
+    return (" and ".join(clauses) or "true"), params
+
+
+@dataclass(frozen=True)
+class Expected:
+    letters: int
+    items: int
+    overturned: int
+
+    @property
+    def uphold_rate(self) -> float:
+        return (self.items - self.overturned) / self.items
+
+    @property
+    def overturn_rate(self) -> float:
+        return self.overturned / self.items
+
+
+def expected_summary(db: Path, filters: Mapping[str, Any]) -> Expected:
+    predicate, params = where(filters)
+    with warehouse(db) as con:
+        row = con.execute(
+            "select count(distinct letter_id), count(*), count(*) filter (where overturned) "
+            f"from item_facts where {predicate}",
+            params,
+        ).fetchone()
+    assert row is not None
+    return Expected(*row)
+
+
+def top_values(db: Path, dimension: str, limit: int) -> list[str]:
+    with warehouse(db) as con:
+        rows = con.execute(
+            "select value from filter_options where dimension = ? order by n desc, value limit ?",
+            [dimension, limit],
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def fingerprint(db: Path) -> tuple[Any, ...]:
+    """What "the warehouse is unchanged" means: same file behind the link, same bytes, same
+    row counts."""
+    real = os.path.realpath(db)
+    digest = hashlib.sha256(Path(real).read_bytes()).hexdigest()
+    with warehouse(db) as con:
+        counts = tuple(
+            con.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
+            for table in ("letters", "decisions", "item_facts")
+        )
+    return real, digest, counts
