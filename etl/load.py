@@ -27,6 +27,7 @@ import pyarrow as pa
 from etl.model import PARSER_VERSION
 from etl.pipeline import Loaded, Rejected
 
+BUILD_MEMORY = "256MB"
 FLUSH_EVERY = 2000  # letters per insert batch: bounded memory, few round trips
 
 _LETTER_SCHEMA: dict[str, Any] = {
@@ -245,7 +246,9 @@ class WarehouseBuild:
             current = self.current_file()
             if current is not None:
                 shutil.copyfile(current, self.new_path)
-            self.con = duckdb.connect(str(self.new_path))
+            # A bounded buffer pool keeps the writer's memory flat however large the warehouse:
+            # DuckDB spills and writes pages out instead of caching them all.
+            self.con = duckdb.connect(str(self.new_path), config={"memory_limit": BUILD_MEMORY})
             create_schema(self.con)
             self.known_sources = dict(
                 self.con.execute("select source_sha256, parser_version from sources").fetchall()
