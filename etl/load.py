@@ -27,7 +27,7 @@ import pyarrow as pa
 from etl.model import PARSER_VERSION
 from etl.pipeline import Loaded, Rejected
 
-BUILD_MEMORY = "256MB"
+BUILD_MEMORY = "384MB"
 FLUSH_EVERY = 2000  # letters per insert batch: bounded memory, few round trips
 
 _LETTER_SCHEMA: dict[str, Any] = {
@@ -200,6 +200,9 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     views = resources.files("etl").joinpath("sql", "views.sql")
     if views.is_file():
+        # The derived tables are built whole from millions of rows; their row order carries no
+        # meaning, and not keeping it lets DuckDB build them within the memory limit.
+        con.execute("set preserve_insertion_order = false")
         con.execute(views.read_text(encoding="utf-8"))
 
 
