@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEMO_LETTERS ?= 3000
+DEMO_LETTERS ?= 5000
 DEMO_SEED ?= 2013
 DEMO_DB ?= data/warehouse/demo.duckdb
 PORT ?= 8501
