@@ -40,6 +40,10 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
     "--disable-dev-shm-usage",
+    # Tabs in the background must keep running at full speed: the concurrency test drives 20.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 
 # Assertions wait this long for Streamlit to render (lazy chunks on a busy 2-core machine).
