@@ -144,15 +144,33 @@ def _find(lines: list[str], test: object) -> int | None:
 def _parse_header(lines: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     pending: dict[str, list[str]] = {"case": [], "date": [], "priority": []}
-    for token in _HEADER_TOKEN.finditer("\n".join(lines)):
+    text = "\n".join(lines)
+    previous_label: str | None = None
+    previous_end = 0
+    pairs = False
+    for token in _HEADER_TOKEN.finditer(text):
         if token["label"]:
             label = " ".join(token["label"].lower().split())
             if label not in found:
                 pending[_HEADER_LABELS[label]].append(label)
+            previous_label, previous_end = label, token.end()
             continue
         kind = next(k for k in ("case", "date", "priority") if token[k])
-        if pending[kind]:
-            found[pending[kind].pop(0)] = token[kind].strip()
+        queue = pending[kind]
+        # "Label: value" pairs (pypdf, pdfium): a value on its label's line is that label's, and
+        # one on a later line belongs to the latest label still waiting, so a label printed
+        # without a value shifts nothing. A column of labels then a column of values
+        # (pdftotext): values are dealt out to the labels in order.
+        if previous_label in queue and "\n" not in text[previous_end : token.start()]:
+            label = previous_label
+            queue.remove(label)
+            pairs = True
+        elif queue:
+            label = queue.pop() if pairs else queue.pop(0)
+        else:
+            continue
+        found[label] = token[kind].strip()
+        previous_label = None
     if "priority" in found:
         found["priority"] = found["priority"].capitalize()
     return found
