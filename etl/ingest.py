@@ -19,7 +19,7 @@ from typing import Any
 
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import LetterRows, WarehouseBuild, letter_rows
-from etl.pipeline import Loaded, Outcome, Rejected, process, sha256_of
+from etl.pipeline import Loaded, Rejected, process, sha256_of
 from etl.settings import Settings
 
 # Inputs sent to a worker at a time: large enough to amortise pickling, small enough to stream.
@@ -91,12 +91,11 @@ def ingest(
     return summary
 
 
-def _record(outcome: Outcome | LetterRows, build: WarehouseBuild, summary: IngestSummary) -> None:
-    if isinstance(outcome, Loaded | LetterRows):
-        rows = outcome if isinstance(outcome, LetterRows) else letter_rows(outcome)
-        if build.add_loaded(rows):
+def _record(outcome: Rejected | LetterRows, build: WarehouseBuild, summary: IngestSummary) -> None:
+    if isinstance(outcome, LetterRows):
+        if build.add_loaded(outcome):
             summary.letters += 1
-            summary.items += rows.item_count
+            summary.items += outcome.item_count
         else:
             summary.unchanged += 1
     else:

@@ -303,9 +303,8 @@ class WarehouseBuild:
     def is_unchanged(self, sha256: str) -> bool:
         return self.known_sources.get(sha256) == PARSER_VERSION
 
-    def add_loaded(self, outcome: Loaded | LetterRows) -> bool:
+    def add_loaded(self, rows: LetterRows) -> bool:
         """Add a parsed letter. False when the same letter is already here (another rendering)."""
-        rows = outcome if isinstance(outcome, LetterRows) else letter_rows(outcome)
         self._processed_shas.add(rows.sha256)
         self.known_sources[rows.sha256] = PARSER_VERSION
         known = self.known_letters.get(rows.letter_id)
