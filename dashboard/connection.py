@@ -1,11 +1,19 @@
 """The one place that owns the warehouse connection and Streamlit caching.
 
 * One read-only DuckDB connection per process (``st.cache_resource``), a ``.cursor()`` per query.
-* ``IMR_DB`` is usually a symlink that ingest swaps atomically to a new file. Before every query
-  we compare ``os.path.realpath`` (plus inode and mtime) with the file we opened; when it changed
-  we open the new file, so a fresh warehouse is picked up without a restart. After a symlink swap
-  the old connection is not closed while queries may still run on it (it goes when the last
-  reference does); a file replaced in place under the same path forces closing it first.
+* ``IMR_DB`` is usually a symlink that ingest swaps atomically to a new version file, removing
+  older versions afterwards. Before every query we compare ``os.path.realpath`` (plus inode and
+  mtime) with the file we opened; when it changed we open the new file, so a fresh warehouse is
+  picked up without a restart. After a symlink swap the old connection is not closed while
+  queries may still run on it (it goes when the last reference does); a file replaced in place
+  under the same path forces closing it first.
+* A publish can land between resolving the link and statting or opening the file it named, and
+  remove that file. Both steps then resolve the link again (``WarehouseId.of`` and
+  ``etl.warehouse.files.open_read_only``) instead of failing, so opening never errors because of
+  a publish: it ends on the version the link points to. (Only publishes back to back for
+  ``OPEN_RETRY_SECONDS``, each faster than one open, could still make it fail.) A path that
+  names no file (no link, or a link whose target is gone while the link stays put) is
+  ``WarehouseMissing``.
 * Query results are cached with ``st.cache_data`` keyed by the warehouse identity, the query
   function and its arguments, so a new warehouse never serves stale numbers.
 """
@@ -24,6 +32,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.settings import Settings, get_settings
+from etl.warehouse.files import open_read_only
 
 # Keep the whole process (DuckDB + Streamlit + caches) within ~1 GB on a 1M-item warehouse.
 # (A SET after connecting, not a connect() config: DuckDB refuses a second connection to the
@@ -46,11 +55,18 @@ class WarehouseId:
     @classmethod
     def of(cls, path: Path) -> WarehouseId:
         real = os.path.realpath(path)
-        try:
-            stat = os.stat(real)
-        except FileNotFoundError as exc:
-            raise WarehouseMissing(f"No warehouse at {path}") from exc
-        return cls(real, stat.st_ino, stat.st_mtime_ns)
+        while True:
+            try:
+                stat = os.stat(real)
+            except FileNotFoundError as exc:
+                # A publish may have swapped the link and removed the version we resolved:
+                # then the link names another file now, so identify that one instead.
+                again = os.path.realpath(path)
+                if again == real:
+                    raise WarehouseMissing(f"No warehouse at {path}") from exc
+                real = again
+                continue
+            return cls(real, stat.st_ino, stat.st_mtime_ns)
 
     @property
     def key(self) -> str:
@@ -68,17 +84,34 @@ class _Holder:
     def get(self, path: Path) -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
         ident = WarehouseId.of(path)
         with self.lock:
-            if self.con is None or self.ident != ident:
-                if self.con is not None and self.ident and self.ident.realpath == ident.realpath:
-                    # Same path, new file (replaced in place): DuckDB would hand back the
-                    # cached instance of the old file while any connection to it is open.
-                    self.con.close()
-                # Open the real file, not the symlink, so a later swap cannot change it under us.
-                con = duckdb.connect(ident.realpath, read_only=True)
-                con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # constant, not user input
-                self.con = con
-                self.ident = ident
-            return self.con, ident
+            if self.con is not None and self.ident == ident:
+                return self.con, ident
+            if self.con is not None and self.ident and self.ident.realpath == ident.realpath:
+                # Same path, new file (replaced in place): DuckDB would hand back the
+                # cached instance of the old file while any connection to it is open.
+                self.con.close()
+                self.con = self.ident = None
+            con, ident = _open(path, ident)
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # constant, not user input
+            self.con, self.ident = con, ident
+            return con, ident
+
+
+def _open(path: Path, ident: WarehouseId) -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
+    """A read-only connection to the real file behind ``path`` and that file's identity.
+
+    ``ident`` is what ``path`` named a moment ago. The real file is opened, not the symlink, so
+    a later swap cannot change it under us. ``open_read_only`` resolves the link again and
+    retries when a publish removed the version between resolving and opening; if a publish
+    landed since ``ident`` was taken, the file opened is a newer one: identify that and check
+    again. Each retry needs another publish inside that short window, so this ends.
+    """
+    while True:
+        con, real = open_read_only(path)
+        if str(real) == ident.realpath:
+            return con, ident
+        con.close()
+        ident = WarehouseId.of(path)
 
 
 @st.cache_resource(show_spinner=False)

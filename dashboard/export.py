@@ -11,14 +11,11 @@ import polars as pl
 
 from dashboard.filters import Filters
 
-# Cells starting with these are read as formulas by spreadsheet programs (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# One rule for every CSV this project writes, here and in `imr export --format csv`.
+from etl.export import FORMULA_START as FORMULA_START
+from etl.export import neutralise as neutralise
+
 LIST_SEPARATOR = "; "
-
-
-def neutralise(value: str) -> str:
-    """Prefix a formula-like cell with a single quote so spreadsheets show it as text."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def prepare(frame: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl.settings import Settings, load_settings
+from etl.terminal import printable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    settings = load_settings().with_overrides(db=getattr(args, "db", None))
+    # Whatever a message holds, printing it must not fail: what `printable` leaves that the
+    # terminal's encoding cannot show is written as a backslash escape.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    settings = load_settings()
+    db = getattr(args, "db", None)  # already expanded by _path
+    settings = settings.with_overrides(db=db if db is not None else _path(str(settings.db)))
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         return handler(args, settings)
@@ -39,7 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Parse letters into the DuckDB warehouse. Every file ends up loaded, "
         "unchanged (already there) or rejected with a reason in the rejects table.",
     )
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="+", type=_path, metavar="PATH")
     _add_db(ingest)
     ingest.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     ingest.add_argument(
@@ -51,9 +59,17 @@ def _build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         help="write the warehouse tables as Parquet or CSV, with the data dictionary",
+        description="Write the warehouse tables into DIR, a new or empty folder. Only the files "
+        "the export writes are touched; they are listed in DIR/.imr-export.json. CSV cells that "
+        "a spreadsheet would read as a formula (= + - @ tab CR) get a leading single quote.",
     )
-    export.add_argument("out", type=Path, metavar="DIR")
+    export.add_argument("out", type=_path, metavar="DIR")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a previous export in DIR (only the files it wrote; nothing else)",
+    )
     _add_db(export)
     export.set_defaults(handler=_export)
 
@@ -68,7 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     corpus.add_argument("--letters", type=int, default=2000)
     corpus.add_argument("--seed", type=int, default=2013)
-    corpus.add_argument("--out", type=Path, default=Path("data/demo/letters"))
+    corpus.add_argument("--out", type=_path, default=Path("data/demo/letters"))
     corpus.add_argument(
         "--pdf-share", type=float, default=None, help="share of letters written as PDF"
     )
@@ -88,10 +104,30 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _path(value: str) -> Path:
+    """Every path argument goes through here: ``~`` is expanded once, for every reader and
+    writer alike (DuckDB would expand it on its own, ``pathlib`` would not)."""
+    return Path(os.path.expanduser(value))
+
+
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, help="warehouse path (default data/warehouse/current.duckdb)"
+        "--db", type=_path, help="warehouse path (default data/warehouse/current.duckdb)"
     )
+
+
+def _fail(command: str, message: str) -> int:
+    """One line on stderr, control characters escaped; exit status 1."""
+    print(f"imr {command}: {printable(message)}", file=sys.stderr)
+    return 1
+
+
+def _describe(error: BaseException) -> str:
+    """An unexpected OS or DuckDB error in one line."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,18 +149,20 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         else:
             summary = ingest(args.paths, settings)
     except WarehouseBusy as error:
-        print(f"imr ingest: {error}; try again when it finishes", file=sys.stderr)
+        print(printable(f"imr ingest: {error}; try again when it finishes"), file=sys.stderr)
         return 75
     except (duckdb.Error, OSError) as error:
         # Disk full, permissions...: the build was discarded, the published warehouse is intact.
         print(
-            f"imr ingest: could not write the warehouse ({error}); "
-            f"the previous warehouse at {settings.db} is unchanged",
+            printable(
+                f"imr ingest: could not write the warehouse ({error}); "
+                f"the previous warehouse at {settings.db} is unchanged"
+            ),
             file=sys.stderr,
         )
         return 1
-    print(summary.line())
-    print(f"warehouse: {settings.db} -> {summary.warehouse}")
+    print(printable(summary.line()))
+    print(printable(f"warehouse: {settings.db} -> {summary.warehouse}"))
     processed = summary.letters + summary.unchanged
     if summary.files and not processed:
         return 1
@@ -134,22 +172,27 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.export import export_warehouse
+    import duckdb
 
-    written = export_warehouse(settings.db, args.out, args.format)
+    from etl.export import ExportError, export_warehouse
+
+    try:
+        written = export_warehouse(settings.db, args.out, args.format, force=args.force)
+    except ExportError as error:
+        return _fail("export", str(error))
+    except (OSError, duckdb.Error) as error:
+        return _fail("export", _describe(error))
     for path in written:
-        print(path)
+        print(printable(path))
     return 0
 
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(port=args.port, host=args.host)
     if not settings.db.exists():
-        print(
-            f"imr dashboard: no warehouse at {settings.db}; run `imr ingest` or `make demo` first",
-            file=sys.stderr,
+        return _fail(
+            "dashboard", f"no warehouse at {settings.db}; run `imr ingest` or `make demo` first"
         )
-        return 1
     root = Path(__file__).resolve().parent.parent
     app = root / "dashboard" / "app.py"
     env = dict(os.environ, IMR_DB=str(settings.db.absolute()))
@@ -170,7 +213,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
-    print(f"IMR Outcomes dashboard: http://{settings.host}:{settings.port}", flush=True)
+    print(printable(f"IMR Outcomes dashboard: http://{settings.host}:{settings.port}"), flush=True)
     os.execvpe(command[0], command, env)
 
 
@@ -185,14 +228,22 @@ def _demo_corpus(args: argparse.Namespace, settings: Settings) -> int:
         archive=args.archive,
     )
     for key, value in summary.as_dict().items():
-        print(f"{key}: {value}")
+        print(printable(f"{key}: {value}"))
     return 0
 
 
 def _vocab_report(args: argparse.Namespace, settings: Settings) -> int:
-    from etl.report import vocabulary_report
+    import duckdb
 
-    print(vocabulary_report(settings.db, args.limit))
+    from etl.report import ReportError, vocabulary_report
+
+    try:
+        report = vocabulary_report(settings.db, args.limit)  # values escaped, layout ours
+    except ReportError as error:
+        return _fail("vocab report", str(error))
+    except (OSError, duckdb.Error) as error:
+        return _fail("vocab report", _describe(error))
+    print(report)
     return 0
 
 

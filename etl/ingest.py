@@ -6,24 +6,17 @@ worker processes extract, parse and classify; the main process alone writes Duck
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from etl.inputs import Discovery, Refusal, iter_inputs
-from etl.load import LetterRows, WarehouseBuild, letter_rows
+from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
+from etl.rows import LetterRows, letter_rows
 from etl.settings import Settings
-
-# Inputs sent to a worker at a time: large enough to amortise pickling, small enough to stream.
-CHUNK = 16
+from etl.workers import Overrun, WorkerPool
 
 
 @dataclass
@@ -61,7 +54,7 @@ def ingest(
     """Load ``paths`` into the warehouse at ``settings.db`` and publish the new version."""
     summary = IngestSummary()
     discovery = Discovery()
-    with WarehouseBuild(settings.db) as build:
+    with WarehouseBuild(settings.db, settings.build_memory) as build:
         seen: set[str] = set()
 
         # Runs in the pool's feeder thread: it only reads the build, never writes it.
@@ -78,7 +71,7 @@ def ingest(
                 seen.add(digest)
                 yield ("parse", found.path, found.data, found.synthetic, digest)
 
-        for outcome in _run(tasks(), settings.jobs):
+        for outcome in _run(tasks(), settings):
             summary.files += 1
             if progress:
                 progress(1)
@@ -116,51 +109,21 @@ def _process_task(task: Task) -> Rejected | LetterRows | None:
     return letter_rows(outcome) if isinstance(outcome, Loaded) else outcome
 
 
-def _run(tasks: Iterable[Task], jobs: int) -> Iterator[Rejected | LetterRows | None]:
-    if jobs <= 1:
+def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | LetterRows | None]:
+    if settings.jobs <= 0:
+        # In this process: no time limit, no crash isolation (debugging, tiny batches).
         yield from map(_process_task, tasks)
         return
-    # fork: workers start in milliseconds and inherit the loaded vocabularies. No DuckDB
-    # connection is ever used in a child, so forking a parent that holds one is safe.
-    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    pending = iter(tasks)
-    window: deque[tuple[list[Task], Future[list[Rejected | LetterRows | None]]]] = deque()
-    pool = ProcessPoolExecutor(jobs, mp_context=context)
-    try:
-        while True:
-            # A bounded window of chunks in flight, consumed in input order: memory stays flat.
-            while len(window) < 4 * jobs and (chunk := list(islice(pending, CHUNK))):
-                window.append((chunk, pool.submit(_process_chunk, chunk)))
-            if not window:
-                return
-            chunk, future = window.popleft()
-            try:
-                results = future.result()
-            except BrokenProcessPool:
-                # A worker died (a native crash in PDFium, the OOM killer): every chunk in
-                # flight is lost. Redo them one file per process to find the culprit, then
-                # carry on with a fresh pool.
-                pool.shutdown(wait=True, cancel_futures=True)
-                for lost in [chunk, *(c for c, _ in window)]:
-                    for task in lost:
-                        yield _isolated(task, context)
-                window.clear()
-                pool = ProcessPoolExecutor(jobs, mp_context=context)
-                continue
-            yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _process_chunk(chunk: list[Task]) -> list[Rejected | LetterRows | None]:
-    return [_process_task(task) for task in chunk]
-
-
-def _isolated(task: Task, context: Any) -> Rejected | LetterRows | None:
-    """One task in a process of its own: a crash rejects this file only."""
-    with ProcessPoolExecutor(1, mp_context=context) as single:
-        try:
-            return single.submit(_process_task, task).result()
-        except BrokenProcessPool:
+    pool = WorkerPool(
+        _process_task,
+        settings.jobs,
+        settings.parse_timeout,
+        settings.worker_memory_bytes,
+        inline=lambda task: task[0] != "parse",
+    )
+    for task, result in pool.run(tasks):
+        if isinstance(result, Overrun):
             _, path, _, _, digest = task
-            return Rejected(path, digest, "worker_crashed", "the process reading this file died")
+            yield Rejected(path, digest, result.reason, result.detail)
+        else:
+            yield result

@@ -1,8 +1,15 @@
-"""Load outcomes into DuckDB, building a new warehouse file and swapping a symlink to it.
+"""Load parsed letters into a new version of the DuckDB warehouse and publish it.
 
-Readers open ``current.duckdb`` read-only; it is a symlink to a versioned file. A build copies the
-current file, writes into the copy, checkpoints, then atomically repoints the symlink. A crash or
-a full disk at any moment leaves the symlink on the old, complete file.
+Readers open ``current.duckdb`` read-only; it is a symlink to a version file. A build:
+
+1. takes the warehouse lock, copies the published version to a new version file;
+2. spools what the workers parse as Parquet chunks beside the warehouse (``etl.warehouse.spool``):
+   a run that dies keeps its parsed work, and the next run loads it without re-parsing;
+3. loads the chunks into the new version, a few chunks per transaction (bounded memory);
+4. rebuilds the derived tables bucket by bucket (bounded memory, whatever the size);
+5. checkpoints, fsyncs and atomically repoints the symlink; then removes what is superseded.
+
+A crash or a full disk at any moment leaves the symlink on the old, complete file.
 """
 
 from __future__ import annotations
@@ -11,11 +18,9 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import os
+import math
 import shutil
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -25,167 +30,26 @@ import duckdb
 import pyarrow as pa
 
 from etl.model import PARSER_VERSION
-from etl.pipeline import Loaded, Rejected
+from etl.pipeline import Rejected
+from etl.rows import TABLES, LetterRows
+from etl.warehouse import files
+from etl.warehouse.migrations import migrate
+from etl.warehouse.spool import Chunk, Spool
 
-BUILD_MEMORY = "384MB"
-FLUSH_EVERY = 2000  # letters per insert batch: bounded memory, few round trips
-
-_LETTER_SCHEMA: dict[str, Any] = {
-    "letter_id": pa.string(),
-    "source_path": pa.string(),
-    "source_sha256": pa.string(),
-    "layout": pa.string(),
-    "case_number": pa.string(),
-    "decision_date": pa.date32(),
-    "injury_date": pa.date32(),
-    "injury_year": pa.int32(),
-    "patient_age": pa.int32(),
-    "patient_sex": pa.string(),
-    "reviewer_states": pa.list_(pa.string()),
-    "reviewer_specialties": pa.list_(pa.string()),
-    "outcome": pa.string(),
-    "diagnoses": pa.string(),
-    "case_summary": pa.string(),
-    "priority": pa.string(),
-    "date_assigned": pa.date32(),
-    "ur_denial_date": pa.date32(),
-    "application_received": pa.date32(),
-    "item_count": pa.int32(),
-    "synthetic": pa.bool_(),
-    "parser_version": pa.string(),
-}
-_DECISION_SCHEMA: dict[str, Any] = {
-    "letter_id": pa.string(),
-    "item_no": pa.int32(),
-    "request": pa.string(),
-    "original_request": pa.string(),
-    "authorized_portion": pa.string(),
-    "decision": pa.string(),
-    "category": pa.string(),
-    "subcategory": pa.string(),
-    "drug_class": pa.string(),
-    "drugs": pa.list_(pa.string()),
-    "strength": pa.string(),
-    "quantity": pa.string(),
-    "refills": pa.int32(),
-    "claims_admin_guideline": pa.string(),
-    "maximus_guideline": pa.string(),
-    "rationale": pa.string(),
-}
-_CITATION_SCHEMA: dict[str, Any] = {
-    "letter_id": pa.string(),
-    "item_no": pa.int32(),
-    "role": pa.string(),
-    "source": pa.string(),
-    "document": pa.string(),
-    "section": pa.string(),
-    "raw": pa.string(),
-}
-_SOURCE_SCHEMA: dict[str, Any] = {
-    "source_sha256": pa.string(),
-    "source_path": pa.string(),
-    "status": pa.string(),
-    "letter_id": pa.string(),
-    "parser_version": pa.string(),
-    "seen_at": pa.timestamp("us"),
-}
-_REJECT_SCHEMA: dict[str, Any] = {
-    "source_path": pa.string(),
-    "source_sha256": pa.string(),
-    "reason": pa.string(),
-    "detail": pa.string(),
-    "seen_at": pa.timestamp("us"),
-}
-_UNRESOLVED_SCHEMA: dict[str, Any] = {
-    "letter_id": pa.string(),
-    "item_no": pa.int32(),
-    "kind": pa.string(),
-    "value": pa.string(),
-}
+FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer
+LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps
+# item_facts is built in buckets of letters: DuckDB needs about BUCKET_BASE_MIB for the query
+# itself, then about ITEMS_PER_MIB items fit per MiB beyond it (measured: benchmarks/ and
+# tests/reliability/test_memory_cap.py).
+BUCKET_BASE_MIB = 32
+ITEMS_PER_MIB = 200
 
 
-@dataclass
-class LetterRows:
-    """A loaded letter as table rows, built in the worker so the writer only appends.
-
-    Tuples follow the column order of the ``_*_SCHEMA`` dicts (``loaded_at`` is set at flush).
-    """
-
-    path: str
-    sha256: str
-    letter_id: str
-    item_count: int
-    letter: tuple[Any, ...]
-    decisions: list[tuple[Any, ...]] = field(default_factory=list)
-    citations: list[tuple[Any, ...]] = field(default_factory=list)
-    unresolved: list[tuple[Any, ...]] = field(default_factory=list)
+class WarehouseError(Exception):
+    """The warehouse cannot be built here (say why in one line)."""
 
 
-def letter_rows(outcome: Loaded) -> LetterRows:
-    """Pure: no DuckDB. Runs in worker processes."""
-    letter, letter_id = outcome.letter, outcome.letter_id
-    rows = LetterRows(
-        path=outcome.path,
-        sha256=outcome.sha256,
-        letter_id=letter_id,
-        item_count=len(letter.items),
-        letter=(
-            letter_id,
-            outcome.path,
-            outcome.sha256,
-            letter.layout,
-            letter.case_number,
-            letter.decision_date,
-            letter.injury_date,
-            letter.injury_year,
-            letter.patient_age,
-            letter.patient_sex,
-            letter.reviewer_states,
-            letter.reviewer_specialties,
-            letter.outcome,
-            letter.diagnoses,
-            letter.case_summary,
-            letter.priority,
-            letter.date_assigned,
-            letter.ur_denial_date,
-            letter.application_received,
-            len(letter.items),
-            outcome.synthetic,
-            PARSER_VERSION,
-        ),
-    )
-    for item in letter.items:
-        drug_class = item.subcategory if item.category == "Pharmaceuticals" else None
-        rows.decisions.append(
-            (
-                letter_id,
-                item.item_no,
-                item.request,
-                item.original_request,
-                item.authorized_portion,
-                item.decision,
-                item.category,
-                item.subcategory,
-                drug_class,
-                item.drugs,
-                item.strength,
-                item.quantity,
-                item.refills,
-                item.claims_admin_guideline,
-                item.maximus_guideline,
-                item.rationale,
-            )
-        )
-        for c in item.citations:
-            rows.citations.append(
-                (letter_id, item.item_no, c.role, c.source, c.document, c.section, c.raw)
-            )
-    for u in outcome.unresolved:
-        rows.unresolved.append((letter_id, u.item_no, u.kind, u.value))
-    return rows
-
-
-class WarehouseBusy(Exception):
+class WarehouseBusy(WarehouseError):
     """Another ingest holds the warehouse's lock."""
 
 
@@ -197,42 +61,45 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(read_sql("schema.sql"))
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    views = resources.files("etl").joinpath("sql", "views.sql")
-    if views.is_file():
-        # The derived tables are built whole from millions of rows; their row order carries no
-        # meaning, and not keeping it lets DuckDB build them within the memory limit.
-        con.execute("set preserve_insertion_order = false")
-        con.execute(views.read_text(encoding="utf-8"))
-
-
 class WarehouseBuild:
     """A new version of the warehouse, published only by ``publish()``.
 
     Use as a context manager: leaving it without publishing (an exception, a signal) deletes
-    the unfinished file and leaves ``current`` untouched.
+    the unfinished version file and leaves ``current`` untouched; spooled chunks are kept.
     """
 
-    def __init__(self, link: Path) -> None:
+    def __init__(self, link: Path, memory_limit: str = "384MB") -> None:
         self.link = link
         self.folder = link.parent
-        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
-        self.new_path = self.folder / f"{link.stem}.{stamp}.duckdb"
+        # DuckDB's buffer pool: it spills beyond this, so the writer's memory stays flat.
+        self.memory_limit = memory_limit
+        self.new_path = self.folder / files.new_version_name(link)
+        self.spool = Spool(self.folder / f".{link.name}.spool", PARSER_VERSION)
         self._lock_file: Any = None
         self.con: duckdb.DuckDBPyConnection | None = None
         self.published = False
         self._now = dt.datetime.now()
         self._buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        self._replace_ids: set[str] = set()
-        self._processed_shas: set[str] = set()
-        self._refused_paths: set[str] = set()
+        self._buffered_letters = 0
+        self._replace_ids: list[str] = []
+        self._replace_shas: list[str] = []
+        self._refused_paths: list[str] = []
+        self._chunks: list[Chunk] = []
+        self.resumed_letters = 0  # letters parsed by an earlier run that died, loaded now
         self.known_sources: dict[str, str] = {}
         self.known_letters: dict[str, str] = {}
+        self._warehouse_letters: set[str] = set()
+        self._warehouse_sources: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> WarehouseBuild:
         self.folder.mkdir(parents=True, exist_ok=True)
+        if self.link.exists() and not self.link.is_symlink():
+            raise WarehouseError(
+                f"{self.link} is a regular file, not a warehouse published by `imr ingest` "
+                "(a symlink to a version file); it was left untouched: choose another --db"
+            )
         self._lock_file = open(self.folder / f".{self.link.name}.lock", "w")  # noqa: SIM115
         try:
             # A POSIX record lock, not flock(): forked workers do not inherit it, so a killed
@@ -245,20 +112,36 @@ class WarehouseBuild:
                 raise WarehouseBusy(f"another ingest is writing {self.link}") from None
             raise
         try:
-            self._remove_stale_versions()
+            files.remove_temporaries(self.link)
+            files.adopt_legacy_versions(self.link)
+            files.remove_stale_versions(self.link, keep=[])
+            self._chunks = self.spool.open()
+            files.record_version(self.link, self.new_path.name)
             current = self.current_file()
             if current is not None:
                 shutil.copyfile(current, self.new_path)
-            # A bounded buffer pool keeps the writer's memory flat however large the warehouse:
-            # DuckDB spills and writes pages out instead of caching them all.
-            self.con = duckdb.connect(str(self.new_path), config={"memory_limit": BUILD_MEMORY})
-            create_schema(self.con)
-            self.known_sources = dict(
-                self.con.execute("select source_sha256, parser_version from sources").fetchall()
+            self.con = duckdb.connect(
+                str(self.new_path),
+                config={
+                    "memory_limit": self.memory_limit,
+                    "temp_directory": str(self.new_path) + ".tmp",
+                    # Derived tables are rebuilt whole; their row order carries no meaning,
+                    # and not keeping it lets DuckDB stream and spill.
+                    "preserve_insertion_order": False,
+                },
             )
-            self.known_letters = dict(
-                self.con.execute("select letter_id, parser_version from letters").fetchall()
-            )
+            migrate(self.con, create_schema)
+            for sha, version in self.con.execute(
+                "select source_sha256, parser_version from sources"
+            ).fetchall():
+                self.known_sources[sha] = version
+            for letter_id, version in self.con.execute(
+                "select letter_id, parser_version from letters"
+            ).fetchall():
+                self.known_letters[letter_id] = version
+            self._warehouse_letters = set(self.known_letters)
+            self._warehouse_sources = set(self.known_sources)
+            self._remember_spooled(self._chunks)
         except BaseException:
             # A failed copy (disk full) must not leave its partial file behind.
             self.__exit__(None, None, None)
@@ -275,11 +158,13 @@ class WarehouseBuild:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
             self.con = None
+        shutil.rmtree(str(self.new_path) + ".tmp", ignore_errors=True)
         if not self.published:
             for path in (self.new_path, self.new_path.with_name(self.new_path.name + ".wal")):
                 path.unlink(missing_ok=True)
         if self._lock_file is not None:
             self._lock_file.close()
+            self._lock_file = None
 
     def current_file(self) -> Path | None:
         """The file readers see now, or None before the first build."""
@@ -287,16 +172,21 @@ class WarehouseBuild:
             return self.link.resolve()
         return None
 
-    def _remove_stale_versions(self) -> None:
-        """Delete every version file but the current one: killed builds, superseded versions.
-
-        A reader still on a deleted version keeps reading it (POSIX keeps an open file alive).
-        We hold the lock, so no other build is writing any of them.
-        """
-        current = self.current_file()
-        for path in self.folder.glob(f"{self.link.stem}.*.duckdb*"):
-            if path.resolve() != current and path != self.new_path:
-                path.unlink(missing_ok=True)
+    def _remember_spooled(self, chunks: list[Chunk]) -> None:
+        """Files and letters an earlier, interrupted run parsed: already seen, not parsed again."""
+        if not chunks:
+            return
+        con = self._connection()
+        for table, column, known in (
+            ("sources", "source_sha256", self.known_sources),
+            ("letters", "letter_id", self.known_letters),
+        ):
+            paths = [str(c.file(table)) for c in chunks if table in c.tables]
+            if paths:
+                query = f"select {column} from read_parquet(?)"
+                for (key,) in con.execute(query, [paths]).fetchall():
+                    known[key] = PARSER_VERSION
+        self.resumed_letters = sum(c.letters for c in chunks)
 
     # -- rows --------------------------------------------------------------------------------
 
@@ -305,102 +195,84 @@ class WarehouseBuild:
 
     def add_loaded(self, rows: LetterRows) -> bool:
         """Add a parsed letter. False when the same letter is already here (another rendering)."""
-        self._processed_shas.add(rows.sha256)
-        self.known_sources[rows.sha256] = PARSER_VERSION
+        self._add_source(rows.sha256)
         known = self.known_letters.get(rows.letter_id)
         self._buffers["sources"].append(
             (rows.sha256, rows.path, "loaded", rows.letter_id, PARSER_VERSION, self._now)
         )
         if known == PARSER_VERSION:
             return False
-        if known is not None:
-            self._replace_ids.add(rows.letter_id)
+        if rows.letter_id in self._warehouse_letters:
+            self._replace_ids.append(rows.letter_id)
         self.known_letters[rows.letter_id] = PARSER_VERSION
-        self._buffers["letters"].append(rows.letter)
+        self._buffers["letters"].append((*rows.letter, self._now))
         self._buffers["decisions"] += rows.decisions
         self._buffers["citations"] += rows.citations
         self._buffers["unresolved"] += rows.unresolved
-        if len(self._buffers["letters"]) >= FLUSH_EVERY:
+        self._buffered_letters += 1
+        if self._buffered_letters >= FLUSH_EVERY:
             self.flush()
         return True
 
     def add_rejected(self, outcome: Rejected) -> None:
         if outcome.sha256:
-            self._processed_shas.add(outcome.sha256)
-            self.known_sources[outcome.sha256] = PARSER_VERSION
+            self._add_source(outcome.sha256)
             self._buffers["sources"].append(
                 (outcome.sha256, outcome.path, "rejected", None, PARSER_VERSION, self._now)
             )
         else:
-            self._refused_paths.add(outcome.path)
+            self._refused_paths.append(outcome.path)
         self._buffers["rejects"].append(
             (outcome.path, outcome.sha256, outcome.reason, outcome.detail[:2000], self._now)
         )
         if len(self._buffers["rejects"]) >= FLUSH_EVERY:
             self.flush()
 
+    def _add_source(self, sha256: str) -> None:
+        if sha256 in self._warehouse_sources:
+            self._replace_shas.append(sha256)
+        self.known_sources[sha256] = PARSER_VERSION
+
     def flush(self) -> None:
-        con = self._connection()
-        con.execute("begin transaction")
-        if self._replace_ids:
-            ids = sorted(self._replace_ids)
-            for table in ("letters", "decisions", "citations", "unresolved"):
-                con.execute(
-                    f"delete from {table} where list_contains($ids, letter_id)", {"ids": ids}
-                )
-            self._replace_ids.clear()
-        if self._processed_shas:
-            shas = sorted(self._processed_shas)
-            con.execute("delete from rejects where list_contains($s, source_sha256)", {"s": shas})
-            con.execute("delete from sources where list_contains($s, source_sha256)", {"s": shas})
-            self._processed_shas.clear()
-        if self._refused_paths:
-            paths = sorted(self._refused_paths)
-            con.execute(
-                "delete from rejects"
-                " where source_sha256 is null and list_contains($p, source_path)",
-                {"p": paths},
-            )
-            self._refused_paths.clear()
-        for table, schema in (
-            ("letters", _LETTER_SCHEMA),
-            ("decisions", _DECISION_SCHEMA),
-            ("citations", _CITATION_SCHEMA),
-            ("sources", _SOURCE_SCHEMA),
-            ("rejects", _REJECT_SCHEMA),
-            ("unresolved", _UNRESOLVED_SCHEMA),
-        ):
+        """Write the buffered rows to the spool as one chunk."""
+        if not any(self._buffers.values()) and not self._refused_paths:
+            return
+        frames = {}
+        for table, schema in TABLES.items():
             rows = self._buffers.pop(table, [])
-            if not rows:
-                continue
             if table == "sources":
                 # A file seen twice in one batch keeps its last record.
                 rows = list({row[0]: row for row in rows}.values())
             # Column by column into Arrow: far cheaper than any row-wise conversion.
-            columns = zip(*rows, strict=True)
-            frame = pa.Table.from_arrays(
+            columns = list(zip(*rows, strict=True)) or [()] * len(schema)
+            frames[table] = pa.Table.from_arrays(
                 [
                     pa.array(list(values), type=kind)
                     for values, kind in zip(columns, schema.values(), strict=True)
                 ],
                 names=list(schema),
             )
-            if table == "letters":
-                frame = frame.append_column(
-                    "loaded_at", pa.array([self._now] * len(rows), pa.timestamp("us"))
-                )
-            con.register("frame", frame)
-            con.execute(f"insert into {table} by name select * from frame")
-            con.unregister("frame")
-        con.execute("commit")
+        self._chunks.append(
+            self.spool.write(
+                frames,
+                self._buffered_letters,
+                self._replace_ids,
+                self._replace_shas,
+                self._refused_paths,
+            )
+        )
+        self._buffered_letters = 0
+        self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
 
     # -- publishing ----------------------------------------------------------------------------
 
     def publish(self, meta: dict[str, str] | None = None) -> Path:
-        """Finish the new file and make it the one readers see."""
+        """Load the spool into the new file and make it the one readers see."""
         self.flush()
         con = self._connection()
-        create_views(con)
+        for start in range(0, len(self._chunks), LOAD_GROUP):
+            _load_chunks(con, self._chunks[start : start + LOAD_GROUP])
+        build_derived(con, self.memory_limit)
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(meta or {})
         for key, value in entries.items():
@@ -408,10 +280,15 @@ class WarehouseBuild:
         con.execute("checkpoint")
         con.close()
         self.con = None
-        _fsync(self.new_path)
-        swap_symlink(self.link, self.new_path)
+        files.fsync_path(self.new_path)
+        previous = files.published_target(self.link)
+        files.swap_symlink(self.link, self.new_path)
         self.published = True
-        self._remove_stale_versions()
+        # The version readers saw until now stays until the next build: a reader that resolved
+        # the link a moment ago still finds its file.
+        files.remove_stale_versions(self.link, keep=[previous] if previous else [])
+        self.spool.remove([c.name for c in self._chunks])
+        self.spool.remove_folder_if_empty()
         return self.new_path
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -420,18 +297,75 @@ class WarehouseBuild:
         return self.con
 
 
-def swap_symlink(link: Path, target: Path) -> None:
-    """Point ``link`` at ``target`` atomically (rename over the old link)."""
-    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(target.name)
-    os.replace(temporary, link)
-    _fsync(link.parent)
+def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
+    """One transaction: drop what the chunks replace, then append their rows."""
+    con.execute("begin transaction")
+    ids = sorted({i for c in chunks for i in c.replaced_letters})
+    if ids:
+        for table in ("letters", "decisions", "citations", "unresolved"):
+            con.execute(f"delete from {table} where list_contains($ids, letter_id)", {"ids": ids})
+    shas = sorted({s for c in chunks for s in c.replaced_sources})
+    if shas:
+        con.execute("delete from rejects where list_contains($s, source_sha256)", {"s": shas})
+        con.execute("delete from sources where list_contains($s, source_sha256)", {"s": shas})
+    paths = sorted({p for c in chunks for p in c.refused_paths})
+    if paths:
+        con.execute(
+            "delete from rejects where source_sha256 is null and list_contains($p, source_path)",
+            {"p": paths},
+        )
+    for table in TABLES:
+        parts = [str(c.file(table)) for c in chunks if table in c.tables]
+        if not parts:
+            continue
+        if table == "rejects":
+            # A refused path (no content hash) reported by an interrupted run and by this one
+            # is one reject: the latest.
+            con.execute(
+                "insert into rejects by name select * from read_parquet($f)"
+                " qualify row_number() over ("
+                "  partition by source_path, coalesce(source_sha256, '') order by seen_at desc"
+                " ) = 1",
+                {"f": parts},
+            )
+        else:
+            con.execute(f"insert into {table} by name select * from read_parquet($f)", {"f": parts})
+    con.execute("commit")
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def build_derived(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """The dashboard's derived tables, built in buckets of letters sized to the memory limit."""
+    items = con.execute("select count(*) from decisions").fetchone()[0]  # type: ignore[index]
+    per_bucket = max((_mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
+    buckets = max(math.ceil(items / per_bucket), 1)
+    sizes = dict(
+        con.execute(
+            "select hash(letter_id) % $n as bucket, count(*) from letters group by bucket",
+            {"n": buckets},
+        ).fetchall()
+    )
+    item_facts = read_sql("item_facts.sql")
+    coverage = read_sql("parse_coverage.sql")
+    con.execute("drop table if exists item_facts")
+    con.execute("drop table if exists coverage_parts")
+    offset = 0
+    for bucket in range(buckets):
+        params = {"buckets": buckets, "bucket": bucket}
+        facts = {**params, "key_offset": offset}
+        if bucket == 0:
+            con.execute(f"create table item_facts as {item_facts}", facts)
+            con.execute(f"create temp table coverage_parts as {coverage}", params)
+        else:
+            con.execute(f"insert into item_facts {item_facts}", facts)
+            con.execute(f"insert into coverage_parts {coverage}", params)
+        offset += sizes.get(bucket, 0)
+    con.execute(read_sql("views.sql"))
+    con.execute("drop table coverage_parts")
+
+
+def _mib(size: str) -> int:
+    """'384MB' -> 384 (DuckDB's memory-limit notation: KB, MB, GB; powers of 1000 or 1024)."""
+    number = float("".join(c for c in size if c.isdigit() or c == "."))
+    unit = size.strip().upper().lstrip("0123456789. ")
+    scale = {"KB": 1 / 1000, "KIB": 1 / 1024, "MB": 1, "MIB": 1, "GB": 1000, "GIB": 1024}
+    return max(int(number * scale.get(unit, 1)), 1)

@@ -21,13 +21,19 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Settings:
     db: Path = DEFAULT_DB
-    # Worker processes for parsing; 0 parses in this process (small batches, debugging).
+    # Worker processes for parsing; 0 parses in this process (no time limit, no crash isolation).
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # A file still parsing after this many seconds is rejected as parse_timeout (worker killed).
+    parse_timeout: float = 120.0
+    # Address space each worker may add to what it starts with; beyond it the file is rejected.
+    worker_memory_bytes: int = 1024 * 1024 * 1024
     # Larger inputs are rejected unread: a letter PDF is well under 5 MB.
     max_file_bytes: int = 50 * 1024 * 1024
     # Zip safety: an archive whose members inflate beyond these is refused.
     max_zip_ratio: int = 100
     max_zip_total_bytes: int = 4 * 1024 * 1024 * 1024
+    # DuckDB's memory for a build (it spills to disk beyond it), e.g. '384MB', '2GB'.
+    build_memory: str = "384MB"
     # Dashboard: rates on fewer items than this are marked as small samples.
     small_n: int = 30
     host: str = "127.0.0.1"
@@ -41,13 +47,17 @@ class Settings:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (``IMR_DB``, ``IMR_JOBS``, ``IMR_SMALL_N``, ``IMR_PORT``,
-    ``IMR_MAX_FILE_BYTES``); the CLI and the dashboard both start here."""
+    ``IMR_MAX_FILE_BYTES``, ``IMR_BUILD_MEMORY``, ``IMR_PARSE_TIMEOUT``,
+    ``IMR_WORKER_MEMORY_BYTES``); the CLI and the dashboard both start here."""
     env = os.environ if env is None else env
     defaults = Settings()
     return Settings(
         db=Path(env.get("IMR_DB", "").strip() or defaults.db),
         jobs=_env_int(env, "IMR_JOBS", defaults.jobs),
+        parse_timeout=_env_int(env, "IMR_PARSE_TIMEOUT", int(defaults.parse_timeout)),
+        worker_memory_bytes=_env_int(env, "IMR_WORKER_MEMORY_BYTES", defaults.worker_memory_bytes),
         max_file_bytes=_env_int(env, "IMR_MAX_FILE_BYTES", defaults.max_file_bytes),
+        build_memory=env.get("IMR_BUILD_MEMORY", "").strip() or defaults.build_memory,
         small_n=max(_env_int(env, "IMR_SMALL_N", defaults.small_n), 1),
         port=_env_int(env, "IMR_PORT", defaults.port),
     )

@@ -93,8 +93,11 @@ def test_new_parser_version_reparses(tmp_path: Path, monkeypatch: pytest.MonkeyP
     settings = settings_for(tmp_path)
     ingest([SEEDS], settings)
     import etl.load
+    import etl.rows
 
+    # The build (what to re-parse) and the row shaping (what is stored) both see the new version.
     monkeypatch.setattr(etl.load, "PARSER_VERSION", PARSER_VERSION + "-next")
+    monkeypatch.setattr(etl.rows, "PARSER_VERSION", PARSER_VERSION + "-next")
     summary = ingest([SEEDS], settings)
     assert summary.letters == 2
     assert query(settings.db, "select distinct parser_version from letters") == [
@@ -169,5 +172,11 @@ def test_warehouse_is_a_symlink_to_a_complete_version(tmp_path: Path) -> None:
     ingest([SEEDS], settings)
     second = settings.db.resolve()
     assert first != second
-    # Superseded versions are removed; only the published one remains.
-    assert sorted(p.name for p in settings.db.parent.glob("current.*.duckdb")) == [second.name]
+    # The version readers saw until the publish stays until the next build starts, for a
+    # reader that resolved the link just before the swap; older ones are removed.
+    versions = sorted(p.name for p in settings.db.parent.glob("current.*.duckdb"))
+    assert versions == sorted([first.name, second.name])
+    ingest([SEEDS], settings)
+    third = settings.db.resolve()
+    versions = sorted(p.name for p in settings.db.parent.glob("current.*.duckdb"))
+    assert versions == sorted([second.name, third.name])

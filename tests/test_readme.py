@@ -41,3 +41,14 @@ def test_every_subcommand_is_documented() -> None:
 def test_documented_files_exist() -> None:
     for link in re.findall(r"\]\((docs/[^)]+)\)", README):
         assert (ROOT / link).is_file(), link
+
+
+def test_every_environment_variable_is_documented() -> None:
+    import inspect
+
+    import etl.settings
+
+    read = set(re.findall(r'"(IMR_[A-Z_]+)"', inspect.getsource(etl.settings)))
+    assert read, "the settings module reads no IMR_ variable: the pattern is out of date"
+    documented = set(re.findall(r"^\| `(IMR_[A-Z_]+)` \|", README, re.M))
+    assert read == documented

@@ -1,8 +1,11 @@
 -- The warehouse: one row per letter, per disputed item, per guideline citation.
 -- Documented column by column in docs/warehouse.md; keep the two in step.
+-- Keys (letter_id; letter_id + item_no; source_sha256) are kept unique by the build, not by
+-- primary-key indexes: DuckDB holds those in memory, and at millions of rows they exhaust the
+-- build's bounded memory (schema version 2; see etl/warehouse/migrations.py).
 
 create table if not exists letters (
-    letter_id varchar primary key,          -- the case number, or a content fingerprint when the letter has none
+    letter_id varchar not null,             -- the case number, or a content fingerprint when the letter has none
     source_path varchar not null,           -- first file this letter was loaded from
     source_sha256 varchar not null,
     layout varchar not null,                -- 'A' 2013 notice, 'B' 2014-15, 'B2' 2016+ with case header
@@ -43,8 +46,7 @@ create table if not exists decisions (
     refills integer,
     claims_admin_guideline varchar,
     maximus_guideline varchar,
-    rationale varchar,
-    primary key (letter_id, item_no)
+    rationale varchar
 );
 
 create table if not exists citations (
@@ -59,7 +61,7 @@ create table if not exists citations (
 
 -- Every input file ever seen: what became of it. Keyed by content, so renaming a file changes nothing.
 create table if not exists sources (
-    source_sha256 varchar primary key,
+    source_sha256 varchar not null,
     source_path varchar not null,
     status varchar not null,                -- 'loaded' | 'rejected'
     letter_id varchar,

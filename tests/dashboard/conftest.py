@@ -17,9 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.load import build_derived
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "etl" / "sql" / "schema.sql"
-VIEWS = ROOT / "etl" / "sql" / "views.sql"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -531,7 +532,7 @@ def build_warehouse(path: Path) -> Path:
         for row in UNRESOLVED:
             con.execute("insert into unresolved values (?, ?, ?, ?)", list(row))
         con.execute("insert into meta values ('built_at', '2026-01-01T12:00:00')")
-        con.execute(VIEWS.read_text())
+        build_derived(con, "384MB")
     finally:
         con.close()
     return path

@@ -80,7 +80,10 @@ def test_readers_keep_working_through_an_ingest_and_its_swap(tmp_path: Path) -> 
     assert set(seen) == {old, new}, "a reader saw something other than the old or new version"
     first_new = seen.index(new)
     assert all(state == new for state in seen[first_new:]), "a reader went back to the old one"
-    # The old version file was deleted by the swap, yet the held connection reads it whole.
+    # The old version file is kept until the next build, then deleted; the held connection
+    # still reads it whole.
+    assert old_file.exists()
+    assert run_ingest([new_batch], settings.db).returncode == 0
     assert not old_file.exists()
     for _ in range(3):
         assert held.execute(COUNTS).fetchone() == old

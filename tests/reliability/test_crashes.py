@@ -93,7 +93,9 @@ def _wait_for_lock(db: Path, timeout: float = 20) -> float:
 
 
 def _versions(db: Path) -> set[str]:
-    return {p.name for p in db.parent.iterdir() if p.name != f".{db.name}.lock"}
+    """Everything beside the warehouse but its lock file and the manifest of its versions."""
+    ours = {f".{db.name}.lock", f".{db.name}.versions"}
+    return {p.name for p in db.parent.iterdir() if p.name not in ours}
 
 
 def _start(inputs: list[Path], db: Path) -> subprocess.Popen[bytes]:
@@ -187,10 +189,15 @@ def _check_final(corpus: Corpus, runs: int, db: Path) -> None:
     again = run_ingest(corpus.batches[:runs], db)
     assert " 0 letters loaded" in again.stdout, again.stdout  # everything was already in
     assert warehouse_state(db) == corpus.states[runs - 1]
-    # Every leftover of the killed runs is gone: the link, one version, the lock file.
+    # Every leftover of the killed runs is gone (partial versions, spooled chunks): what is left
+    # is the link, its version, the version published before it (kept for readers that
+    # resolved the link just before the swap), the manifest of our versions, the lock file.
     names = sorted(p.name for p in db.parent.iterdir())
+    versions = (db.parent / ".current.duckdb.versions").read_text().split()
     target = os.readlink(db)
-    assert names == sorted([".current.duckdb.lock", "current.duckdb", target]), names
+    assert target in versions and len(versions) == 2, versions
+    expected = [".current.duckdb.lock", ".current.duckdb.versions", "current.duckdb", *versions]
+    assert names == sorted(expected), names
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,95 @@
+-- item_facts, one bucket of letters at a time (hash(letter_id) % $buckets = $bucket): the build
+-- runs this once per bucket so that its memory is bounded whatever the warehouse size.
+-- letter_key numbers letters densely across buckets ($key_offset: letters in earlier buckets).
+-- One row per disputed item, with the letter fields the dashboard filters and groups by.
+-- List columns are never null (empty list instead), so list_has_any() filters need no coalesce.
+with
+letter as (
+    select
+        letter_id,
+        ($key_offset + row_number() over (order by letter_id))::integer as letter_key,
+        case_number,
+        decision_date,
+        coalesce(injury_year, year(injury_date))::integer as injury_year,
+        coalesce(reviewer_states, []::varchar[]) as reviewer_states,
+        coalesce(reviewer_specialties, []::varchar[]) as reviewer_specialties,
+        outcome,
+        priority,
+        application_received,
+        layout,
+        synthetic
+    from letters
+    where hash(letter_id) % $buckets = $bucket
+),
+item as (
+    select
+        letter_id,
+        item_no,
+        request,
+        decision,
+        category,
+        subcategory,
+        drug_class,
+        coalesce(drugs, []::varchar[]) as drugs
+    from decisions
+    where hash(letter_id) % $buckets = $bucket
+),
+maximus as (
+    select
+        letter_id,
+        item_no,
+        list_sort(list_distinct(list(source))) as guideline_sources,
+        list_sort(list_distinct(list(source || ': ' || coalesce(document, '(document not stated)'))))
+            as guideline_documents
+    from citations
+    where role = 'maximus' and hash(letter_id) % $buckets = $bucket
+    group by letter_id, item_no
+),
+claims_admin as (
+    select
+        letter_id,
+        item_no,
+        list_sort(list_distinct(list(source))) as claims_admin_sources
+    from citations
+    where role = 'claims_administrator' and hash(letter_id) % $buckets = $bucket
+    group by letter_id, item_no
+)
+select
+    item.letter_id,
+    letter.letter_key,
+    item.item_no,
+    letter.case_number,
+    letter.decision_date,
+    year(letter.decision_date)::integer as decision_year,
+    letter.injury_year,
+    (year(letter.decision_date) - letter.injury_year)::integer as years_to_decision,
+    letter.priority,
+    letter.application_received,
+    case
+        when letter.application_received is not null and letter.decision_date is not null
+            then datediff('day', letter.application_received, letter.decision_date)::integer
+    end as days_to_decision,
+    item.request,
+    item.decision,
+    item.decision = 'Overturned' as overturned,
+    item.category,
+    item.subcategory,
+    item.drug_class,
+    item.drugs,
+    letter.reviewer_specialties,
+    letter.reviewer_states,
+    coalesce(maximus.guideline_sources, []::varchar[]) as guideline_sources,
+    coalesce(maximus.guideline_documents, []::varchar[]) as guideline_documents,
+    coalesce(claims_admin.claims_admin_sources, []::varchar[]) as claims_admin_sources,
+    case
+        when len(maximus.guideline_sources) > 0 and len(claims_admin.claims_admin_sources) > 0
+            then list_has_any(maximus.guideline_sources, claims_admin.claims_admin_sources)
+    end as same_source_as_claims_admin,
+    letter.outcome as letter_outcome,
+    letter.layout,
+    letter.synthetic
+from item
+join letter using (letter_id)
+left join maximus using (letter_id, item_no)
+left join claims_admin using (letter_id, item_no)
+order by decision_year, injury_year, letter_id, item_no

@@ -1,0 +1,1 @@
+"""The warehouse as files: versions, the published symlink, and safe read-only opens."""

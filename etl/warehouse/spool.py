@@ -1,0 +1,140 @@
+"""Parsed rows waiting to be loaded: Parquet chunk files beside the warehouse, outside its versions.
+
+A long ingest writes what the workers parsed here as it goes, a chunk of a few thousand letters at
+a time, and loads the chunks into the new warehouse version only at the end. If that run dies
+(killed, out of memory, disk full at the final commit) the chunks survive, and the next run loads
+them without parsing those files again: their hashes count as already seen.
+
+A chunk is complete once its marker ``<chunk>.json`` exists: the marker is written (atomically)
+after the chunk's table files, so a chunk cut short by a crash has no marker and is discarded.
+Only files named like our chunks are ever removed from the spool folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+_CHUNK = r"chunk-\d{20}-\d+"
+_NAME = re.compile(rf"({_CHUNK})(?:\.(\w+)\.parquet|\.json)(?:\.tmp)?")
+
+
+@dataclass
+class Chunk:
+    """One complete chunk: its table files and the keys it replaces in the warehouse."""
+
+    folder: Path
+    name: str
+    parser_version: str
+    letters: int
+    tables: list[str]
+    replaced_letters: list[str] = field(default_factory=list)
+    replaced_sources: list[str] = field(default_factory=list)
+    refused_paths: list[str] = field(default_factory=list)
+
+    def file(self, table: str) -> Path:
+        return self.folder / f"{self.name}.{table}.parquet"
+
+
+class Spool:
+    def __init__(self, folder: Path, parser_version: str) -> None:
+        self.folder = folder
+        self.parser_version = parser_version
+
+    def open(self) -> list[Chunk]:
+        """Create the folder; drop incomplete chunks and those of another parser version.
+
+        Returns the complete chunks left by an earlier run, oldest first.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        chunks = []
+        for chunk in self.chunks(complete_only=False):
+            if chunk is None:
+                continue
+            if chunk.parser_version == self.parser_version:
+                chunks.append(chunk)
+            else:
+                self.remove([chunk.name])
+        complete = {c.name for c in chunks}
+        stray = {m.group(1) for m in self._our_files() if m.group(1) not in complete}
+        self.remove(sorted(stray))
+        return chunks
+
+    def chunks(self, complete_only: bool = True) -> list[Any]:
+        found: list[Chunk | None] = []
+        for path in sorted(self.folder.glob("chunk-*.json")):
+            if not _NAME.fullmatch(path.name):
+                continue
+            try:
+                marker = json.loads(path.read_text(encoding="utf-8"))
+                found.append(Chunk(self.folder, path.name.removesuffix(".json"), **marker))
+            except (OSError, ValueError, TypeError):
+                found.append(None)  # a damaged marker: the chunk is not trusted
+        return [c for c in found if c is not None] if complete_only else found
+
+    def write(
+        self,
+        tables: dict[str, pa.Table],
+        letters: int,
+        replaced_letters: list[str],
+        replaced_sources: list[str],
+        refused_paths: list[str],
+    ) -> Chunk:
+        name = f"chunk-{time.time_ns():020d}-{os.getpid()}"
+        written = []
+        for table, frame in tables.items():
+            if frame.num_rows:
+                target = self.folder / f"{name}.{table}.parquet"
+                temporary = target.with_name(target.name + ".tmp")
+                pq.write_table(frame, temporary, compression="zstd")
+                os.replace(temporary, target)
+                written.append(table)
+        chunk = Chunk(
+            self.folder,
+            name,
+            self.parser_version,
+            letters,
+            written,
+            replaced_letters,
+            replaced_sources,
+            refused_paths,
+        )
+        marker = {
+            "parser_version": chunk.parser_version,
+            "letters": letters,
+            "tables": written,
+            "replaced_letters": replaced_letters,
+            "replaced_sources": replaced_sources,
+            "refused_paths": refused_paths,
+        }
+        temporary = self.folder / f"{name}.json.tmp"
+        with open(temporary, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            json.dump(marker, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.folder / f"{name}.json")
+        return chunk
+
+    def remove(self, names: list[str]) -> None:
+        wanted = set(names)
+        for match in self._our_files():
+            if match.group(1) in wanted:
+                (self.folder / match.group(0)).unlink(missing_ok=True)
+
+    def remove_folder_if_empty(self) -> None:
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+
+    def _our_files(self) -> list[re.Match[str]]:
+        if not self.folder.is_dir():
+            return []
+        return [m for p in self.folder.iterdir() if (m := _NAME.fullmatch(p.name))]

@@ -1,0 +1,221 @@
+"""Worker processes that parse one file at a time, and are killed when they overrun.
+
+``imr ingest``'s main process walks and hashes the inputs and writes the warehouse; parsing runs
+here. Each worker takes one file at a time over a pipe, so the parent always knows which file a
+worker is on and since when:
+
+* a file that runs past ``time_limit`` (a pathological PDF that makes PDFium loop, which no signal
+  inside the worker can interrupt) gets its worker killed and becomes a ``parse_timeout`` reject;
+* a worker that dies (a native crash, the kernel's OOM killer, its memory cap) costs its file
+  only, a ``worker_crashed`` reject; a fresh worker takes its place;
+* each worker's address space is capped (``memory_limit`` bytes beyond what it started with), so
+  a decompression bomb fails inside that worker instead of exhausting the machine;
+* workers die with their parent: on Linux the kernel kills them (``PR_SET_PDEATHSIG``), and a
+  watchdog thread covers the rest, so a SIGKILLed ``imr ingest`` leaves no orphans behind.
+
+Results come back in input order (a bounded reorder buffer), so which of two renderings of one
+letter is recorded first never depends on timing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Results held back waiting for a slower earlier file; beyond this no new file is handed out.
+REORDER_LIMIT = 256
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Overrun:
+    """What ``run`` yields for a task whose worker was killed or died."""
+
+    reason: str  # 'parse_timeout' | 'worker_crashed'
+    detail: str
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    seq: int | None = None
+    started: float = 0.0
+
+
+class WorkerPool(Generic[T, R]):
+    def __init__(
+        self,
+        function: Callable[[T], R],
+        jobs: int,
+        time_limit: float,
+        memory_limit: int = 0,
+        inline: Callable[[T], bool] | None = None,
+    ) -> None:
+        self.function = function
+        # Tasks for which this is true are trivial: run here, in order, without a round trip.
+        self.inline = inline
+        self.jobs = max(jobs, 1)
+        self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        start = "fork" if sys.platform != "win32" else "spawn"
+        # fork: workers start in milliseconds and inherit the loaded vocabularies. No DuckDB
+        # connection is ever used in a child, so forking a parent that holds one is safe.
+        self.context: Any = multiprocessing.get_context(start)
+        self.workers: list[_Worker] = []
+
+    def run(self, tasks: Iterable[T]) -> Iterator[tuple[T, R | Overrun]]:
+        """Yield ``(task, result)`` for every task, in task order."""
+        pending = iter(tasks)
+        exhausted = False
+        next_seq = 0  # next task number to hand out
+        next_out = 0  # next task number to yield
+        done: dict[int, R | Overrun] = {}
+        queued: dict[int, T] = {}
+        try:
+            self.workers = [self._spawn() for _ in range(self.jobs)]
+            while True:
+                for worker in self.workers:
+                    while worker.seq is None and not exhausted and len(done) < REORDER_LIMIT:
+                        task = next(pending, None)
+                        if task is None:
+                            exhausted = True
+                            break
+                        queued[next_seq] = task
+                        if self.inline and self.inline(task):
+                            done[next_seq] = self.function(task)
+                        else:
+                            self._send(worker, next_seq, task)
+                        next_seq += 1
+                busy = [w for w in self.workers if w.seq is not None]
+                if busy:
+                    self._collect(busy, done)
+                while next_out in done:
+                    yield queued.pop(next_out), done.pop(next_out)
+                    next_out += 1
+                if exhausted and not busy:
+                    break
+        finally:
+            self.close()
+
+    def _send(self, worker: _Worker, seq: int, task: T) -> None:
+        worker.seq, worker.started = seq, time.monotonic()
+        # A dead worker refuses the pipe: _collect then sees EOF and records the crash.
+        with contextlib.suppress(OSError):
+            worker.conn.send((seq, task))
+
+    def _collect(self, busy: list[_Worker], done: dict[int, R | Overrun]) -> None:
+        deadline = min(w.started for w in busy) + self.time_limit
+        ready = wait([w.conn for w in busy], timeout=max(min(deadline - time.monotonic(), 1.0), 0))
+        for worker in busy:
+            seq = worker.seq
+            assert seq is not None
+            if worker.conn in ready:
+                try:
+                    got_seq, result = worker.conn.recv()
+                except (EOFError, OSError):
+                    done[seq] = Overrun("worker_crashed", "the process reading this file died")
+                    self._replace(worker)
+                else:
+                    done[got_seq] = result
+                    worker.seq = None
+            elif time.monotonic() - worker.started > self.time_limit:
+                done[seq] = Overrun(
+                    "parse_timeout",
+                    f"still running after {self.time_limit:g} s; the worker was stopped",
+                )
+                self._replace(worker)
+
+    def _spawn(self) -> _Worker:
+        parent_end, child_end = self.context.Pipe(duplex=True)
+        process = self.context.Process(
+            target=_worker_main,
+            args=(child_end, self.function, os.getpid(), self.memory_limit),
+            daemon=True,
+        )
+        process.start()
+        child_end.close()
+        return _Worker(process, parent_end)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._stop(worker)
+        index = self.workers.index(worker)
+        self.workers[index] = self._spawn()
+
+    def _stop(self, worker: _Worker) -> None:
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+        worker.process.join(timeout=5)
+        worker.conn.close()
+
+    def close(self) -> None:
+        for worker in self.workers:
+            with contextlib.suppress(Exception):
+                worker.conn.send(None)
+        for worker in self.workers:
+            worker.process.join(timeout=1)
+            if worker.process.is_alive():
+                self._stop(worker)
+            else:
+                worker.conn.close()
+        self.workers = []
+
+
+def _worker_main(
+    conn: Connection, function: Callable[[Any], Any], parent: int, memory_limit: int
+) -> None:
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_limit:
+        _cap_address_space(memory_limit)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        seq, task = message
+        conn.send((seq, function(task)))
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the kernel could be told
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _cap_address_space(extra: int) -> None:
+    """Allow this process ``extra`` bytes of address space beyond what it maps already."""
+    try:
+        with open("/proc/self/statm") as handle:
+            mapped = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return
+    limit = mapped + extra
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
