@@ -27,6 +27,7 @@ class IngestSummary:
     rejected: int = 0
     unchanged: int = 0  # already in the warehouse: same file, or another rendering of a letter
     ignored: int = 0  # files in folders that are not letters (.md, .tsv, ...)
+    resumed: int = 0  # letters an interrupted earlier run had parsed, loaded by this one
     reasons: Counter[str] = field(default_factory=Counter)
     warehouse: Path | None = None
 
@@ -39,6 +40,8 @@ class IngestSummary:
             text += " (" + ", ".join(f"{r} {n}" for r, n in self.reasons.most_common()) + ")"
         if self.ignored:
             text += f"; {self.ignored:,} non-letter files ignored"
+        if self.resumed:
+            text += f"; {self.resumed:,} letters resumed from an interrupted run"
         return text
 
 
@@ -80,6 +83,7 @@ def ingest(
                 continue
             _record(outcome, build, summary)
         summary.ignored = discovery.ignored
+        summary.resumed = build.resumed_letters
         summary.warehouse = build.publish({"last_ingest": summary.line()})
     return summary
 

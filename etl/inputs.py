@@ -47,9 +47,15 @@ def iter_inputs(
 ) -> Iterator[Input | Refusal]:
     """Yield every input under ``paths`` in a stable order, reading one file at a time."""
     for root in paths:
-        if not root.exists() and not root.is_symlink():
-            yield Refusal(str(root), "not_found", "no such file or folder")
-        elif root.is_dir():
+        try:
+            missing = not root.exists() and not root.is_symlink()
+            folder = not missing and root.is_dir()
+        except OSError as error:  # e.g. a parent folder we may not enter
+            yield Refusal(display_path(root), "unreadable_file", error.strerror or str(error))
+            continue
+        if missing:
+            yield Refusal(display_path(root), "not_found", "no such file or folder")
+        elif folder:
             yield from _walk(root, settings, discovery)
         else:
             # A file named on the command line is an input whatever its suffix.
@@ -57,7 +63,10 @@ def iter_inputs(
 
 
 def _walk(root: Path, settings: Settings, discovery: Discovery) -> Iterator[Input | Refusal]:
-    for folder, dirs, files in os.walk(root):
+    # A folder that cannot be listed is a reject with its path, never silently skipped.
+    unlistable: list[OSError] = []
+    for folder, dirs, files in os.walk(root, onerror=unlistable.append):
+        yield from _unlistable(unlistable)
         dirs.sort()
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         synthetic = _is_synthetic(Path(folder))
@@ -68,6 +77,20 @@ def _walk(root: Path, settings: Settings, discovery: Discovery) -> Iterator[Inpu
                 discovery.ignored += 1
                 continue
             yield from _read_file(path, settings, discovery, synthetic)
+    yield from _unlistable(unlistable)
+
+
+def _unlistable(errors: list[OSError]) -> Iterator[Refusal]:
+    while errors:
+        error = errors.pop(0)
+        shown = display_path(error.filename or "?")
+        yield Refusal(shown, "unreadable_file", f"folder: {error.strerror or error}")
+
+
+def display_path(path: str | Path) -> str:
+    """A path as stored and shown: bytes that are not UTF-8 (legal in Linux file names, which
+    Python keeps as lone surrogates) become backslash escapes such as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 _synthetic_cache: dict[Path, bool] = {}
@@ -77,7 +100,10 @@ def _is_synthetic(folder: Path) -> bool:
     """A folder is synthetic when it or an ancestor holds a ``.synthetic`` marker file."""
     folder = folder.resolve()
     if folder not in _synthetic_cache:
-        marked = (folder / SYNTHETIC_MARKER).is_file()
+        try:
+            marked = (folder / SYNTHETIC_MARKER).is_file()
+        except OSError:  # a folder we may list but not enter: its files are refused one by one
+            marked = False
         parent = folder.parent
         _synthetic_cache[folder] = marked or (parent != folder and _is_synthetic(parent))
     return _synthetic_cache[folder]
@@ -91,11 +117,11 @@ def _read_file(
         if stat.S_ISLNK(info.st_mode):
             info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            yield Refusal(str(path), "not_a_file", "not a regular file")
+            yield Refusal(display_path(path), "not_a_file", "not a regular file")
             return
         if info.st_size > settings.max_file_bytes:
             yield Refusal(
-                str(path),
+                display_path(path),
                 "too_large",
                 f"{info.st_size:,} bytes; the limit is {settings.max_file_bytes:,}",
             )
@@ -105,9 +131,9 @@ def _read_file(
             return
         data = path.read_bytes()
     except OSError as error:
-        yield Refusal(str(path), "unreadable_file", error.strerror or str(error))
+        yield Refusal(display_path(path), "unreadable_file", error.strerror or str(error))
         return
-    yield Input(str(path), data, synthetic)
+    yield Input(display_path(path), data, synthetic)
 
 
 def _read_archive(
@@ -116,7 +142,7 @@ def _read_archive(
     try:
         archive = zipfile.ZipFile(path)
     except Exception as error:  # noqa: BLE001 - any malformed archive is a refusal, not a crash
-        yield Refusal(str(path), "bad_zip", f"{type(error).__name__}: {error}")
+        yield Refusal(display_path(path), "bad_zip", f"{type(error).__name__}: {error}")
         return
     total = 0
     over_total = False
@@ -125,7 +151,7 @@ def _read_archive(
         for member in members:
             if member.is_dir():
                 continue
-            shown = f"{path}!/{member.filename}"
+            shown = f"{display_path(path)}!/{member.filename}"
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or member.filename[1:2] == ":":
                 yield Refusal(shown, "unsafe_zip_path", "absolute or '..' path inside the archive")

@@ -113,7 +113,7 @@ class WarehouseBuild:
             raise
         try:
             files.remove_temporaries(self.link)
-            files.adopt_legacy_versions(self.link)
+            files.adopt_published_version(self.link)
             files.remove_stale_versions(self.link, keep=[])
             self._chunks = self.spool.open()
             files.record_version(self.link, self.new_path.name)

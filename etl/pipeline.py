@@ -52,6 +52,9 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
         unresolved = classify_letter(letter)
     except (ExtractError, ParseError) as error:
         return Rejected(path, digest, error.reason, error.detail)
+    except MemoryError:
+        # The worker's address-space cap (etl.workers): a bomb, not a letter.
+        return Rejected(path, digest, "too_much_memory", "needed more memory than a letter can")
     except Exception as error:  # noqa: BLE001 - recorded with its type, never swallowed silently
         return Rejected(path, digest, "internal_error", f"{type(error).__name__}: {error}")
     letter_id = letter.case_number or f"FP-{fingerprint(letter)}"

@@ -103,12 +103,16 @@ def remove_temporaries(link: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def adopt_legacy_versions(link: Path) -> None:
-    """Versions written before the manifest existed, named exactly as that code named them."""
-    legacy = re.compile(rf"{re.escape(link.stem)}\.\d{{8}}T\d{{6}}-\d{{9}}-\d+\.duckdb")
-    found = sorted(p.name for p in link.parent.iterdir() if legacy.fullmatch(p.name))
-    if found:
-        write_manifest(link, [*read_manifest(link), *found])
+def adopt_published_version(link: Path) -> None:
+    """Record the published version in the manifest if it is not there yet.
+
+    Warehouses published before the manifest existed point to a version named
+    ``<stem>.<stamp>.duckdb``: the link proves it is ours, so it is removed once superseded.
+    Nothing else is adopted: a file merely named like a version is never deleted.
+    """
+    target = published_target(link)
+    if target and target not in read_manifest(link) and version_pattern(link).fullmatch(target):
+        write_manifest(link, [*read_manifest(link), target])
 
 
 def swap_symlink(link: Path, target: Path) -> None:

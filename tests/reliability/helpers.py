@@ -6,12 +6,14 @@ import contextlib
 import fcntl
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pytest
 from fpdf import FPDF
 
 from etl.settings import Settings
@@ -87,6 +89,16 @@ def many_page_pdf(pages: int) -> bytes:
     return bytes(pdf.output())
 
 
+def unprivileged() -> list[str]:
+    """A command prefix that makes even root obey file permissions (tests may run as root)."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: permissions cannot be enforced")
+    caps = "-dac_override,-dac_read_search,-fowner,-linux_immutable"
+    return ["setpriv", f"--bounding-set={caps}", "--inh-caps=-all"]
+
+
 def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
@@ -144,30 +156,49 @@ def warehouse_state(db: Path) -> tuple[int, int, int, int] | None:
 _WRAPPER = """
 import os, signal, sys, time
 import etl.ingest
+import etl.pipeline
 from etl.pipeline import process as real_process
+from etl.pipeline import extract_text as real_extract_text
 
 MODE = os.environ["IMR_TEST_MODE"]
 
 def process(path, data, synthetic=False, sha256=None):
-    if MODE == "segfault" and os.path.basename(path).startswith("crash"):
+    name = os.path.basename(path)
+    if MODE == "segfault" and name.startswith("crash"):
         os.kill(os.getpid(), signal.SIGSEGV)  # as a native crash in PDFium would
     if MODE == "slow":
         time.sleep(float(os.environ.get("IMR_TEST_SLEEP", "0.3")))
+    if MODE == "hang" and name.startswith("hang"):
+        while True:  # a busy loop holding the GIL, as PDFium looping in native code would
+            pass
     return real_process(path, data, synthetic, sha256)
 
+def extract_text(data, name):
+    if MODE == "bomb" and os.path.basename(name).startswith("bomb"):
+        # What a decompression bomb does inside PDFium: ask for far more memory than a letter.
+        bytearray(8 * 1024**3)
+    return real_extract_text(data, name)
+
 etl.ingest.process = process  # forked workers inherit it
+etl.pipeline.extract_text = extract_text
 from etl.cli import main
 raise SystemExit(main(sys.argv[1:]))
 """
 
 
 def wrapped_ingest(
-    tmp_path: Path, mode: str, inputs: Path, db: Path, sleep: float = 0.3
+    tmp_path: Path,
+    mode: str,
+    inputs: Path,
+    db: Path,
+    sleep: float = 0.3,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
-    """`imr ingest` whose workers crash on files named crash* ('segfault') or are slow ('slow')."""
+    """`imr ingest` whose workers crash on files named crash* ('segfault'), are slow ('slow'),
+    loop forever on hang* ('hang') or ask for 8 GiB on bomb* ('bomb')."""
     script = tmp_path / "wrapped_imr.py"
     script.write_text(_WRAPPER)
-    env = dict(cli_env(), IMR_TEST_MODE=mode, IMR_TEST_SLEEP=str(sleep))
+    env = dict(cli_env(), IMR_TEST_MODE=mode, IMR_TEST_SLEEP=str(sleep), **(env or {}))
     command = [PYTHON, str(script), *ingest_command([inputs], db)[3:]]
     return subprocess.Popen(
         command, cwd=ROOT, env=env, text=True, start_new_session=True,

@@ -22,7 +22,15 @@ import pytest
 
 from etl.ingest import ingest
 from tests.conftest import ROOT
-from tests.reliability.helpers import PYTHON, SEEDS, cli_env, query, settings_for, variant
+from tests.reliability.helpers import (
+    PYTHON,
+    SEEDS,
+    cli_env,
+    query,
+    settings_for,
+    unprivileged,
+    variant,
+)
 
 MANIFEST = ".imr-export.json"
 
@@ -266,16 +274,6 @@ def test_a_symlinked_subfolder_is_never_written_through(warehouse: Path, tmp_pat
         assert tree(out) == before
 
 
-def _unprivileged() -> list[str]:
-    """A prefix that makes even root obey file permissions (tests may run as root)."""
-    if os.geteuid() != 0:
-        return []
-    if not shutil.which("setpriv"):
-        pytest.skip("running as root without setpriv: permissions cannot be enforced")
-    caps = "-dac_override,-dac_read_search,-fowner,-linux_immutable"
-    return ["setpriv", f"--bounding-set={caps}", "--inh-caps=-all"]
-
-
 @pytest.mark.parametrize("case", ["read-only folder", "inside a read-only folder"])
 def test_a_read_only_target_is_a_clean_error(warehouse: Path, tmp_path: Path, case: str) -> None:
     parent = tmp_path / "ro"
@@ -284,7 +282,7 @@ def test_a_read_only_target_is_a_clean_error(warehouse: Path, tmp_path: Path, ca
     parent.chmod(0o555)
     try:
         done = subprocess.run(
-            [*_unprivileged(), PYTHON, "-m", "etl.cli", "export", str(out), "--db", str(warehouse)],
+            [*unprivileged(), PYTHON, "-m", "etl.cli", "export", str(out), "--db", str(warehouse)],
             cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert_clean_error(done, "Permission denied", str(out))

@@ -1,0 +1,120 @@
+"""A batch of any size completes in bounded memory, and a late failure keeps the parsed work.
+
+Regressions for the full-history break: `imr ingest` of 1.5 million letters failed at its final
+commit (`failed to pin block … 366.1 MiB/366.2 MiB used`) under the build's DuckDB memory cap and
+loaded nothing. Here the same failure is made small: a corpus several times larger than a tiny
+memory cap allows to hold (the code before the fix fails on it), which must now load whole,
+with the same derived tables as an unconstrained build.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.demo import write_corpus
+from etl.ingest import ingest
+from etl.settings import Settings
+from tests.conftest import ROOT
+from tests.reliability.helpers import cli_env, ingest_command, query
+
+TINY = "40MB"  # DuckDB's own floor for these queries is about 32 MB
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "letters"
+    write_corpus(out, letters=5000, seed=11, pdf_share=0.0)
+    return out
+
+
+def _derived(db: Path) -> dict[str, set[tuple[object, ...]]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        facts = con.execute(
+            "select * exclude (letter_key, drugs, reviewer_specialties, reviewer_states,"
+            " guideline_sources, guideline_documents, claims_admin_sources),"
+            " drugs::varchar, reviewer_specialties::varchar, reviewer_states::varchar,"
+            " guideline_sources::varchar, guideline_documents::varchar,"
+            " claims_admin_sources::varchar from item_facts"
+        ).fetchall()
+        keys = con.execute(
+            "select count(distinct letter_key), min(letter_key), max(letter_key),"
+            " count(distinct letter_id) from item_facts"
+        ).fetchall()
+        return {
+            "item_facts": set(facts),
+            "letter_key": set(keys),
+            "filter_options": set(con.execute("select * from filter_options").fetchall()),
+            "parse_coverage": set(con.execute("select * from parse_coverage").fetchall()),
+        }
+    finally:
+        con.close()
+
+
+def test_a_large_batch_completes_under_a_tiny_memory_cap(corpus: Path, tmp_path: Path) -> None:
+    tiny = Settings(db=tmp_path / "tiny" / "current.duckdb", jobs=2, build_memory=TINY)
+    summary = ingest([corpus], tiny)
+    assert (summary.letters, summary.rejected) == (5000, 0)
+    assert summary.items > 13_000
+    roomy = Settings(db=tmp_path / "roomy" / "current.duckdb", jobs=2, build_memory="1GB")
+    ingest([corpus], roomy)
+    # Built bucket by bucket under the cap, the derived tables equal the ones built in one go;
+    # letter_key stays a dense, distinct number per letter.
+    small, large = _derived(tiny.db), _derived(roomy.db)
+    assert small == large
+    assert small["letter_key"] == {(5000, 1, 5000, 5000)}
+    assert query(tiny.db, "select count(*), count(distinct letter_id) from letters") == [
+        (5000, 5000)
+    ]
+
+
+def _limited(limit: int):  # type: ignore[no-untyped-def]
+    def apply() -> None:  # in the child: writes past the limit fail as on a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_failure_late_in_a_batch_keeps_the_parsed_work(corpus: Path, tmp_path: Path) -> None:
+    db = tmp_path / "wh" / "current.duckdb"
+    # The disk fills up while the parsed letters are loaded into the new version: every file
+    # was parsed and spooled (each spool chunk is far smaller than the limit), nothing published.
+    failed = subprocess.run(
+        ingest_command([corpus], db),
+        cwd=ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limited(3 * 1024 * 1024),
+    )
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "could not write the warehouse" in failed.stderr
+    assert not db.exists()
+    spool = db.parent / ".current.duckdb.spool"
+    assert len(list(spool.glob("chunk-*.json"))) >= 2
+    # The rerun loads the spooled letters without parsing anything: here it is given no input
+    # at all, and the letters are there.
+    empty = tmp_path / "nothing-new"
+    empty.mkdir()
+    rerun = subprocess.run(
+        ingest_command([empty], db), cwd=ROOT, env=cli_env(), capture_output=True, text=True
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert "5,000 letters resumed" in rerun.stdout, rerun.stdout
+    assert query(db, "select count(*), count(distinct letter_id) from letters") == [(5000, 5000)]
+    assert not spool.exists()  # consumed, then removed
+    # And the original batch is now entirely unchanged.
+    again = subprocess.run(
+        ingest_command([corpus], db), cwd=ROOT, env=cli_env(), capture_output=True, text=True
+    )
+    assert " 0 letters loaded" in again.stdout and "5,000 unchanged" in again.stdout, again.stdout
+    assert os.readlink(db) != ""

@@ -1,0 +1,115 @@
+"""Parsing workers: a time limit per file, a memory cap per worker, and no orphans.
+
+Regressions for: a file that makes the parser (or PDFium) loop had no limit; a decompression bomb
+could take the machine's memory; workers outlived a SIGKILLed main process, blocked forever.
+The misbehaving files are simulated in the real `imr ingest` (tests/reliability/helpers.py's
+wrapper), since a PDF that really makes PDFium loop is not at hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.helpers import query, seed_texts, variant, wrapped_ingest
+
+
+def _folder(tmp_path: Path, letters: int, extra: str | None = None) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seeds = seed_texts()
+    for n in range(letters):
+        (folder / f"{n:03d}.txt").write_text(variant(seeds[n % len(seeds)], n))
+    if extra:
+        (folder / extra).write_text(variant(seeds[0], 999))
+    return folder
+
+
+def _finish(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"ingest did not finish within {timeout} s")
+
+
+def test_a_file_past_the_time_limit_is_a_reject_and_the_batch_goes_on(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 6, extra="hang.txt")
+    db = tmp_path / "wh" / "current.duckdb"
+    started = time.monotonic()
+    process = wrapped_ingest(tmp_path, "hang", folder, db, env={"IMR_PARSE_TIMEOUT": "2"})
+    _, stderr = _finish(process, timeout=60)
+    assert process.returncode == 0, stderr
+    assert time.monotonic() - started < 45
+    assert query(db, "select count(*) from letters") == [(6,)]
+    [(path, reason, detail)] = query(db, "select source_path, reason, detail from rejects")
+    assert (path, reason) == (str(folder / "hang.txt"), "parse_timeout")
+    assert "2 s" in detail
+
+
+def test_a_memory_bomb_is_a_reject_not_the_machines_memory(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 4, extra="bomb.txt")
+    db = tmp_path / "wh" / "current.duckdb"
+    process = wrapped_ingest(tmp_path, "bomb", folder, db)
+    _, stderr = _finish(process, timeout=60)
+    assert process.returncode == 0, stderr
+    assert query(db, "select count(*) from letters") == [(4,)]
+    assert query(db, "select source_path, reason from rejects") == [
+        (str(folder / "bomb.txt"), "too_much_memory")
+    ]
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found |= {int(p) for p in handle.read().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("mode", ["slow", "hang"])
+def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path, mode: str) -> None:
+    folder = _folder(tmp_path, 40, extra="hang.txt" if mode == "hang" else None)
+    if mode == "hang":  # every worker busy in a loop that holds the GIL when the parent dies
+        (folder / "hang2.txt").write_text(variant(seed_texts()[1], 998))
+        for path in folder.glob("0*.txt"):
+            path.unlink()
+    db = tmp_path / "wh" / "current.duckdb"
+    process = wrapped_ingest(tmp_path, mode, folder, db, sleep=2.0)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers) < 2:
+            assert time.monotonic() < deadline, "the workers never started"
+            workers = _children(process.pid)
+            time.sleep(0.05)
+        time.sleep(0.5)  # inside their first file
+        os.kill(process.pid, signal.SIGKILL)  # the main process only, as the OOM killer does
+        process.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), "workers outlived their parent"
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
