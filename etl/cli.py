@@ -134,7 +134,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
     from etl.ingest import ingest
-    from etl.load import WarehouseBusy
+    from etl.load import WarehouseBusy, WarehouseError
 
     settings = settings.with_overrides(jobs=args.jobs)
     show_progress = not args.quiet and sys.stderr.isatty()
@@ -151,6 +151,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     except WarehouseBusy as error:
         print(printable(f"imr ingest: {error}; try again when it finishes"), file=sys.stderr)
         return 75
+    except WarehouseError as error:
+        print(printable(f"imr ingest: {error}"), file=sys.stderr)
+        return 1
     except (duckdb.Error, OSError) as error:
         # Disk full, permissions...: the build was discarded, the published warehouse is intact.
         print(

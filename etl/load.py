@@ -32,7 +32,7 @@ import pyarrow as pa
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
 from etl.rows import TABLES, LetterRows
-from etl.warehouse import files
+from etl.warehouse import WarehouseError, files
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
@@ -43,10 +43,6 @@ LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps
 # tests/reliability/test_memory_cap.py).
 BUCKET_BASE_MIB = 32
 ITEMS_PER_MIB = 200
-
-
-class WarehouseError(Exception):
-    """The warehouse cannot be built here (say why in one line)."""
 
 
 class WarehouseBusy(WarehouseError):
@@ -162,6 +158,7 @@ class WarehouseBuild:
         if not self.published:
             for path in (self.new_path, self.new_path.with_name(self.new_path.name + ".wal")):
                 path.unlink(missing_ok=True)
+            self.spool.remove_folder_if_empty()  # chunks, if any, are kept for the next run
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

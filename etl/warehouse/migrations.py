@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 import duckdb
 
+from etl.warehouse import WarehouseError
+
 SCHEMA_VERSION = 2
 
 
-class WarehouseTooNew(Exception):
+class WarehouseTooNew(WarehouseError):
     """The warehouse was built by a newer version of this tool."""
 
 

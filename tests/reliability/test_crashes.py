@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,10 +209,34 @@ def test_sigkill_at_random_points_never_damages_the_warehouse(
     corpus: Corpus, tmp_path: Path, runs: int
 ) -> None:
     db = tmp_path / "wh" / "current.duckdb"
-    log = list(_kill_loop(corpus, db, runs, seed=runs))
+    # All along, readers open the warehouse afresh, as new dashboard sessions and exports do:
+    # through every publish and every kill, not one of those opens may fail.
+    opens: list[State] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def fresh_readers() -> None:
+        while not stop.is_set():
+            try:
+                opens.append(warehouse_state(db))
+            except BaseException as error:  # noqa: BLE001 - collected and asserted below
+                errors.append(error)
+            time.sleep(0.002)  # leave the machine to the ingest being killed
+
+    reader = threading.Thread(target=fresh_readers)
+    reader.start()
+    try:
+        log = list(_kill_loop(corpus, db, runs, seed=runs))
+        _check_final(corpus, runs, db)
+    finally:
+        stop.set()
+        reader.join(timeout=60)
     print("\n".join(log))
+    print(f"{len(opens)} fresh opens, {len(errors)} errors")
     assert len(log) == runs
-    _check_final(corpus, runs, db)
+    assert errors == []
+    assert len({state for state in opens if state is not None}) >= 2
+    assert set(opens) <= {None, *corpus.states}
 
 
 def test_leftover_partial_versions_are_removed_by_the_next_run(

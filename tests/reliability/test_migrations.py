@@ -1,0 +1,104 @@
+"""Warehouses built by earlier versions are migrated in the build copy; newer ones are refused.
+
+``tests/fixtures/warehouse-schema1.duckdb.gz`` is a warehouse built by the code before schema
+versions existed (commit 32f9fcf, `imr ingest data/samples`): schema 1, with primary keys.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from etl.ingest import ingest
+from etl.settings import Settings
+from etl.warehouse import files
+from etl.warehouse.migrations import SCHEMA_VERSION
+from tests.conftest import ROOT
+from tests.reliability.helpers import SEEDS, cli_env, ingest_command, query, seed_texts, variant
+
+FIXTURE = ROOT / "tests" / "fixtures" / "warehouse-schema1.duckdb.gz"
+LEGACY_NAME = "current.20261201T105954-573065852-3826.duckdb"
+
+
+def _published_fixture(folder: Path) -> Path:
+    """The fixture published as its code left it: the link, its version, no manifest."""
+    folder.mkdir(parents=True)
+    version = folder / LEGACY_NAME
+    with gzip.open(FIXTURE) as source, open(version, "wb") as target:
+        shutil.copyfileobj(source, target)
+    link = folder / "current.duckdb"
+    files.swap_symlink(link, version)
+    return link
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _table(db: Path, table: str) -> list[tuple[object, ...]]:
+    """Every row, list columns as text (so rows can be compared as sets)."""
+    return [tuple(map(repr, row)) for row in query(db, f"select * from {table}")]
+
+
+def test_an_old_warehouse_is_migrated_with_its_data_intact(tmp_path: Path) -> None:
+    db = _published_fixture(tmp_path / "wh")
+    old_file = db.resolve()
+    before_digest = _digest(old_file)
+    before = {t: _table(db, t) for t in ("decisions", "citations")}
+    letters_before = query(db, "select letter_id, source_sha256, case_summary from letters")
+    assert (
+        query(
+            db, "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
+        )[0][0]
+        >= 3
+    )
+
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "new.txt").write_text(variant(seed_texts()[0], 4242))
+    summary = ingest([new], Settings(db=db, jobs=1))
+    assert summary.letters == 1
+
+    # The published file was never written: the migration ran in the build copy.
+    assert _digest(old_file) == before_digest
+    assert query(db, "select value from meta where key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    assert query(db, "select count(*) from meta where key = 'migration_2'") == [(1,)]
+    keys = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
+    assert query(db, keys) == [(1,)]  # only meta keeps its key
+    # Every old row is still there, unchanged, beside the new letter.
+    for table, rows in before.items():
+        assert set(rows) <= set(_table(db, table)), table
+    letters_after = query(db, "select letter_id, source_sha256, case_summary from letters")
+    assert set(letters_before) <= set(letters_after)
+    assert len(letters_after) == len(letters_before) + 1
+    # The files that built it, ingested again: re-parsed only if the parser changed since, and
+    # never duplicated.
+    ingest([ROOT / "data" / "samples"], Settings(db=db, jobs=1))
+    counts = "select count(*), count(distinct letter_id) from letters"
+    assert query(db, counts) == [(len(letters_after), len(letters_after))]
+
+
+def test_a_warehouse_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> None:
+    db = _published_fixture(tmp_path / "wh")
+    con = duckdb.connect(str(db.resolve()))
+    con.execute("insert or replace into meta values ('schema_version', '999')")
+    con.close()
+    digest = _digest(db.resolve())
+    listing = sorted(p.name for p in db.parent.iterdir())
+    done = subprocess.run(
+        ingest_command([SEEDS], db), cwd=ROOT, env=cli_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "schema version 999" in done.stderr and "upgrade imr" in done.stderr, done.stderr
+    assert _digest(db.resolve()) == digest
+    # Nothing left behind but the lock and the manifest naming the published version.
+    after = sorted(p.name for p in db.parent.iterdir())
+    assert set(after) - set(listing) <= {".current.duckdb.lock", ".current.duckdb.versions"}
