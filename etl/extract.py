@@ -6,6 +6,7 @@ Raises ``ExtractError`` with a stable reason code; the batch turns it into a rej
 from __future__ import annotations
 
 import codecs
+import re
 
 import pypdfium2 as pdfium
 
@@ -24,12 +25,38 @@ MIN_CHARS_PER_PAGE = 20
 
 
 def extract_text(data: bytes, name: str) -> str:
-    """The text of one input file, chosen by content first and the file name second."""
+    """The text of one input file, chosen by content first and the file name second.
+
+    The text comes back clean of control characters (see ``clean_text``), whatever the source.
+    """
     if not data:
         raise ExtractError("empty_file", "the file has no content")
     if data.lstrip()[:5] == b"%PDF-" or name.lower().endswith(".pdf"):
         return extract_pdf(data)
-    return decode_text(data)
+    return clean_text(decode_text(data))
+
+
+# Control characters that mean nothing in a letter but everything to a terminal (ESC opens the
+# escape sequences that move the cursor, clear the screen or set the clipboard, BEL ends OSC
+# ones): C0 but for tab, line feed and form feed, DEL, and C1. The few that separate words in
+# plain text (vertical tab, the information separators, NEL) become a space, so that removing
+# them never glues two words together; carriage returns become line feeds first; pdfium's
+# line-end hyphen (U+0002) becomes what the parser has always read it as.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SPACES = frozenset("\x0b\x1c\x1d\x1e\x1f\x85")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with line breaks as ``\\n`` and no control characters but tab and form feed."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x02" in text:
+        text = text.replace("\x02", "-\n")
+    return _CONTROLS.sub(_control_replacement, text)
+
+
+def _control_replacement(match: re.Match[str]) -> str:
+    return " " if match[0] in _CONTROL_SPACES else ""
 
 
 def extract_pdf(data: bytes) -> str:
@@ -57,14 +84,25 @@ def extract_pdf(data: bytes) -> str:
         raise ExtractError("unreadable_pdf", str(error)) from None
     finally:
         pdf.close()
-    text = "\f".join(texts)
+    text = clean_text("\f".join(texts))
     if len(text.strip()) < MIN_CHARS_PER_PAGE * max(pages, 1):
         raise ExtractError("no_text_layer", f"{pages} page(s) but no extractable text (a scan?)")
     return text
 
 
 def decode_text(data: bytes) -> str:
-    """Decode text of unknown encoding: BOMs first, then UTF-8, then Windows-1252."""
+    """Decode text of unknown encoding: BOMs first, then UTF-8, then Windows-1252.
+
+    A NUL character anywhere in the decoded text means a binary file, not a letter. It is looked
+    for after decoding, so that the NUL bytes of UTF-16 text count only when they decode to NUL.
+    """
+    text = _decode(data)
+    if "\x00" in text:
+        raise ExtractError("binary_file", "not text: contains NUL bytes")
+    return text
+
+
+def _decode(data: bytes) -> str:
     for bom, encoding in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
@@ -77,7 +115,7 @@ def decode_text(data: bytes) -> str:
     if sample and sample.count(0) > len(sample) // 3:
         encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
         return data.decode(encoding, errors="replace")
-    if b"\x00" in sample:
+    if b"\x00" in data:
         raise ExtractError("binary_file", "not text: contains NUL bytes")
     try:
         return data.decode("utf-8")
@@ -89,4 +127,11 @@ def decode_text(data: bytes) -> str:
             return data.decode("latin-1")
 
 
-__all__ = ["ExtractError", "MAX_PDF_PAGES", "extract_text", "extract_pdf", "decode_text"]
+__all__ = [
+    "ExtractError",
+    "MAX_PDF_PAGES",
+    "clean_text",
+    "extract_text",
+    "extract_pdf",
+    "decode_text",
+]

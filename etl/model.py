@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 UPHELD = "Upheld"
 OVERTURNED = "Overturned"

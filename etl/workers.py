@@ -1,8 +1,9 @@
 """Worker processes that parse one file at a time, and are killed when they overrun.
 
 ``imr ingest``'s main process walks and hashes the inputs and writes the warehouse; parsing runs
-here. Each worker takes one file at a time over a pipe, so the parent always knows which file a
-worker is on and since when:
+here. Each worker gets files one by one over a pipe (two queued, so it never waits for the
+parent) and answers each in turn, so the parent always knows which file a worker is on and
+since when:
 
 * a file that runs past ``time_limit`` (a pathological PDF that makes PDFium loop, which no signal
   inside the worker can interrupt) gets its worker killed and becomes a ``parse_timeout`` reject;
@@ -23,21 +24,28 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Results held back waiting for a slower earlier file; beyond this no new file is handed out.
+# Results held back waiting for a slower earlier file; beyond either limit no new file is
+# handed out, so memory stays bounded whatever the files.
 REORDER_LIMIT = 256
+REORDER_BYTES = 128 * 1024 * 1024
+# Files queued per worker: the next one is already there when a worker finishes, so it never
+# waits for the parent. A worker that dies or overruns costs only the file it is on.
+DEPTH = 2
 _PR_SET_PDEATHSIG = 1
 
 
@@ -53,8 +61,8 @@ class Overrun:
 class _Worker:
     process: Any
     conn: Connection
-    seq: int | None = None
-    started: float = 0.0
+    inflight: deque[int] = field(default_factory=deque)  # task numbers sent, in order
+    started: float = 0.0  # when the first of them began
 
 
 class WorkerPool(Generic[T, R]):
@@ -77,6 +85,7 @@ class WorkerPool(Generic[T, R]):
         # connection is ever used in a child, so forking a parent that holds one is safe.
         self.context: Any = multiprocessing.get_context(start)
         self.workers: list[_Worker] = []
+        self._sizes: dict[int, int] = {}
 
     def run(self, tasks: Iterable[T]) -> Iterator[tuple[T, R | Overrun]]:
         """Yield ``(task, result)`` for every task, in task order."""
@@ -84,61 +93,80 @@ class WorkerPool(Generic[T, R]):
         exhausted = False
         next_seq = 0  # next task number to hand out
         next_out = 0  # next task number to yield
-        done: dict[int, R | Overrun] = {}
+        self._done: dict[int, R | Overrun] = {}
+        self._held = 0  # bytes of results held back for order
+        self._retry: deque[int] = deque()  # tasks a dead worker had queued, not begun
         queued: dict[int, T] = {}
         try:
             self.workers = [self._spawn() for _ in range(self.jobs)]
             while True:
                 for worker in self.workers:
-                    while worker.seq is None and not exhausted and len(done) < REORDER_LIMIT:
-                        task = next(pending, None)
-                        if task is None:
-                            exhausted = True
-                            break
-                        queued[next_seq] = task
-                        if self.inline and self.inline(task):
-                            done[next_seq] = self.function(task)
+                    while len(worker.inflight) < DEPTH and self._room():
+                        if self._retry:
+                            seq = self._retry.popleft()
                         else:
-                            self._send(worker, next_seq, task)
-                        next_seq += 1
-                busy = [w for w in self.workers if w.seq is not None]
+                            task = None if exhausted else next(pending, None)
+                            if task is None:
+                                exhausted = True
+                                break
+                            seq, next_seq = next_seq, next_seq + 1
+                            queued[seq] = task
+                            if self.inline and self.inline(task):
+                                self._done[seq] = self.function(task)
+                                continue
+                        self._send(worker, seq, queued[seq])
+                busy = [w for w in self.workers if w.inflight]
                 if busy:
-                    self._collect(busy, done)
-                while next_out in done:
-                    yield queued.pop(next_out), done.pop(next_out)
+                    self._collect(busy)
+                while next_out in self._done:
+                    result = self._done.pop(next_out)
+                    self._held -= self._sizes.pop(next_out, 0)
+                    yield queued.pop(next_out), result
                     next_out += 1
-                if exhausted and not busy:
+                if exhausted and not busy and not self._retry:
                     break
         finally:
             self.close()
 
+    def _room(self) -> bool:
+        return len(self._done) < REORDER_LIMIT and self._held < REORDER_BYTES
+
     def _send(self, worker: _Worker, seq: int, task: T) -> None:
-        worker.seq, worker.started = seq, time.monotonic()
+        if not worker.inflight:
+            worker.started = time.monotonic()
+        worker.inflight.append(seq)
         # A dead worker refuses the pipe: _collect then sees EOF and records the crash.
         with contextlib.suppress(OSError):
             worker.conn.send((seq, task))
 
-    def _collect(self, busy: list[_Worker], done: dict[int, R | Overrun]) -> None:
+    def _collect(self, busy: list[_Worker]) -> None:
         deadline = min(w.started for w in busy) + self.time_limit
         ready = wait([w.conn for w in busy], timeout=max(min(deadline - time.monotonic(), 1.0), 0))
         for worker in busy:
-            seq = worker.seq
-            assert seq is not None
             if worker.conn in ready:
                 try:
-                    got_seq, result = worker.conn.recv()
+                    message = worker.conn.recv_bytes()
                 except (EOFError, OSError):
-                    done[seq] = Overrun("worker_crashed", "the process reading this file died")
-                    self._replace(worker)
-                else:
-                    done[got_seq] = result
-                    worker.seq = None
+                    self._lose(
+                        worker, Overrun("worker_crashed", "the process reading this file died")
+                    )
+                    continue
+                seq, result = pickle.loads(message)
+                worker.inflight.popleft()
+                worker.started = time.monotonic()  # the next file, if any, starts now
+                self._done[seq] = result
+                self._sizes[seq] = len(message)
+                self._held += len(message)
             elif time.monotonic() - worker.started > self.time_limit:
-                done[seq] = Overrun(
-                    "parse_timeout",
-                    f"still running after {self.time_limit:g} s; the worker was stopped",
-                )
-                self._replace(worker)
+                stopped = f"still running after {self.time_limit:g} s; the worker was stopped"
+                self._lose(worker, Overrun("parse_timeout", stopped))
+
+    def _lose(self, worker: _Worker, overrun: Overrun) -> None:
+        """The worker is dead or stopped: its current file gets ``overrun``, the rest go again."""
+        current, *waiting = worker.inflight
+        self._done[current] = overrun
+        self._retry.extendleft(reversed(waiting))
+        self._replace(worker)
 
     def _spawn(self) -> _Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)

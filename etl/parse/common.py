@@ -85,13 +85,21 @@ _MONTHS = {
     )
 }
 NUMERIC_DATE = r"\d{1,2}\s?[/-]\s?\d{1,2}\s?[/-]\s?(?:\d{4}|\d{2})\b"
+# Patterns here and in the layout parsers run on untrusted text: a repeat followed by something
+# it could also match is possessive (``*+``, ``++``) or the match must not be able to begin in the
+# middle of the run, so that no input makes them backtrack super-linearly
+# (tests/reliability/test_parser_linear.py pumps every one of them).
 WORD_DATE = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?"
-    r"\s+\d{4}"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*+\.?\s++\d{1,2}(?:st|nd|rd|th)?"
+    r",?\s++\d{4}"
 )
 DATE = rf"(?:{NUMERIC_DATE}|{WORD_DATE})"
 _NUMERIC_PARTS = re.compile(r"(\d{1,2})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{4}|\d{2})")
-_WORD_PARTS = re.compile(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})")
+# A month name begins a word: a match starting mid-word could only capture three letters that
+# are no month (and trying each start in a long word was quadratic).
+_WORD_PARTS = re.compile(
+    r"(?<![A-Za-z])([A-Za-z]{3})[a-z]*+\.?\s++(\d{1,2})(?:st|nd|rd|th)?,?\s++(\d{4})"
+)
 
 
 def parse_date(text: str | None, *, pivot: int = 30) -> dt.date | None:
@@ -131,7 +139,7 @@ _SEX_WORDS = {
     "lady": "female",
 }
 _INJURY_DATE = re.compile(
-    rf"(?:injur(?:y|ed)|claim|accident)\b[^.]{{0,60}}?\b(?:on|of|from|dated|date)\b\s*:?\s*({DATE})",
+    rf"(?:injur(?:y|ed)|claim|accident)\b[^.]{{0,60}}?\b(?:on|of|from|dated|date)\b\s*+:?\s*+({DATE})",
     re.I,
 )
 _DIAGNOSES = re.compile(

@@ -8,6 +8,8 @@ backwards (see ``_request_start``).
 
 from __future__ import annotations
 
+import bisect
+import collections
 import re
 
 from etl.model import Decision, Letter
@@ -42,7 +44,14 @@ _FIELD_LINE = re.compile(
     r"^(?:Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:", re.I
 )
 _DECISION_END = re.compile(r"(?:^|[\s:,])(Upheld|Overturned)\.?$", re.I)
-_DECISION_SUFFIX = re.compile(r"[\s,:]*(?:\bis\b)?[\s:]*\b(Upheld|Overturned)\.?$", re.I)
+# The decision and the separators before it (": Upheld", " is: Overturned"). Written to run in
+# linear time: a match may only begin where a run of separators begins (the lookbehind), and
+# each run is taken whole (possessive), so a request padded with thousands of colons or spaces
+# is not split every possible way at every position. It finds the same, leftmost, match as
+# ``[\s,:]*(?:\bis\b)?[\s:]*\b(Upheld|Overturned)\.?$`` did.
+_DECISION_SUFFIX = re.compile(
+    r"(?<![\s,:])(?:[\s,:]*+\bis\b[\s:]*+|[\s,:]*+)\b(Upheld|Overturned)\.?$", re.I
+)
 # A rationale's last line: a finished sentence, or the verdict phrase some reviewers leave bare.
 _SENTENCE_END = re.compile(
     r"(?:[.!?;]['\")\]]?|\b(?:necessary|appropriate|established|indicated|supported|warranted|"
@@ -58,16 +67,19 @@ _GLUED_REQUEST = re.compile(
     r"(?P<request>[A-Z0-9][^.]*(?:Upheld|Overturned)\.?)$"
 )
 
+# The original request ends at the first "was the original request." (an atomic group: when
+# the rest fails from there it fails from any later one too, so trying each would only make a
+# request repeating the phrase quadratic).
 _PARTIAL_AUTHORIZED = re.compile(
-    r"^(?P<original>.+?) was the original request\.\s*(?P<authorized>.+?) was authorized by the"
-    r" Claims Administrator\.\s*The remaining IMR eligible portion of the original request"
-    r"(?:\s*,|\s+is)?\s*(?P<request>.+)$",
+    r"^(?>(?P<original>.+?) was the original request\.\s*+)(?P<authorized>.+?) was authorized by"
+    r" the Claims Administrator\.\s*+The remaining IMR eligible portion of the original request"
+    r"(?:\s*+,|\s++is)?\s*+(?P<request>.+)$",
     re.I,
 )
 _PARTIAL_LEAVING = re.compile(
-    r"^(?P<original>.+?) was the original request\.\s*The Claims Administrator authorized"
-    r" (?P<authorized>.+?),? leaving the original request IMR eligible\.\s*The original request"
-    r"(?:\s*,|\s+is)?\s*(?P<request>.+)$",
+    r"^(?>(?P<original>.+?) was the original request\.\s*+The Claims Administrator authorized )"
+    r"(?P<authorized>.+?),? leaving the original request IMR eligible\.\s*+The original request"
+    r"(?:\s*+,|\s++is)?\s*+(?P<request>.+)$",
     re.I,
 )
 
@@ -141,9 +153,55 @@ def _find(lines: list[str], test: object) -> int | None:
     return None
 
 
+class _Pending:
+    """Labels waiting for a value, in order; every operation in constant time.
+
+    A list did the same, but ``remove`` and ``pop(0)`` on it made a header of thousands of labels
+    quadratic. Removed entries are only marked and skipped when an end is popped.
+    """
+
+    def __init__(self) -> None:
+        self._entries: collections.deque[tuple[int, str]] = collections.deque()
+        self._live: dict[str, collections.deque[int]] = {}  # label -> its entries, in order
+        self._removed: set[int] = set()
+        self._count = 0
+        self._next = 0
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __contains__(self, label: object) -> bool:
+        return isinstance(label, str) and bool(self._live.get(label))
+
+    def append(self, label: str) -> None:
+        self._entries.append((self._next, label))
+        self._live.setdefault(label, collections.deque()).append(self._next)
+        self._next += 1
+        self._count += 1
+
+    def remove(self, label: str) -> None:
+        """Remove the first entry of ``label``."""
+        self._removed.add(self._live[label].popleft())
+        self._count -= 1
+
+    def pop(self, first: bool = False) -> str:
+        """Remove and return the last entry (the first one with ``first``)."""
+        while True:
+            number, label = self._entries.popleft() if first else self._entries.pop()
+            if number in self._removed:
+                self._removed.discard(number)
+                continue
+            if first:
+                self._live[label].popleft()
+            else:
+                self._live[label].pop()
+            self._count -= 1
+            return label
+
+
 def _parse_header(lines: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    pending: dict[str, list[str]] = {"case": [], "date": [], "priority": []}
+    pending = {"case": _Pending(), "date": _Pending(), "priority": _Pending()}
     text = "\n".join(lines)
     previous_label: str | None = None
     previous_end = 0
@@ -161,12 +219,16 @@ def _parse_header(lines: list[str]) -> dict[str, str]:
         # one on a later line belongs to the latest label still waiting, so a label printed
         # without a value shifts nothing. A column of labels then a column of values
         # (pdftotext): values are dealt out to the labels in order.
-        if previous_label in queue and "\n" not in text[previous_end : token.start()]:
+        if (
+            previous_label is not None
+            and previous_label in queue
+            and "\n" not in text[previous_end : token.start()]
+        ):
             label = previous_label
             queue.remove(label)
             pairs = True
         elif queue:
-            label = queue.pop() if pairs else queue.pop(0)
+            label = queue.pop(first=not pairs)
         else:
             continue
         found[label] = token[kind].strip()
@@ -203,16 +265,19 @@ def _parse_items(lines: list[str]) -> list[Decision]:
     decision_lines = _decision_lines(lines)
     if not decision_lines:
         return []
+    # Every labelled-field line, found once: scanning the rest of the letter again for each item
+    # made a letter of thousands of items quadratic.
+    field_lines = [i for i, line in enumerate(lines) if _FIELD_LINE.match(line)]
     starts: list[int] = []
     lower = 0
     for n, at in enumerate(decision_lines):
         start = lower if n == 0 else _request_start(lines, at, lower)
         starts.append(start)
-        # The next request cannot begin before this item's rationale has its first line.
-        fields = [i for i in range(at + 1, len(lines)) if _FIELD_LINE.match(lines[i])]
+        # The next request cannot begin before this item's rationale has its first line: the
+        # line after the item's last labelled field before the next decision line.
         next_at = decision_lines[n + 1] if n + 1 < len(decision_lines) else len(lines)
-        fields = [i for i in fields if i < next_at]
-        lower = (fields[-1] + 1) if fields else at + 1
+        last = bisect.bisect_left(field_lines, next_at) - 1
+        lower = field_lines[last] + 1 if last >= 0 and field_lines[last] > at else at + 1
 
     items = []
     for n, (start, at) in enumerate(zip(starts, decision_lines, strict=True)):

@@ -37,16 +37,23 @@ _MARKERS = (
 
 # "1) MAXIMUS Federal Services, Inc. has determined the request for X is notmedically necessary
 # and appropriate." The request may itself contain " is " and colons: the sentence is anchored on
-# its fixed ending, taken at its first occurrence.
+# its fixed ending, taken at its first occurrence. A request never runs on into the next item's
+# sentence: without that bound, a text of many openings and no ending made every opening scan to
+# the end of the text (quadratic). Whitespace between words is taken whole (possessive) and the
+# request ends on a non-space, so that runs of spaces cannot be split every possible way.
+_DECISION_OPENING = r"(?<![\w)])\d{1,2}\s?[).]\s*+MAXIMUS\s++Federal\b"
 _DECISION = re.compile(
-    r"(?<![\w)])(?P<no>\d{1,2})\s?[).]\s*MAXIMUS\s+Federal\s+Services,?\s+Inc\.?\s+has\s+determined"
-    r"\s+(?:that\s+)?the\s+request\s+for\s+(?P<request>.+?)\s+is\s+(?P<not>not\s?)?medically\s+"
-    r"necessary\s+and\s+appropriate\b\.?",
+    r"(?<![\w)])(?P<no>\d{1,2})\s?[).]\s*+MAXIMUS\s++Federal\s++Services,?\s++Inc\.?\s++has"
+    r"\s++determined\s++(?:that\s++)?the\s++request\s++for\s++"
+    rf"(?P<request>(?:(?!{_DECISION_OPENING}).)+?)(?<!\s)"
+    r"\s++is\s++(?P<not>not\s?)?medically\s++necessary\s++and\s++appropriate\b\.?",
     re.I,
 )
-# "1) Regarding the request for X:" opens an item's detail block.
+# "1) Regarding the request for X:" opens an item's detail block (and never runs on into the next).
+_DETAIL_OPENING = r"(?<![\w)])\d{1,2}\s?[).]\s*+Regarding\s++the\s++request\b"
 _DETAIL = re.compile(
-    r"(?<![\w)])(?P<no>\d{1,2})\s?[).]\s*Regarding\s+the\s+request\s+for\s+(?P<request>.+?)\s*:\s*"
+    r"(?<![\w)])(?P<no>\d{1,2})\s?[).]\s*+Regarding\s++the\s++request\s++for\s++"
+    rf"(?P<request>(?:(?!{_DETAIL_OPENING}).)+?)(?<!\s)\s*+:\s*+"
     r"(?=Medical Treatment Guideline|Claims Administrator guideline|MAXIMUS guideline"
     r"|Rationale for the Decision|Decision rationale)",
     re.I,
@@ -64,7 +71,7 @@ _FIELD = re.compile(
     rf"(?P<ca>{_CA_LABEL})\s*:|(?P<max>{_MAX_LABEL})\s*:|(?P<rat>{_RATIONALE_LABEL})\s*:", re.I
 )
 
-_DATED = re.compile(rf"\bDated\s*:?\s*(?P<date>{DATE})", re.I)
+_DATED = re.compile(rf"\bDated\s*+:?\s*+(?P<date>{DATE})", re.I)
 _APPLICATION = re.compile(
     rf"application\s+for\s+Independent\s+Medical\s+Review\s+was\s+(?:filed|received)\s+on\s+"
     rf"(?P<date>{DATE})",
@@ -73,9 +80,15 @@ _APPLICATION = re.compile(
 _UR_DENIAL = re.compile(
     rf"Utilization\s+Review\s+(?:Denial|determination|decision)\s+dated\s+(?P<date>{DATE})", re.I
 )
+# "The physician reviewer is Board Certified in X, and is licensed to practice in Y." Neither
+# part runs on into a later reviewer sentence, and the specialties end at the first "and is
+# licensed to practice in" (atomic: if no states follow that one, none follow a later one).
+_REVIEWER_OPENING = r"\b(?:physician|expert|medical)\s++reviewer\s++is\b"
 _REVIEWER = re.compile(
-    r"\b(?:physician|expert|medical)\s+reviewer\s+is\s+(?:Board\s+Certified|Licensed)\s+in\s+"
-    r"(?P<specialties>.+?),?\s+and\s+is\s+licensed\s+to\s+practice\s+in\s+(?P<states>.+?)\s*\.",
+    rf"{_REVIEWER_OPENING}\s++(?:Board\s++Certified|Licensed)\s++in\s++"
+    rf"(?>(?P<specialties>(?:(?!{_REVIEWER_OPENING}).)+?)(?<!\s)"
+    r",?\s++and\s++is\s++licensed\s++to\s++practice\s++in\s++)"
+    rf"(?P<states>(?:(?!{_REVIEWER_OPENING}).)+?)(?<!\s)\s*+\.",
     re.I,
 )
 
