@@ -90,7 +90,11 @@ def ingest(
 
 def _record(outcome: Rejected | LetterRows, build: WarehouseBuild, summary: IngestSummary) -> None:
     if isinstance(outcome, LetterRows):
-        if build.add_loaded(outcome):
+        added = build.add_loaded(outcome)
+        if isinstance(added, Rejected):
+            summary.rejected += 1
+            summary.reasons[added.reason] += 1
+        elif added:
             summary.letters += 1
             summary.items += outcome.item_count
         else:
@@ -110,7 +114,7 @@ def _process_task(task: Task) -> Rejected | LetterRows | None:
         return Rejected(path, None, reason, detail)
     outcome = process(path, data, synthetic, extra)
     # Rows are built here, in the worker: the single writer process only appends them.
-    return letter_rows(outcome) if isinstance(outcome, Loaded) else outcome
+    return letter_rows(outcome, len(data)) if isinstance(outcome, Loaded) else outcome
 
 
 def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | LetterRows | None]:

@@ -36,7 +36,8 @@ from etl.warehouse import WarehouseError, files
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
-FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer
+FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
+FLUSH_BYTES = 64 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps
 # item_facts is built in buckets of letters: DuckDB needs about BUCKET_BASE_MIB for the query
 # itself, then about ITEMS_PER_MIB items fit per MiB beyond it (measured: benchmarks/ and
@@ -82,10 +83,14 @@ class WarehouseBuild:
         self._refused_paths: list[str] = []
         self._chunks: list[Chunk] = []
         self.resumed_letters = 0  # letters parsed by an earlier run that died, loaded now
-        self.known_sources: dict[str, str] = {}
-        self.known_letters: dict[str, str] = {}
-        self._warehouse_letters: set[str] = set()
-        self._warehouse_sources: set[str] = set()
+        # What is here at the current parser version: file hashes, and letters with the digest
+        # of their items. Kept lean: millions of keys live here during a full-history build.
+        self.known_sources: set[str] = set()
+        self.known_letters: dict[str, int | None] = {}
+        # Here, but parsed by an older parser: parsed again, and replaced.
+        self._stale_sources: set[str] = set()
+        self._stale_letters: set[str] = set()
+        self._buffered_bytes = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -127,16 +132,7 @@ class WarehouseBuild:
                 },
             )
             migrate(self.con, create_schema)
-            for sha, version in self.con.execute(
-                "select source_sha256, parser_version from sources"
-            ).fetchall():
-                self.known_sources[sha] = version
-            for letter_id, version in self.con.execute(
-                "select letter_id, parser_version from letters"
-            ).fetchall():
-                self.known_letters[letter_id] = version
-            self._warehouse_letters = set(self.known_letters)
-            self._warehouse_sources = set(self.known_sources)
+            self._remember_warehouse()
             self._remember_spooled(self._chunks)
         except BaseException:
             # A failed copy (disk full) must not leave its partial file behind.
@@ -169,54 +165,98 @@ class WarehouseBuild:
             return self.link.resolve()
         return None
 
+    def _remember_warehouse(self) -> None:
+        con = self._connection()
+        sources = con.execute(
+            "select source_sha256, parser_version = ? from sources", [PARSER_VERSION]
+        )
+        while batch := sources.fetchmany(100_000):
+            for sha, current in batch:
+                (self.known_sources if current else self._stale_sources).add(sha)
+        letters = con.execute(
+            "select letter_id, parser_version = ?, items_digest from letters", [PARSER_VERSION]
+        )
+        while batch := letters.fetchmany(100_000):
+            for letter_id, is_current, digest in batch:
+                if is_current:
+                    self.known_letters[letter_id] = digest
+                else:
+                    self._stale_letters.add(letter_id)
+
     def _remember_spooled(self, chunks: list[Chunk]) -> None:
         """Files and letters an earlier, interrupted run parsed: already seen, not parsed again."""
         if not chunks:
             return
         con = self._connection()
-        for table, column, known in (
-            ("sources", "source_sha256", self.known_sources),
-            ("letters", "letter_id", self.known_letters),
-        ):
-            paths = [str(c.file(table)) for c in chunks if table in c.tables]
-            if paths:
-                query = f"select {column} from read_parquet(?)"
-                for (key,) in con.execute(query, [paths]).fetchall():
-                    known[key] = PARSER_VERSION
+        sources = [str(c.file("sources")) for c in chunks if "sources" in c.tables]
+        if sources:
+            query = "select source_sha256 from read_parquet(?)"
+            self.known_sources.update(sha for (sha,) in con.execute(query, [sources]).fetchall())
+        letters = [str(c.file("letters")) for c in chunks if "letters" in c.tables]
+        if letters:
+            query = "select letter_id, items_digest from read_parquet(?)"
+            self.known_letters.update(con.execute(query, [letters]).fetchall())
         self.resumed_letters = sum(c.letters for c in chunks)
+
+    def _source_of(self, letter_id: str) -> str:
+        """The file a letter already here was loaded from (for a conflict's message)."""
+        for row in self._buffers["letters"]:
+            if row[0] == letter_id:
+                return str(row[1])
+        con = self._connection()
+        parts = [str(c.file("letters")) for c in self._chunks if "letters" in c.tables]
+        for query, args in (
+            ("select source_path from read_parquet(?) where letter_id = ?", [parts, letter_id]),
+            ("select source_path from letters where letter_id = ?", [letter_id]),
+        ):
+            if args[0] == []:
+                continue
+            found = con.execute(query, args).fetchone()
+            if found:
+                return str(found[0])
+        return "an earlier file"
 
     # -- rows --------------------------------------------------------------------------------
 
     def is_unchanged(self, sha256: str) -> bool:
-        return self.known_sources.get(sha256) == PARSER_VERSION
+        return sha256 in self.known_sources
 
-    def add_loaded(self, rows: LetterRows) -> bool:
-        """Add a parsed letter. False when the same letter is already here (another rendering)."""
-        self._add_source(rows.sha256)
-        known = self.known_letters.get(rows.letter_id)
-        self._buffers["sources"].append(
-            (rows.sha256, rows.path, "loaded", rows.letter_id, PARSER_VERSION, self._now)
-        )
-        if known == PARSER_VERSION:
+    def add_loaded(self, rows: LetterRows) -> Rejected | bool:
+        """Add a parsed letter: True when added, False when it is already here (another
+        rendering of it), or a reject when another letter with its case number is here."""
+        if rows.letter_id in self.known_letters:
+            known = self.known_letters[rows.letter_id]
+            if known is not None and known != rows.items_digest:
+                other = self._source_of(rows.letter_id)
+                conflict = Rejected(
+                    rows.path,
+                    rows.sha256,
+                    "conflicting_duplicate",
+                    f"case number {rows.letter_id} is already loaded from {other}"
+                    " with other items or decisions; the letter loaded first is kept",
+                )
+                self.add_rejected(conflict)
+                return conflict
+            self._add_source(rows.sha256, "loaded", rows.path, rows.letter_id)
             return False
-        if rows.letter_id in self._warehouse_letters:
+        self._add_source(rows.sha256, "loaded", rows.path, rows.letter_id)
+        if rows.letter_id in self._stale_letters:
+            self._stale_letters.discard(rows.letter_id)
             self._replace_ids.append(rows.letter_id)
-        self.known_letters[rows.letter_id] = PARSER_VERSION
+        self.known_letters[rows.letter_id] = rows.items_digest
         self._buffers["letters"].append((*rows.letter, self._now))
         self._buffers["decisions"] += rows.decisions
         self._buffers["citations"] += rows.citations
         self._buffers["unresolved"] += rows.unresolved
         self._buffered_letters += 1
-        if self._buffered_letters >= FLUSH_EVERY:
+        self._buffered_bytes += rows.size
+        if self._buffered_letters >= FLUSH_EVERY or self._buffered_bytes >= FLUSH_BYTES:
             self.flush()
         return True
 
     def add_rejected(self, outcome: Rejected) -> None:
         if outcome.sha256:
-            self._add_source(outcome.sha256)
-            self._buffers["sources"].append(
-                (outcome.sha256, outcome.path, "rejected", None, PARSER_VERSION, self._now)
-            )
+            self._add_source(outcome.sha256, "rejected", outcome.path, None)
         else:
             self._refused_paths.append(outcome.path)
         self._buffers["rejects"].append(
@@ -225,10 +265,14 @@ class WarehouseBuild:
         if len(self._buffers["rejects"]) >= FLUSH_EVERY:
             self.flush()
 
-    def _add_source(self, sha256: str) -> None:
-        if sha256 in self._warehouse_sources:
+    def _add_source(self, sha256: str, status: str, path: str, letter_id: str | None) -> None:
+        if sha256 in self._stale_sources:
+            self._stale_sources.discard(sha256)
             self._replace_shas.append(sha256)
-        self.known_sources[sha256] = PARSER_VERSION
+        self.known_sources.add(sha256)
+        self._buffers["sources"].append(
+            (sha256, path, status, letter_id, PARSER_VERSION, self._now)
+        )
 
     def flush(self) -> None:
         """Write the buffered rows to the spool as one chunk."""
@@ -258,7 +302,7 @@ class WarehouseBuild:
                 self._refused_paths,
             )
         )
-        self._buffered_letters = 0
+        self._buffered_letters = self._buffered_bytes = 0
         self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
 
     # -- publishing ----------------------------------------------------------------------------

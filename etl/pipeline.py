@@ -65,6 +65,16 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
 _NOT_LETTERS = re.compile(r"[^a-z0-9]+")
 
 
+def items_digest(items: list[tuple[str, str]]) -> int:
+    """A 64-bit digest of a letter's (request, decision) pairs, equal for every rendering.
+
+    Two letters with one case number are the same letter when their digests agree; otherwise
+    they conflict (etl.load rejects the later one as ``conflicting_duplicate``).
+    """
+    reduced = "|".join(f"{_NOT_LETTERS.sub('', r.lower())[:400]}:{d}" for r, d in items)
+    return int.from_bytes(hashlib.sha256(reduced.encode()).digest()[:8], "big", signed=True)
+
+
 def fingerprint(letter: Letter) -> str:
     """An id for a letter without a case number, equal for every rendering of it.
 

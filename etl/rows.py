@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from etl.model import PARSER_VERSION
-from etl.pipeline import Loaded
+from etl.pipeline import Loaded, items_digest
 
 LETTER_SCHEMA: dict[str, Any] = {
     "letter_id": pa.string(),
@@ -36,6 +36,7 @@ LETTER_SCHEMA: dict[str, Any] = {
     "item_count": pa.int32(),
     "synthetic": pa.bool_(),
     "parser_version": pa.string(),
+    "items_digest": pa.int64(),
 }
 DECISION_SCHEMA: dict[str, Any] = {
     "letter_id": pa.string(),
@@ -98,20 +99,25 @@ class LetterRows:
     sha256: str
     letter_id: str
     item_count: int
+    items_digest: int  # etl.pipeline.items_digest: tells renderings from conflicting letters
+    size: int  # bytes of the input file: the writer bounds what it buffers by it
     letter: tuple[Any, ...]
     decisions: list[tuple[Any, ...]] = field(default_factory=list)
     citations: list[tuple[Any, ...]] = field(default_factory=list)
     unresolved: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-def letter_rows(outcome: Loaded) -> LetterRows:
+def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
     """Pure: no DuckDB. Runs in worker processes."""
     letter, letter_id = outcome.letter, outcome.letter_id
+    digest = items_digest([(item.request, item.decision) for item in letter.items])
     rows = LetterRows(
         path=outcome.path,
         sha256=outcome.sha256,
         letter_id=letter_id,
         item_count=len(letter.items),
+        items_digest=digest,
+        size=size,
         letter=(
             letter_id,
             outcome.path,
@@ -135,6 +141,7 @@ def letter_rows(outcome: Loaded) -> LetterRows:
             len(letter.items),
             outcome.synthetic,
             PARSER_VERSION,
+            digest,
         ),
     )
     for item in letter.items:

@@ -27,7 +27,8 @@ create table if not exists letters (
     item_count integer not null,
     synthetic boolean not null default false,
     parser_version varchar not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    items_digest bigint                     -- digest of the (request, decision) pairs: same letter or a conflicting one
 );
 
 create table if not exists decisions (

@@ -11,10 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 
 import duckdb
+import pyarrow as pa
 
+from etl.pipeline import items_digest
 from etl.warehouse import WarehouseError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class WarehouseTooNew(WarehouseError):
@@ -34,10 +36,57 @@ def _drop_primary_keys(
         con.execute(f"drop table {table}__v1")
 
 
+def _add_items_digest(
+    con: duckdb.DuckDBPyConnection, create_schema: Callable[[duckdb.DuckDBPyConnection], None]
+) -> None:
+    """Version 3: ``letters.items_digest``, computed for the letters already there."""
+    con.execute("alter table letters add column if not exists items_digest bigint")
+    reader = con.sql(
+        "select letter_id, request, decision from decisions order by letter_id, item_no"
+    ).to_arrow_reader(100_000)
+    digests: dict[str, list[tuple[str, str]]] = {}
+    ids: list[str] = []
+    values: list[int] = []
+
+    def finish(letter_id: str) -> None:
+        ids.append(letter_id)
+        values.append(items_digest(digests.pop(letter_id)))
+
+    for batch in reader:
+        columns = batch.to_pydict()
+        for letter_id, request, decision in zip(
+            columns["letter_id"], columns["request"], columns["decision"], strict=True
+        ):
+            if letter_id not in digests:
+                for done in list(digests):
+                    finish(done)
+                digests[letter_id] = []
+            digests[letter_id].append((request, decision))
+        if len(ids) >= 50_000:
+            _store_digests(con, ids, values)
+            ids, values = [], []
+    for done in list(digests):
+        finish(done)
+    _store_digests(con, ids, values)
+
+
+def _store_digests(con: duckdb.DuckDBPyConnection, ids: list[str], values: list[int]) -> None:
+    if not ids:
+        return
+    frame = pa.table({"letter_id": ids, "items_digest": pa.array(values, pa.int64())})
+    con.register("digests", frame)
+    con.execute(
+        "update letters set items_digest = digests.items_digest"
+        " from digests where letters.letter_id = digests.letter_id"
+    )
+    con.unregister("digests")
+
+
 MIGRATIONS: dict[
     int, Callable[[duckdb.DuckDBPyConnection, Callable[[duckdb.DuckDBPyConnection], None]], None]
 ] = {
     2: _drop_primary_keys,
+    3: _add_items_digest,
 }
 
 

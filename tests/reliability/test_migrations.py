@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from etl.ingest import ingest
+from etl.pipeline import items_digest
 from etl.settings import Settings
 from etl.warehouse import files
 from etl.warehouse.migrations import SCHEMA_VERSION
@@ -69,7 +70,16 @@ def test_an_old_warehouse_is_migrated_with_its_data_intact(tmp_path: Path) -> No
     assert query(db, "select value from meta where key = 'schema_version'") == [
         (str(SCHEMA_VERSION),)
     ]
-    assert query(db, "select count(*) from meta where key = 'migration_2'") == [(1,)]
+    assert query(db, "select count(*) from meta where key like 'migration_%'") == [(2,)]
+    # Migration 3 computed every old letter's items digest, letter by letter.
+    digests = dict(query(db, "select letter_id, items_digest from letters"))
+    for letter_id, pairs in query(
+        db,
+        "select letter_id, list((request, decision) order by item_no) from decisions"
+        " group by letter_id",
+    ):
+        expected = items_digest([(request, decision) for request, decision in pairs])
+        assert digests[letter_id] == expected, letter_id
     keys = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
     assert query(db, keys) == [(1,)]  # only meta keeps its key
     # Every old row is still there, unchanged, beside the new letter.
