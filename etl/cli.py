@@ -77,6 +77,13 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_db(dashboard)
     dashboard.add_argument("--port", type=int, help="port (default 8501)")
     dashboard.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    dashboard.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name readers use to reach a dashboard bound to another address (repeatable;"
+        " the --host address itself is always allowed)",
+    )
     dashboard.set_defaults(handler=_dashboard)
 
     corpus = commands.add_parser(
@@ -190,6 +197,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(port=args.port, host=args.host)
     if not settings.db.exists():
@@ -216,6 +226,12 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
         "--browser.gatherUsageStats",
         "false",
     ]
+    # The WebSocket refuses Host headers not in server.allowedHosts (DNS rebinding); a list on
+    # the command line replaces the config's loopback list, so it is given only when needed.
+    extra = [h for h in [settings.host, *(args.allowed_host or [])] if h not in _LOOPBACK]
+    if extra:
+        for host in ["127.0.0.1", "localhost", "::1", *extra]:
+            command += ["--server.allowedHosts", host]
     print(printable(f"IMR Outcomes dashboard: http://{settings.host}:{settings.port}"), flush=True)
     os.execvpe(command[0], command, env)
 

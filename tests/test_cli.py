@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 
 from tests.conftest import ROOT
 
@@ -79,3 +80,32 @@ def test_no_command_prints_help() -> None:
     done = imr()
     assert done.returncode == 2
     assert "ingest" in done.stdout
+
+
+def test_dashboard_allows_the_hosts_it_is_reached_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line `imr dashboard` hands to Streamlit (exec is the one thing replaced)."""
+    import os
+
+    from etl import cli
+
+    db = tmp_path / "current.duckdb"
+    db.write_bytes(b"")  # only its existence is checked before the exec
+    launched: list[list[str]] = []
+
+    def capture(file: str, command: list[str], env: dict[str, str]) -> None:
+        launched.append(command)
+
+    monkeypatch.setattr(os, "execvpe", capture)
+    monkeypatch.chdir(tmp_path)
+    cli.main(["dashboard", "--db", str(db)])
+    cli.main(["dashboard", "--db", str(db), "--host", "10.0.0.5", "--allowed-host", "imr.lan"])
+
+    def allowed(command: list[str]) -> list[str]:
+        return [command[i + 1] for i, a in enumerate(command) if a == "--server.allowedHosts"]
+
+    # Loopback: the config's list (loopback names only) applies as it is.
+    assert allowed(launched[0]) == []
+    # Another address: loopback, that address and the names given; nothing else.
+    assert allowed(launched[1]) == ["127.0.0.1", "localhost", "::1", "10.0.0.5", "imr.lan"]

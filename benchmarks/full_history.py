@@ -1,0 +1,119 @@
+"""Ingest a synthetic full history (default 4,000,000 disputed items) end to end, and measure it.
+
+    .venv/bin/python benchmarks/full_history.py                   # 4M items, about 1.5M letters
+    .venv/bin/python benchmarks/full_history.py --items 400000    # a tenth, for a quick look
+
+The corpus is generated once (`imr demo-corpus --archive`: zips of 1,000 text letters, kept in
+benchmarks/out) and ingested by the real `imr ingest` into a new warehouse. While it runs, the
+resident memory of the whole process tree (the main process and its workers, summed) is sampled
+every 0.2 s. Reported: letters/s end to end, the peak tree RSS, the warehouse's size on disk per
+million items. Results: stdout and benchmarks/out/full_history.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ingest_speed import machine  # noqa: E402
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+    total, stack = 0, [pid]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack += [int(child) for child in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def corpus_for(items: int, seed: int) -> Path:
+    from etl.demo import write_corpus
+
+    letters = int(items / 2.7) + 1
+    corpus = OUT / f"corpus-archive-{letters}-{seed}"
+    if not (corpus / ".complete").exists():
+        print(f"generating {letters:,} synthetic letters into {corpus} ...", flush=True)
+        summary = write_corpus(corpus, letters=letters, seed=seed, pdf_share=0.0, archive=True)
+        (corpus / ".complete").write_text(json.dumps(summary.as_dict(), default=str))
+    return corpus
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=4_000_000)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    corpus = corpus_for(args.items, args.seed)
+    folder = OUT / f"full-history-{args.items}-{args.seed}"
+    shutil.rmtree(folder, ignore_errors=True)  # a folder of this script's own
+    db = folder / "current.duckdb"
+    command = [sys.executable, "-m", "etl.cli", "ingest", str(corpus), "--db", str(db)]
+    command += ["--quiet", "--jobs", str(args.jobs)]
+    print(f"ingesting {corpus.name} into {db} ...", flush=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, _ = process.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if process.returncode:
+        raise SystemExit(f"imr ingest failed ({process.returncode}):\n{stdout}")
+
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    letters, items = con.execute(
+        "select count(*), (select count(*) from decisions) from letters"
+    ).fetchone() or (0, 0)
+    con.close()
+    size = db.resolve().stat().st_size
+    results = {
+        "machine": machine(),
+        "letters": letters,
+        "items": items,
+        "seconds": round(seconds, 1),
+        "letters_per_second": round(letters / seconds),
+        "peak_tree_rss_mib": round(peak / 2**20),
+        "warehouse_mib": round(size / 2**20),
+        "warehouse_mib_per_million_items": round(size / 2**20 / (items / 1e6), 1),
+        "summary": stdout.strip().splitlines()[0] if stdout.strip() else "",
+    }
+    print(json.dumps(results, indent=2))
+    (OUT / "full_history.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
