@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -89,6 +90,8 @@ def remove_stale_versions(link: Path, keep: Iterable[str]) -> list[str]:
             continue
         for path in (link.with_name(name), link.with_name(f"{name}.wal")):
             path.unlink(missing_ok=True)
+        # DuckDB's spill folder for that version (ours: we named it after the version).
+        shutil.rmtree(link.with_name(f"{name}.tmp"), ignore_errors=True)
         removed.append(name)
     if removed:
         write_manifest(link, remaining)

@@ -82,3 +82,20 @@ def test_a_regular_file_at_the_warehouse_path_is_refused_untouched(tmp_path: Pat
         ingest([SEEDS], Settings(db=db, jobs=1))
     assert db.read_bytes() == b"somebody's own database"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.duckdb"]
+
+
+def test_a_killed_builds_leftovers_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    """What a SIGKILLed build leaves: its version, WAL and DuckDB spill folder, all ours."""
+    db = tmp_path / "wh" / "current.duckdb"
+    ingest([SEEDS], Settings(db=db, jobs=1))
+    name = "current.v20200101T000000-000000001-99999.duckdb"  # another build's version
+    files.record_version(db, name)  # as a build does before creating its file
+    leftovers = [db.with_name(name), db.with_name(f"{name}.wal")]
+    for path in leftovers:
+        path.write_bytes(b"partial")
+    spill = db.with_name(f"{name}.tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled")
+    ingest([_batch(tmp_path / "in", 50)], Settings(db=db, jobs=1))
+    assert not any(path.exists() for path in [*leftovers, spill])
+    assert name not in files.read_manifest(db)
