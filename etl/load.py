@@ -27,11 +27,10 @@ from types import TracebackType
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
-from etl.rows import TABLES, LetterRows
+from etl.rows import APPENDED, LetterRows, Row, arrow_table
 from etl.warehouse import WarehouseError, files
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
@@ -54,10 +53,6 @@ def read_sql(name: str) -> str:
     return resources.files("etl").joinpath("sql", name).read_text(encoding="utf-8")
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(read_sql("schema.sql"))
-
-
 class WarehouseBuild:
     """A new version of the warehouse, published only by ``publish()``.
 
@@ -76,7 +71,7 @@ class WarehouseBuild:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.published = False
         self._now = dt.datetime.now()
-        self._buffers: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self._buffers: dict[str, list[Row]] = defaultdict(list)
         self._buffered_letters = 0
         self._replace_ids: list[str] = []
         self._replace_shas: list[str] = []
@@ -131,7 +126,7 @@ class WarehouseBuild:
                     "preserve_insertion_order": False,
                 },
             )
-            migrate(self.con, create_schema)
+            migrate(self.con)
             self._remember_warehouse()
             self._remember_spooled(self._chunks)
         except BaseException:
@@ -201,8 +196,8 @@ class WarehouseBuild:
     def _source_of(self, letter_id: str) -> str:
         """The file a letter already here was loaded from (for a conflict's message)."""
         for row in self._buffers["letters"]:
-            if row[0] == letter_id:
-                return str(row[1])
+            if row["letter_id"] == letter_id:
+                return str(row["source_path"])
         con = self._connection()
         parts = [str(c.file("letters")) for c in self._chunks if "letters" in c.tables]
         for query, args in (
@@ -244,7 +239,7 @@ class WarehouseBuild:
             self._stale_letters.discard(rows.letter_id)
             self._replace_ids.append(rows.letter_id)
         self.known_letters[rows.letter_id] = rows.items_digest
-        self._buffers["letters"].append((*rows.letter, self._now))
+        self._buffers["letters"].append({**rows.letter, "loaded_at": self._now})
         self._buffers["decisions"] += rows.decisions
         self._buffers["citations"] += rows.citations
         self._buffers["unresolved"] += rows.unresolved
@@ -260,7 +255,13 @@ class WarehouseBuild:
         else:
             self._refused_paths.append(outcome.path)
         self._buffers["rejects"].append(
-            (outcome.path, outcome.sha256, outcome.reason, outcome.detail[:2000], self._now)
+            {
+                "source_path": outcome.path,
+                "source_sha256": outcome.sha256,
+                "reason": outcome.reason,
+                "detail": outcome.detail[:2000],
+                "seen_at": self._now,
+            }
         )
         if len(self._buffers["rejects"]) >= FLUSH_EVERY:
             self.flush()
@@ -271,7 +272,14 @@ class WarehouseBuild:
             self._replace_shas.append(sha256)
         self.known_sources.add(sha256)
         self._buffers["sources"].append(
-            (sha256, path, status, letter_id, PARSER_VERSION, self._now)
+            {
+                "source_sha256": sha256,
+                "source_path": path,
+                "status": status,
+                "letter_id": letter_id,
+                "parser_version": PARSER_VERSION,
+                "seen_at": self._now,
+            }
         )
 
     def flush(self) -> None:
@@ -279,20 +287,12 @@ class WarehouseBuild:
         if not any(self._buffers.values()) and not self._refused_paths:
             return
         frames = {}
-        for table, schema in TABLES.items():
-            rows = self._buffers.pop(table, [])
-            if table == "sources":
+        for table in APPENDED:
+            rows = self._buffers.pop(table.name, [])
+            if table.name == "sources":
                 # A file seen twice in one batch keeps its last record.
-                rows = list({row[0]: row for row in rows}.values())
-            # Column by column into Arrow: far cheaper than any row-wise conversion.
-            columns = list(zip(*rows, strict=True)) or [()] * len(schema)
-            frames[table] = pa.Table.from_arrays(
-                [
-                    pa.array(list(values), type=kind)
-                    for values, kind in zip(columns, schema.values(), strict=True)
-                ],
-                names=list(schema),
-            )
+                rows = list({row["source_sha256"]: row for row in rows}.values())
+            frames[table.name] = arrow_table(table, rows)
         self._chunks.append(
             self.spool.write(
                 frames,
@@ -355,7 +355,7 @@ def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
             "delete from rejects where source_sha256 is null and list_contains($p, source_path)",
             {"p": paths},
         )
-    for table in TABLES:
+    for table in (t.name for t in APPENDED):
         parts = [str(c.file(table)) for c in chunks if table in c.tables]
         if not parts:
             continue

@@ -3,74 +3,98 @@
 ``meta.schema_version`` says which schema a warehouse has; warehouses built before it was recorded
 are version 1. ``imr ingest`` migrates the new build copy (never the published file), so a failed
 migration leaves the published warehouse untouched; a warehouse newer than this code is refused.
+
+A new column is one ``Column`` in ``etl.warehouse.contract`` plus an ``AddColumn`` here: the
+column's type and default come from the contract.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
 
 from etl.pipeline import items_digest
-from etl.warehouse import WarehouseError
+from etl.warehouse import WarehouseError, contract
+from etl.warehouse.contract import Table
 
-SCHEMA_VERSION = 3
+Connection = duckdb.DuckDBPyConnection
 
 
 class WarehouseTooNew(WarehouseError):
     """The warehouse was built by a newer version of this tool."""
 
 
-def _drop_primary_keys(
-    con: duckdb.DuckDBPyConnection, create_schema: Callable[[duckdb.DuckDBPyConnection], None]
-) -> None:
-    """Version 2: letters, decisions and sources without primary-key indexes (bounded memory)."""
-    tables = ("letters", "decisions", "sources")
-    for table in tables:
-        con.execute(f"alter table {table} rename to {table}__v1")
-    create_schema(con)  # creates the renamed tables afresh, without the keys
-    for table in tables:
-        con.execute(f"insert into {table} by name select * from {table}__v1")
-        con.execute(f"drop table {table}__v1")
+@dataclass(frozen=True)
+class AddColumn:
+    """Add a contract column to an existing table, then fill it for the rows already there."""
+
+    table: str
+    column: str
+    backfill: Callable[[Connection], None] | None = None
+
+    def apply(self, con: Connection, tables: tuple[Table, ...]) -> None:
+        column = contract.table(self.table, tables).column(self.column)
+        # Existing rows get the default (or NULL): NOT NULL is for columns with a default.
+        definition = f"{column.name} {column.type}"
+        if column.default is not None:
+            definition += f" default {column.default}"
+        con.execute(f"alter table {self.table} add column if not exists {definition}")
+        if self.backfill:
+            self.backfill(con)
 
 
-def _add_items_digest(
-    con: duckdb.DuckDBPyConnection, create_schema: Callable[[duckdb.DuckDBPyConnection], None]
-) -> None:
-    """Version 3: ``letters.items_digest``, computed for the letters already there."""
-    con.execute("alter table letters add column if not exists items_digest bigint")
+@dataclass(frozen=True)
+class Rebuild:
+    """Recreate tables from the contract, keeping their rows (what ALTER cannot change)."""
+
+    tables: tuple[str, ...]
+
+    def apply(self, con: Connection, tables: tuple[Table, ...]) -> None:
+        for name in self.tables:
+            con.execute(f"alter table {name} rename to {name}__old")
+        con.execute(contract.ddl(tables))  # creates the renamed tables afresh
+        for name in self.tables:
+            con.execute(f"insert into {name} by name select * from {name}__old")
+            con.execute(f"drop table {name}__old")
+
+
+Migration = AddColumn | Rebuild
+
+
+def _backfill_items_digest(con: Connection) -> None:
+    """The digest of every letter's items, computed letter by letter from ``decisions``."""
     reader = con.sql(
         "select letter_id, request, decision from decisions order by letter_id, item_no"
     ).to_arrow_reader(100_000)
-    digests: dict[str, list[tuple[str, str]]] = {}
+    current: str | None = None
+    pairs: list[tuple[str, str]] = []
     ids: list[str] = []
     values: list[int] = []
-
-    def finish(letter_id: str) -> None:
-        ids.append(letter_id)
-        values.append(items_digest(digests.pop(letter_id)))
-
     for batch in reader:
         columns = batch.to_pydict()
         for letter_id, request, decision in zip(
             columns["letter_id"], columns["request"], columns["decision"], strict=True
         ):
-            if letter_id not in digests:
-                for done in list(digests):
-                    finish(done)
-                digests[letter_id] = []
-            digests[letter_id].append((request, decision))
+            if letter_id != current:
+                if current is not None:
+                    ids.append(current)
+                    values.append(items_digest(pairs))
+                current, pairs = letter_id, []
+            pairs.append((request, decision))
         if len(ids) >= 50_000:
             _store_digests(con, ids, values)
             ids, values = [], []
-    for done in list(digests):
-        finish(done)
+    if current is not None:
+        ids.append(current)
+        values.append(items_digest(pairs))
     _store_digests(con, ids, values)
 
 
-def _store_digests(con: duckdb.DuckDBPyConnection, ids: list[str], values: list[int]) -> None:
+def _store_digests(con: Connection, ids: list[str], values: list[int]) -> None:
     if not ids:
         return
     frame = pa.table({"letter_id": ids, "items_digest": pa.array(values, pa.int64())})
@@ -82,15 +106,15 @@ def _store_digests(con: duckdb.DuckDBPyConnection, ids: list[str], values: list[
     con.unregister("digests")
 
 
-MIGRATIONS: dict[
-    int, Callable[[duckdb.DuckDBPyConnection, Callable[[duckdb.DuckDBPyConnection], None]], None]
-] = {
-    2: _drop_primary_keys,
-    3: _add_items_digest,
+MIGRATIONS: dict[int, Migration] = {
+    # Primary-key indexes live in memory: at millions of rows they exhaust a bounded build.
+    2: Rebuild(("letters", "decisions", "sources")),
+    3: AddColumn("letters", "items_digest", backfill=_backfill_items_digest),
 }
+SCHEMA_VERSION = max(MIGRATIONS)
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+def schema_version(con: Connection) -> int | None:
     """The warehouse's schema version; None for an empty database."""
     tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     if "letters" not in tables:
@@ -103,28 +127,31 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def migrate(
-    con: duckdb.DuckDBPyConnection, create_schema: Callable[[duckdb.DuckDBPyConnection], None]
+    con: Connection,
+    tables: tuple[Table, ...] | None = None,
+    migrations: dict[int, Migration] | None = None,
 ) -> list[int]:
-    """Bring the schema to ``SCHEMA_VERSION``; returns the migrations applied."""
+    """Bring the schema to the newest version (the contract's tables by default); returns the
+    migrations applied, in one transaction."""
+    tables = tables or contract.TABLES
+    migrations = MIGRATIONS if migrations is None else migrations
+    target = max(migrations, default=1)
     version = schema_version(con)
-    if version is not None and version > SCHEMA_VERSION:
+    if version is not None and version > target:
         raise WarehouseTooNew(
-            f"the warehouse has schema version {version}; this imr knows up to {SCHEMA_VERSION}:"
+            f"the warehouse has schema version {version}; this imr knows up to {target}:"
             " upgrade imr (the warehouse was left untouched)"
         )
     applied = []
     con.execute("begin transaction")
-    if version is None:
-        create_schema(con)
-    else:
-        create_schema(con)  # tables added since (create if not exists)
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[number](con, create_schema)
-            con.execute(
-                "insert or replace into meta values (?, ?)",
-                [f"migration_{number}", dt.datetime.now().isoformat()],
-            )
-            applied.append(number)
-    con.execute("insert or replace into meta values ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.execute(contract.ddl(tables))  # a new warehouse, or tables added since
+    for number in range(version + 1, target + 1) if version is not None else ():
+        migrations[number].apply(con, tables)
+        con.execute(
+            "insert or replace into meta values (?, ?)",
+            [f"migration_{number}", dt.datetime.now().isoformat()],
+        )
+        applied.append(number)
+    con.execute("insert or replace into meta values ('schema_version', ?)", [str(target)])
     con.execute("commit")
     return applied

@@ -1,7 +1,7 @@
 """A real (small) warehouse for the dashboard tests.
 
-Built from ``etl/sql/schema.sql``, a few dozen hand-made rows with known counts, then
-``etl/sql/views.sql`` — exactly what the ETL does, without parsing any PDF.
+Built from the warehouse contract (``etl/warehouse/contract.py``), a few dozen hand-made rows
+with known counts, then the derived tables (``etl.load.build_derived``), without parsing any PDF.
 
 Run as a script to build one for a manual ``streamlit run``:
 ``.venv/bin/python tests/dashboard/conftest.py /tmp/imr-fixture.duckdb``
@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from etl.load import build_derived
+from etl.warehouse import contract
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "etl" / "sql" / "schema.sql"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -439,7 +439,7 @@ def build_warehouse(path: Path) -> Path:
     """Create a warehouse at ``path`` the way the ETL does: schema, rows, views."""
     con = duckdb.connect(str(path))
     try:
-        con.execute(SCHEMA.read_text())
+        con.execute(contract.ddl())
         now = dt.datetime(2026, 1, 1, 12, 0, 0)
         items_per_letter: dict[str, int] = {}
         for item in ITEMS:

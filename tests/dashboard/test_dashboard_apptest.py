@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from etl.warehouse import contract
+
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
@@ -181,7 +183,7 @@ def test_warehouse_without_views_is_a_plain_message(monkeypatch, tmp_path):
 
     bare = tmp_path / "bare.duckdb"
     with duckdb.connect(str(bare)) as c:
-        c.execute((Path(APP).parents[1] / "etl" / "sql" / "schema.sql").read_text())
+        c.execute(contract.ddl())
     monkeypatch.setenv("IMR_DB", str(bare))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()

@@ -12,6 +12,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import LIST_FILTERS, Filters
+from etl.warehouse import contract
 
 ALL = Filters()
 Z = 1.959963984540054
@@ -292,7 +293,7 @@ def test_views_contract(con, tmp_path):
     assert queries.missing_columns(con).height == 0
     bare = tmp_path / "bare.duckdb"
     with duckdb.connect(str(bare)) as c:
-        c.execute((queries.SQL_DIR.parents[1] / "etl" / "sql" / "schema.sql").read_text())
+        c.execute(contract.ddl())
     with duckdb.connect(str(bare), read_only=True) as c:
         missing = queries.missing_columns(c)
     assert set(missing.get_column("table")) == {"item_facts", "filter_options", "parse_coverage"}
