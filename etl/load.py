@@ -344,15 +344,21 @@ def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
     ids = sorted({i for c in chunks for i in c.replaced_letters})
     if ids:
         for table in ("letters", "decisions", "citations", "unresolved"):
-            con.execute(f"delete from {table} where list_contains($ids, letter_id)", {"ids": ids})
+            # A semi-join (hash), not list_contains: a re-parse replaces millions of letters.
+            con.execute(
+                f"delete from {table} where letter_id in (select unnest($ids))", {"ids": ids}
+            )
     shas = sorted({s for c in chunks for s in c.replaced_sources})
     if shas:
-        con.execute("delete from rejects where list_contains($s, source_sha256)", {"s": shas})
-        con.execute("delete from sources where list_contains($s, source_sha256)", {"s": shas})
+        for table in ("rejects", "sources"):
+            con.execute(
+                f"delete from {table} where source_sha256 in (select unnest($s))", {"s": shas}
+            )
     paths = sorted({p for c in chunks for p in c.refused_paths})
     if paths:
         con.execute(
-            "delete from rejects where source_sha256 is null and list_contains($p, source_path)",
+            "delete from rejects"
+            " where source_sha256 is null and source_path in (select unnest($p))",
             {"p": paths},
         )
     for table in (t.name for t in APPENDED):
