@@ -1,6 +1,6 @@
 """Bytes to text: PDFs through pypdfium2, text files in whatever encoding they came in.
 
-Raises ``ExtractError`` with a stable reason code; the batch turns it into a reject.
+Raises ``LetterError`` with a stable reason code; the batch turns it into a reject.
 """
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ import re
 
 import pypdfium2 as pdfium
 
-
-class ExtractError(Exception):
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
+from etl.model import LetterError
 
 # Letters run 2-15 pages; anything far longer is not one letter.
 MAX_PDF_PAGES = 200
@@ -30,7 +24,7 @@ def extract_text(data: bytes, name: str) -> str:
     The text comes back clean of control characters (see ``clean_text``), whatever the source.
     """
     if not data:
-        raise ExtractError("empty_file", "the file has no content")
+        raise LetterError("empty_file", "the file has no content")
     if data.lstrip()[:5] == b"%PDF-" or name.lower().endswith(".pdf"):
         return extract_pdf(data)
     return clean_text(decode_text(data))
@@ -61,18 +55,18 @@ def _control_replacement(match: re.Match[str]) -> str:
 
 def extract_pdf(data: bytes) -> str:
     if b"%PDF-" not in data[:1024]:
-        raise ExtractError("not_a_pdf", "named .pdf but has no PDF signature")
+        raise LetterError("not_a_pdf", "named .pdf but has no PDF signature")
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
         message = str(error)
         if "password" in message.lower():
-            raise ExtractError("encrypted_pdf", "the PDF needs a password") from None
-        raise ExtractError("unreadable_pdf", message) from None
+            raise LetterError("encrypted_pdf", "the PDF needs a password") from None
+        raise LetterError("unreadable_pdf", message) from None
     try:
         pages = len(pdf)
         if pages > MAX_PDF_PAGES:
-            raise ExtractError("too_many_pages", f"{pages} pages; a letter has far fewer")
+            raise LetterError("too_many_pages", f"{pages} pages; a letter has far fewer")
         texts = []
         for index in range(pages):
             page = pdf[index]
@@ -81,12 +75,12 @@ def extract_pdf(data: bytes) -> str:
             textpage.close()
             page.close()
     except pdfium.PdfiumError as error:
-        raise ExtractError("unreadable_pdf", str(error)) from None
+        raise LetterError("unreadable_pdf", str(error)) from None
     finally:
         pdf.close()
     text = clean_text("\f".join(texts))
     if len(text.strip()) < MIN_CHARS_PER_PAGE * max(pages, 1):
-        raise ExtractError("no_text_layer", f"{pages} page(s) but no extractable text (a scan?)")
+        raise LetterError("no_text_layer", f"{pages} page(s) but no extractable text (a scan?)")
     return text
 
 
@@ -98,7 +92,7 @@ def decode_text(data: bytes) -> str:
     """
     text = _decode(data)
     if "\x00" in text:
-        raise ExtractError("binary_file", "not text: contains NUL bytes")
+        raise LetterError("binary_file", "not text: contains NUL bytes")
     return text
 
 
@@ -116,7 +110,7 @@ def _decode(data: bytes) -> str:
         encoding = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
         return data.decode(encoding, errors="replace")
     if b"\x00" in data:
-        raise ExtractError("binary_file", "not text: contains NUL bytes")
+        raise LetterError("binary_file", "not text: contains NUL bytes")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -128,7 +122,7 @@ def _decode(data: bytes) -> str:
 
 
 __all__ = [
-    "ExtractError",
+    "LetterError",
     "MAX_PDF_PAGES",
     "clean_text",
     "extract_text",

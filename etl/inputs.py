@@ -11,14 +11,14 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from etl.model import SYNTHETIC_MARKER
 from etl.settings import Settings
 
 LETTER_SUFFIXES = {".pdf", ".txt"}
 ARCHIVE_SUFFIXES = {".zip"}
-SYNTHETIC_MARKER = ".synthetic"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class Discovery:
     """Counts of what a walk passed over, for the summary line."""
 
     ignored: int = 0  # files in folders whose suffix is not a letter or archive
+    # Folder -> holds (or is below) a synthetic marker; lives as long as the walk.
+    synthetic_folders: dict[Path, bool] = field(default_factory=dict)
 
 
 def iter_inputs(
@@ -59,7 +61,9 @@ def iter_inputs(
             yield from _walk(root, settings, discovery)
         else:
             # A file named on the command line is an input whatever its suffix.
-            yield from _read_file(root, settings, discovery, _is_synthetic(root.parent))
+            yield from _read_file(
+                root, settings, discovery, _is_synthetic(root.parent, discovery.synthetic_folders)
+            )
 
 
 def _walk(root: Path, settings: Settings, discovery: Discovery) -> Iterator[Input | Refusal]:
@@ -69,7 +73,7 @@ def _walk(root: Path, settings: Settings, discovery: Discovery) -> Iterator[Inpu
         yield from _unlistable(unlistable)
         dirs.sort()
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        synthetic = _is_synthetic(Path(folder))
+        synthetic = _is_synthetic(Path(folder), discovery.synthetic_folders)
         for name in sorted(files):
             path = Path(folder, name)
             suffix = path.suffix.lower()
@@ -93,20 +97,17 @@ def display_path(path: str | Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-_synthetic_cache: dict[Path, bool] = {}
-
-
-def _is_synthetic(folder: Path) -> bool:
+def _is_synthetic(folder: Path, known: dict[Path, bool]) -> bool:
     """A folder is synthetic when it or an ancestor holds a ``.synthetic`` marker file."""
     folder = folder.resolve()
-    if folder not in _synthetic_cache:
+    if folder not in known:
         try:
             marked = (folder / SYNTHETIC_MARKER).is_file()
         except OSError:  # a folder we may list but not enter: its files are refused one by one
             marked = False
         parent = folder.parent
-        _synthetic_cache[folder] = marked or (parent != folder and _is_synthetic(parent))
-    return _synthetic_cache[folder]
+        known[folder] = marked or (parent != folder and _is_synthetic(parent, known))
+    return known[folder]
 
 
 def _read_file(

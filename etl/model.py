@@ -12,6 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PARSER_VERSION = "2"
+# Synthetic (demo) letters: case numbers with this reserved prefix, or files under a folder that
+# holds a marker file of this name. Decided once, in etl.pipeline.process.
+SYNTHETIC_CASE_PREFIX = "SY"
+SYNTHETIC_MARKER = ".synthetic"
+
+
+class LetterError(Exception):
+    """This file cannot be read as a letter (extract or parse). ``reason`` is a stable code
+    stored in ``rejects``; ``detail`` says more, for a person."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
 
 UPHELD = "Upheld"
 OVERTURNED = "Overturned"

@@ -7,11 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import Unresolved, classify_letter
-from etl.extract import ExtractError, extract_text
-from etl.model import Letter
-from etl.parse import ParseError, parse_letter
-
-SYNTHETIC_CASE_PREFIX = "SY"
+from etl.extract import extract_text
+from etl.model import SYNTHETIC_CASE_PREFIX, Letter, LetterError
+from etl.parse import parse_letter
 
 
 @dataclass
@@ -50,7 +48,7 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
         text = extract_text(data, path)
         letter = parse_letter(text)
         unresolved = classify_letter(letter)
-    except (ExtractError, ParseError) as error:
+    except LetterError as error:
         return Rejected(path, digest, error.reason, error.detail)
     except MemoryError:
         # The worker's address-space cap (etl.workers): a bomb, not a letter.
@@ -58,6 +56,7 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
     except Exception as error:  # noqa: BLE001 - recorded with its type, never swallowed silently
         return Rejected(path, digest, "internal_error", f"{type(error).__name__}: {error}")
     letter_id = letter.case_number or f"FP-{fingerprint(letter)}"
+    # Marked by its folder (the walk), or by the reserved case prefix: the one place it is decided.
     synthetic = synthetic or (letter.case_number or "").startswith(SYNTHETIC_CASE_PREFIX)
     return Loaded(path, digest, letter_id, letter, synthetic, unresolved)
 

@@ -17,6 +17,7 @@ import re
 
 from etl.classify import tables
 from etl.model import Citation
+from etl.text import plain
 
 MTUS = "MTUS"
 ODG = "ODG"
@@ -96,7 +97,7 @@ _COPY_CA_RE = re.compile(
 
 
 def normalise_guideline(text: str) -> str:
-    return _SPACE_RE.sub(" ", text.replace("\u2013", "-").replace("\u2019", "'")).strip()
+    return plain(text)
 
 
 @functools.cache
@@ -181,16 +182,14 @@ _Fields = tuple[str, str | None, str | None, str]
 @functools.lru_cache(maxsize=16384)
 def _parse_text(text: str) -> tuple[tuple[_Fields, ...], bool]:
     """Role-free parse, cached: the same guideline sentences recur across thousands of items."""
-    role = ""
     body, had_no_evidence = _drop_boilerplate(normalise_guideline(text))
     if _DECISION_BASED_RE.search(body):
         segments = [s.strip() for s in _DECISION_BASED_RE.split(body)[1:] if s.strip()]
-        citations = [c for seg in segments for c in _parse_segment(seg, role)]
+        citations = [c for seg in segments for c in _parse_segment(seg)]
     else:
-        citations = _parse_prose(body, role) if body else []
+        citations = _parse_prose(body) if body else []
     understood = bool(citations) or had_no_evidence or not body.strip(" .")
-    fields = tuple((c.source, c.document, c.section, c.raw) for c in citations)
-    return fields, understood
+    return tuple(citations), understood
 
 
 def _drop_boilerplate(text: str) -> tuple[str, bool]:
@@ -213,21 +212,21 @@ def cites_claims_administrator(text: str | None) -> bool:
     return bool(text and _COPY_CA_RE.search(normalise_guideline(text)))
 
 
-def _parse_segment(segment: str, role: str) -> list[Citation]:
+def _parse_segment(segment: str) -> list[_Fields]:
     segment = segment.strip().rstrip(".").strip()
     non_mtus = _NON_MTUS_RE.match(segment)
     if non_mtus:
-        return _parse_non_mtus(segment[non_mtus.end() :], role)
+        return _parse_non_mtus(segment[non_mtus.end() :])
     mtus = _MTUS_PREFIX_RE.match(segment)
     if mtus:
         # 2014-15 'MTUS (Effective July 18, 2009) Page(s): 78-80' cites the Chronic Pain guidelines.
         default = _CHRONIC_PAIN if "2009" in mtus.group(0) else None
-        return _parse_mtus(segment[mtus.end() :], role, default)
-    return _parse_non_mtus(segment, role)
+        return _parse_mtus(segment[mtus.end() :], default)
+    return _parse_non_mtus(segment)
 
 
-def _parse_mtus(text: str, role: str, default: str | None = None) -> list[Citation]:
-    citations = []
+def _parse_mtus(text: str, default: str | None = None) -> list[_Fields]:
+    citations: list[_Fields] = []
     for part in _MTUS_DOC_SPLIT_RE.split(text):
         part = part.strip(" .,;")
         if not part:
@@ -237,9 +236,9 @@ def _parse_mtus(text: str, role: str, default: str | None = None) -> list[Citati
             document = resolve_mtus_document(head) or resolve_mtus_document(part)
         else:
             document = default
-        citations.append(Citation(role, MTUS, document, _mtus_section(part), f"MTUS {part}"))
+        citations.append((MTUS, document, _mtus_section(part), f"MTUS {part}"))
     if not citations:
-        citations.append(Citation(role, MTUS, None, None, "MTUS"))
+        citations.append((MTUS, None, None, "MTUS"))
     return citations
 
 
@@ -263,55 +262,53 @@ def _mtus_section(part: str) -> str | None:
     return page.group(0).strip(" .,;") if page else None
 
 
-def _parse_non_mtus(text: str, role: str) -> list[Citation]:
-    citations = []
+def _parse_non_mtus(text: str) -> list[_Fields]:
+    citations: list[_Fields] = []
     for sub in _NON_MTUS_SPLIT_RE.split(text):
         sub = _OTHER_PREFIX_RE.sub("", sub.strip(" .,;"))
         if sub:
-            citations.append(_cite_non_mtus(sub, role))
+            citations.append(_cite_non_mtus(sub))
     return citations
 
 
-def _cite_non_mtus(text: str, role: str) -> Citation:
+def _cite_non_mtus(text: str) -> _Fields:
     if _ODG_RE.search(text) or _starts_with_odg_topic(text):
-        return _cite_odg(text, role)
+        return _cite_odg(text)
     if _ACOEM_RE.search(text):
         rest = _ACOEM_NAME_RE.sub("", text, count=1).strip(" .,;:") or None
-        return Citation(role, ACOEM, ACOEM_DOCUMENT, rest, text)
-    return Citation(role, OTHER, resolve_other_document(text), None, text)
+        return (ACOEM, ACOEM_DOCUMENT, rest, text)
+    return (OTHER, resolve_other_document(text), None, text)
 
 
-def _cite_odg(text: str, role: str) -> Citation:
+def _cite_odg(text: str) -> _Fields:
     rest = _ODG_NAME_RE.sub("", text, count=1).strip(" .,;:")
     topic = resolve_odg_topic(rest)
     document = f"{ODG_DOCUMENT} {topic}" if topic else ODG_DOCUMENT
-    return Citation(role, ODG, document, rest or None, text)
+    return (ODG, document, rest or None, text)
 
 
 def _starts_with_odg_topic(text: str) -> bool:
     return any(pattern.match(text) for pattern, _s, _d in _rows("odg_topic"))
 
 
-def _parse_prose(text: str, role: str) -> list[Citation]:
+def _parse_prose(text: str) -> list[_Fields]:
     """2013-style sentences: 'The Claims Administrator based its decision on the Chronic Pain
     Medical Treatment Guidelines, page 41, which is part of the MTUS.'"""
-    citations = []
+    citations: list[_Fields] = []
     for sentence in _SENTENCE_RE.split(text):
         sentence = sentence.strip(" .")
         if not sentence or _COPY_CA_RE.search(sentence):
             continue
         if _ODG_RE.search(sentence):
-            citations.append(_cite_odg(_after_based_on(sentence), role))
+            citations.append(_cite_odg(_after_based_on(sentence)))
         elif _ACOEM_RE.search(sentence) and _ACOEM_NOT_MTUS_RE.search(sentence):
-            citations.append(Citation(role, ACOEM, ACOEM_DOCUMENT, _pages(sentence), sentence))
+            citations.append((ACOEM, ACOEM_DOCUMENT, _pages(sentence), sentence))
         elif _MTUS_MENTION_RE.search(sentence) or _ACOEM_RE.search(sentence):
             document = resolve_mtus_document(sentence)
             section = _prose_section(sentence) or _pages(sentence)
-            citations.append(Citation(role, MTUS, document, section, sentence))
+            citations.append((MTUS, document, section, sentence))
         elif any(p.search(sentence) for p, _s, _d in _rows("other")):
-            citations.append(
-                Citation(role, OTHER, resolve_other_document(sentence), None, sentence)
-            )
+            citations.append((OTHER, resolve_other_document(sentence), None, sentence))
     return citations
 
 

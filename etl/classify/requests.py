@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import drugs, tables
+from etl.text import plain
 
 PHARMACEUTICALS = "Pharmaceuticals"
 OTHER = "Other"
@@ -51,8 +52,7 @@ _SPACE_RE = re.compile(r"\s+")
 
 def normalise_request(text: str) -> str:
     """Single-spaced, trimmed, curly quotes/dashes made ASCII: the form rules are written for."""
-    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
-    return _SPACE_RE.sub(" ", text).strip()
+    return plain(text)
 
 
 # "Retrospective: ..." / "Prospective request for ..." say when, not what: rules anchored at the

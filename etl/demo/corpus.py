@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.demo.generate import generate_letters
+from etl.model import SYNTHETIC_MARKER
 
-MARKER = ".synthetic"
+MARKER = SYNTHETIC_MARKER
 MANIFEST = "expected.jsonl"
 LETTERS_PER_FOLDER = 1000
 DEFAULT_PDF_SHARE = 0.02

@@ -21,8 +21,9 @@ from itertools import accumulate
 from typing import Any
 
 from etl.demo.vocab import CitationTemplate, RequestTemplate, Vocab, load_vocab
+from etl.model import SYNTHETIC_CASE_PREFIX
 
-SYNTHETIC_PREFIX = "SY"
+SYNTHETIC_PREFIX = SYNTHETIC_CASE_PREFIX
 """Case numbers of synthetic letters start with this (real ones start with 'CM')."""
 
 RENDERINGS = ("pypdf", "pdftotext", "seed", "pdf")

@@ -6,32 +6,12 @@ import datetime as dt
 import re
 import unicodedata
 
-
-class ParseError(Exception):
-    """The text cannot be read as a letter. ``reason`` is a stable code stored in ``rejects``."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
+from etl.text import PUNCTUATION
 
 # Characters extractors disagree on; mapped so that every rendering of a letter reads the same.
 _TRANSLATE = str.maketrans(
     {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2032": "'",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2212": "-",
+        **PUNCTUATION,
         "\u00ad": None,  # soft hyphen
         "\u200b": None,
         "\ufeff": None,

@@ -12,10 +12,9 @@ import bisect
 import collections
 import re
 
-from etl.model import Decision, Letter
+from etl.model import Decision, Letter, LetterError
 from etl.parse.common import (
     DATE,
-    ParseError,
     find_age,
     find_diagnoses,
     find_injury_date,
@@ -113,7 +112,7 @@ def looks_modern(lines: list[str]) -> bool:
 def parse_modern(lines: list[str]) -> Letter:
     issues_at = _find(lines, lambda line: bool(_ISSUES.match(line)))
     if issues_at is None:
-        raise ParseError("missing_section", "no 'IMR ISSUES, DECISIONS AND RATIONALES' section")
+        raise LetterError("missing_section", "no 'IMR ISSUES, DECISIONS AND RATIONALES' section")
     how_at = _find(lines, lambda line: line.upper().startswith(_HOW_MADE))
     summary_at = _find(lines, lambda line: line.upper() == _SUMMARY)
 
@@ -142,7 +141,7 @@ def parse_modern(lines: list[str]) -> Letter:
 
     letter.items = _parse_items(lines[issues_at + 1 :])
     if not letter.items:
-        raise ParseError("no_items", "the issues section lists no decided item")
+        raise LetterError("no_items", "the issues section lists no decided item")
     return letter
 
 
@@ -330,7 +329,7 @@ def _decision_lines(lines: list[str]) -> list[int]:
         if _DECISION_END.search(prev):
             found.append(i - 1)
         elif not _is_field_continuation(lines, i - 1):
-            raise ParseError("unknown_decision", f"no Upheld/Overturned before: {prev[-120:]!r}")
+            raise LetterError("unknown_decision", f"no Upheld/Overturned before: {prev[-120:]!r}")
     return found
 
 
@@ -371,7 +370,7 @@ def _parse_item(item_no: int, request_lines: list[str], field_lines: list[str]) 
     text = join_lines(request_lines)
     match = _DECISION_SUFFIX.search(text)
     if not match:  # _decision_lines guarantees one; kept as a guard
-        raise ParseError("unknown_decision", text[-120:])
+        raise LetterError("unknown_decision", text[-120:])
     decision = match[1].capitalize()
     request = text[: match.start()].strip(" :,")
     original = authorized = None
@@ -381,7 +380,7 @@ def _parse_item(item_no: int, request_lines: list[str], field_lines: list[str]) 
         authorized = partial["authorized"].strip()
         request = partial["request"].strip(" :,.")
     if not request:
-        raise ParseError("missing_request", f"item {item_no} has a decision but no request")
+        raise LetterError("missing_request", f"item {item_no} has a decision but no request")
 
     fields: dict[str, str] = {}
     body = join_lines(field_lines)

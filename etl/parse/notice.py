@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 
-from etl.model import OVERTURNED, UPHELD, Decision, Letter
+from etl.model import OVERTURNED, UPHELD, Decision, Letter, LetterError
 from etl.parse.common import (
     DATE,
-    ParseError,
     find_age,
     find_diagnoses,
     find_injury_date,
@@ -136,14 +135,14 @@ def parse_notice(lines: list[str]) -> Letter:
         if number in decisions:
             # The list is printed twice in some variants: one item each, and they must agree.
             if decisions[number][1] != decision:
-                raise ParseError("conflicting_decisions", f"item {number} decided both ways")
+                raise LetterError("conflicting_decisions", f"item {number} decided both ways")
             continue
         decisions[number] = (request, decision)
     if not decisions:
-        raise ParseError("no_items", "no 'MAXIMUS Federal Services, Inc. has determined' sentence")
+        raise LetterError("no_items", "no 'MAXIMUS Federal Services, Inc. has determined' sentence")
     numbers = sorted(decisions)
     if numbers != list(range(1, len(numbers) + 1)):
-        raise ParseError("item_numbering", f"decision list numbered {numbers}")
+        raise LetterError("item_numbering", f"decision list numbered {numbers}")
 
     if dated := _DATED.search(text[:600]):
         letter.decision_date = parse_date(dated["date"])
@@ -177,7 +176,7 @@ def parse_notice(lines: list[str]) -> Letter:
 def _clean_request(request: str) -> str:
     request = request.strip(" ,:")
     if not request:
-        raise ParseError("missing_request", "a decision sentence names no request")
+        raise LetterError("missing_request", "a decision sentence names no request")
     return request
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl.parse import ParseError, parse_letter
+from etl.parse import LetterError, parse_letter
 
 HEAD = "MAXIMUS FEDERAL SERVICES, INC.\nNotice of Independent Medical Review Determination\n"
 
@@ -36,13 +36,13 @@ def test_conflicting_repeat_is_rejected() -> None:
         "1) MAXIMUS Federal Services, Inc. has determined the request for Soma 350mg #60 is "
         "medically necessary and appropriate.\n"
     )
-    with pytest.raises(ParseError) as error:
+    with pytest.raises(LetterError) as error:
         parse_letter(text)
     assert error.value.reason == "conflicting_decisions"
 
 
 def test_notice_without_decisions_is_rejected() -> None:
-    with pytest.raises(ParseError) as error:
+    with pytest.raises(LetterError) as error:
         parse_letter(HEAD + "Dated: 9/3/2013\nNothing decided here.\n")
     assert error.value.reason == "no_items"
 

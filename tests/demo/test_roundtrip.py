@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from etl.demo import SyntheticLetter, structural
-from etl.parse import ParseError, parse_letter
+from etl.parse import LetterError, parse_letter
 
 pdfium = pytest.importorskip("pypdfium2")
 
@@ -50,8 +50,8 @@ def check(letters: list[SyntheticLetter], rendering: str) -> None:
         text = pdf_text(data) if isinstance(data, bytes) else data
         try:
             got = structural(parse_letter(text).as_dict())
-        except ParseError as error:
-            failures.append(f"{letter.letter_id}: ParseError {error}")
+        except LetterError as error:
+            failures.append(f"{letter.letter_id}: LetterError {error}")
             continue
         problems = diff(letter.expected(), got)
         if problems:

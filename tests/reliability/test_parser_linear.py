@@ -84,7 +84,7 @@ _PARSE_IN_CHILD = """
     import json, sys, time
     sys.path.insert(0, {root!r})
     from tests.reliability.test_parser_linear import {builder}
-    from etl.parse import ParseError, parse_letter
+    from etl.parse import LetterError, parse_letter
 
     text = {builder}({size})
     best = None
@@ -92,7 +92,7 @@ _PARSE_IN_CHILD = """
         started = time.perf_counter()
         try:
             outcome = len(parse_letter(text).items)
-        except ParseError as error:
+        except LetterError as error:
             outcome = error.reason
         elapsed = time.perf_counter() - started
         best = elapsed if best is None else min(best, elapsed)

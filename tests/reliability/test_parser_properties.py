@@ -2,7 +2,7 @@
 
 Mutations: deleted lines, duplicated lines, whitespace shuffled or added, page breaks (``\\f``)
 inserted anywhere (even inside words), truncation. Whatever comes out must be a ``Letter`` whose
-every item is backed by the text, or a ``ParseError``.
+every item is backed by the text, or a ``LetterError``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.parse import ParseError, normalise_text, parse_letter
+from etl.parse import LetterError, normalise_text, parse_letter
 from tests.reliability.helpers import real_texts, seed_texts
 
 _WS = re.compile(r"\s+")
@@ -69,7 +69,7 @@ def mutated(draw: st.DrawFn, letters: list[str]) -> str:
 def _check(text: str) -> None:
     try:
         letter = parse_letter(text)
-    except ParseError as error:
+    except LetterError as error:
         assert error.reason and error.reason.replace("_", "").isalpha()
         return
     normalised = "\n".join(normalise_text(text))
