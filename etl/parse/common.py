@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
+from etl.model import Letter
 from etl.text import PUNCTUATION
 
 # Characters extractors disagree on; mapped so that every rendering of a letter reads the same.
@@ -127,6 +128,16 @@ _DIAGNOSES = re.compile(
     r"(.+?)(?:\.(?:\s|$)|$)",
     re.I,
 )
+
+
+def set_case_summary(letter: Letter, summary: str) -> None:
+    """The case summary and the facts read from its prose (age, sex, injury date, diagnoses)."""
+    letter.case_summary = summary or None
+    if summary:
+        letter.patient_age = find_age(summary)
+        letter.patient_sex = find_sex(summary)
+        letter.injury_date = find_injury_date(summary)
+        letter.diagnoses = find_diagnoses(summary)
 
 
 def find_age(summary: str) -> int | None:

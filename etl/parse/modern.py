@@ -15,12 +15,9 @@ import re
 from etl.model import Decision, Letter, LetterError
 from etl.parse.common import (
     DATE,
-    find_age,
-    find_diagnoses,
-    find_injury_date,
-    find_sex,
     join_lines,
     parse_date,
+    set_case_summary,
 )
 
 _HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
@@ -130,12 +127,7 @@ def parse_modern(lines: list[str]) -> Letter:
 
     if summary_at is not None:
         summary = _SUMMARY_PREAMBLE.sub("", join_lines(lines[summary_at + 1 : issues_at]))
-        letter.case_summary = summary or None
-        if summary:
-            letter.patient_age = find_age(summary)
-            letter.patient_sex = find_sex(summary)
-            letter.diagnoses = find_diagnoses(summary)
-            letter.injury_date = find_injury_date(summary)
+        set_case_summary(letter, summary)
     # The header's date of injury, where printed, is authoritative.
     letter.injury_date = parse_date(header.get("date of injury")) or letter.injury_date
 

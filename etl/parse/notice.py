@@ -18,12 +18,9 @@ import re
 from etl.model import OVERTURNED, UPHELD, Decision, Letter, LetterError
 from etl.parse.common import (
     DATE,
-    find_age,
-    find_diagnoses,
-    find_injury_date,
-    find_sex,
     join_lines,
     parse_date,
+    set_case_summary,
 )
 
 _MARKERS = (
@@ -187,12 +184,7 @@ def _parse_summary(text: str, letter: Letter) -> None:
     end = _SUMMARY_END.search(text, start.end())
     summary = text[start.end() : end.start() if end else len(text)].strip()
     summary = _SUMMARY_DISCLAIMER.sub("", summary).strip().strip('"').strip()
-    letter.case_summary = summary or None
-    if summary:
-        letter.patient_age = find_age(summary)
-        letter.patient_sex = find_sex(summary)
-        letter.injury_date = find_injury_date(summary)
-        letter.diagnoses = find_diagnoses(summary)
+    set_case_summary(letter, summary)
 
 
 def _details(text: str) -> dict[int, dict[str, str]]:
