@@ -7,7 +7,7 @@ DEMO_SEED ?= 2013
 DEMO_DB ?= data/warehouse/demo.duckdb
 PORT ?= 8501
 
-.PHONY: setup demo demo-data test lint typecheck unit browser bench clean
+.PHONY: setup demo demo-data test lint typecheck unit browser bench screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -19,14 +19,16 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # Build the demo warehouse (seed letters, samples of every layout, synthetic corpus), then serve it.
-demo: demo-data
-	$(BIN)/imr dashboard --db $(DEMO_DB) --port $(PORT)
+# `imr demo` does both; installed without a checkout, `imr demo` alone builds the synthetic part.
+DEMO_FLAGS = data/samples --db $(DEMO_DB) --corpus data/demo/letters --letters $(DEMO_LETTERS) --seed $(DEMO_SEED)
+
+demo: setup
+	$(BIN)/imr demo $(DEMO_FLAGS) --port $(PORT)
 
 demo-data: setup
-	$(BIN)/imr demo-corpus --letters $(DEMO_LETTERS) --seed $(DEMO_SEED) --out data/demo/letters
-	$(BIN)/imr ingest data/samples data/demo/letters --db $(DEMO_DB) --quiet
+	$(BIN)/imr demo $(DEMO_FLAGS) --no-serve
 
-test: setup lint typecheck unit
+test: setup lint typecheck unit browser
 
 lint: setup
 	$(BIN)/ruff check .
@@ -35,8 +37,16 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy etl dashboard
 
+# Everything but the browser tests (a real server driven by Debian's Chromium).
 unit: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -m "not browser"
+
+browser: setup
+	$(BIN)/pytest -q -m browser
+
+# Rewrites docs/screenshot.png from the demo-like test warehouse (tests never write it otherwise).
+screenshot: setup
+	IMR_SCREENSHOT=1 $(BIN)/pytest -q tests/browser/test_screenshot.py
 
 bench: setup
 	$(BIN)/python benchmarks/ingest_speed.py

@@ -1,6 +1,6 @@
 """Peak memory of `imr ingest` on hostile input: huge text files, PDF decompression bombs.
 
-    .venv/bin/python benchmarks/memory_peak.py            # the full set, about 10 minutes
+    .venv/bin/python benchmarks/memory_peak.py            # the full set, about 5 minutes
     .venv/bin/python benchmarks/memory_peak.py --quick    # smaller corpora, about 2 minutes
 
 Each corpus is built in benchmarks/out/memory-peak/ and ingested by the real `imr ingest` with
@@ -12,6 +12,8 @@ are kept too, to show where the memory is. Corpora:
 
 * ``padded-letters``: 48 text files of 45 MiB, each a real seed letter whose case summary is
   padded with ordinary prose (so it still parses as a letter, with a 45 MiB case summary);
+* ``padded-letters-inline``: a quarter of them with ``--jobs 0`` (parsed in the main process,
+  no worker pool), to see the writer's side with such letters;
 * ``non-letters``: 48 text files of 45 MiB of prose that is not a letter;
 * ``pdf-bomb``: one ~3 MB PDF whose page content stream inflates to 2 GiB of text-drawing
   operators, and six ordinary PDF letters;
@@ -19,8 +21,10 @@ are kept too, to show where the memory is. Corpora:
   (the second inflates to 3 GiB of blanks), and the same six letters;
 * ``demo-mixed``: `imr demo-corpus --letters 20000 --pdf-share 0.1`, for reference.
 
-Results: a Markdown table on stdout and benchmarks/out/memory_peak.json. The big corpora and
-every warehouse are deleted after their run (``--keep`` keeps them); the demo corpus is kept.
+An ingest whose whole tree uses no CPU for ``--stall`` seconds is deadlocked: it is stopped,
+and where each process was blocked is reported. Results: Markdown tables on stdout and
+benchmarks/out/memory_peak.json. The big corpora and every warehouse are deleted after their
+run (``--keep`` keeps them); the demo corpus is kept.
 """
 
 from __future__ import annotations
@@ -247,8 +251,8 @@ def on_disk(folder: Path) -> tuple[int, int]:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def processes(root: int) -> list[tuple[int, int, int]]:
-    """(pid, RSS, PSS) in bytes of ``root`` and every descendant (Linux /proc)."""
+def processes(root: int) -> list[tuple[int, int, int, int]]:
+    """(pid, RSS, PSS, CPU ticks) of ``root`` and every descendant (Linux /proc); bytes."""
     found, stack = [], [root]
     page = os.sysconf("SC_PAGE_SIZE")
     while stack:
@@ -256,6 +260,9 @@ def processes(root: int) -> list[tuple[int, int, int]]:
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 rss = int(handle.read().split()[1]) * page
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
             pss = 0
             with open(f"/proc/{pid}/smaps_rollup") as handle:
                 for line in handle:
@@ -265,10 +272,23 @@ def processes(root: int) -> list[tuple[int, int, int]]:
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as handle:
                     stack += [int(child) for child in handle.read().split()]
-        except (OSError, ValueError):
+        except (OSError, ValueError, IndexError):
             continue
-        found.append((pid, rss, pss))
+        found.append((pid, rss, pss, ticks))
     return found
+
+
+def blocked_in(pid: int) -> str:
+    """Where a process waits: its kernel wait channel and system call (1 = write, 0 = read)."""
+    try:
+        wchan = Path(f"/proc/{pid}/wchan").read_text().strip()
+        call = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return "?"
+    names = {"0": "read", "1": "write"}
+    if len(call) > 3 and call[0] in names:
+        return f"{wchan}: {names[call[0]]}(fd {int(call[1], 16)}, {int(call[3], 16):,} bytes)"
+    return f"{wchan}: syscall {call[0] if call else '?'}"
 
 
 def ingest_env() -> dict[str, str]:
@@ -276,10 +296,16 @@ def ingest_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("IMR_")}
 
 
-def measure(folder: Path, db_dir: Path, timeout: float) -> dict[str, Any]:
+def measure(
+    folder: Path, db_dir: Path, timeout: float, stall: float, extra: list[str]
+) -> dict[str, Any]:
+    """Run `imr ingest` on ``folder`` and sample its process tree until it ends; stop it after
+    ``timeout`` seconds, or after ``stall`` seconds in which the whole tree used no CPU (the
+    ingest is deadlocked: nothing would ever change)."""
     shutil.rmtree(db_dir, ignore_errors=True)
     db = db_dir / "current.duckdb"
     command = [sys.executable, "-m", "etl.cli", "ingest", str(folder), "--db", str(db), "--quiet"]
+    command += extra
     start = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -298,17 +324,30 @@ def measure(folder: Path, db_dir: Path, timeout: float) -> dict[str, Any]:
         "main": 0,
         "worker": 0,
         "timeline": [],
+        "stalled": [],
     }
     done = threading.Event()
+    tick = os.sysconf("SC_CLK_TCK")
 
     def sample() -> None:
         last_kept = -1.0
+        cpu, cpu_changed = 0, 0.0
         while not done.is_set():
             now = time.perf_counter() - start
             total = tree_rss(process.pid)
             tree = processes(process.pid)
             state["peak_pss"] = max(state["peak_pss"], sum(p[2] for p in tree))
-            for pid, rss, _ in tree:
+            ticks = sum(p[3] for p in tree)
+            if abs(ticks - cpu) > tick // 2:  # more than 0.5 s of CPU since the last change
+                cpu, cpu_changed = ticks, now
+            elif tree and now - cpu_changed > stall:
+                state["stalled"] = [
+                    f"{'main' if pid == process.pid else 'worker'} {pid}: {blocked_in(pid)}"
+                    for pid, *_ in tree
+                ]
+                os.killpg(process.pid, signal.SIGKILL)  # the ingest this script started
+                return
+            for pid, rss, _, _ in tree:
                 role = "main" if pid == process.pid else "worker"
                 state[role] = max(state[role], rss)
             if total > state["peak"]:
@@ -332,11 +371,14 @@ def measure(folder: Path, db_dir: Path, timeout: float) -> dict[str, Any]:
     sampler.join()
     lines = stdout.strip().splitlines()
     summary = lines[0] if lines and process.returncode == 0 else ""
-    if timed_out:
+    if state["stalled"]:
+        summary = f"deadlocked: no CPU used for {stall:g} s, stopped"
+    elif timed_out:
         summary = f"stopped after {timeout:g} s (timeout)"
     elif process.returncode:
         tail = (stderr.strip().splitlines() or ["?"])[-1]
-        summary = f"exit {process.returncode}: {lines[0] if lines else tail}"
+        # The first line of the message (the CLI prints a DuckDB error's newlines as \\n).
+        summary = f"exit {process.returncode}: {lines[0] if lines else tail}".split("\\n")[0]
     return {
         "seconds": round(seconds, 1),
         "peak_tree_rss_mib": round(state["peak"] / MIB),
@@ -350,8 +392,9 @@ def measure(folder: Path, db_dir: Path, timeout: float) -> dict[str, Any]:
                 "rss_mib": round(rss / MIB),
                 "pss_mib": round(pss / MIB),
             }
-            for pid, rss, pss in state["at_peak"]
+            for pid, rss, pss, _ in state["at_peak"]
         ],
+        "stalled": state["stalled"],
         "summary": summary,
         "returncode": process.returncode,
         "rejects": rejects(db) if process.returncode == 0 else [],
@@ -379,33 +422,52 @@ def main() -> None:
     parser.add_argument("--files", type=int, help="big text files per corpus (default 48)")
     parser.add_argument("--mib", type=int, default=45, help="size of each big text file")
     parser.add_argument("--demo-letters", type=int, help="demo corpus size (default 20,000)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per ingest")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per ingest at most")
+    parser.add_argument(
+        "--stall", type=float, default=30, help="stop an ingest that used no CPU for this long"
+    )
     parser.add_argument("--only", nargs="+", help="run only these corpora (names as below)")
     parser.add_argument("--keep", action="store_true", help="keep corpora and warehouses")
     args = parser.parse_args()
     files = args.files or (8 if args.quick else 48)
+    inline_files = max(files // 4, 2)
     demo_letters = args.demo_letters or (2000 if args.quick else 20000)
     jobs = os.cpu_count() or 1
     size = args.mib * MIB
 
-    plans: list[tuple[str, str, Any]] = [
+    # (name, label, build or None for the demo corpus, extra `imr ingest` flags)
+    plans: list[tuple[str, str, Any, list[str]]] = [
         (
             "padded-letters",
             f"{files} text letters of {args.mib} MiB (padded case summary)",
             lambda f: padded_letters(f, files, size),
+            [],
+        ),
+        (
+            "padded-letters-inline",
+            f"{inline_files} of those letters, `--jobs 0` (parsed in the main process)",
+            lambda f: padded_letters(f, inline_files, size),
+            ["--jobs", "0"],
         ),
         (
             "non-letters",
             f"{files} text files of {args.mib} MiB, not letters",
             lambda f: non_letters(f, files, size),
+            [],
         ),
-        ("pdf-bomb", "1 PDF bomb (~3 MB → 2 GiB) + 6 PDF letters", lambda f: pdf_corpus(f, 1)),
+        (
+            "pdf-bomb",
+            "1 PDF bomb (3.0 MiB → 2 GiB) + 6 PDF letters",
+            lambda f: pdf_corpus(f, 1),
+            [],
+        ),
         (
             "pdf-bombs",
-            f"{jobs} PDF bombs, one per worker at once, + 6 PDF letters",
+            f"{jobs} PDF bombs at once (one per worker) + 6 PDF letters",
             lambda f: pdf_corpus(f, jobs),
+            [],
         ),
-        ("demo-mixed", f"demo corpus, {demo_letters:,} letters, 10% PDF", None),
+        ("demo-mixed", f"demo corpus, {demo_letters:,} letters, 10% PDF", None, []),
     ]
     if args.only:
         plans = [plan for plan in plans if plan[0] in args.only]
@@ -413,8 +475,8 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine(), "jobs": jobs, "runs": []}
     print(f"machine: {results['machine']}; imr ingest defaults, {jobs} workers", flush=True)
-    rows = []
-    for name, label, build in plans:
+    rows, where = [], []
+    for name, label, build, extra in plans:
         if build is None:
             folder = demo_corpus(demo_letters)
             described = None
@@ -425,34 +487,51 @@ def main() -> None:
             described = build(folder)
         count, on_disk_bytes = on_disk(folder)
         print(f"ingesting {name}: {count} files, {on_disk_bytes / MIB:,.1f} MiB ...", flush=True)
-        run = {"corpus": name, "label": label, "files": count, "bytes": on_disk_bytes}
+        run: dict[str, Any] = {"corpus": name, "label": label, "flags": extra, "files": count}
+        run["bytes"] = on_disk_bytes
         if described:
             run["bombs"] = described
-        run.update(measure(folder, WORK / f"warehouse-{name}", args.timeout))
+        db_dir = WORK / f"warehouse-{name}"
+        run.update(measure(folder, db_dir, args.timeout, args.stall, extra))
         results["runs"].append(run)
         if not args.keep:
-            shutil.rmtree(WORK / f"warehouse-{name}", ignore_errors=True)
+            shutil.rmtree(db_dir, ignore_errors=True)
             if build is not None:
                 shutil.rmtree(folder, ignore_errors=True)
-        at_peak = ", ".join(f"{p['role']} {p['rss_mib']}" for p in run["at_peak"])
+        at_peak = " + ".join(f"{p['rss_mib']:,} ({p['role']})" for p in run["at_peak"])
         print(
             f"  {run['seconds']} s, peak tree RSS {run['peak_tree_rss_mib']:,} MiB "
-            f"(PSS {run['peak_tree_pss_mib']:,}; at the peak: {at_peak}); {run['summary']}",
+            f"= {at_peak}; {run['summary']}",
             flush=True,
         )
+        for line in run["stalled"]:
+            print(f"    {line}")
+        for file, reason, detail in run["rejects"][:4]:
+            print(f"    reject {file}: {reason} ({detail[:80]})")
         rows.append(
             f"| {label} | {count:,} | {on_disk_bytes / MIB:,.1f} MiB | {run['seconds']} "
             f"| {run['peak_tree_rss_mib']:,} | {run['summary']} |"
         )
+        where.append(
+            f"| {name} | {at_peak} | {run['peak_tree_pss_mib']:,} | {run['peak_main_rss_mib']:,} "
+            f"| {run['peak_worker_rss_mib']:,} |"
+        )
+        (OUT / "memory_peak.json").write_text(json.dumps(results, indent=2))
     print()
     print(f"machine: {results['machine']}")
     print("| corpus | files | on disk | wall s | peak tree RSS (MiB) | summary |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print()
+    print(
+        "| corpus | RSS at the peak, MiB (process) | peak tree PSS (MiB) "
+        "| peak main RSS (MiB) | peak worker RSS (MiB) |"
+    )
+    print("|---|---|---|---|---|")
+    print("\n".join(where))
     over = [r["corpus"] for r in results["runs"] if r["peak_tree_rss_mib"] > GOAL_MIB]
     if over:
         print(f"\nover the 1.5 GB ({GOAL_MIB:,.0f} MiB) goal: {', '.join(over)}")
-    (OUT / "memory_peak.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """The one place that owns the warehouse connection and Streamlit caching.
 
-* One read-only DuckDB connection per process (``st.cache_resource``), a ``.cursor()`` per query.
+* One session per process (``st.cache_resource``), a ``.cursor()`` per query. The session is
+  ``queries.connect``: an in-memory DuckDB connection holding the dashboard's own macros, with
+  the warehouse file ATTACHed read-only (what the dashboard creates never needs an ingest).
 * ``IMR_DB`` is usually a symlink that ingest swaps atomically to a new version file, removing
   older versions afterwards. Before every query we compare ``os.path.realpath`` (plus inode and
   mtime) with the file we opened; when it changed we open the new file, so a fresh warehouse is
@@ -31,6 +33,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from dashboard import queries
 from dashboard.settings import Settings, get_settings
 from etl.warehouse.files import open_read_only
 
@@ -91,7 +94,7 @@ class _Holder:
                 # cached instance of the old file while any connection to it is open.
                 self.con.close()
                 self.con = self.ident = None
-            con, ident = _open(path, ident)
+            con, ident = _session(path, ident)
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")  # constant, not user input
             self.con, self.ident = con, ident
             return con, ident
@@ -103,15 +106,41 @@ def _open(path: Path, ident: WarehouseId) -> tuple[duckdb.DuckDBPyConnection, Wa
     ``ident`` is what ``path`` named a moment ago. The real file is opened, not the symlink, so
     a later swap cannot change it under us. ``open_read_only`` resolves the link again and
     retries when a publish removed the version between resolving and opening; if a publish
-    landed since ``ident`` was taken, the file opened is a newer one: identify that and check
-    again. Each retry needs another publish inside that short window, so this ends.
+    landed since ``ident`` was taken, the file opened is a newer one, and its identity is taken
+    from the file itself. A retry needs that file removed between the open and a stat.
     """
     while True:
         con, real = open_read_only(path)
         if str(real) == ident.realpath:
             return con, ident
-        con.close()
-        ident = WarehouseId.of(path)
+        # A publish landed since ``ident`` was taken: what we opened is a newer version. Take
+        # its identity rather than chase the link (publishes faster than an open never end).
+        try:
+            stat = os.stat(real)
+        except FileNotFoundError:  # already superseded and removed: open again
+            con.close()
+            ident = WarehouseId.of(path)
+            continue
+        return con, WarehouseId(str(real), stat.st_ino, stat.st_mtime_ns)
+
+
+def _session(path: Path, ident: WarehouseId) -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
+    """The dashboard's session (``queries.connect``) on the file ``_open`` verified.
+
+    The session ATTACHes that file by name while ``_open``'s connection still holds it; should a
+    publish have removed it in between, the link names a newer version: open that one instead.
+    """
+    while True:
+        verified, ident = _open(path, ident)
+        try:
+            return queries.connect(ident.realpath), ident
+        except duckdb.Error:
+            moved = WarehouseId.of(path)
+            if moved.realpath == ident.realpath:
+                raise
+            ident = moved
+        finally:
+            verified.close()
 
 
 @st.cache_resource(show_spinner=False)
@@ -124,7 +153,7 @@ def settings() -> Settings:
 
 
 def connection() -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
-    """The process-wide read-only connection (reopened when the warehouse file changed)."""
+    """The process-wide session (reopened when the warehouse file changed)."""
     return _holder().get(settings().db)
 
 

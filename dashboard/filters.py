@@ -1,42 +1,24 @@
 """The global filters: one frozen value, turned into bound SQL parameters.
 
-The filter predicate itself is static SQL (``sql/_filters.sql``): every filter is a bound
-parameter that is NULL when the filter is off, so no SQL is ever built from user input.
+Which filters exist comes from the dimension registry (``dashboard.dimensions``): a
+``multiselect`` dimension holds the selected values, a ``range`` dimension a ``(low, high)``
+pair. The filter predicate (``queries.filter_predicate``) is SQL built from the registry alone;
+every selection is a bound parameter that is NULL when the filter is off, so no SQL is ever
+built from user input.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-# Query-parameter name -> item_facts column it filters (list columns match any listed value).
-LIST_FILTERS: dict[str, str] = {
-    "category": "category",
-    "drug_class": "drug_class",
-    "drug": "drugs",
-    "specialty": "reviewer_specialties",
-    "guideline_source": "guideline_sources",
-    "state": "reviewer_states",
-    "decision": "decision",
-}
-RANGE_FILTERS = ("injury_year", "decision_year")
-
-LABELS: dict[str, str] = {
-    "category": "Request category",
-    "drug_class": "Drug class",
-    "drug": "Drug (generic ingredient)",
-    "specialty": "Reviewer specialty",
-    "guideline_source": "Guideline source (MAXIMUS)",
-    "state": "Reviewer licensure state",
-    "decision": "Decision",
-    "injury_year": "Injury year",
-    "decision_year": "Decision year",
-}
+from dashboard import dimensions
+from dashboard.dimensions import Dimension
 
 
-def _tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:
+def _values(values: Iterable[Any] | str | None) -> tuple[str, ...]:
     if values is None:
         return ()
     if isinstance(values, str):
@@ -44,63 +26,86 @@ def _tuple(values: Iterable[str] | str | None) -> tuple[str, ...]:
     return tuple(sorted({str(v) for v in values if v is not None and str(v) != ""}))
 
 
+def _range(value: Iterable[Any] | None) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    low, high = (int(v) for v in value)
+    return (min(low, high), max(low, high))
+
+
+def param_name(dim: Dimension, suffix: str = "") -> str:
+    """The bound parameter of a filter, e.g. ``filter_drug_class``, ``filter_injury_year_min``."""
+    return f"filter_{dim.name}{suffix}"
+
+
 @dataclass(frozen=True)
 class Filters:
-    """Selected values per dimension; an empty tuple or ``None`` range means "all"."""
+    """The active selections, as ``(dimension name, values)`` pairs in registry order.
 
-    category: tuple[str, ...] = ()
-    drug_class: tuple[str, ...] = ()
-    drug: tuple[str, ...] = ()
-    specialty: tuple[str, ...] = ()
-    guideline_source: tuple[str, ...] = ()
-    state: tuple[str, ...] = ()
-    decision: tuple[str, ...] = ()
-    injury_year: tuple[int, int] | None = None
-    decision_year: tuple[int, int] | None = None
+    A dimension not listed is not filtered. For ``range`` dimensions the values are
+    ``(low, high)``. A listed dimension with no values matches no item (only ``narrow`` makes
+    one; user input never does).
+    """
+
+    selections: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     exclude_synthetic: bool = False
 
     @classmethod
-    def build(cls, **kwargs: Any) -> Filters:
-        """Normalise loose input (lists, single strings, unordered ranges)."""
-        values: dict[str, Any] = {}
-        for name in LIST_FILTERS:
-            values[name] = _tuple(kwargs.get(name))
-        for name in RANGE_FILTERS:
-            rng = kwargs.get(name)
-            if rng is not None:
-                lo, hi = (int(v) for v in rng)
-                values[name] = (min(lo, hi), max(lo, hi))
-        values["exclude_synthetic"] = bool(kwargs.get("exclude_synthetic", False))
-        return cls(**values)
+    def build(cls, **chosen: Any) -> Filters:
+        """Normalise loose input by dimension name: lists, single strings, unordered ranges.
+        Empty selections mean "all"; ``exclude_synthetic`` leaves the demo letters out."""
+        exclude_synthetic = chosen.pop("exclude_synthetic", False)
+        unknown = sorted(set(chosen) - {d.name for d in dimensions.FILTERS})
+        if unknown:
+            raise TypeError(f"not filter dimensions: {unknown}")
+        selections = []
+        for dim in dimensions.FILTERS:
+            raw = chosen.get(dim.name)
+            values = _range(raw) if dim.widget == "range" else _values(raw)
+            if values:
+                selections.append((dim.name, values))
+        return cls(tuple(selections), bool(exclude_synthetic))
+
+    def get(self, name: str) -> tuple[Any, ...]:
+        """The selection of one dimension; ``()`` when it is not filtered."""
+        dimensions.get(name)  # a typo is an error, not "no filter"
+        return dict(self.selections).get(name, ())
+
+    def narrow(self, name: str, value: str) -> Filters:
+        """These filters and ``name = value`` (a multiselect dimension), e.g. a drill-down.
+        When the dimension is filtered to other values, nothing matches."""
+        dim = dimensions.get(name)
+        if dim.widget != "multiselect":
+            raise ValueError(f"{name!r} is not a multiselect filter")
+        current = dict(self.selections)
+        kept: tuple[str, ...] = (value,) if name not in current or value in current[name] else ()
+        current[name] = kept
+        ordered = tuple((d.name, current[d.name]) for d in dimensions.FILTERS if d.name in current)
+        return Filters(ordered, self.exclude_synthetic)
 
     def params(self) -> dict[str, Any]:
-        """Bound parameters for ``sql/_filters.sql`` (NULL = filter off)."""
+        """Bound parameters for the filter predicate (NULL = filter off)."""
+        chosen = dict(self.selections)
         out: dict[str, Any] = {}
-        for name in LIST_FILTERS:
-            selected = getattr(self, name)
-            out[name] = list(selected) if selected else None
-        for name in RANGE_FILTERS:
-            rng = getattr(self, name)
-            out[f"{name}_min"] = rng[0] if rng else None
-            out[f"{name}_max"] = rng[1] if rng else None
+        for dim in dimensions.FILTERS:
+            values = chosen.get(dim.name)
+            if dim.widget == "range":
+                out[param_name(dim, "_min")] = values[0] if values else None
+                out[param_name(dim, "_max")] = values[1] if values else None
+            else:
+                out[param_name(dim)] = None if values is None else list(values)
         out["exclude_synthetic"] = self.exclude_synthetic
         return out
-
-    @property
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
 
     def describe(self) -> list[str]:
         """Human-readable active filters, e.g. ``['Drug class: Opioids, NSAID']``."""
         parts: list[str] = []
-        for name in LIST_FILTERS:
-            selected = getattr(self, name)
-            if selected:
-                parts.append(f"{LABELS[name]}: {', '.join(selected)}")
-        for name in RANGE_FILTERS:
-            rng = getattr(self, name)
-            if rng:
-                parts.append(f"{LABELS[name]}: {rng[0]}–{rng[1]}")
+        for name, values in self.selections:
+            dim = dimensions.get(name)
+            if dim.widget == "range":
+                parts.append(f"{dim.label}: {dim.fmt(values[0])}–{dim.fmt(values[1])}")
+            else:
+                parts.append(f"{dim.label}: {', '.join(dim.fmt(v) for v in values)}")
         if self.exclude_synthetic:
             parts.append("Demo letters excluded")
         return parts
@@ -108,14 +113,9 @@ class Filters:
     def slug(self, max_len: int = 120) -> str:
         """File-name-safe fragment, e.g. ``drug_class-Opioids_decision_year-2015-2016``."""
         parts: list[str] = []
-        for name in LIST_FILTERS:
-            selected = getattr(self, name)
-            if selected:
-                parts.append(f"{name}-{'+'.join(selected)}")
-        for name in RANGE_FILTERS:
-            rng = getattr(self, name)
-            if rng:
-                parts.append(f"{name}-{rng[0]}-{rng[1]}")
+        for name, values in self.selections:
+            joiner = "-" if dimensions.get(name).widget == "range" else "+"
+            parts.append(f"{name}-{joiner.join(str(v) for v in values)}")
         if self.exclude_synthetic:
             parts.append("no-demo")
         text = "_".join(parts) or "all"

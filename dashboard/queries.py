@@ -1,17 +1,26 @@
 """Every dashboard query: SQL from ``dashboard/sql/*.sql``, bound parameters, polars frames out.
 
-No Streamlit here (caching lives in ``connection.py``). Each function takes a DuckDB
-connection (or cursor) first, so tests can run them against a warehouse directly.
+No Streamlit here (caching lives in ``connection.py``). Each function takes a session from
+``connect`` first, so tests can run them against a warehouse directly.
 
-SQL files may use two static fragments, expanded from files in the same folder:
-``__FILTERS__`` (``_filters.sql``, the global filter predicate over ``item_facts``) and
-``__RATES__`` (``_rates.sql``, rate + 95% Wilson columns over ``n`` and ``overturned``).
+The session: an in-memory DuckDB connection that holds the dashboard's own macros
+(``sql/_macros.sql``) and ATTACHes the warehouse file read-only as ``warehouse``. (DuckDB can
+create nothing in a read-only database, and a ``.cursor()`` does not see temporary macros of its
+parent, so the macros live in the in-memory catalog.) Every query runs on its own cursor whose
+search path is the warehouse, then the in-memory catalog.
+
+SQL files may use these tokens, expanded here:
+
+* ``__FILTERS__``: the global filter predicate over ``item_facts``, built from the dimension
+  registry (``dashboard.dimensions``) with ``_filters.sql`` and ``_filter_<kind>.sql``;
+* ``__RATES__``: rate + 95% Wilson columns over ``n`` and ``overturned`` (``_rates.sql``);
+* ``__COLUMN__``: the ``item_facts`` column of a dimension (a registry constant).
+
 Only named parameters (``$name``) that a query uses are bound, so DuckDB never sees extras.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,48 +29,114 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboard.filters import Filters
+from dashboard import dimensions
+from dashboard.filters import Filters, param_name
 
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
+_TOKEN = re.compile(r"__[A-Z]+__")
 
 Con = duckdb.DuckDBPyConnection
+
+# The name the warehouse file is attached under; the session's search path.
+WAREHOUSE = "warehouse"
+SEARCH_PATH = f"set search_path = '{WAREHOUSE}.main,memory.main'"
 
 # Rows shown in on-screen item tables; downloads are never truncated.
 SCREEN_ROWS = 1000
 
 
-@functools.cache
-def load_sql(name: str) -> str:
-    """The text of ``sql/<name>.sql`` with ``__FILTERS__`` and ``__RATES__`` expanded."""
-    text = (SQL_DIR / f"{name}.sql").read_text()
-    for token, fragment in (("__FILTERS__", "_filters"), ("__RATES__", "_rates")):
-        if token in text:
-            body = _COMMENT.sub("", (SQL_DIR / f"{fragment}.sql").read_text()).strip()
-            text = text.replace(token, f"(\n{body}\n)" if token == "__FILTERS__" else body)
+# --- the session ---------------------------------------------------------------------------
+
+
+def connect(path: Path | str) -> Con:
+    """The dashboard's session on the warehouse file ``path`` (opened read-only)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(read_sql("_macros"))
+        con.execute(f"attach $path as {WAREHOUSE} (read_only)", {"path": str(path)})
+        con.execute(SEARCH_PATH)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor(con: Con) -> Con:
+    """A cursor of a session (one per query: sessions are shared between threads)."""
+    cur = con.cursor()
+    cur.execute(SEARCH_PATH)  # a cursor starts on the in-memory catalog
+    return cur
+
+
+# --- SQL files -----------------------------------------------------------------------------
+
+
+def read_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _fragment(name: str) -> str:
+    return _COMMENT.sub("", read_sql(name)).strip()
+
+
+def filter_predicate() -> str:
+    """The filter predicate: one clause per filter of the dimension registry."""
+    clauses: list[str] = []
+    for dim in dimensions.FILTERS:
+        if dim.widget == "range":
+            clause = (
+                _fragment("_filter_range")
+                .replace("__MIN__", param_name(dim, "_min"))
+                .replace("__MAX__", param_name(dim, "_max"))
+            )
+        else:
+            clause = _fragment(f"_filter_{dim.shape}").replace("__PARAM__", param_name(dim))
+        clauses.append(clause.replace("__COLUMN__", dim.column))
+    body = _fragment("_filters").replace("__DIMENSIONS__", "\nand ".join(clauses))
+    return f"(\n{body}\n)"
+
+
+def load_sql(name: str, column: str | None = None) -> str:
+    """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``)."""
+    text = read_sql(name)
+    if "__FILTERS__" in text:
+        text = text.replace("__FILTERS__", filter_predicate())
+    if "__RATES__" in text:
+        text = text.replace("__RATES__", _fragment("_rates"))
+    if column is not None:
+        text = text.replace("__COLUMN__", column)
+    left = _TOKEN.findall(_COMMENT.sub("", text))
+    if left:
+        raise ValueError(f"query {name!r}: tokens not expanded: {sorted(set(left))}")
     return text
 
 
-@functools.cache
-def param_names(name: str) -> frozenset[str]:
-    """Named parameters a query uses (comments ignored)."""
-    return frozenset(_PARAM.findall(_COMMENT.sub("", load_sql(name))))
+def param_names(sql: str) -> frozenset[str]:
+    """Named parameters a query text uses (comments ignored)."""
+    return frozenset(_PARAM.findall(_COMMENT.sub("", sql)))
 
 
-def run_sql(con: Con, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
-    params = params or {}
-    wanted = param_names(name)
+def _bound(name: str, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    wanted = param_names(sql)
     missing = wanted - params.keys()
     if missing:
         raise ValueError(f"query {name!r} needs parameters {sorted(missing)}")
-    bound = {key: params[key] for key in wanted}
-    cursor = con.cursor()
+    return {key: params[key] for key in wanted}
+
+
+def run_sql(
+    con: Con, name: str, params: dict[str, Any] | None = None, *, column: str | None = None
+) -> pl.DataFrame:
+    """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
+    sql = load_sql(name, column)
+    bound = _bound(name, sql, params or {})
+    cur = cursor(con)
     try:
-        return cursor.sql(load_sql(name), params=bound).pl()
+        return cur.sql(sql, params=bound).pl()
     finally:
-        cursor.close()
+        cur.close()
 
 
 def _filtered(
@@ -86,52 +161,36 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     return _filtered(con, "summary", filters, small_n)
 
 
-def by_category(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_category", filters, small_n)
-
-
-def by_subcategory(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_subcategory", filters, small_n)
-
-
-def by_drug_class(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_drug_class", filters, small_n)
-
-
-def drugs_in_class(con: Con, filters: Filters, drug_class: str, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "drugs_in_class", filters, small_n, pick_class=drug_class)
-
-
-def by_specialty(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_specialty", filters, small_n)
-
-
-def by_state(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_state", filters, small_n)
-
-
-def by_guideline_source(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_guideline_source", filters, small_n)
-
-
-def by_guideline_document(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_guideline_document", filters, small_n)
+def rates_by(
+    con: Con,
+    filters: Filters,
+    name: str,
+    small_n: int = 30,
+    within: tuple[str, str] | None = None,
+) -> pl.DataFrame:
+    """Outcomes per value of the registry dimension ``name`` (column ``name``, then the rate
+    columns), ordered as its entry says. ``within=(dimension, value)`` narrows the filters to
+    that value of another dimension and adds it as the first column (a drill-down, e.g. the
+    drugs of one drug class)."""
+    dim = dimensions.get(name)
+    if within is not None:
+        filters = filters.narrow(*within)
+    params = {
+        **filters.params(),
+        "small_n": small_n,
+        "by_count": dim.order == "count",
+        "empty": dim.empty,
+    }
+    frame = run_sql(con, f"rates_{dim.shape}", params, column=dim.column)
+    frame = frame.rename({"value": dim.name})
+    if within is not None:
+        outer, value = within
+        frame.insert_column(0, pl.Series(outer, [value] * frame.height, dtype=pl.String))
+    return frame
 
 
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     return _filtered(con, "source_concordance", filters, small_n)
-
-
-def by_injury_year(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_injury_year", filters, small_n)
-
-
-def by_decision_year(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_decision_year", filters, small_n)
-
-
-def by_years_to_decision(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "by_years_to_decision", filters, small_n)
 
 
 def timeliness(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
@@ -148,17 +207,16 @@ def items(con: Con, filters: Filters, limit: int | None = None) -> pl.DataFrame:
 
 def items_batches(con: Con, filters: Filters, batch_rows: int = 100_000) -> Iterator[pl.DataFrame]:
     """Every filtered item, streamed in frames of ``batch_rows`` (for large CSV downloads)."""
-    params = {**filters.params(), "row_limit": None}
-    bound = {key: params[key] for key in param_names("items")}
-    cursor = con.cursor()
+    sql = load_sql("items")
+    bound = _bound("items", sql, {**filters.params(), "row_limit": None})
+    cur = cursor(con)
     try:
-        reader = cursor.sql(load_sql("items"), params=bound).to_arrow_reader(batch_rows)
-        for batch in reader:
+        for batch in cur.sql(sql, params=bound).to_arrow_reader(batch_rows):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
             yield frame
     finally:
-        cursor.close()
+        cur.close()
 
 
 def search_items(
@@ -196,8 +254,15 @@ def letter_citations(con: Con, letter_id: str) -> pl.DataFrame:
 
 
 def filter_options(con: Con) -> pl.DataFrame:
-    """dimension (query-parameter name), value, n — over the whole warehouse."""
-    return run_sql(con, "filter_options")
+    """dimension (registry name), value (text), n (items) for every sidebar filter, over the
+    whole warehouse; a list dimension counts an item once per value. Most items first."""
+    frames = [
+        run_sql(con, f"options_{dim.shape}", column=dim.column)
+        .with_columns(pl.lit(dim.name, dtype=pl.String).alias("dimension"))
+        .select("dimension", "value", "n")
+        for dim in dimensions.FILTERS
+    ]
+    return pl.concat(frames, how="vertical")
 
 
 def parse_coverage(con: Con) -> pl.DataFrame:
@@ -224,51 +289,58 @@ def meta(con: Con) -> pl.DataFrame:
     return run_sql(con, "meta")
 
 
-# Columns the dashboard reads from the tables etl/sql/views.sql builds.
-REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
-    "item_facts": frozenset(
-        [
-            "letter_id",
-            "letter_key",
-            "item_no",
-            "case_number",
-            "decision_date",
-            "decision_year",
-            "injury_year",
-            "years_to_decision",
-            "priority",
-            "application_received",
-            "days_to_decision",
-            "request",
-            "decision",
-            "overturned",
-            "category",
-            "subcategory",
-            "drug_class",
-            "drugs",
-            "reviewer_specialties",
-            "reviewer_states",
-            "guideline_sources",
-            "guideline_documents",
-            "claims_admin_sources",
-            "same_source_as_claims_admin",
-            "letter_outcome",
-            "layout",
-            "synthetic",
-        ]
-    ),
-    "filter_options": frozenset({"dimension", "value", "n"}),
-    "parse_coverage": frozenset({"scope", "layout", "field", "present", "total"}),
-}
+# The marts the ETL publishes and the columns the dashboard reads from them: these, plus the
+# column of every registry dimension (``required_columns``). See "Marts" in dashboard/README.md.
+ITEM_FACTS_COLUMNS = frozenset(
+    [
+        "letter_id",
+        "letter_key",
+        "item_no",
+        "case_number",
+        "decision_date",
+        "decision_year",
+        "injury_year",
+        "years_to_decision",
+        "priority",
+        "application_received",
+        "days_to_decision",
+        "request",
+        "decision",
+        "overturned",
+        "category",
+        "subcategory",
+        "drug_class",
+        "drugs",
+        "reviewer_specialties",
+        "reviewer_states",
+        "guideline_sources",
+        "guideline_documents",
+        "claims_admin_sources",
+        "same_source_as_claims_admin",
+        "letter_outcome",
+        "layout",
+        "synthetic",
+    ]
+)
+PARSE_COVERAGE_COLUMNS = frozenset({"scope", "layout", "field", "present", "total"})
+
+
+def required_columns() -> dict[str, frozenset[str]]:
+    """Mart -> the columns the dashboard reads from it."""
+    return {
+        "item_facts": ITEM_FACTS_COLUMNS | {d.column for d in dimensions.DIMENSIONS},
+        "parse_coverage": PARSE_COVERAGE_COLUMNS,
+    }
 
 
 def missing_columns(con: Con) -> pl.DataFrame:
     """table, column pairs the dashboard needs but the warehouse lacks (empty when up to date)."""
-    present = run_sql(con, "views_check")
+    required = required_columns()
+    present = run_sql(con, "views_check", {"tables": sorted(required)})
     have = {(t, c) for t, c in present.iter_rows()}
     missing = sorted(
         (table, column)
-        for table, columns in REQUIRED_COLUMNS.items()
+        for table, columns in required.items()
         for column in columns
         if (table, column) not in have
     )

@@ -3,7 +3,6 @@ in ``reference/published_figures.csv`` (copied from the project's shared docs, s
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import polars as pl
@@ -11,9 +10,8 @@ import polars as pl
 PUBLISHED_CSV = Path(__file__).with_name("reference") / "published_figures.csv"
 
 
-@functools.cache
 def published_figures() -> pl.DataFrame:
-    """publisher, year, metric, value, reference."""
+    """publisher, year, metric, value, reference (a few dozen rows: read when asked)."""
     return pl.read_csv(
         PUBLISHED_CSV,
         schema_overrides={"year": pl.Int64, "value": pl.Float64},

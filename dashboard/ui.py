@@ -3,16 +3,16 @@ downloads. Data comes only through ``dashboard.connection.run`` (cached) — no 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import export, queries
+from dashboard import charts, dimensions, export, queries
 from dashboard.connection import WarehouseMissing, run, run_uncached, settings, warehouse_id
-from dashboard.filters import LABELS, LIST_FILTERS, RANGE_FILTERS, Filters
+from dashboard.dimensions import Dimension
+from dashboard.filters import Filters
 
 FILTERS_STATE = "_imr_filters"
 EXCLUDE_DEMO = "exclude_demo"
@@ -27,10 +27,11 @@ UNIT_NOTE = (
 # --- sidebar -------------------------------------------------------------------------------
 
 
-def _option_help(label: str, options: pl.DataFrame) -> str:
-    lines = [f"Items per {label.lower()} (whole warehouse, most frequent first):", ""]
+def _option_help(dim: Dimension, options: pl.DataFrame) -> str:
+    lines = [dim.help, ""] if dim.help else []
+    lines += [f"Items per {dim.label.lower()} (whole warehouse, most frequent first):", ""]
     for value, n in options.head(OPTIONS_IN_HELP).iter_rows():
-        lines.append(f"- {value}: {n:,}")
+        lines.append(f"- {dim.fmt(value)}: {n:,}")
     if options.height > OPTIONS_IN_HELP:
         lines.append(f"- … and {options.height - OPTIONS_IN_HELP:,} more")
     return "\n".join(lines)
@@ -38,53 +39,25 @@ def _option_help(label: str, options: pl.DataFrame) -> str:
 
 def _clear_filters(defaults: dict[str, Any]) -> None:
     # Bound widgets change (and update the URL) only through st.session_state. The sliders'
-    # "default value also set via Session State" log warning is off in .streamlit/config.toml.
+    # "default value also set via Session State" log warning is off in the Streamlit config.
     for key, value in defaults.items():
         st.session_state[key] = value
 
 
 def sidebar_filters() -> Filters:
-    """Render the global filters (bound to the URL) and remember them for the pages."""
+    """Render the global filters of the dimension registry (bound to the URL) and remember them
+    for the pages."""
     options = run(queries.filter_options)
     chosen: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     with st.sidebar:
         st.header("Filters")
-        for name in LIST_FILTERS:
-            dim = options.filter(pl.col("dimension") == name).select("value", "n")
-            values = dim.get_column("value").to_list()
-            counts = dict(dim.iter_rows())
-            chosen[name] = st.multiselect(
-                f"{LABELS[name]} ({len(values):,})",
-                values,
-                key=name,
-                bind="query-params",
-                help=_option_help(LABELS[name], dim),
-                placeholder="All",
-            )
-            defaults[name] = []
-            if chosen[name]:
-                st.caption(" · ".join(f"{v}: {counts.get(v, 0):,} items" for v in chosen[name]))
-        for name in RANGE_FILTERS:
-            years = [
-                int(v)
-                for v in options.filter(pl.col("dimension") == name).get_column("value").to_list()
-            ]
-            if len(set(years)) < 2:
-                chosen[name] = None
-                continue
-            lo, hi = min(years), max(years)
-            value = st.slider(
-                LABELS[name],
-                min_value=lo,
-                max_value=hi,
-                value=(lo, hi),
-                key=name,
-                bind="query-params",
-                help="Setting a range leaves out items whose letters do not state this year.",
-            )
-            defaults[name] = (lo, hi)
-            chosen[name] = None if tuple(value) == (lo, hi) else tuple(value)
+        for dim in dimensions.FILTERS:
+            dim_options = options.filter(pl.col("dimension") == dim.name).select("value", "n")
+            if dim.widget == "range":
+                chosen[dim.name] = _range_filter(dim, dim_options, defaults)
+            else:
+                chosen[dim.name] = _multiselect_filter(dim, dim_options, defaults)
         chosen["exclude_synthetic"] = st.toggle(
             "Exclude demo (synthetic) letters", key=EXCLUDE_DEMO, bind="query-params"
         )
@@ -94,6 +67,45 @@ def sidebar_filters() -> Filters:
     filters = Filters.build(**chosen)
     st.session_state[FILTERS_STATE] = filters
     return filters
+
+
+def _multiselect_filter(
+    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any]
+) -> list[str]:
+    values = options.get_column("value").to_list()
+    counts = dict(options.iter_rows())
+    selected: list[str] = st.multiselect(
+        f"{dim.label} ({len(values):,})",
+        values,
+        key=dim.param,
+        bind="query-params",
+        help=_option_help(dim, options),
+        placeholder="All",
+    )  # no format_func: a bound multiselect writes the label shown to the URL
+    defaults[dim.param] = []
+    if selected:
+        st.caption(" · ".join(f"{dim.fmt(v)}: {counts.get(v, 0):,} items" for v in selected))
+    return selected
+
+
+def _range_filter(
+    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any]
+) -> tuple[int, int] | None:
+    years = [int(v) for v in options.get_column("value").to_list()]
+    if len(set(years)) < 2:
+        return None
+    low, high = min(years), max(years)
+    value = st.slider(
+        dim.label,
+        min_value=low,
+        max_value=high,
+        value=(low, high),
+        key=dim.param,
+        bind="query-params",
+        help=dim.help or None,
+    )
+    defaults[dim.param] = (low, high)
+    return None if tuple(value) == (low, high) else (int(value[0]), int(value[1]))
 
 
 def current_filters() -> Filters:
@@ -120,11 +132,11 @@ def warehouse_or_stop() -> None:
         st.stop()
     missing = run(queries.missing_columns)
     if missing.height:
-        tables = sorted(set(missing.get_column("table").to_list()))
+        per_table = missing.group_by("table", maintain_order=True).len()
+        absent = "; ".join(f"`{table}`: {n} columns" for table, n in per_table.iter_rows())
         st.error(
-            "This warehouse was built without the dashboard's derived tables "
-            f"({', '.join(tables)}) or with an older `etl/sql/views.sql`. Rebuild it "
-            "(`imr ingest`), which runs the current views.sql."
+            f"This warehouse lacks columns of the marts this dashboard reads ({absent}). "
+            "Run `imr ingest` on it: that migrates it and rebuilds its marts from its tables."
         )
         st.stop()
 
@@ -149,12 +161,6 @@ def page_summary(filters: Filters) -> pl.DataFrame:
     summary = run(queries.summary, filters, small_n())
     synthetic_banner(summary)
     return summary
-
-
-def fmt_rate(rate: float | None, lower: float | None, upper: float | None) -> str:
-    if rate is None:
-        return "–"
-    return f"{rate:.1%} (95% CI {lower:.1%}–{upper:.1%})"
 
 
 def rate_metric(label: str, summary: pl.DataFrame, rate: str) -> None:
@@ -183,6 +189,8 @@ def _column_config(frame: pl.DataFrame) -> dict[str, Any]:
             )
         elif name in ("n", "overturned", "upheld", "letters", "items", "same", "files"):
             config[name] = st.column_config.NumberColumn(name.capitalize(), format="localized")
+        elif name in dimensions.BY_NAME:
+            config[name] = st.column_config.Column(dimensions.BY_NAME[name].label)
         elif name == "small_sample":
             config[name] = st.column_config.CheckboxColumn(
                 f"Small sample (n < {small_n()})",
@@ -201,10 +209,10 @@ def table(frame: pl.DataFrame, *, height: int | None = None) -> None:
     )
 
 
-def download(frame: pl.DataFrame, name: str, filters: Filters, *, label: str | None = None) -> None:
+def download(frame: pl.DataFrame, name: str, filters: Filters) -> None:
     """A CSV download of an (aggregated) table, neutralised, named after the filters."""
     st.download_button(
-        label or f"Download CSV ({name.replace('_', ' ')})",
+        f"Download CSV ({name.replace('_', ' ')})",
         data=export.to_csv_bytes(frame),
         file_name=export.file_name(name, filters),
         mime="text/csv",
@@ -264,7 +272,28 @@ def section(title: str, note: str | None = None) -> None:
         st.caption(note)
 
 
-def guarded(render: Callable[[], None]) -> None:
-    """Run a page body; show a plain error (no stack trace) if the warehouse is unusable."""
-    warehouse_or_stop()
-    render()
+# --- rates by dimension --------------------------------------------------------------------
+
+
+def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) -> pl.DataFrame:
+    """``queries.rates_by`` for the registry dimension ``name`` (cached)."""
+    return run(queries.rates_by, filters, name, small_n(), within)
+
+
+def rate_chart(dim: Dimension, frame: pl.DataFrame) -> alt.LayerChart:
+    """Bars (most items first) or, for dimensions ordered by value (years), a trend."""
+    if dim.order == "value":
+        return charts.rate_trend(frame, dim.name, x_title=dim.label)
+    return charts.rate_bars(frame, dim.name, dim_title=dim.label)
+
+
+def rate_section(
+    name: str, filters: Filters, *, title: str | None = None, note: str | None = None
+) -> pl.DataFrame:
+    """A section for one registry dimension: heading (``By <label>``), its help as caption,
+    chart, table and CSV (``by_<name>``)."""
+    dim = dimensions.get(name)
+    section(title or dim.title, dim.help if note is None else note)
+    frame = rates(name, filters)
+    chart_and_table(rate_chart(dim, frame), frame, f"by_{name}", filters)
+    return frame

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from etl.settings import Settings, load_settings
 from etl.terminal import printable
+
+# `imr demo`'s corpus: the one `make demo` has always built.
+DEMO_LETTERS = 5000
+DEMO_SEED = 2013
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,25 +77,72 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_db(export)
     export.set_defaults(handler=_export)
 
-    dashboard = commands.add_parser("dashboard", help="start the dashboard (read-only)")
-    _add_db(dashboard)
-    dashboard.add_argument("--port", type=int, help="port (default 8501)")
-    dashboard.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
-    dashboard.add_argument(
-        "--allowed-host",
-        action="append",
-        metavar="NAME",
-        help="a host name readers use to reach a dashboard bound to another address (repeatable;"
-        " the --host address itself is always allowed)",
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="start the dashboard (read-only)",
+        description="Serve the warehouse with the project's Streamlit settings (from any folder).",
     )
+    _add_db(dashboard)
+    _add_serve(dashboard)
     dashboard.set_defaults(handler=_dashboard)
+
+    demo = commands.add_parser(
+        "demo",
+        help="build the demo warehouse (synthetic letters) and serve it",
+        description="Write a deterministic synthetic corpus, ingest it (with any PATH given) into "
+        "the demo warehouse and serve it. Everything goes into DATA = $XDG_DATA_HOME/imr-outcomes "
+        "(~/.local/share/imr-outcomes when XDG_DATA_HOME is unset) unless --db/--corpus say "
+        "otherwise; IMR_DB is never used, so a demo never adds synthetic letters to your "
+        "warehouse. Rerunning is quick: the corpus is kept and the ingest is incremental.",
+    )
+    demo.add_argument(
+        "paths",
+        nargs="*",
+        type=_path,
+        metavar="PATH",
+        help="more letters to ingest with the synthetic ones (`make demo` adds data/samples)",
+    )
+    demo.add_argument(
+        "--db", type=_path, help="demo warehouse (default DATA/demo.duckdb; never IMR_DB)"
+    )
+    demo.add_argument(
+        "--corpus",
+        type=_path,
+        metavar="DIR",
+        help="folder for the synthetic letters (default: demo-letters beside the warehouse)",
+    )
+    demo.add_argument(
+        "--letters",
+        type=int,
+        default=DEMO_LETTERS,
+        help=f"synthetic letters (default {DEMO_LETTERS})",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=DEMO_SEED, help=f"the corpus's seed (default {DEMO_SEED})"
+    )
+    demo.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="build the warehouse only; do not start the dashboard",
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_serve(demo)
+    demo.set_defaults(handler=_demo)
 
     corpus = commands.add_parser(
         "demo-corpus", help="write a deterministic synthetic corpus of letters"
     )
-    corpus.add_argument("--letters", type=int, default=2000)
-    corpus.add_argument("--seed", type=int, default=2013)
-    corpus.add_argument("--out", type=_path, default=Path("data/demo/letters"))
+    corpus.add_argument("--letters", type=int, default=2000, help="letters (default 2000)")
+    corpus.add_argument(
+        "--seed", type=int, default=2013, help="same seed, same files (default 2013)"
+    )
+    corpus.add_argument(
+        "--out",
+        type=_path,
+        default=Path("data/demo/letters"),
+        metavar="DIR",
+        help="output folder (default data/demo/letters, under the current folder)",
+    )
     corpus.add_argument(
         "--pdf-share", type=float, default=None, help="share of letters written as PDF"
     )
@@ -120,6 +171,19 @@ def _path(value: str) -> Path:
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", type=_path, help="warehouse path (default data/warehouse/current.duckdb)"
+    )
+
+
+def _add_serve(parser: argparse.ArgumentParser) -> None:
+    """The server's flags, alike for `imr dashboard` and `imr demo`."""
+    parser.add_argument("--port", type=int, help="port (default 8501, or IMR_PORT)")
+    parser.add_argument("--host", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name readers use to reach a dashboard bound to another address (repeatable;"
+        " the --host address itself is always allowed)",
     )
 
 
@@ -197,43 +261,79 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    settings = settings.with_overrides(port=args.port, host=args.host)
     if not settings.db.exists():
         return _fail(
-            "dashboard", f"no warehouse at {settings.db}; run `imr ingest` or `make demo` first"
+            "dashboard", f"no warehouse at {settings.db}; run `imr ingest` or `imr demo` first"
         )
-    root = Path(__file__).resolve().parent.parent
-    app = root / "dashboard" / "app.py"
-    env = dict(os.environ, IMR_DB=str(settings.db.absolute()))
-    # Streamlit reads .streamlit/config.toml (theme, XSRF, no toolbar) from the working folder.
-    os.chdir(root)
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.address",
-        settings.host,
-        "--server.port",
-        str(settings.port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    # The WebSocket refuses Host headers not in server.allowedHosts (DNS rebinding); a list on
-    # the command line replaces the config's loopback list, so it is given only when needed.
-    extra = [h for h in [settings.host, *(args.allowed_host or [])] if h not in _LOOPBACK]
-    if extra:
-        for host in ["127.0.0.1", "localhost", "::1", *extra]:
-            command += ["--server.allowedHosts", host]
-    print(printable(f"IMR Outcomes dashboard: http://{settings.host}:{settings.port}"), flush=True)
+    return _serve(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Replace this process with the Streamlit server (signals and exit status are its own)."""
+    from etl import launch
+
+    settings = settings.with_overrides(port=args.port, host=args.host)
+    command = launch.command(
+        port=settings.port, host=settings.host, extra_hosts=args.allowed_host or ()
+    )
+    env = launch.environment(settings.db)
+    print(
+        printable(f"IMR Outcomes dashboard: {launch.url(settings.host, settings.port)}"), flush=True
+    )
     os.execvpe(command[0], command, env)
+
+
+def demo_home(env: Mapping[str, str] | None = None) -> Path:
+    """Where `imr demo` keeps its warehouse and corpus: ``$XDG_DATA_HOME/imr-outcomes``, or
+    ``~/.local/share/imr-outcomes`` (XDG: a relative XDG_DATA_HOME is ignored)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME", "").strip()
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "imr-outcomes"
+
+
+_DEMO_STAMP = ".imr-demo.json"
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from etl.demo.corpus import DEFAULT_PDF_SHARE, write_corpus
+
+    db = args.db if args.db is not None else demo_home() / "demo.duckdb"
+    corpus = args.corpus if args.corpus is not None else db.parent / "demo-letters"
+    settings = settings.with_overrides(db=db)
+    wanted = {"letters": args.letters, "seed": args.seed, "pdf_share": DEFAULT_PDF_SHARE}
+    stamp = corpus / _DEMO_STAMP
+    try:
+        kept = json.loads(stamp.read_text(encoding="utf-8")) == wanted
+    except (OSError, ValueError):
+        kept = False
+    try:
+        if kept:
+            print(printable(f"corpus: {corpus} (kept: {args.letters} letters, seed {args.seed})"))
+        else:
+            print(printable(f"corpus: writing {args.letters} synthetic letters to {corpus}"))
+            stamp.unlink(missing_ok=True)
+            summary = write_corpus(
+                corpus, letters=args.letters, seed=args.seed, pdf_share=DEFAULT_PDF_SHARE
+            )
+            stamp.write_text(json.dumps(wanted), encoding="utf-8")
+            print(printable(f"corpus: {summary.letters} letters, {summary.items} items"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as error:
+        return _fail("demo", _describe(error))
+    ingest_args = argparse.Namespace(
+        paths=[corpus, *args.paths], jobs=None, strict=False, quiet=args.quiet
+    )
+    status = _ingest(ingest_args, settings)
+    if status != 0:
+        return status
+    if args.no_serve:
+        print(printable(f"serve it with: imr dashboard --db {db}"))
+        return 0
+    return _serve(args, settings)
 
 
 def _demo_corpus(args: argparse.Namespace, settings: Settings) -> int:

@@ -145,7 +145,7 @@ def _top_level(fmt: str) -> list[str]:
         names = [f"{table}.csv" for table in _EXPORTS]
     else:
         names = [t if t in _PARTITIONED else f"{t}.parquet" for t in _EXPORTS]
-    return [*names, "warehouse.md"] if DICTIONARY.exists() else names
+    return [*names, "warehouse.md"]
 
 
 def _write_tables(
@@ -162,8 +162,7 @@ def _write_tables(
             else:
                 target, options = staging / f"{table}.parquet", "format parquet"
             con.execute(f"copy ({query}) to {_literal(str(target))} ({options})")
-        if DICTIONARY.exists():
-            shutil.copyfile(DICTIONARY, staging / "warehouse.md")
+        _write_dictionary(staging / "warehouse.md")
     except duckdb.Error as error:
         raise ExportError(f"could not write the export: {_first_line(error)}") from None
     except OSError as error:
@@ -178,6 +177,18 @@ def _write_tables(
                 raise ExportError(f"unexpected file in the export: {relative}")
             files.append(relative)
     return sorted(files), sorted(folders)
+
+
+def _write_dictionary(target: Path) -> None:
+    """docs/warehouse.md in a checkout; an installed package has no docs/, so there it is the
+    tables' dictionary generated from the warehouse contract."""
+    if DICTIONARY.exists():
+        shutil.copyfile(DICTIONARY, target)
+        return
+    from etl.warehouse.dictionary import render
+
+    text = f"# The warehouse: data dictionary\n\n{render()}\n"
+    target.write_text(text, encoding="utf-8")
 
 
 def _neutralised(con: duckdb.DuckDBPyConnection, query: str) -> str:

@@ -126,8 +126,9 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         _process_task,
         settings.jobs,
         settings.parse_timeout,
-        settings.worker_memory_bytes,
+        settings.worker_memory_cap(),
         inline=lambda task: task[0] != "parse",
+        size=lambda task: len(task[2]),
     )
     for task, result in pool.run(tasks):
         if isinstance(result, Overrun):

@@ -64,13 +64,28 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
 _NOT_LETTERS = re.compile(r"[^a-z0-9]+")
 
 
+def _reduced(text: str, limit: int = 400) -> str:
+    """The first ``limit`` lower-case letters and digits of ``text``.
+
+    Read a slice at a time: a 45 MB case summary must not be copied whole (the reduction is per
+    character, so slicing cannot change the result).
+    """
+    found, start, total = [], 0, 0
+    while total < limit and start < len(text):
+        piece = _NOT_LETTERS.sub("", text[start : start + 4096].lower())
+        found.append(piece)
+        total += len(piece)
+        start += 4096
+    return "".join(found)[:limit]
+
+
 def items_digest(items: list[tuple[str, str]]) -> int:
     """A 64-bit digest of a letter's (request, decision) pairs, equal for every rendering.
 
     Two letters with one case number are the same letter when their digests agree; otherwise
     they conflict (etl.load rejects the later one as ``conflicting_duplicate``).
     """
-    reduced = "|".join(f"{_NOT_LETTERS.sub('', r.lower())[:400]}:{d}" for r, d in items)
+    reduced = "|".join(f"{_reduced(r)}:{d}" for r, d in items)
     return int.from_bytes(hashlib.sha256(reduced.encode()).digest()[:8], "big", signed=True)
 
 
@@ -87,5 +102,5 @@ def fingerprint(letter: Letter) -> str:
     ]
     parts += [f"{item.request}|{item.decision}" for item in letter.items]
     # Reduce first, then cut, so that every rendering is cut at the same place.
-    reduced = "|".join(_NOT_LETTERS.sub("", part.lower())[:400] for part in parts)
+    reduced = "|".join(_reduced(part) for part in parts)
     return hashlib.sha256(reduced.encode()).hexdigest()[:16]

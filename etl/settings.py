@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_DB = Path("data/warehouse/current.duckdb")
+# What all parsing workers together may add to their address space while parsing (default).
+WORKERS_MEMORY_BYTES = 768 * 1024 * 1024
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -26,7 +28,14 @@ class Settings:
     # A file still parsing after this many seconds is rejected as parse_timeout (worker killed).
     parse_timeout: float = 120.0
     # Address space each worker may add to what it starts with; beyond it the file is rejected.
-    worker_memory_bytes: int = 1024 * 1024 * 1024
+    # 0: a share of WORKERS_MEMORY_BYTES (all workers together), at least 256 MiB each.
+    worker_memory_bytes: int = 0
+
+    def worker_memory_cap(self) -> int:
+        if self.worker_memory_bytes:
+            return self.worker_memory_bytes
+        return max(256 * 1024 * 1024, WORKERS_MEMORY_BYTES // max(self.jobs, 1))
+
     # Larger inputs are rejected unread: a letter PDF is well under 5 MB.
     max_file_bytes: int = 50 * 1024 * 1024
     # Zip safety: an archive whose members inflate beyond these is refused.

@@ -46,6 +46,9 @@ REORDER_BYTES = 128 * 1024 * 1024
 # Files queued per worker: the next one is already there when a worker finishes, so it never
 # waits for the parent. A worker that dies or overruns costs only the file it is on.
 DEPTH = 2
+# Only a task this small is queued behind a busy worker's current one: it fits in the pipe's
+# buffer (about 200 KiB on Linux), so sending it never blocks the parent.
+QUEUE_BYTES = 64 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -73,10 +76,12 @@ class WorkerPool(Generic[T, R]):
         time_limit: float,
         memory_limit: int = 0,
         inline: Callable[[T], bool] | None = None,
+        size: Callable[[T], int] = lambda task: 0,
     ) -> None:
         self.function = function
         # Tasks for which this is true are trivial: run here, in order, without a round trip.
         self.inline = inline
+        self.size = size  # bytes a task carries (what it costs to send)
         self.jobs = max(jobs, 1)
         self.time_limit = time_limit
         self.memory_limit = memory_limit
@@ -114,6 +119,12 @@ class WorkerPool(Generic[T, R]):
                             if self.inline and self.inline(task):
                                 self._done[seq] = self.function(task)
                                 continue
+                        if worker.inflight and self.size(queued[seq]) > QUEUE_BYTES:
+                            # A busy worker may be writing a large result back: a large task
+                            # sent to it now could block both ends of the pipe for good. It
+                            # waits for an idle worker (one blocked reading, never writing).
+                            self._retry.appendleft(seq)
+                            break
                         self._send(worker, seq, queued[seq])
                 busy = [w for w in self.workers if w.inflight]
                 if busy:

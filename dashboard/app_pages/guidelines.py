@@ -14,22 +14,9 @@ st.markdown(ui.UNIT_NOTE + " An item citing several guideline sources counts und
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-ui.section("By guideline source cited by MAXIMUS")
-by_source = run(queries.by_guideline_source, filters, n_small)
-ui.chart_and_table(
-    charts.rate_bars(by_source, "guideline_source", dim_title="Guideline source"),
-    by_source,
-    "by_guideline_source",
-    filters,
-)
-
-ui.section("By guideline document cited by MAXIMUS", "The 40 most cited documents.")
-by_document = run(queries.by_guideline_document, filters, n_small)
-ui.chart_and_table(
-    charts.rate_bars(by_document, "guideline_document", dim_title="Source: document"),
-    by_document,
-    "by_guideline_document",
-    filters,
+ui.rate_section("guideline_source", filters)
+ui.rate_section(
+    "guideline_document", filters, note="The 40 most cited documents (source: document)."
 )
 
 ui.section(

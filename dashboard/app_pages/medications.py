@@ -2,18 +2,16 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, ui
-from dashboard.connection import run
+from dashboard import charts, dimensions, ui
 
 filters = ui.current_filters()
-n_small = ui.small_n()
 
 st.title("Medications")
 st.markdown(ui.UNIT_NOTE + " Only items in the Pharmaceuticals category have a drug class.")
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-by_class = run(queries.by_drug_class, filters, n_small)
+by_class = ui.rates("drug_class", filters)
 event = ui.chart_and_table(
     charts.drug_class_bars(by_class),
     by_class,
@@ -37,13 +35,10 @@ if classes:
         )
     else:
         st.caption("Drug class selected on the chart (click the background to clear).")
-    ui.section(
-        f"Drugs in {picked}",
-        "By generic ingredient; a combination product counts under each of its ingredients.",
-    )
-    drugs = run(queries.drugs_in_class, filters, picked, n_small)
+    ui.section(f"Drugs in {picked}", dimensions.get("drug").help)
+    drugs = ui.rates("drug", filters, within=("drug_class", picked))
     ui.chart_and_table(
-        charts.rate_bars(drugs, "drug", dim_title="Drug (generic ingredient)"),
+        ui.rate_chart(dimensions.get("drug"), drugs),
         drugs,
         "drugs_in_class",
         filters,

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, reference, ui
-from dashboard.connection import run
+from dashboard import charts, reference, ui
 
 filters = ui.current_filters()
 n_small = ui.small_n()
@@ -29,17 +28,12 @@ st.caption(
     "injury year, decision date)."
 )
 
-ui.section(
-    "Outcomes by request category",
-    "Overturn rate per disputed item with 95% Wilson intervals; faded bars are small samples "
-    f"(fewer than {n_small} items).",
-)
-by_category = run(queries.by_category, filters, n_small)
-ui.chart_and_table(
-    charts.rate_bars(by_category, "category", dim_title="Request category"),
-    by_category,
-    "by_category",
+ui.rate_section(
+    "category",
     filters,
+    title="Outcomes by request category",
+    note="Overturn rate per disputed item with 95% Wilson intervals; faded bars are small samples "
+    f"(fewer than {n_small} items).",
 )
 
 ui.section(
@@ -48,7 +42,7 @@ ui.section(
     "reports and CWCI's studies as published (their unit and coverage may differ: all IMR "
     "decisions statewide, not only the letters loaded here).",
 )
-by_year = run(queries.by_decision_year, filters, n_small)
+by_year = ui.rates("decision_year", filters)
 published = reference.published_upheld_share()
 ui.chart_and_table(
     charts.decision_year_trend(by_year, published), by_year, "by_decision_year", filters

@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, ui
-from dashboard.connection import run
+from dashboard import ui
 
 filters = ui.current_filters()
-n_small = ui.small_n()
 
 st.title("Reviewers")
 st.markdown(ui.UNIT_NOTE)
@@ -19,17 +17,5 @@ st.info(
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-ui.section("By reviewer specialty")
-by_specialty = run(queries.by_specialty, filters, n_small)
-ui.chart_and_table(
-    charts.rate_bars(by_specialty, "specialty", dim_title="Reviewer specialty"),
-    by_specialty,
-    "by_specialty",
-    filters,
-)
-
-ui.section("By reviewer licensure state")
-by_state = run(queries.by_state, filters, n_small)
-ui.chart_and_table(
-    charts.rate_bars(by_state, "state", dim_title="Licensure state"), by_state, "by_state", filters
-)
+ui.rate_section("specialty", filters)
+ui.rate_section("state", filters)

@@ -14,7 +14,7 @@ ui.filter_caption(filters)
 ui.page_summary(filters)
 
 ui.section("By decision year, with DWC / CWCI published uphold shares")
-by_decision = run(queries.by_decision_year, filters, n_small)
+by_decision = ui.rates("decision_year", filters)
 ui.chart_and_table(
     charts.decision_year_trend(by_decision, reference.published_upheld_share()),
     by_decision,
@@ -22,23 +22,8 @@ ui.chart_and_table(
     filters,
 )
 
-ui.section("By injury year")
-by_injury = run(queries.by_injury_year, filters, n_small)
-ui.chart_and_table(
-    charts.rate_trend(by_injury, "injury_year", x_title="Injury year"),
-    by_injury,
-    "by_injury_year",
-    filters,
-)
-
-ui.section("By years from injury to decision")
-by_gap = run(queries.by_years_to_decision, filters, n_small)
-ui.chart_and_table(
-    charts.rate_trend(by_gap, "years_to_decision", x_title="Years from injury to decision"),
-    by_gap,
-    "by_years_to_decision",
-    filters,
-)
+ui.rate_section("injury_year", filters)
+ui.rate_section("years_to_decision", filters)
 
 ui.section(
     "Timeliness: days from application received to decision, by priority",

@@ -33,8 +33,8 @@ select
     n,
     same,
     same / nullif(n, 0) as same_rate,
-    wilson_lower(same, n) as same_lower,
-    wilson_upper(same, n) as same_upper,
+    wilson_low(same, n) as same_lower,
+    wilson_high(same, n) as same_upper,
     n < $small_n as small_sample
 from counts
 order by maximus_source = 'All sources' desc, n desc, maximus_source

@@ -1,8 +1,8 @@
--- Columns of the derived tables the dashboard needs (built by etl/sql/views.sql).
+-- Columns of the warehouse marts the dashboard reads ($tables), in the attached warehouse.
 with
 column_info as (
     select table_name, column_name from information_schema.columns
-    where table_name in ('item_facts', 'filter_options', 'parse_coverage')
+    where table_catalog = current_database() and list_contains($tables::varchar[], table_name)
 )
 select table_name, column_name
 from column_info

@@ -26,7 +26,9 @@ _TRANSLATE = str.maketrans(
     }
 )
 _ASCII_CONTROLS = [(k, v) for k, v in (("\x02", "-\n"), ("\r", "\n"), ("\f", "\n"), ("\t", " "))]
-_SPACES = re.compile(r"[ \u2000-\u200a\u202f\u205f\u3000]+")
+# Runs of two or more spaces, or one exotic space: a lone ASCII space is left alone, so that
+# the substitution does not build one piece per word (461 MiB on a 45 MiB text, measured).
+_SPACES = re.compile(r"[ \u2000-\u200a\u202f\u205f\u3000]{2,}|[\u2000-\u200a\u202f\u205f\u3000]")
 
 
 def normalise_text(text: str) -> list[str]:

@@ -2,7 +2,27 @@
 -- many letters / items have each field filled in. views.sql adds the buckets up.
 with
 letter as (
-    select * from letters
+    -- Presence flags, not the text: a CTE used twice is materialised, and one letter's case
+    -- summary can be megabytes.
+    select
+        letter_id,
+        layout,
+        case_number,
+        decision_date,
+        injury_date,
+        injury_year,
+        patient_age,
+        patient_sex,
+        reviewer_states,
+        reviewer_specialties,
+        outcome,
+        diagnoses is not null or null as diagnoses,
+        case_summary is not null or null as case_summary,
+        priority,
+        date_assigned,
+        ur_denial_date,
+        application_received
+    from letters
     where hash(letter_id) % $buckets = $bucket
 ),
 cited as (
@@ -17,7 +37,18 @@ cited as (
 ),
 item as (
     select
-        decisions.*,
+        decisions.category,
+        decisions.subcategory,
+        decisions.drug_class,
+        decisions.drugs,
+        decisions.strength,
+        decisions.quantity,
+        decisions.refills,
+        decisions.original_request is not null or null as original_request,
+        decisions.authorized_portion is not null or null as authorized_portion,
+        decisions.claims_admin_guideline is not null or null as claims_admin_guideline,
+        decisions.maximus_guideline is not null or null as maximus_guideline,
+        decisions.rationale is not null or null as rationale,
         letter.layout,
         coalesce(cited.maximus, false) as maximus_cited,
         coalesce(cited.claims_admin, false) as claims_admin_cited

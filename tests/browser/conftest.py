@@ -14,9 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,10 +23,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from etl import launch
 from etl.ingest import ingest
 from etl.settings import Settings
 from tests.browser import hostile
-from tests.conftest import REAL, ROOT
+from tests.conftest import REAL, ROOT, stop, wait_until_healthy
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -154,54 +152,29 @@ class Server:
 
 @contextmanager
 def run_dashboard(db: Path, log: Path, *, explicit_address: bool = True) -> Iterator[Server]:
-    """``streamlit run dashboard/app.py`` on a free loopback port until the block ends.
+    """The dashboard's Streamlit server, started as `imr dashboard` starts it (``etl.launch``),
+    on a free loopback port until the block ends, from a folder that is not the checkout.
 
-    With ``explicit_address=False`` the bind address comes from ``.streamlit/config.toml``
-    alone (the default a user gets). Output goes to ``log``, never to an unread pipe (a full
-    pipe would block the server).
+    With ``explicit_address=False`` the bind address is the project's config's alone (the
+    default a user gets). Output goes to ``log``, never to an unread pipe (a full pipe would
+    block the server).
     """
     port = free_port()
-    env = dict(os.environ, IMR_DB=str(db))
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "dashboard" / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    if explicit_address:
-        command += ["--server.address", "127.0.0.1"]
+    command = launch.command(port=port, host="127.0.0.1" if explicit_address else None)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT
+            command,
+            cwd=log.parent,
+            env=launch.environment(db),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     server = Server(f"http://127.0.0.1:{port}", port, process, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start:\n{server.output()}")
-            time.sleep(0.3)
+        wait_until_healthy(server.url, process, 60, server.output)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture(scope="session")
@@ -231,7 +204,7 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def default_config_server(
     small_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    """A server started without ``--server.address``: binding comes from config.toml alone."""
+    """A server started without ``--host``: binding comes from the project's config alone."""
     log = tmp_path_factory.mktemp("default-server") / "streamlit.log"
     with run_dashboard(small_warehouse, log, explicit_address=False) as server:
         yield server

@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 from playwright.sync_api import Locator, Page, expect
 
+from dashboard import dimensions
+
 APP_TIMEOUT_MS = 30_000
 
 # url path -> (title shown as the page's h1, minimum number of Vega-Lite charts it renders on
@@ -30,17 +32,11 @@ PAGES: dict[str, tuple[str, int]] = {
     "/data_quality": ("Data quality", 2),
 }
 
-# Query parameter -> (item_facts column, kind); mirrors the contract in dashboard/README.md.
+# URL parameter -> (item_facts column, kind) for every sidebar filter of the dimension registry
+# (kind: scalar, list or range). Only the names come from the registry: the SQL below is the
+# tests' own.
 FILTER_COLUMNS: dict[str, tuple[str, str]] = {
-    "category": ("category", "scalar"),
-    "drug_class": ("drug_class", "scalar"),
-    "drug": ("drugs", "list"),
-    "specialty": ("reviewer_specialties", "list"),
-    "guideline_source": ("guideline_sources", "list"),
-    "state": ("reviewer_states", "list"),
-    "decision": ("decision", "scalar"),
-    "injury_year": ("injury_year", "range"),
-    "decision_year": ("decision_year", "range"),
+    d.param: (d.column, "range" if d.widget == "range" else d.shape) for d in dimensions.FILTERS
 }
 
 # Stack traces and DuckDB error messages must never reach a user.
@@ -184,11 +180,15 @@ def expected_summary(db: Path, filters: Mapping[str, Any]) -> Expected:
     return Expected(*row)
 
 
-def top_values(db: Path, dimension: str, limit: int) -> list[str]:
+def top_values(db: Path, param: str, limit: int) -> list[str]:
+    """The ``limit`` values of a filter with the most items (most first, then by value)."""
+    column, kind = FILTER_COLUMNS[param]
+    values = f"unnest({column})" if kind == "list" else column
     with warehouse(db) as con:
         rows = con.execute(
-            "select value from filter_options where dimension = ? order by n desc, value limit ?",
-            [dimension, limit],
+            f"select value::varchar, count(*) as n from (select {values} as value from item_facts)"
+            " where value is not null group by value order by n desc, value limit ?",
+            [limit],
         ).fetchall()
     return [str(r[0]) for r in rows]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from etl import launch
 from tests.browser.conftest import Server
 from tests.browser.helpers import assert_no_error, open_app, wait_for_charts
-from tests.conftest import ROOT
 
 LOOPBACK_V4 = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 TCP_LISTEN = "0A"
@@ -48,7 +48,7 @@ def test_server_listens_on_loopback_only(
 
 
 def test_streamlit_config_is_hardened() -> None:
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    config = tomllib.loads(launch.CONFIG.read_text())
     assert config["server"]["address"] == "127.0.0.1"
     assert config["server"]["enableXsrfProtection"] is True
     assert config["client"]["showErrorDetails"] == "none"

@@ -1,8 +1,8 @@
 """DNS rebinding: a page on evil.example whose name is re-pointed at 127.0.0.1 reaches the
 dashboard as a same-origin page (its Origin matches the Host it sends). Streamlit's only defence
-is its Host allow-list (``server.allowedHosts``, set in ``.streamlit/config.toml``), enforced on
-the WebSocket that carries every number the dashboard shows. The HTTP routes do not check Host:
-that limit is recorded below as a strict xfail.
+is its Host allow-list (``server.allowedHosts``, set in ``dashboard/.streamlit/config.toml``),
+enforced on the WebSocket that carries every number the dashboard shows. The HTTP routes do not
+check Host: that limit is recorded below as a strict xfail.
 
 Plain HTTP and WebSocket requests against a real server started from the repository's config;
 no browser is needed (a browser cannot forge Host), so these run without Chromium too.
@@ -20,8 +20,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
+from etl import launch
 from tests.browser.conftest import Server
-from tests.conftest import ROOT
 
 STREAM = "/_stcore/stream"
 
@@ -46,7 +46,7 @@ def websocket_answer(server: Server, host: str, origin: str | None) -> int:
 
 
 def test_config_allows_only_loopback_hosts() -> None:
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    config = tomllib.loads(launch.CONFIG.read_text())
     assert config["server"]["allowedHosts"] == ["127.0.0.1", "localhost", "::1"]
 
 

@@ -1,4 +1,5 @@
-"""Every page through Streamlit's AppTest, with filters set from URL query parameters."""
+"""Every page through Streamlit's AppTest, with filters set from URL query parameters; the
+numbers shown are compared with the tests' own SQL over the warehouse (``expected.py``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import dimensions
+from dashboard.filters import Filters
 from etl.warehouse import contract
+from tests.browser import hostile
+from tests.dashboard import expected
+from tests.dashboard.expected import CLAIMS_ADMIN
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -34,6 +41,17 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def expected_metrics(oracle, filters: Filters) -> dict[str, str]:
+    want = expected.summary(oracle, filters)
+    n, overturned = want["n"], want["overturned"]
+    return {
+        "Letters": f"{want['letters']:,}",
+        "Disputed items": f"{n:,}",
+        "Uphold rate": f"{(n - overturned) / n:.1%}",
+        "Overturn rate": f"{overturned / n:.1%}",
+    }
+
+
 def frame_with(at: AppTest, column: str) -> pd.DataFrame:
     for df in at.dataframe:
         if column in df.value.columns:
@@ -41,8 +59,17 @@ def frame_with(at: AppTest, column: str) -> pd.DataFrame:
     raise AssertionError(f"no table with column {column!r}")
 
 
+def rate_rows(at: AppTest, column: str) -> list[tuple]:
+    frame = frame_with(at, column)
+    return [(row[column], int(row["n"]), int(row["overturned"])) for _, row in frame.iterrows()]
+
+
 def texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
 
 
 def markdown(at: AppTest) -> str:
@@ -53,121 +80,168 @@ def download_labels(at: AppTest) -> list[str]:
     return [b.proto.label for b in at.get("download_button")]
 
 
-def test_overview_unfiltered():
+def test_overview_unfiltered(oracle):
     at = run_page("overview")
-    assert metrics(at) == {
-        "Letters": "10",
-        "Disputed items": "23",
-        "Uphold rate": "60.9%",
-        "Overturn rate": "39.1%",
-    }
+    assert metrics(at) == expected_metrics(oracle, Filters())
     assert "Download CSV" in download_labels(at)
     assert "per disputed item" in markdown(at) and "Letters hold several" in markdown(at)
     assert any("Synthetic demo data in view" in w.value for w in at.warning)
-    by_category = frame_with(at, "category").set_index("category")
-    assert by_category.loc["Pharmaceuticals", "n"] == 11
+    category = dimensions.get("category")
+    assert rate_rows(at, "category") == expected.rates(oracle, Filters(), category)
+    by_category = frame_with(at, "category")
     assert {"overturn_lower", "overturn_upper", "small_sample"} <= set(by_category.columns)
 
 
-def test_overview_filtered_from_url():
+def test_overview_filtered_from_url(oracle):
     at = run_page("overview", drug_class="Opioids")
     assert at.multiselect(key="drug_class").value == ["Opioids"]
-    assert metrics(at) == {
-        "Letters": "6",
-        "Disputed items": "6",
-        "Uphold rate": "66.7%",
-        "Overturn rate": "33.3%",
-    }
+    assert metrics(at) == expected_metrics(oracle, Filters.build(drug_class=["Opioids"]))
+    opioids = expected.summary(oracle, Filters.build(drug_class=["Opioids"]))["n"]
+    assert f"Opioids: {opioids:,} items" in captions(at)
+    assert "Filters: Drug class: Opioids" in captions(at)
 
 
-def test_overview_ranges_and_demo_toggle_from_url():
-    at = run_page("overview", decision_year=["2016", "2017"])
-    assert metrics(at)["Disputed items"] == "8"
-    at = run_page("overview", exclude_demo="true")
-    assert metrics(at)["Disputed items"] == "20"
-    assert not any("Synthetic demo data in view" in w.value for w in at.warning)
-    at = run_page("overview", state=["California", "Nevada"], decision="Overturned")
-    assert metrics(at)["Disputed items"] == "6"  # 5 in California + CM17-0000009 in Nevada
+@pytest.mark.parametrize(
+    ("params", "chosen"),
+    [
+        ({"decision_year": ["2016", "2017"]}, {"decision_year": (2016, 2017)}),
+        ({"exclude_demo": "true"}, {"exclude_synthetic": True}),
+        (
+            {"state": ["California", "Texas"], "decision": "Overturned"},
+            {"state": ["California", "Texas"], "decision": ["Overturned"]},
+        ),
+        (
+            {"specialty": "Family Practice", "guideline_source": "ODG"},
+            {"specialty": ["Family Practice"], "guideline_source": ["ODG"]},
+        ),
+    ],
+    ids=["decision-years", "no-demo", "states-overturned", "specialty-source"],
+)
+def test_overview_filters_from_url(oracle, params, chosen):
+    at = run_page("overview", **params)
+    filters = Filters.build(**chosen)
+    assert expected.summary(oracle, filters)["n"] > 0
+    assert metrics(at) == expected_metrics(oracle, filters)
+    if filters.exclude_synthetic:
+        assert not any("Synthetic demo data in view" in w.value for w in at.warning)
 
 
-def test_injection_in_url_is_ignored():
+def test_injection_in_url_is_ignored(oracle):
     at = run_page("overview", drug_class="' or 1=1 --", category="Surgery')--")
     assert at.multiselect(key="drug_class").value == []
-    assert metrics(at)["Disputed items"] == "23"
+    assert metrics(at) == expected_metrics(oracle, Filters())
 
 
-def test_medications_page():
+def test_medications_page(oracle):
     at = run_page("medications", category="Pharmaceuticals")
-    classes = frame_with(at, "drug_class").set_index("drug_class")
-    assert classes.loc["Opioids", "n"] == 6
-    assert classes.loc["Opioids", "overturned"] == 2
-    assert at.selectbox(key="inspect_class").value == "Opioids"
-    drugs = frame_with(at, "drug").set_index("drug")
-    assert drugs.loc["acetaminophen", "n"] == 4
+    filters = Filters.build(category=["Pharmaceuticals"])
+    classes = expected.rates(oracle, filters, dimensions.get("drug_class"))
+    assert rate_rows(at, "drug_class") == classes
+    top_class = classes[0][0]
+    assert at.selectbox(key="inspect_class").value == top_class
+    drug = dimensions.get("drug")
+    assert rate_rows(at, "drug") == expected.rates(
+        oracle, filters.narrow("drug_class", top_class), drug
+    )
+    assert list(frame_with(at, "drug")["drug_class"].unique()) == [top_class]
     at.selectbox(key="inspect_class").set_value("NSAID").run()
-    assert list(frame_with(at, "drug")["drug"]) == ["naproxen"]
+    assert rate_rows(at, "drug") == expected.rates(
+        oracle, filters.narrow("drug_class", "NSAID"), drug
+    )
 
 
-def test_reviewers_page():
-    at = run_page("reviewers", specialty="Pain Management")
-    specialties = frame_with(at, "specialty").set_index("specialty")
-    assert specialties.loc["Pain Management", "n"] == 6
-    assert specialties.loc["Anesthesiology", "n"] == 3
+def test_reviewers_page(oracle):
+    at = run_page("reviewers", specialty="Family Practice")
+    filters = Filters.build(specialty=["Family Practice"])
+    for name in ("specialty", "state"):
+        dim = dimensions.get(name)
+        assert rate_rows(at, name) == expected.rates(oracle, filters, dim)
+        # Section heading and caption come from the registry.
+        assert dim.title in [h.value for h in at.subheader]
+        assert dim.help in captions(at)
     assert any("each" in i.value and "specialty" in i.value for i in at.info)
-    states = frame_with(at, "state").set_index("state")
-    assert states.loc["California", "n"] == 6
 
 
-def test_guidelines_page():
+def test_guidelines_page(oracle):
     at = run_page("guidelines", guideline_source="ODG")
-    sources = frame_with(at, "guideline_source").set_index("guideline_source")
-    assert sources.loc["ODG", "n"] == 4
-    assert sources.loc["MTUS", "n"] == 1
+    filters = Filters.build(guideline_source=["ODG"])
+    for name in ("guideline_source", "guideline_document"):
+        assert rate_rows(at, name) == expected.rates(oracle, filters, dimensions.get(name))
     concordance = frame_with(at, "maximus_source").set_index("maximus_source")
-    assert (concordance.loc["All sources", "n"], concordance.loc["All sources", "same"]) == (4, 3)
+    both = oracle.execute(
+        "select count(*), count(*) filter (where same_source_as_claims_admin) from item_facts"
+        " where list_contains(guideline_sources, 'ODG') and len(claims_admin_sources) > 0"
+    ).fetchone()
+    assert (concordance.loc["All sources", "n"], concordance.loc["All sources", "same"]) == both
 
 
-def test_timeline_page():
-    at = run_page("timeline", injury_year=["2011", "2014"])
+def test_timeline_page(oracle):
+    at = run_page("timeline", injury_year=["2005", "2012"])
+    filters = Filters.build(injury_year=(2005, 2012))
+    for name in ("decision_year", "injury_year", "years_to_decision"):
+        assert rate_rows(at, name) == expected.rates(oracle, filters, dimensions.get(name))
     injury = frame_with(at, "injury_year")
-    assert list(injury["injury_year"]) == [2011, 2012, 2013, 2014]
-    assert injury["n"].sum() == 10
+    assert injury["injury_year"].min() >= 2005 and injury["injury_year"].max() <= 2012
     timely = frame_with(at, "priority").set_index("priority")
-    assert timely.loc["Standard", "letters"] == 3
-    assert timely.loc["Expedited", "median_days"] == 3
+    standard = oracle.execute(
+        "select count(distinct letter_id) from item_facts where priority = 'Standard'"
+        " and days_to_decision is not null and injury_year between 2005 and 2012"
+    ).fetchone()
+    assert (timely.loc["Standard", "letters"],) == standard
 
 
-def test_letters_page_search_and_plain_text_letter():
-    at = run_page("letters", q="hyperlink", letter="CM14-0000002")
-    assert any("1 items in 1 letters" in c.value for c in at.caption)
+def test_letters_page_search_and_plain_text_letter(oracle):
+    letter_id = oracle.execute(
+        "select letter_id from letters where case_number = ?", [hostile.FORMULA_CASE]
+    ).fetchone()[0]
+    at = run_page("letters", q="hyperlink", letter=letter_id)
+    assert any("1 items in 1 letters" in c for c in captions(at))
     shown = texts(at)
-    assert 'Request: =HYPERLINK("http://evil")' in shown
-    assert any("<script>alert(1)</script>" in t for t in shown)
-    assert "<script>" not in markdown(at)  # letter text never goes through markdown
+    assert f"Request: {hostile.FORMULA_ITEMS[0][0]}" in shown
     assert "Download CSV" in download_labels(at)
+    markup_id = oracle.execute(
+        "select letter_id from letters where case_number = ?", [hostile.MARKUP_CASE]
+    ).fetchone()[0]
+    at = run_page("letters", q=hostile.MARKER, letter=markup_id)
+    assert any("<script>" in t for t in texts(at))
+    assert "<script>" not in markdown(at)  # letter text never goes through markdown
 
 
-def test_letters_page_filters_and_search_combine():
+def test_letters_page_filters_and_search_combine(oracle):
     at = run_page("letters", q="norco", decision="Upheld")
-    assert any("2 items in 2 letters" in c.value for c in at.caption)
+    items, letters = oracle.execute(
+        "select count(*), count(distinct letter_id) from item_facts join decisions"
+        " using (letter_id, item_no) where item_facts.decision = 'Upheld'"
+        " and (item_facts.request ilike '%norco%' or rationale ilike '%norco%')"
+    ).fetchone()
+    assert items > 0
+    assert any(f"{items:,} items in {letters:,} letters" in c for c in captions(at))
 
 
-def test_data_quality_page():
+def test_data_quality_page(oracle):
     at = run_page("data_quality")
     reasons = frame_with(at, "reason").set_index("reason")
-    assert reasons.loc["no_text", "files"] == 2
-    unresolved = frame_with(at, "value").set_index("value")
-    assert unresolved.loc["Sports Medicin", "occurrences"] == 2
+    for reason, files in oracle.execute(
+        "select reason, count(*) from rejects group by all"
+    ).fetchall():
+        assert reasons.loc[reason, "files"] == files
+    unresolved = frame_with(at, "value")
+    assert (
+        int(unresolved["occurrences"].sum())
+        == oracle.execute("select count(*) from unresolved").fetchone()[0]
+    )
     coverage = frame_with(at, "field")
     assert {"share", "layout", "scope"} <= set(coverage.columns)
 
 
-def test_small_sample_threshold_from_env(monkeypatch):
-    monkeypatch.setenv("IMR_SMALL_N", "5")
+def test_small_sample_threshold_from_env(monkeypatch, oracle):
+    counts = {v: n for v, n, _ in expected.rates(oracle, Filters(), dimensions.get("category"))}
+    threshold = sorted(counts.values())[len(counts) // 2]
+    monkeypatch.setenv("IMR_SMALL_N", str(threshold))
     at = run_page("overview")
     by_category = frame_with(at, "category").set_index("category")
-    assert not by_category.loc["Pharmaceuticals", "small_sample"]
-    assert by_category.loc["Surgery", "small_sample"]
+    for value, n in counts.items():
+        assert bool(by_category.loc[value, "small_sample"]) is (n < threshold)
 
 
 def test_missing_warehouse_is_a_plain_message(monkeypatch, tmp_path):
@@ -178,7 +252,7 @@ def test_missing_warehouse_is_a_plain_message(monkeypatch, tmp_path):
     assert any("No warehouse found" in e.value for e in at.error)
 
 
-def test_warehouse_without_views_is_a_plain_message(monkeypatch, tmp_path):
+def test_warehouse_without_marts_is_a_plain_message(monkeypatch, tmp_path):
     import duckdb
 
     bare = tmp_path / "bare.duckdb"
@@ -188,16 +262,41 @@ def test_warehouse_without_views_is_a_plain_message(monkeypatch, tmp_path):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
-    assert any("views.sql" in e.value for e in at.error)
+    assert any("imr ingest" in e.value and "`item_facts`" in e.value for e in at.error)
 
 
-def test_clear_filters_resets_every_filter():
+def test_clear_filters_resets_every_filter(oracle):
     at = run_page(
-        "overview", drug_class="Opioids", injury_year=["2012", "2016"], exclude_demo="true"
+        "overview", drug_class="Opioids", injury_year=["2005", "2012"], exclude_demo="true"
     )
-    assert metrics(at)["Disputed items"] == "2"  # Percocet (2012) and Norco (2015)
+    filters = Filters.build(
+        drug_class=["Opioids"], injury_year=(2005, 2012), exclude_synthetic=True
+    )
+    assert metrics(at) == expected_metrics(oracle, filters)
     at.button[0].click().run()
     assert at.multiselect(key="drug_class").value == []
-    assert at.slider(key="injury_year").value == (2010, 2017)
+    low, high = oracle.execute(
+        "select min(injury_year), max(injury_year) from item_facts"
+    ).fetchone()
+    assert at.slider(key="injury_year").value == (low, high)
     assert at.toggle(key="exclude_demo").value is False
-    assert metrics(at)["Disputed items"] == "23"
+    assert metrics(at) == expected_metrics(oracle, Filters())
+
+
+def test_sidebar_has_one_widget_per_registry_filter():
+    at = run_page("overview")
+    keys = {w.key for w in [*at.multiselect, *at.slider]}
+    assert keys == {d.param for d in dimensions.FILTERS}
+
+
+def test_a_new_dimension_appears_in_the_sidebar_and_filters(oracle, monkeypatch, request):
+    """One registry entry: a sidebar widget bound to its URL parameter that filters the pages."""
+    expected.add_dimension(monkeypatch, CLAIMS_ADMIN)
+    # A registry edit comes with a restart; here the process is shared: drop cached results.
+    st.cache_data.clear()
+    request.addfinalizer(st.cache_data.clear)
+    value = expected.top_value(oracle, CLAIMS_ADMIN)
+    at = run_page("overview", **{CLAIMS_ADMIN.param: value})
+    assert at.multiselect(key=CLAIMS_ADMIN.param).value == [value]
+    assert metrics(at) == expected_metrics(oracle, Filters.build(claims_admin_source=[value]))
+    assert f"Filters: {CLAIMS_ADMIN.label}: {value}" in captions(at)

@@ -1,4 +1,5 @@
-"""Chart builders (pure), CSV export, settings, and the connection's warehouse swap detection."""
+"""Chart builders (pure), CSV export, settings, and the connection's warehouse swap detection;
+expected numbers come from the tests' own SQL over the warehouse (``expected.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dashboard import charts, export, queries, reference
 from dashboard.filters import Filters
 from dashboard.settings import DEFAULT_DB, DEFAULT_SMALL_N
 from etl.settings import load_settings
+from tests.browser import hostile
 
 ALL = Filters()
 
@@ -36,7 +38,7 @@ def fields(chart: alt.LayerChart) -> set[str]:
 
 
 def test_rate_bars_encode_rate_interval_and_n(con):
-    frame = queries.by_category(con, ALL)
+    frame = queries.rates_by(con, ALL, "category")
     chart = charts.rate_bars(frame, "category")
     assert isinstance(chart, alt.LayerChart)
     assert all(isinstance(layer, alt.Chart) for layer in chart.layer)
@@ -47,22 +49,23 @@ def test_rate_bars_encode_rate_interval_and_n(con):
     assert "sample" in fields(chart)  # small samples drawn differently
 
 
-def test_trend_layers_have_data(con):
-    chart = charts.rate_trend(queries.by_injury_year(con, ALL), "injury_year")
+def test_trend_layers_have_data(con, oracle):
+    chart = charts.rate_trend(queries.rates_by(con, ALL, "injury_year"), "injury_year")
     spec = chart.to_dict()
-    assert len(spec["datasets"][spec["data"]["name"]]) == 8
+    years = oracle.execute("select count(distinct injury_year) from item_facts").fetchone()[0]
+    assert len(spec["datasets"][spec["data"]["name"]]) == years
     assert all("data" not in layer for layer in spec["layer"])
 
 
 def test_charts_get_aggregated_rows_only(con):
-    frame = queries.by_category(con, ALL)
+    frame = queries.rates_by(con, ALL, "category")
     chart = charts.rate_bars(frame, "category")
     values = chart.to_dict()["datasets"]
     assert sum(len(rows) for rows in values.values()) == frame.height
 
 
 def test_drug_class_chart_has_click_selection(con):
-    chart = charts.drug_class_bars(queries.by_drug_class(con, ALL))
+    chart = charts.drug_class_bars(queries.rates_by(con, ALL, "drug_class"))
     spec = chart.to_dict()
     params = spec.get("params", []) + [
         p for layer in spec["layer"] for p in layer.get("params", [])
@@ -75,7 +78,7 @@ def test_drug_class_chart_has_click_selection(con):
 
 def test_decision_year_trend_has_published_reference_points(con):
     published = reference.published_upheld_share()
-    chart = charts.decision_year_trend(queries.by_decision_year(con, ALL), published)
+    chart = charts.decision_year_trend(queries.rates_by(con, ALL, "decision_year"), published)
     assert {"decision_year", "uphold_rate", "uphold_lower", "uphold_upper"} <= fields(chart)
     assert {"published_upheld_share", "publisher"} <= fields(chart)
     datasets = chart.to_dict()["datasets"]
@@ -89,7 +92,7 @@ def test_decision_year_trend_has_published_reference_points(con):
 def test_other_charts(con):
     assert "median_days" in fields(charts.timeliness_chart(queries.timeliness(con, ALL)))
     assert "injury_year" in fields(
-        charts.rate_trend(queries.by_injury_year(con, ALL), "injury_year")
+        charts.rate_trend(queries.rates_by(con, ALL, "injury_year"), "injury_year")
     )
     concord = charts.rate_bars(queries.source_concordance(con, ALL), "maximus_source", rate="same")
     assert "same_rate" in fields(concord)
@@ -100,10 +103,10 @@ def test_other_charts(con):
 
 
 def test_charts_accept_empty_frames(con):
-    empty = queries.by_category(con, Filters.build(category=["none"]))
+    empty = queries.rates_by(con, Filters.build(category=["none"]), "category")
     charts.rate_bars(empty, "category").to_dict()
     charts.decision_year_trend(
-        queries.by_decision_year(con, Filters.build(category=["none"])),
+        queries.rates_by(con, Filters.build(category=["none"]), "decision_year"),
         reference.published_upheld_share(),
     ).to_dict()
 
@@ -147,16 +150,43 @@ def test_csv_injection_neutralised(cell, expected):
     assert row["items"] == expected + "; ok" if cell[0] in "=+-@\t" else cell + "; ok"
 
 
-def test_item_csv_from_the_warehouse(con):
+def _cell(value: object) -> str:
+    """What a warehouse value must look like in the CSV (Python only, no dashboard code)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def test_item_csv_from_the_warehouse(con, oracle):
     frame = queries.items(con, ALL)
     rows = read_csv(export.to_csv_bytes(frame))
-    assert len(rows) == 23
-    evil = next(r for r in rows if r["letter_id"] == "CM14-0000002" and r["item_no"] == "3")
-    assert evil["request"] == '\'=HYPERLINK("http://evil")'
-    norco = next(r for r in rows if r["letter_id"] == "CM13-0000001" and r["item_no"] == "1")
-    assert norco["drugs"] == "hydrocodone; acetaminophen"
-    assert norco["reviewer_specialties"] == "Physical Medicine & Rehabilitation; Pain Management"
-    assert norco["decision_date"] == "2013-11-05"
+    columns = frame.columns
+    want = oracle.execute(
+        f"select {', '.join(columns)} from item_facts order by decision_date, letter_id, item_no"
+    ).fetchall()
+    assert len(rows) == len(want) == frame.height
+    assert list(rows[0]) == columns
+    # Every cell: formula-like text neutralised, everything else exactly as in the warehouse.
+    neutralised = plain = 0
+    for row, values in zip(rows, want, strict=True):
+        for column, value in zip(columns, values, strict=True):
+            assert row[column] == _cell(value), (column, value, row[column])
+            if isinstance(value, str) and value[:1] in export.FORMULA_START:
+                neutralised += 1
+            elif value is not None:
+                plain += 1
+    assert neutralised >= len(hostile.FORMULA_ITEMS) and plain > 10 * len(rows)
+    crafted = {r["request"] for r in rows if r["case_number"] == hostile.FORMULA_CASE}
+    assert crafted == {"'" + request for request, _ in hostile.FORMULA_ITEMS}
+    markup = next(r for r in rows if r["case_number"] == hostile.MARKUP_CASE)
+    assert markup["request"] == hostile.MARKUP_REQUEST  # not formula-like: unchanged
 
 
 def test_file_name_carries_the_filters():
@@ -176,13 +206,30 @@ def test_file_name_carries_the_filters():
 
 def test_filters_normalise_input():
     f = Filters.build(category="Surgery", drug=["b", "a", "a", ""], injury_year=(2015, 2012))
-    assert f.category == ("Surgery",)
-    assert f.drug == ("a", "b")
-    assert f.injury_year == (2012, 2015)
-    assert f.params()["injury_year_min"] == 2012
-    assert f.params()["state"] is None
-    assert Filters().active is False and f.active is True
+    assert f.get("category") == ("Surgery",)
+    assert f.get("drug") == ("a", "b")
+    assert f.get("injury_year") == (2012, 2015)
+    assert f.get("state") == ()
+    assert f.params()["filter_injury_year_min"] == 2012
+    assert f.params()["filter_state"] is None
+    assert Filters() == Filters.build() and Filters().describe() == []
     assert "Request category: Surgery" in f.describe()
+    assert "Injury year: 2012–2015" in f.describe()
+    with pytest.raises(TypeError, match="not filter dimensions"):
+        Filters.build(drugs=["a"])
+    with pytest.raises(KeyError):
+        f.get("nothing")
+
+
+def test_filters_narrow_to_one_value():
+    mine = Filters.build(drug_class=["Opioids", "NSAID"], decision=["Upheld"])
+    assert mine.narrow("drug_class", "Opioids").get("drug_class") == ("Opioids",)
+    assert mine.narrow("drug_class", "Opioids").get("decision") == ("Upheld",)
+    assert Filters().narrow("drug_class", "Opioids").params()["filter_drug_class"] == ["Opioids"]
+    # A value outside the selection: an empty (matches nothing) selection, not "all".
+    assert mine.narrow("drug_class", "Muscle Relaxant").params()["filter_drug_class"] == []
+    with pytest.raises(ValueError, match="multiselect"):
+        mine.narrow("injury_year", "2015")
 
 
 # --- settings and connection ------------------------------------------------------------------
@@ -199,11 +246,15 @@ def test_settings_from_env():
         load_settings({}).small_n = 3  # type: ignore[misc]
 
 
-def test_connection_follows_the_symlink_swap(tmp_path, warehouse):
+def test_connection_follows_the_symlink_swap(tmp_path, warehouse, oracle):
     import duckdb
 
     from dashboard.connection import WarehouseMissing, _Holder
 
+    def marker(con: duckdb.DuckDBPyConnection, column: str = "marker") -> list[tuple]:
+        return queries.cursor(con).sql(f"select {column} from item_facts").fetchall()
+
+    items = oracle.execute("select count(*) from item_facts").fetchall()
     second = tmp_path / "second.duckdb"
     with duckdb.connect(str(second)) as c:
         c.execute("create table item_facts as select 1 as marker")
@@ -211,40 +262,43 @@ def test_connection_follows_the_symlink_swap(tmp_path, warehouse):
     os.symlink(warehouse, link)
     holder = _Holder()
     con1, id1 = holder.get(link)
-    assert con1.cursor().sql("select count(*) from item_facts").fetchall() == [(23,)]
+    assert marker(con1, "count(*)") == items
     assert holder.get(link)[0] is con1  # unchanged file: same connection
     tmp_link = tmp_path / "next.duckdb"
     os.symlink(second, tmp_link)
     os.replace(tmp_link, link)  # the atomic swap ingest does
     con2, id2 = holder.get(link)
     assert con2 is not con1 and id2 != id1
-    assert con2.cursor().sql("select marker from item_facts").fetchall() == [(1,)]
+    assert marker(con2) == [(1,)]
     # replaced in place under the same name (no symlink): picked up too
     plain = tmp_path / "plain.duckdb"
     with duckdb.connect(str(plain)) as c:
         c.execute("create table item_facts as select 1 as marker")
     con3, _ = holder.get(plain)
-    assert con3.cursor().sql("select marker from item_facts").fetchall() == [(1,)]
+    assert marker(con3) == [(1,)]
     replacement = tmp_path / "replacement.duckdb"
     with duckdb.connect(str(replacement)) as c:
         c.execute("create table item_facts as select 2 as marker")
     os.replace(replacement, plain)
     con4, _ = holder.get(plain)
-    assert con4.cursor().sql("select marker from item_facts").fetchall() == [(2,)]
+    assert marker(con4) == [(2,)]
     with pytest.raises(WarehouseMissing):
         holder.get(tmp_path / "missing.duckdb")
     with pytest.raises(duckdb.Error):  # read-only
-        con2.cursor().execute("create table t (x int)")
+        queries.cursor(con2).execute("create table t (x int)")
+    # The session's macros are there on every cursor, whatever the warehouse holds.
+    assert queries.cursor(con4).sql("select wilson_low(0, 0)").fetchall() == [(None,)]
 
 
-def test_streamed_csv_equals_one_shot(con):
+def test_streamed_csv_equals_one_shot(con, oracle):
     from dashboard.export import batches_to_csv_bytes
 
     one_shot = export.to_csv_bytes(queries.items(con, ALL))
-    streamed = batches_to_csv_bytes(queries.items_batches(con, ALL, batch_rows=5))
+    streamed = batches_to_csv_bytes(queries.items_batches(con, ALL, batch_rows=50))
     assert streamed == one_shot
     opioids = Filters.build(drug_class=["Opioids"])
-    assert len(read_csv(batches_to_csv_bytes(queries.items_batches(con, opioids)))) == 6
+    want = oracle.execute("select count(*) from item_facts where drug_class = 'Opioids'")
+    rows = read_csv(batches_to_csv_bytes(queries.items_batches(con, opioids)))
+    assert len(rows) == want.fetchone()[0]
     nothing = Filters.build(drug_class=["nothing"])
-    rows = batches_to_csv_bytes(queries.items_batches(con, nothing))
-    assert read_csv(rows) == []
+    assert read_csv(batches_to_csv_bytes(queries.items_batches(con, nothing))) == []

@@ -1,30 +1,58 @@
-"""Queries against a real warehouse built from hand-made rows (see conftest.py for the rows)."""
+"""Queries against a warehouse built by the real ingest (see conftest.py); every expected
+number comes from the tests' own SQL over that warehouse (``expected.py``)."""
 
 from __future__ import annotations
 
 import math
 import subprocess
 import sys
+from collections import Counter
+from statistics import median
 
 import duckdb
 import polars as pl
 import pytest
 
-from dashboard import queries
-from dashboard.filters import LIST_FILTERS, Filters
+from dashboard import dimensions, queries
+from dashboard.dimensions import Dimension
+from dashboard.filters import Filters
 from etl.warehouse import contract
+from tests.browser import hostile
+from tests.dashboard import expected
+from tests.dashboard.expected import wilson
 
 ALL = Filters()
-Z = 1.959963984540054
+RATE_COLUMNS = [
+    "n",
+    "overturned",
+    "upheld",
+    "overturn_rate",
+    "overturn_lower",
+    "overturn_upper",
+    "uphold_rate",
+    "uphold_lower",
+    "uphold_upper",
+    "small_sample",
+]
+MULTISELECT = [d.name for d in dimensions.FILTERS if d.widget == "multiselect"]
 
-
-def wilson(k: int, n: int, z: float = Z) -> tuple[float, float]:
-    """95% Wilson score interval, straight from the textbook formula."""
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
+# Filter sets over the generated corpus; each must select some items and leave some out.
+FILTER_SETS: dict[str, dict] = {
+    "drug_class": {"drug_class": ["Opioids"]},
+    "category": {"category": ["Pharmaceuticals"]},
+    "decision": {"decision": ["Overturned"]},
+    "overturned-injury-range": {"decision": ["Overturned"], "injury_year": (2005, 2012)},
+    "reversed-range": {"injury_year": (2012, 2005)},
+    "decision-years": {"decision_year": (2016, 2017)},
+    "specialty": {"specialty": ["Family Practice"]},
+    "two-specialties": {"specialty": ["Family Practice", "Preventive Medicine"]},
+    "state": {"state": ["Texas"]},
+    "guideline_source": {"guideline_source": ["ODG"]},
+    "drugs": {"drug": ["hydrocodone", "tramadol"]},
+    "exclude_synthetic": {"exclude_synthetic": True},
+    "opioids-real-only": {"drug_class": ["Opioids"], "exclude_synthetic": True},
+    "category-state": {"category": ["Surgery", "Injection"], "state": ["California"]},
+}
 
 
 def n_and_overturned(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[int, int]:
@@ -32,120 +60,221 @@ def n_and_overturned(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[
     return row["n"], row["overturned"]
 
 
-def by(frame: pl.DataFrame, column: str) -> dict[str, dict]:
-    return {row[column]: row for row in frame.iter_rows(named=True)}
+@pytest.fixture(scope="module")
+def total(oracle) -> int:
+    return expected.summary(oracle, ALL)["n"]
 
 
-def test_summary_unfiltered(con):
+def test_the_warehouse_has_what_the_tests_need(oracle):
+    """Real letters and demo letters, several layouts, rejects the ETL emits."""
+    counts = expected.summary(oracle, ALL)
+    assert counts["n"] > 1000 and 0 < counts["synthetic_items"] < counts["n"]
+    layouts = {row[0] for row in oracle.execute("select distinct layout from letters").fetchall()}
+    assert len(layouts) >= 3
+    reasons = {row[0] for row in oracle.execute("select reason from rejects").fetchall()}
+    assert reasons == {"not_a_letter", "unreadable_pdf"}
+
+
+def test_summary_unfiltered(con, oracle):
     row = queries.summary(con, ALL).row(0, named=True)
-    assert (row["letters"], row["n"], row["overturned"], row["upheld"]) == (10, 23, 9, 14)
-    assert (row["synthetic_letters"], row["synthetic_items"]) == (2, 3)
-    assert row["overturn_rate"] == pytest.approx(9 / 23)
-    assert row["uphold_rate"] == pytest.approx(14 / 23)
-    assert row["small_sample"] is True  # 23 < 30
+    want = expected.summary(oracle, ALL)
+    # Independently of item_facts too: the base tables the ETL loaded.
+    n, overturned, letters = oracle.execute(
+        "select count(*), count(*) filter (where decision = 'Overturned'),"
+        " count(distinct letter_id) from decisions"
+    ).fetchone()
+    assert (want["n"], want["overturned"], want["letters"]) == (n, overturned, letters)
+    assert (row["letters"], row["n"], row["overturned"], row["upheld"]) == (
+        letters,
+        n,
+        overturned,
+        n - overturned,
+    )
+    assert (row["synthetic_letters"], row["synthetic_items"]) == (
+        want["synthetic_letters"],
+        want["synthetic_items"],
+    )
+    assert row["overturn_rate"] == pytest.approx(overturned / n)
+    assert row["uphold_rate"] == pytest.approx((n - overturned) / n)
+    lower, upper = wilson(overturned, n)
+    assert row["overturn_lower"] == pytest.approx(lower)
+    assert row["uphold_upper"] == pytest.approx(1 - lower)
+    assert row["small_sample"] is False
 
 
-@pytest.mark.parametrize(
-    ("filters", "expected"),
-    [
-        (Filters.build(drug_class=["Opioids"]), (6, 2)),
-        (Filters.build(category=["Pharmaceuticals"]), (11, 3)),
-        (Filters.build(decision=["Overturned"]), (9, 9)),
-        (Filters.build(decision=["Upheld", "Overturned"]), (23, 9)),
-        (Filters.build(specialty=["Pain Management"]), (6, 1)),
-        (Filters.build(specialty=["Physical Medicine & Rehabilitation"]), (7, 3)),
-        (Filters.build(state=["Nevada"]), (4, 2)),
-        (Filters.build(state=["California"]), (15, 5)),
-        (Filters.build(guideline_source=["ODG"]), (4, 3)),
-        (Filters.build(drug=["hydrocodone"]), (3, 1)),
-        (Filters.build(drug=["hydrocodone", "tramadol"]), (5, 1)),
-        (Filters.build(injury_year=(2011, 2014)), (10, 4)),
-        (Filters.build(injury_year=(2014, 2011)), (10, 4)),
-        (Filters.build(decision_year=(2016, 2017)), (8, 3)),
-        (Filters.build(exclude_synthetic=True), (20, 7)),
-        (Filters.build(drug_class=["Opioids"], exclude_synthetic=True), (5, 1)),
-        (Filters.build(category=["Surgery"], state=["Nevada"]), (2, 1)),
-    ],
-)
-def test_filters_change_numbers_as_sql_says(con, filters, expected):
-    assert n_and_overturned(con, filters) == expected
-    # The same count straight from item_facts, written independently of the filter SQL.
-    assert queries.items(con, filters).height == expected[0]
+@pytest.mark.parametrize("chosen", list(FILTER_SETS.values()), ids=list(FILTER_SETS))
+def test_filters_change_numbers_as_sql_says(con, oracle, total, chosen):
+    filters = Filters.build(**chosen)
+    want = expected.summary(oracle, filters)
+    assert 0 < want["n"] < total, "the filter set must select some items, not all"
+    row = queries.summary(con, filters).row(0, named=True)
+    assert (row["letters"], row["n"], row["overturned"]) == (
+        want["letters"],
+        want["n"],
+        want["overturned"],
+    )
+    assert queries.items(con, filters).height == want["n"]
 
 
-@pytest.mark.parametrize("name", list(LIST_FILTERS))
+@pytest.mark.parametrize("name", MULTISELECT)
+def test_every_filter_dimension_filters_its_top_value(con, oracle, total, name):
+    dim = dimensions.get(name)
+    filters = Filters.build(**{name: [expected.top_value(oracle, dim)]})
+    want = expected.summary(oracle, filters)
+    assert 0 < want["n"] <= total
+    assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+
+
+@pytest.mark.parametrize("name", MULTISELECT)
 @pytest.mark.parametrize(
     "payload",
     [
         "' or 1=1 --",
         "Opioids' or '1'='1",
         "x'); drop table item_facts; --",
-        "$category",
+        "$filter_category",
         "%",
         "\\",
     ],
 )
-def test_sql_injection_in_every_filter_returns_nothing(con, name, payload):
+def test_sql_injection_in_every_filter_returns_nothing(con, total, name, payload):
     filters = Filters.build(**{name: [payload]})
     assert n_and_overturned(con, filters) == (0, 0)
-    assert queries.by_category(con, filters).height == 0
+    assert queries.rates_by(con, filters, "category").height == 0
     assert queries.items(con, filters).height == 0
-    # and the warehouse is intact
-    assert n_and_overturned(con, ALL) == (23, 9)
+    assert queries.summary(con, ALL).item(0, "n") == total  # and the warehouse is intact
 
 
-@pytest.mark.parametrize("payload", ["' or 1=1 --", "%", "_", "\\", "'; drop table decisions; --"])
-def test_search_text_is_bound_and_literal(con, payload):
-    assert queries.search_items(con, ALL, payload).height == 0
-    assert queries.search_count(con, ALL, payload).row(0) == (0, 0)
+def _search(oracle, text: str, filters: Filters = ALL) -> set[tuple[str, int]]:
+    """Items whose request or rationale contains ``text`` (Python's ``in``, case-folded)."""
+    predicate, params = expected.where(filters)
+    items = oracle.execute(
+        "select letter_id, item_no, facts.request, rationale"
+        f" from (select * from item_facts where {predicate}) as facts"
+        " join decisions using (letter_id, item_no)",
+        params,
+    ).fetchall()
+    needle = text.strip().lower()
+    return {
+        (letter_id, item_no)
+        for letter_id, item_no, request, rationale in items
+        if needle in (request or "").lower() or needle in (rationale or "").lower()
+    }
 
 
-def test_search_requests_and_rationales(con):
+@pytest.mark.parametrize(
+    "payload", ["' or 1=1 --", "%", "_", "\\", "'; drop table decisions; --", "50%", "$pattern"]
+)
+def test_search_text_is_bound_and_literal(con, oracle, payload):
+    want = _search(oracle, payload)
+    hits = queries.search_items(con, ALL, payload, None)
+    assert set(hits.select("letter_id", "item_no").iter_rows()) == want
+    letters = {letter for letter, _ in want}
+    assert queries.search_count(con, ALL, payload).row(0) == (len(want), len(letters))
+
+
+def test_search_requests_and_rationales(con, oracle, total):
+    want = _search(oracle, "norco")
+    assert want
     hits = queries.search_items(con, ALL, "NORCO")
-    assert sorted(hits.get_column("letter_id").to_list()) == [
-        "CM13-0000001",
-        "CM16-0000006",
-        "CM17-0000008",
-    ]
-    assert queries.search_count(con, ALL, "norco").row(0) == (3, 3)
-    rationale_hit = queries.search_items(con, ALL, "<script>")
-    assert rationale_hit.select("letter_id", "item_no").row(0) == ("CM14-0000002", 3)
-    assert queries.search_items(con, ALL, None).height == 23
-    assert queries.search_items(con, Filters.build(decision=["Upheld"]), "norco").height == 2
+    assert set(hits.select("letter_id", "item_no").iter_rows()) == want
+    letters = {letter for letter, _ in want}
+    assert queries.search_count(con, ALL, "norco").row(0) == (len(want), len(letters))
+    upheld = Filters.build(decision=["Upheld"])
+    assert queries.search_items(con, upheld, "norco").height == len(
+        _search(oracle, "norco", upheld)
+    )
+    # Markup in a rationale is found as text.
+    markup = queries.search_items(con, ALL, "<script>")
+    assert set(markup.get_column("case_number")) == {hostile.MARKUP_CASE}
+    # Without text: the filtered items, first SCREEN_ROWS of them.
+    assert queries.search_items(con, ALL, None).height == min(total, queries.SCREEN_ROWS)
+    assert queries.search_items(con, ALL, None, None).height == total
 
 
-@pytest.mark.parametrize(("k", "n"), [(9, 23), (0, 5), (5, 5), (1, 3), (2, 6), (300, 1000)])
-def test_wilson_matches_formula(con, k, n):
-    row = con.sql("select wilson_lower(?, ?), wilson_upper(?, ?)", params=[k, n, k, n]).fetchall()[
-        0
-    ]
-    lower, upper = wilson(k, n)
-    assert row[0] == pytest.approx(lower, abs=1e-12)
-    assert row[1] == pytest.approx(upper, abs=1e-12)
+@pytest.mark.parametrize(
+    ("k", "n"), [(9, 23), (0, 5), (5, 5), (1, 3), (2, 6), (300, 1000), (1, 100_000)]
+)
+def test_wilson_macro_matches_formula(con, k, n):
+    row = queries.cursor(con).execute("select wilson_low(?, ?), wilson_high(?, ?)", [k, n, k, n])
+    lower, upper = row.fetchall()[0]
+    want_lower, want_upper = wilson(k, n)
+    assert lower == pytest.approx(want_lower, abs=1e-12)
+    assert upper == pytest.approx(want_upper, abs=1e-12)
+
+
+def test_wilson_macro_matches_statsmodels(con):
+    stats = pytest.importorskip("statsmodels.stats.proportion")
+    cur = queries.cursor(con)
+    for k, n in [(9, 23), (0, 5), (5, 5), (300, 1000)]:
+        lower, upper = cur.execute(
+            "select wilson_low(?, ?), wilson_high(?, ?)", [k, n, k, n]
+        ).fetchall()[0]
+        want = stats.proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (lower, upper) == pytest.approx(want, abs=1e-12)
 
 
 def test_wilson_known_value(con):
-    # 1 of 3: the textbook 95% Wilson interval is 0.0615 – 0.7923.
-    lower, upper = con.sql("select wilson_lower(1, 3), wilson_upper(1, 3)").fetchall()[0]
-    assert round(lower, 4) == 0.0615
-    assert round(upper, 4) == 0.7923
+    # 1 of 3: the textbook 95% Wilson interval is 0.0615 – 0.7923; none for n = 0.
+    cur = queries.cursor(con)
+    lower, upper = cur.execute("select wilson_low(1, 3), wilson_high(1, 3)").fetchall()[0]
+    assert (round(lower, 4), round(upper, 4)) == (0.0615, 0.7923)
+    assert cur.execute("select wilson_low(0, 0), wilson_high(0, 0)").fetchall() == [(None, None)]
 
 
-def test_every_rate_has_n_and_interval(con):
-    frame = queries.by_category(con, ALL)
+def test_wilson_helper_is_sane():
+    assert math.isclose(expected.Z, 1.959963984540054, abs_tol=1e-15)
+    lower, upper = wilson(0, 10)
+    assert lower == pytest.approx(0, abs=1e-15) and math.isclose(upper, 0.2775327998628892)
+
+
+def _check_rates(frame: pl.DataFrame, dim: Dimension, want: list[tuple], small_n: int = 30):
+    assert frame.columns == [dim.name, *RATE_COLUMNS]
+    got = [(row[dim.name], row["n"], row["overturned"]) for row in frame.iter_rows(named=True)]
+    assert got == want
     for row in frame.iter_rows(named=True):
-        lower, upper = wilson(row["overturned"], row["n"])
+        k, n = row["overturned"], row["n"]
+        lower, upper = wilson(k, n)
+        assert row["upheld"] == n - k
+        assert row["overturn_rate"] == pytest.approx(k / n)
+        assert row["uphold_rate"] == pytest.approx((n - k) / n)
         assert row["overturn_lower"] == pytest.approx(lower)
         assert row["overturn_upper"] == pytest.approx(upper)
         assert row["uphold_lower"] == pytest.approx(1 - upper)
         assert row["uphold_upper"] == pytest.approx(1 - lower)
-        assert row["overturn_lower"] <= row["overturn_rate"] <= row["overturn_upper"]
-    assert by(frame, "category")["Pharmaceuticals"]["n"] == 11
+        assert row["small_sample"] is (n < small_n)
 
 
-def test_small_sample_threshold_is_a_parameter(con):
-    assert queries.summary(con, ALL, small_n=23).item(0, "small_sample") is False
-    assert queries.summary(con, ALL, small_n=24).item(0, "small_sample") is True
+@pytest.mark.parametrize("name", [d.name for d in dimensions.DIMENSIONS])
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
+    """The registry's generic rate query, for every dimension and filter set, row by row."""
+    dim = dimensions.get(name)
+    filters = Filters.build(**chosen)
+    _check_rates(queries.rates_by(con, filters, name), dim, expected.rates(oracle, filters, dim))
+
+
+def test_list_dimensions_count_items_under_each_value(con, oracle, total):
+    for dim in dimensions.DIMENSIONS:
+        if dim.shape != "list":
+            continue
+        frame = queries.rates_by(con, ALL, dim.name)
+        lengths = [
+            len(v) for (v,) in oracle.execute(f"select {dim.column} from item_facts").fetchall()
+        ]
+        empty_count = sum(1 for n in lengths if n == 0)
+        assert frame.get_column("n").sum() == sum(lengths) + (empty_count if dim.empty else 0)
+        if dim.empty and empty_count:
+            assert frame.filter(pl.col(dim.name) == dim.empty).item(0, "n") == empty_count
+    # The test warehouse has overlapping lists, so this checks something.
+    assert queries.rates_by(con, ALL, "specialty").get_column("n").sum() > total
+
+
+def test_small_sample_threshold_is_a_parameter(con, total):
+    assert queries.summary(con, ALL, small_n=total).item(0, "small_sample") is False
+    assert queries.summary(con, ALL, small_n=total + 1).item(0, "small_sample") is True
+    frame = queries.rates_by(con, ALL, "category", small_n=50)
+    assert frame.get_column("small_sample").to_list() == [n < 50 for n in frame.get_column("n")]
 
 
 def test_empty_slice_has_null_rates(con):
@@ -154,64 +283,63 @@ def test_empty_slice_has_null_rates(con):
     assert row["overturn_rate"] is None and row["overturn_lower"] is None
 
 
-def test_by_drug_class_and_drugs_in_class(con):
-    classes = by(queries.by_drug_class(con, ALL), "drug_class")
-    assert classes["Opioids"]["n"] == 6 and classes["Opioids"]["overturned"] == 2
-    assert sum(r["n"] for r in classes.values()) == 11
-    drugs = by(queries.drugs_in_class(con, ALL, "Opioids"), "drug")
-    assert {d: (r["n"], r["overturned"]) for d, r in drugs.items()} == {
-        "acetaminophen": (4, 2),
-        "hydrocodone": (3, 1),
-        "oxycodone": (1, 1),
-        "tramadol": (2, 0),
+def test_drill_down_within_a_drug_class(con, oracle):
+    drug = dimensions.get("drug")
+    for chosen in ({}, {"decision": ["Upheld"]}, {"drug_class": ["Opioids", "NSAID"]}):
+        filters = Filters.build(**chosen)
+        frame = queries.rates_by(con, filters, "drug", within=("drug_class", "Opioids"))
+        assert set(frame.get_column("drug_class")) == {"Opioids"}
+        want = expected.rates(oracle, filters.narrow("drug_class", "Opioids"), drug)
+        assert want
+        _check_rates(frame.drop("drug_class"), drug, want)
+    # Narrowing never widens the user's selection: another class selected, nothing matches.
+    nsaid = Filters.build(drug_class=["NSAID"])
+    assert queries.rates_by(con, nsaid, "drug", within=("drug_class", "Opioids")).height == 0
+    assert queries.summary(con, nsaid.narrow("drug_class", "Opioids")).item(0, "n") == 0
+
+
+def test_source_concordance(con, oracle):
+    both = oracle.execute(
+        "select guideline_sources, claims_admin_sources, same_source_as_claims_admin"
+        " from item_facts where len(guideline_sources) > 0 and len(claims_admin_sources) > 0"
+    ).fetchall()
+    assert both
+    per_source: Counter[str] = Counter()
+    same: Counter[str] = Counter()
+    for maximus, claims_admin, _ in both:
+        for source in maximus:
+            per_source[source] += 1
+            same[source] += source in claims_admin
+    rows = {
+        r["maximus_source"]: r for r in queries.source_concordance(con, ALL).iter_rows(named=True)
+    }
+    overall = rows.pop("All sources")
+    overall_same = sum(1 for *_, agreed in both if agreed)
+    assert (overall["n"], overall["same"]) == (len(both), overall_same)
+    assert overall["same_lower"] == pytest.approx(wilson(overall_same, len(both))[0])
+    assert {s: (r["n"], r["same"]) for s, r in rows.items()} == {
+        s: (per_source[s], same[s]) for s in per_source
     }
 
 
-def test_list_dimensions_count_items_under_each_value(con):
-    specialties = by(queries.by_specialty(con, ALL), "specialty")
-    assert specialties["Pain Management"]["n"] == 6
-    assert specialties["Physical Medicine & Rehabilitation"]["n"] == 7
-    # CM13-0000001 and CM16-0000006 list two specialties: their 6 items count twice
-    assert sum(r["n"] for r in specialties.values()) == 23 + 6 + 3 - 0
-    states = by(queries.by_state(con, ALL), "state")
-    assert (states["California"]["n"], states["Nevada"]["n"]) == (15, 4)
-    sources = by(queries.by_guideline_source(con, ALL), "guideline_source")
-    assert sources["ODG"]["n"] == 4
-    assert sources["(none cited)"]["n"] == 2  # items 6 and 18 of the fixture
-    assert sources["Other"]["n"] == 1
+def test_timeliness(con, oracle):
+    letters = oracle.execute(
+        "select distinct letter_id, coalesce(priority, '(not stated)'), days_to_decision"
+        " from item_facts where days_to_decision is not null"
+    ).fetchall()
+    days: dict[str, list[int]] = {}
+    for _, priority, d in letters:
+        days.setdefault(priority, []).append(d)
+    got = {r["priority"]: r for r in queries.timeliness(con, ALL).iter_rows(named=True)}
+    assert set(got) == set(days)
+    for priority, values in days.items():
+        row = got[priority]
+        assert row["letters"] == len(values)
+        assert row["median_days"] == pytest.approx(median(values))
+        assert (row["min_days"], row["max_days"]) == (min(values), max(values))
 
 
-def test_source_concordance(con):
-    rows = by(queries.source_concordance(con, ALL), "maximus_source")
-    overall = rows["All sources"]
-    assert (overall["n"], overall["same"]) == (19, 16)
-    assert overall["same_lower"] == pytest.approx(wilson(16, 19)[0])
-    odg = rows["ODG"]  # items 3, 5, 9, 21: claims administrator also cites ODG on 3, 9, 21
-    assert (odg["n"], odg["same"]) == (4, 3)
-
-
-def test_years_and_timeliness(con):
-    injury = by(queries.by_injury_year(con, ALL), "injury_year")
-    assert sum(r["n"] for r in injury.values()) == 21  # CM16-0000007 states no injury date
-    decision = by(queries.by_decision_year(con, ALL), "decision_year")
-    assert {y: r["n"] for y, r in decision.items()} == {
-        2013: 3,
-        2014: 5,
-        2015: 5,
-        2016: 5,
-        2017: 3,
-        2018: 2,
-    }
-    gaps = queries.by_years_to_decision(con, ALL)
-    assert gaps.get_column("n").sum() == 21
-    timely = by(queries.timeliness(con, ALL), "priority")
-    assert timely["Standard"]["letters"] == 6
-    assert timely["Standard"]["median_days"] == 30
-    assert timely["Standard"]["min_days"] == 28
-    assert timely["Expedited"]["letters"] == 1 and timely["Expedited"]["median_days"] == 3
-
-
-def test_items_columns_and_limit(con):
+def test_items_columns_and_limit(con, oracle, total):
     frame = queries.items(con, ALL)
     for column in (
         "case_number",
@@ -228,43 +356,87 @@ def test_items_columns_and_limit(con):
         "decision_date",
     ):
         assert column in frame.columns
+    assert frame.height == total
     assert queries.items(con, ALL, limit=5).height == 5
+    keys = set(frame.select("letter_id", "item_no").iter_rows())
+    assert keys == set(oracle.execute("select letter_id, item_no from decisions").fetchall())
 
 
-def test_letter_detail(con):
-    head = queries.letter(con, "CM14-0000002").row(0, named=True)
-    assert head["outcome"] == "Partially Overturned"
-    assert head["reviewer_states"] == ["California", "Nevada"]
-    assert queries.letter_items(con, "CM14-0000002").height == 3
-    assert queries.letter_citations(con, "CM14-0000002").height == 4
+def test_letter_detail(con, oracle):
+    letter_id, case, outcome, states = oracle.execute(
+        "select letter_id, case_number, outcome, reviewer_states from letters"
+        " where case_number = ?",
+        [hostile.FORMULA_CASE],
+    ).fetchone()
+    head = queries.letter(con, letter_id).row(0, named=True)
+    assert (head["case_number"], head["outcome"], head["reviewer_states"]) == (
+        case,
+        outcome,
+        states,
+    )
+    items = oracle.execute("select count(*) from decisions where letter_id = ?", [letter_id])
+    assert queries.letter_items(con, letter_id).height == items.fetchone()[0]
+    cited = oracle.execute("select count(*) from citations where letter_id = ?", [letter_id])
+    assert queries.letter_citations(con, letter_id).height == cited.fetchone()[0]
     assert queries.letter(con, "' or 1=1 --").height == 0
 
 
-def test_filter_options_and_data_quality(con):
+def test_filter_options(con, oracle):
     options = queries.filter_options(con)
-    counts = {(d, v): n for d, v, n in options.iter_rows()}
-    assert counts[("category", "Pharmaceuticals")] == 11
-    assert counts[("drug_class", "Opioids")] == 6
-    assert counts[("specialty", "Pain Management")] == 6
-    assert counts[("decision", "Overturned")] == 9
-    assert counts[("injury_year", "2015")] == 4
+    assert options.columns == ["dimension", "value", "n"]
+    for dim in dimensions.FILTERS:
+        part = options.filter(pl.col("dimension") == dim.name)
+        assert dict(part.select("value", "n").iter_rows()) == expected.options(oracle, dim)
+        counts = part.get_column("n").to_list()
+        assert counts == sorted(counts, reverse=True)  # most items first
+
+
+def test_data_quality(con, oracle):
     coverage = queries.parse_coverage(con)
-    case = coverage.filter(
-        (pl.col("scope") == "letters")
-        & (pl.col("field") == "case_number")
-        & (pl.col("layout") == "all")
-    ).row(0, named=True)
-    assert (case["present"], case["total"]) == (9, 10)
-    reasons = by(queries.rejects_by_reason(con), "reason")
-    assert reasons["no_text"]["files"] == 2
-    unresolved = by(queries.unresolved(con), "value")
-    assert unresolved["Sports Medicin"]["occurrences"] == 2
+    per_layout = coverage.filter(pl.col("layout") != "all")
+    overall = coverage.filter(pl.col("layout") == "all")
+    for scope, field, present, total in overall.select(
+        "scope", "field", "present", "total"
+    ).iter_rows():
+        part = per_layout.filter((pl.col("scope") == scope) & (pl.col("field") == field))
+        assert (present, total) == (
+            part.get_column("present").sum(),
+            part.get_column("total").sum(),
+        )
+    letters = overall.filter((pl.col("scope") == "letters") & (pl.col("field") == "case_number"))
+    case_numbers = oracle.execute("select count(case_number), count(*) from letters").fetchone()
+    assert letters.select("present", "total").row(0) == case_numbers
+    reasons = {
+        r["reason"]: r["files"] for r in queries.rejects_by_reason(con).iter_rows(named=True)
+    }
+    assert reasons == dict(
+        oracle.execute("select reason, count(*) from rejects group by reason").fetchall()
+    )
+    unresolved = {
+        (r["kind"], r["value"]): r["occurrences"]
+        for r in queries.unresolved(con).iter_rows(named=True)
+    }
+    assert unresolved == {
+        (kind, value): n
+        for kind, value, n in oracle.execute(
+            "select kind, value, count(*) from unresolved group by all"
+        ).fetchall()
+    }
     assert queries.rejects(con, 1).height == 1
+    statuses = dict(queries.sources_by_status(con).iter_rows())
+    assert statuses == dict(
+        oracle.execute("select status, count(*) from sources group by status").fetchall()
+    )
 
 
 def test_unused_or_missing_parameters_are_caught(con):
     with pytest.raises(ValueError, match="needs parameters"):
         queries.run_sql(con, "summary", {})
+
+
+def test_unexpanded_tokens_are_caught():
+    with pytest.raises(ValueError, match="__COLUMN__"):
+        queries.load_sql("rates_list")
 
 
 def test_like_pattern_escapes_wildcards():
@@ -273,7 +445,10 @@ def test_like_pattern_escapes_wildcards():
 
 
 def test_queries_do_not_import_streamlit():
-    code = "import sys, dashboard.queries, dashboard.charts; sys.exit('streamlit' in sys.modules)"
+    code = (
+        "import sys, dashboard.queries, dashboard.charts, dashboard.dimensions; "
+        "sys.exit('streamlit' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
@@ -284,16 +459,69 @@ def test_sql_files_use_lowercase_keywords():
             assert keyword not in text, (path.name, keyword)
 
 
-def test_wilson_helper_is_sane():
-    lower, upper = wilson(0, 10)
-    assert lower == 0 and math.isclose(upper, 0.2775327998628892)
+def test_session_attaches_the_warehouse_read_only(con, warehouse_file):
+    cur = queries.cursor(con)
+    assert cur.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall() == [(str(warehouse_file),)]
+    with pytest.raises(duckdb.Error):
+        cur.execute("create table t (x int)")
 
 
-def test_views_contract(con, tmp_path):
+def test_marts_contract(con, tmp_path):
     assert queries.missing_columns(con).height == 0
     bare = tmp_path / "bare.duckdb"
     with duckdb.connect(str(bare)) as c:
         c.execute(contract.ddl())
-    with duckdb.connect(str(bare), read_only=True) as c:
-        missing = queries.missing_columns(c)
-    assert set(missing.get_column("table")) == {"item_facts", "filter_options", "parse_coverage"}
+    session = queries.connect(bare)
+    try:
+        missing = queries.missing_columns(session)
+    finally:
+        session.close()
+    assert set(missing.get_column("table")) == {"item_facts", "parse_coverage"}
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+def test_registry_entries_are_checked():
+    with pytest.raises(ValueError, match="plain identifier"):
+        Dimension("bad name", "Bad", "category", "scalar")
+    with pytest.raises(ValueError, match="plain identifier"):
+        Dimension("ok", "Ok", "category; drop table letters", "scalar")
+    with pytest.raises(ValueError, match="range"):
+        Dimension("years", "Years", "drugs", "list", widget="range")
+    assert Dimension("x", "X", "category", "scalar").param == "x"
+
+
+def test_every_registry_column_is_in_the_mart(oracle):
+    columns = {
+        name
+        for (name,) in oracle.execute(
+            "select column_name from information_schema.columns where table_name = 'item_facts'"
+        ).fetchall()
+    }
+    assert {d.column for d in dimensions.DIMENSIONS} <= columns
+    assert {d.column for d in dimensions.DIMENSIONS} <= queries.required_columns()["item_facts"]
+
+
+@pytest.fixture
+def extra_dimension(monkeypatch):
+    expected.add_dimension(monkeypatch, expected.CLAIMS_ADMIN)
+    return expected.CLAIMS_ADMIN
+
+
+def test_a_new_dimension_is_one_entry(con, oracle, total, extra_dimension):
+    """Filters, predicate, options, rates and the marts check follow from the entry alone."""
+    dim = extra_dimension
+    value = expected.top_value(oracle, dim)
+    filters = Filters.build(**{dim.name: [value], "decision": ["Upheld"]})
+    want = expected.summary(oracle, filters)
+    assert 0 < want["n"] < total
+    assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+    assert f"{dim.label}: {value}" in filters.describe()
+    assert f"{dim.name}-{value}" in filters.slug()
+    _check_rates(queries.rates_by(con, ALL, dim.name), dim, expected.rates(oracle, ALL, dim))
+    options = queries.filter_options(con).filter(pl.col("dimension") == dim.name)
+    assert dict(options.select("value", "n").iter_rows()) == expected.options(oracle, dim)
+    assert dim.column in queries.required_columns()["item_facts"]

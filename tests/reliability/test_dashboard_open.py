@@ -52,6 +52,7 @@ class Warehouse:
         self.source = source
         self.link = folder / "current.duckdb"
         self.publishes = 0
+        self.previous: Path | None = None
         first = self._new_version()
         swap_symlink(self.link, first)
 
@@ -64,12 +65,19 @@ class Warehouse:
     def target(self) -> Path:
         return self.link.with_name(os.readlink(self.link))
 
-    def publish(self) -> Path:
-        """What ``imr ingest`` does at its end: swap the link to a new version, remove the old."""
+    def publish(self, keep_previous: bool = False) -> Path:
+        """Swap the link to a new version and remove the old one at once (harsher than
+        ``imr ingest``), or, with ``keep_previous``, as ``imr ingest`` does: the version just
+        replaced stays until the next publish, and the one before it goes."""
         old = self.target()
         new = self._new_version()
         swap_symlink(self.link, new)
-        old.unlink()
+        if keep_previous:
+            if self.previous is not None:
+                self.previous.unlink()
+            self.previous = old
+        else:
+            old.unlink()
         self.publishes += 1
         return new
 
@@ -224,7 +232,9 @@ def test_fresh_connections_never_fail_while_publishes_run(
     def publish_repeatedly() -> None:
         try:
             while not stop.is_set():
-                warehouse.publish()
+                # As imr ingest publishes: a reader that resolved the link just before a swap
+                # still finds its version (the deterministic races above cover the rest).
+                warehouse.publish(keep_previous=True)
                 time.sleep(PUBLISH_PAUSE)
         except BaseException as error:  # noqa: BLE001 - asserted below
             publisher_errors.append(error)

@@ -51,7 +51,6 @@ def _derived(db: Path) -> dict[str, set[tuple[object, ...]]]:
         return {
             "item_facts": set(facts),
             "letter_key": set(keys),
-            "filter_options": set(con.execute("select * from filter_options").fetchall()),
             "parse_coverage": set(con.execute("select * from parse_coverage").fetchall()),
         }
     finally:

@@ -113,3 +113,24 @@ def test_workers_exit_when_the_main_process_is_killed(tmp_path: Path, mode: str)
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_large_letters_never_deadlock_the_pipes(tmp_path: Path) -> None:
+    """Regression: with a second file queued behind a busy worker, a parent writing a large file
+    to it while it wrote a large result back blocked both ends for good (seen with letters of
+    256 KiB, beyond the pipe's buffer)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    seeds = seed_texts()
+    prose = "The patient reports ongoing pain and limited function. " * 6000  # ~330 KB
+    for n in range(8):
+        text = variant(seeds[n % len(seeds)], n)
+        # After the note that makes each letter distinct (its id reads the summary's start).
+        text = text.replace(f"Reference note {n}. ", f"Reference note {n}. {prose}", 1)
+        (folder / f"{n}.txt").write_text(text)
+    db = tmp_path / "wh" / "current.duckdb"
+    process = wrapped_ingest(tmp_path, "none", folder, db)
+    _, stderr = _finish(process, timeout=120)
+    assert process.returncode == 0, stderr
+    assert query(db, "select count(*), min(length(case_summary)) from letters")[0][0] == 8
+    assert query(db, "select min(length(case_summary)) from letters")[0][0] > 300_000

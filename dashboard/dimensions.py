@@ -1,0 +1,179 @@
+"""The dimension registry: one entry per dimension the dashboard filters or groups items by.
+
+An entry names the dimension, its URL query parameter, its label and help text, the
+``item_facts`` column it reads, whether that column holds one value per item (``scalar``) or a
+list (``list``), its sidebar widget (a multiselect, a year range, or none), how its rate table
+is ordered, and how a value is written in captions. From it come the sidebar filters
+(``ui.sidebar_filters``), the filter predicate (``queries.filter_predicate``), the filter
+options, the "rate by dimension" query of its shape (``sql/rates_scalar.sql``,
+``sql/rates_list.sql``), the column and file names of its CSV (``by_<name>``) and the page
+captions (label and help).
+
+Adding a dimension is one entry here plus its column in the ``item_facts`` mart (an ETL
+migration); a page shows it with one ``ui.rate_section(name, filters)``.
+
+Names and columns are interpolated into SQL (as column names): they are constants checked
+below, never user input. Values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Shape = Literal["scalar", "list"]
+Widget = Literal["multiselect", "range"]
+Order = Literal["count", "value"]
+
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One way of slicing disputed items."""
+
+    name: str
+    """Identifier: the Filters key, the column of its rate table and CSV, ``by_<name>`` files."""
+    label: str
+    """Human name: widget label, chart axis and tooltip title, captions."""
+    column: str
+    """The ``item_facts`` column (a ``varchar[]`` for the ``list`` shape)."""
+    shape: Shape
+    """``scalar``: one value per item (NULL = unknown, left out of its rate table).
+    ``list``: several per item; an item counts under each of them, so groups overlap."""
+    help: str = ""
+    """One sentence for the widget tooltip and the caption under its rate table."""
+    param: str = ""
+    """URL query parameter of its sidebar widget (default: ``name``)."""
+    widget: Widget | None = "multiselect"
+    """Sidebar filter: ``multiselect`` (values), ``range`` (a year range over an integer
+    column), or None (not a filter, only a rate table)."""
+    order: Order = "count"
+    """Rate table rows: most items first (``count``) or by value (``value``, e.g. years; drawn
+    as a trend)."""
+    empty: str | None = None
+    """``list`` shape: the value an item with an empty list counts under in rate tables
+    (None: such items are left out)."""
+    fmt: Callable[[Any], str] = str
+    """How a value is written in captions and tooltips."""
+
+    def __post_init__(self) -> None:
+        if not self.param:
+            object.__setattr__(self, "param", self.name)
+        for text in (self.name, self.column, self.param):
+            if not _IDENTIFIER.fullmatch(text):
+                raise ValueError(f"dimension {self.name!r}: {text!r} is not a plain identifier")
+        if self.widget == "range" and self.shape != "scalar":
+            raise ValueError(f"dimension {self.name!r}: a range filter needs a scalar column")
+        if self.empty is not None and self.shape != "list":
+            raise ValueError(f"dimension {self.name!r}: only list dimensions have an empty label")
+
+    @property
+    def title(self) -> str:
+        """``By <label>``, for section headings."""
+        return f"By {self.label[:1].lower()}{self.label[1:]}"
+
+
+_OVERLAP = "An item counts under each {what}, so the groups overlap."
+
+# The order here is the sidebar's order.
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension(
+        "category",
+        "Request category",
+        "category",
+        "scalar",
+        help="DWC request category of the disputed treatment.",
+    ),
+    Dimension(
+        "drug_class",
+        "Drug class",
+        "drug_class",
+        "scalar",
+        help="Pharmaceuticals only: the DWC subcategory of the drug.",
+    ),
+    Dimension(
+        "drug",
+        "Drug (generic ingredient)",
+        "drugs",
+        "list",
+        help=_OVERLAP.format(what="generic ingredient of its drug (combination products)"),
+        empty="(no drug named)",
+    ),
+    Dimension(
+        "specialty",
+        "Reviewer specialty",
+        "reviewer_specialties",
+        "list",
+        help=_OVERLAP.format(what="specialty its reviewer lists"),
+        empty="(not stated)",
+    ),
+    Dimension(
+        "guideline_source",
+        "Guideline source (MAXIMUS)",
+        "guideline_sources",
+        "list",
+        help=_OVERLAP.format(what="guideline source MAXIMUS cites for it"),
+        empty="(none cited)",
+    ),
+    Dimension(
+        "state",
+        "Reviewer licensure state",
+        "reviewer_states",
+        "list",
+        help=_OVERLAP.format(what="state its reviewer is licensed in"),
+        empty="(not stated)",
+    ),
+    Dimension("decision", "Decision", "decision", "scalar", help="Upheld or Overturned."),
+    Dimension(
+        "injury_year",
+        "Injury year",
+        "injury_year",
+        "scalar",
+        help="Setting a range leaves out items whose letters do not state the injury year.",
+        widget="range",
+        order="value",
+    ),
+    Dimension(
+        "decision_year",
+        "Decision year",
+        "decision_year",
+        "scalar",
+        help="Setting a range leaves out items whose letters do not state the decision date.",
+        widget="range",
+        order="value",
+    ),
+    Dimension(
+        "guideline_document",
+        "Guideline document (MAXIMUS)",
+        "guideline_documents",
+        "list",
+        help=_OVERLAP.format(what="document MAXIMUS cites for it"),
+        widget=None,
+        empty="(none cited)",
+    ),
+    Dimension(
+        "years_to_decision",
+        "Years from injury to decision",
+        "years_to_decision",
+        "scalar",
+        help="Decision year minus injury year; items whose letters lack either are left out.",
+        widget=None,
+        order="value",
+    ),
+)
+
+BY_NAME: dict[str, Dimension] = {d.name: d for d in DIMENSIONS}
+FILTERS: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.widget is not None)
+
+if len(BY_NAME) != len(DIMENSIONS) or len({d.param for d in FILTERS}) != len(FILTERS):
+    raise ValueError("dimension names and URL parameters must be unique")
+
+
+def get(name: str) -> Dimension:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no dimension {name!r} in the registry") from None
