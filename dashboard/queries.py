@@ -323,6 +323,7 @@ ITEM_FACTS_COLUMNS = frozenset(
     ]
 )
 PARSE_COVERAGE_COLUMNS = frozenset({"scope", "layout", "field", "present", "total"})
+UNRESOLVED_COUNTS_COLUMNS = frozenset({"kind", "value", "occurrences", "letters"})
 
 
 def required_columns() -> dict[str, frozenset[str]]:
@@ -330,6 +331,7 @@ def required_columns() -> dict[str, frozenset[str]]:
     return {
         "item_facts": ITEM_FACTS_COLUMNS | {d.column for d in dimensions.DIMENSIONS},
         "parse_coverage": PARSE_COVERAGE_COLUMNS,
+        "unresolved_counts": UNRESOLVED_COUNTS_COLUMNS,
     }
 
 

@@ -27,19 +27,24 @@ def vocabulary_report(db: Path, limit: int = 25) -> str:
         rows = con.execute(
             """
             with counted as (
-                select kind, value, count(*) as n, count(distinct letter_id) as letters
-                from unresolved
-                group by kind, value
+                select kind, value, occurrences, letters from unresolved_counts
             ),
             ranked as (
-                select *, row_number() over (partition by kind order by n desc, value) as rank
+                select
+                    *,
+                    row_number() over (partition by kind order by occurrences desc, value) as rank
                 from counted
             )
-            select kind, value, n, letters from ranked where rank <= ? order by kind, rank
+            select kind, value, occurrences, letters from ranked
+            where rank <= ? order by kind, rank
             """,
             [limit],
         ).fetchall()
-        totals = dict(con.execute("select kind, count(*) from unresolved group by kind").fetchall())
+        totals = dict(
+            con.execute(
+                "select kind, sum(occurrences)::bigint from unresolved_counts group by kind"
+            ).fetchall()
+        )
     finally:
         con.close()
     lines = []

@@ -1,13 +1,9 @@
--- Names the vocabulary could not resolve, with how many letters/items they occur in.
+-- Names the vocabulary could not resolve, with how many letters/items they occur in (the
+-- unresolved_counts mart, which `imr vocab report` reads too).
 with
-name as (
-    select letter_id, item_no, kind, value from unresolved
+counted as (
+    select kind, value, occurrences, letters from unresolved_counts
 )
-select
-    kind,
-    value,
-    count(*) as occurrences,
-    count(distinct letter_id) as letters
-from name
-group by kind, value
+select kind, value, occurrences, letters
+from counted
 order by occurrences desc, kind, value

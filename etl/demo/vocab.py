@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from etl.rows import drug_class_of
+
 
 @dataclass(frozen=True)
 class RequestTemplate:
@@ -26,7 +28,7 @@ class RequestTemplate:
 
     @property
     def drug_class(self) -> str | None:
-        return self.subcategory if self.category == "Pharmaceuticals" else None
+        return drug_class_of(self.category, self.subcategory)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
--- The parse_coverage mart. Executed by the ETL at the end of every warehouse build, after all
+-- The parse_coverage and unresolved_counts marts. Executed by the ETL at the end of every warehouse build, after all
 -- inserts and after item_facts.sql and parse_coverage.sql have filled item_facts and
 -- coverage_parts bucket by bucket, in the new file. The marts' contract is documented in
 -- dashboard/README.md.
@@ -19,3 +19,16 @@ with parts as (
 select scope, layout, field, sum(present)::bigint as present, sum(total)::bigint as total
 from parts
 group by scope, layout, field;
+
+-- What the vocabulary did not resolve, counted once for `imr vocab report` and the dashboard.
+create or replace table unresolved_counts as
+with name as (
+    select letter_id, item_no, kind, value from unresolved
+)
+select
+    kind,
+    value,
+    count(*) as occurrences,
+    count(distinct letter_id) as letters
+from name
+group by kind, value;

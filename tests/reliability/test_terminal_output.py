@@ -95,6 +95,9 @@ def test_vocab_report_shows_hostile_values_escaped(tmp_path: Path) -> None:
         for value in HOSTILE:
             con.execute("insert into unresolved values (?, 1, 'request', ?)", [letter, value])
             con.execute("insert into unresolved values (?, 1, 'drug', ?)", [letter, value])
+            # ... and in the mart the report reads (built from `unresolved` at every ingest).
+            for kind in ("request", "drug"):
+                con.execute("insert into unresolved_counts values (?, ?, 1, 1)", [kind, value])
     finally:
         con.close()
     done = imr("vocab", "report", "--db", settings.db)
