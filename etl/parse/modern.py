@@ -33,34 +33,31 @@ _SUMMARY_PREAMBLE = re.compile(
 _ISSUES = re.compile(r"^IMR ISSUES,? DECISIONS,? AND RATIONALES?$", re.I)
 
 # The three labelled fields of an item, in letter order.
-_FIELD = re.compile(
-    r"(Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:", re.I
-)
-_FIELD_LINE = re.compile(
-    r"^(?:Claims Administrator guideline|MAXIMUS guideline|Decision rationale)\s*:", re.I
-)
-_DECISION_END = re.compile(r"(?:^|[\s:,])(Upheld|Overturned)\.?$", re.I)
+# Each alternation written once, composed below.
+_FIELDS = r"Claims Administrator guideline|MAXIMUS guideline|Decision rationale"
+_DECISIONS = r"Upheld|Overturned"
+# Verdict words a rationale may end on without a full stop.
+_VERDICT_WORDS = r"necessary|appropriate|established|indicated|supported|warranted|recommended"
+
+_FIELD = re.compile(rf"({_FIELDS})\s*:", re.I)
+_FIELD_LINE = re.compile(rf"^(?:{_FIELDS})\s*:", re.I)
+_DECISION_END = re.compile(rf"(?:^|[\s:,])({_DECISIONS})\.?$", re.I)
 # The decision and the separators before it (": Upheld", " is: Overturned"). Written to run in
 # linear time: a match may only begin where a run of separators begins (the lookbehind), and
 # each run is taken whole (possessive), so a request padded with thousands of colons or spaces
 # is not split every possible way at every position. It finds the same, leftmost, match as
 # ``[\s,:]*(?:\bis\b)?[\s:]*\b(Upheld|Overturned)\.?$`` did.
 _DECISION_SUFFIX = re.compile(
-    r"(?<![\s,:])(?:[\s,:]*+\bis\b[\s:]*+|[\s,:]*+)\b(Upheld|Overturned)\.?$", re.I
+    rf"(?<![\s,:])(?:[\s,:]*+\bis\b[\s:]*+|[\s,:]*+)\b({_DECISIONS})\.?$", re.I
 )
 # A rationale's last line: a finished sentence, or the verdict phrase some reviewers leave bare.
-_SENTENCE_END = re.compile(
-    r"(?:[.!?;]['\")\]]?|\b(?:necessary|appropriate|established|indicated|supported|warranted|"
-    r"recommended))$",
-    re.I,
-)
+_SENTENCE_END = re.compile(rf"(?:[.!?;]['\")\]]?|\b(?:{_VERDICT_WORDS}))$", re.I)
 
 # Some extractors glue a rationale's last sentence to the next request on one line
 # ("...medically necessary and appropriate.Retrospective Norco 10/325mg #180: Upheld").
 _GLUED_REQUEST = re.compile(
-    r"^(?P<rationale>.*(?:\b(?:necessary|appropriate|established|indicated|supported|warranted"
-    r"|recommended)\s*\.['\"]?\s*|[a-z)]\.['\"]?))"
-    r"(?P<request>[A-Z0-9][^.]*(?:Upheld|Overturned)\.?)$"
+    rf"^(?P<rationale>.*(?:\b(?:{_VERDICT_WORDS})\s*\.['\"]?\s*|[a-z)]\.['\"]?))"
+    rf"(?P<request>[A-Z0-9][^.]*(?:{_DECISIONS})\.?)$"
 )
 
 # The original request ends at the first "was the original request." (an atomic group: when
