@@ -16,6 +16,9 @@ from etl.model import LetterError
 MAX_PDF_PAGES = 200
 # Fewer characters than this per page means a scan without a text layer.
 MIN_CHARS_PER_PAGE = 20
+# A letter's text runs to tens of thousands of characters; far more is not one letter, and
+# would cost the parser and the warehouse memory in proportion (a padded or crafted file).
+MAX_TEXT_CHARS = 2_000_000
 
 
 def extract_text(data: bytes, name: str) -> str:
@@ -26,8 +29,15 @@ def extract_text(data: bytes, name: str) -> str:
     if not data:
         raise LetterError("empty_file", "the file has no content")
     if data.lstrip()[:5] == b"%PDF-" or name.lower().endswith(".pdf"):
-        return extract_pdf(data)
-    return clean_text(decode_text(data))
+        text = extract_pdf(data)
+    else:
+        text = clean_text(decode_text(data))
+    if len(text) > MAX_TEXT_CHARS:
+        raise LetterError(
+            "text_too_long",
+            f"{len(text):,} characters of text; a letter has far fewer (limit {MAX_TEXT_CHARS:,})",
+        )
+    return text
 
 
 # Control characters that mean nothing in a letter but everything to a terminal (ESC opens the

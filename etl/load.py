@@ -36,8 +36,9 @@ from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
 FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
-FLUSH_BYTES = 64 * 1024 * 1024  # ... however large the letters (bytes of their input files)
-LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps
+FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
+LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
+LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
 # item_facts is built in buckets of letters: DuckDB needs about BUCKET_BASE_MIB for the query
 # itself, then about ITEMS_PER_MIB items fit per MiB beyond it (measured: benchmarks/ and
 # tests/reliability/test_memory_cap.py).
@@ -297,6 +298,7 @@ class WarehouseBuild:
             self.spool.write(
                 frames,
                 self._buffered_letters,
+                self._buffered_bytes,
                 self._replace_ids,
                 self._replace_shas,
                 self._refused_paths,
@@ -311,8 +313,8 @@ class WarehouseBuild:
         """Load the spool into the new file and make it the one readers see."""
         self.flush()
         con = self._connection()
-        for start in range(0, len(self._chunks), LOAD_GROUP):
-            _load_chunks(con, self._chunks[start : start + LOAD_GROUP])
+        for group in _groups(self._chunks):
+            _load_chunks(con, group)
         build_derived(con, self.memory_limit)
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(meta or {})
@@ -336,6 +338,20 @@ class WarehouseBuild:
         if self.con is None:
             raise RuntimeError("the warehouse build is not open")
         return self.con
+
+
+def _groups(chunks: list[Chunk]) -> list[list[Chunk]]:
+    """Chunks in load order, a few per transaction: at most LOAD_GROUP, and about LOAD_BYTES of
+    input behind them (a transaction's appends are held by DuckDB until it commits)."""
+    groups: list[list[Chunk]] = []
+    size = 0
+    for chunk in chunks:
+        if not groups or len(groups[-1]) >= LOAD_GROUP or size + chunk.bytes > LOAD_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(chunk)
+        size += chunk.bytes
+    return groups
 
 
 def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:

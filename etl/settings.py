@@ -9,7 +9,7 @@ from pathlib import Path
 
 DEFAULT_DB = Path("data/warehouse/current.duckdb")
 # What all parsing workers together may add to their address space while parsing (default).
-WORKERS_MEMORY_BYTES = 768 * 1024 * 1024
+WORKERS_MEMORY_BYTES = 640 * 1024 * 1024
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -42,7 +42,7 @@ R = TypeVar("R")
 # Results held back waiting for a slower earlier file; beyond either limit no new file is
 # handed out, so memory stays bounded whatever the files.
 REORDER_LIMIT = 256
-REORDER_BYTES = 128 * 1024 * 1024
+REORDER_BYTES = 64 * 1024 * 1024
 # Files queued per worker: the next one is already there when a worker finishes, so it never
 # waits for the parent. A worker that dies or overruns costs only the file it is on.
 DEPTH = 2

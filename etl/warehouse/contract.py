@@ -46,6 +46,7 @@ REJECT_REASONS = (
     "encrypted_pdf",
     "too_many_pages",
     "no_text_layer",
+    "text_too_long",
     "empty",
     "not_a_letter",
     "missing_section",

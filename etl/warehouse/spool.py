@@ -37,6 +37,7 @@ class Chunk:
     parser_version: str
     letters: int
     tables: list[str]
+    bytes: int = 0  # bytes of the input files behind its letters (what loading it costs)
     replaced_letters: list[str] = field(default_factory=list)
     replaced_sources: list[str] = field(default_factory=list)
     refused_paths: list[str] = field(default_factory=list)
@@ -85,6 +86,7 @@ class Spool:
         self,
         tables: dict[str, pa.Table],
         letters: int,
+        size: int,
         replaced_letters: list[str],
         replaced_sources: list[str],
         refused_paths: list[str],
@@ -104,6 +106,7 @@ class Spool:
             self.parser_version,
             letters,
             written,
+            size,
             replaced_letters,
             replaced_sources,
             refused_paths,
@@ -112,6 +115,7 @@ class Spool:
             "parser_version": chunk.parser_version,
             "letters": letters,
             "tables": written,
+            "bytes": size,
             "replaced_letters": replaced_letters,
             "replaced_sources": replaced_sources,
             "refused_paths": refused_paths,

@@ -161,3 +161,13 @@ def test_a_nul_character_in_utf16_text_makes_it_binary() -> None:
         outcome = process("nul16.txt", data)
         assert isinstance(outcome, Rejected), outcome
         assert outcome.reason == "binary_file"
+
+
+def test_a_letter_padded_to_megabytes_is_rejected_not_loaded() -> None:
+    """Regression: 45 MB letters (a padded case summary) parsed, then exhausted the build's
+    memory at the final commit; a text far longer than any letter is a reject."""
+    seed = sorted(SEEDS.glob("*.txt"))[0].read_text()
+    padded = seed.replace("\n", "\n" + "Ongoing pain. " * 200_000 + "\n", 1)
+    outcome = process("padded.txt", padded.encode())
+    assert isinstance(outcome, Rejected) and outcome.reason == "text_too_long"
+    assert isinstance(process("seed.txt", seed.encode()), Loaded)
