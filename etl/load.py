@@ -39,6 +39,8 @@ FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
 FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
 LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
+# meta key: the last spool chunk a published version holds.
+LOADED_THROUGH = "spool_loaded_through"
 # item_facts is built in buckets of letters: DuckDB needs about BUCKET_BASE_MIB for the query
 # itself, then about ITEMS_PER_MIB items fit per MiB beyond it (measured: benchmarks/ and
 # tests/reliability/test_memory_cap.py).
@@ -129,6 +131,7 @@ class WarehouseBuild:
             )
             migrate(self.con)
             self._remember_warehouse()
+            self._chunks = self._unloaded(self._chunks)
             self._remember_spooled(self._chunks)
         except BaseException:
             # A failed copy (disk full) must not leave its partial file behind.
@@ -178,6 +181,17 @@ class WarehouseBuild:
                     self.known_letters[letter_id] = digest
                 else:
                     self._stale_letters.add(letter_id)
+
+    def _unloaded(self, chunks: list[Chunk]) -> list[Chunk]:
+        """The spooled chunks the warehouse does not hold yet; the others are removed."""
+        row = (
+            self._connection()
+            .execute("select value from meta where key = ?", [LOADED_THROUGH])
+            .fetchone()
+        )
+        loaded = [c for c in chunks if row and c.name <= row[0]]
+        self.spool.remove([c.name for c in loaded])
+        return [c for c in chunks if c not in loaded]
 
     def _remember_spooled(self, chunks: list[Chunk]) -> None:
         """Files and letters an earlier, interrupted run parsed: already seen, not parsed again."""
@@ -317,6 +331,10 @@ class WarehouseBuild:
             _load_chunks(con, group)
         build_derived(con, self.memory_limit)
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
+        if self._chunks:
+            # Chunk names grow with time: what this version holds, should a kill land between
+            # the swap and the spool's clean-up (the next run must not load them twice).
+            entries[LOADED_THROUGH] = max(c.name for c in self._chunks)
         entries.update(meta or {})
         for key, value in entries.items():
             con.execute("insert or replace into meta values (?, ?)", [key, value])

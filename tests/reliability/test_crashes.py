@@ -304,3 +304,38 @@ def test_rerun_right_after_the_main_process_is_killed_is_not_refused(
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # the orphaned workers we started
+
+
+def test_a_kill_between_the_swap_and_the_spool_clean_up_loads_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (found by the 20-run SIGKILL loop): a run killed after publishing but before
+    removing its spooled chunks left them behind, and the next run loaded them again."""
+    import etl.load
+    from etl.warehouse import files
+
+    folder = tmp_path / "in"
+    _write_batch(folder, 0, 30)
+    db = tmp_path / "wh" / "current.duckdb"
+
+    calls: list[object] = []
+
+    def killed(*args: object, **kwargs: object) -> list[str]:
+        calls.append(args)
+        if len(calls) == 2:  # the first is at the start of the build, the second right after
+            raise KeyboardInterrupt  # the swap: a kill there, as SIGKILL would land
+        return []
+
+    monkeypatch.setattr(etl.load.files, "remove_stale_versions", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], settings_for(tmp_path, jobs=1))
+    monkeypatch.setattr(etl.load.files, "remove_stale_versions", files.remove_stale_versions)
+    spool = db.parent / ".current.duckdb.spool"
+    assert list(spool.glob("chunk-*.json")), "the kill should have left the spool behind"
+    published = warehouse_state(db)
+    assert published is not None and published[0] == published[1] == 30
+
+    again = ingest([folder], settings_for(tmp_path, jobs=1))
+    assert (again.letters, again.resumed) == (0, 0)
+    assert warehouse_state(db) == published
+    assert not spool.exists()
