@@ -393,7 +393,8 @@ META = Table(
             "varchar",
             "`parser_version`, `built_at`, `last_ingest` (the summary line of the last ingest), "
             "`schema_version` (a warehouse without it is version 1), `migration_N` (when "
-            "migration N was applied)",
+            "migration N was applied), `spool_loaded_through` (the last spool chunk this "
+            "version holds: never loaded again)",
             nullable=False,
         ),
         _c("value", "varchar", "its value"),
