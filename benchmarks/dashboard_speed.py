@@ -74,15 +74,10 @@ print(json.dumps({
 
 
 def build_warehouse(items: int, seed: int) -> Path:
-    from etl.demo import write_corpus
+    from benchmarks.full_history import corpus_for
 
-    letters = int(items / 2.7) + 1
-    corpus = OUT / f"corpus-archive-{letters}-{seed}"
-    if not (corpus / ".complete").exists():
-        print(f"generating {letters:,} synthetic letters into {corpus} ...", flush=True)
-        summary = write_corpus(corpus, letters=letters, seed=seed, pdf_share=0.0, archive=True)
-        (corpus / ".complete").write_text(json.dumps(summary.as_dict(), default=str))
-    db = OUT / f"warehouse-{letters}-{seed}" / "current.duckdb"
+    corpus = corpus_for(items, seed)  # corpus-archive-<letters>-<seed>
+    db = OUT / corpus.name.replace("corpus-archive", "warehouse", 1) / "current.duckdb"
     if not db.exists():
         print(f"ingesting into {db} ...", flush=True)
         start = time.perf_counter()

@@ -90,7 +90,6 @@ class WorkerPool(Generic[T, R]):
         # connection is ever used in a child, so forking a parent that holds one is safe.
         self.context: Any = multiprocessing.get_context(start)
         self.workers: list[_Worker] = []
-        self._sizes: dict[int, int] = {}
 
     def run(self, tasks: Iterable[T]) -> Iterator[tuple[T, R | Overrun]]:
         """Yield ``(task, result)`` for every task, in task order."""
@@ -100,6 +99,7 @@ class WorkerPool(Generic[T, R]):
         next_out = 0  # next task number to yield
         self._done: dict[int, R | Overrun] = {}
         self._held = 0  # bytes of results held back for order
+        self._sizes: dict[int, int] = {}  # ... per task
         self._retry: deque[int] = deque()  # tasks a dead worker had queued, not begun
         queued: dict[int, T] = {}
         try:

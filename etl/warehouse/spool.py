@@ -19,7 +19,6 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -57,21 +56,15 @@ class Spool:
         Returns the complete chunks left by an earlier run, oldest first.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        chunks = []
-        for chunk in self.chunks(complete_only=False):
-            if chunk is None:
-                continue
-            if chunk.parser_version == self.parser_version:
-                chunks.append(chunk)
-            else:
-                self.remove([chunk.name])
-        complete = {c.name for c in chunks}
-        stray = {m.group(1) for m in self._our_files() if m.group(1) not in complete}
-        self.remove(sorted(stray))
+        chunks = [c for c in self.chunks() if c.parser_version == self.parser_version]
+        # Everything else of ours goes: incomplete or damaged chunks, another parser's.
+        kept = {c.name for c in chunks}
+        self.remove(sorted({m.group(1) for m in self._our_files()} - kept))
         return chunks
 
-    def chunks(self, complete_only: bool = True) -> list[Any]:
-        found: list[Chunk | None] = []
+    def chunks(self) -> list[Chunk]:
+        """The complete chunks (a damaged marker is not trusted), oldest first."""
+        found = []
         for path in sorted(self.folder.glob("chunk-*.json")):
             if not _NAME.fullmatch(path.name):
                 continue
@@ -79,8 +72,8 @@ class Spool:
                 marker = json.loads(path.read_text(encoding="utf-8"))
                 found.append(Chunk(self.folder, path.name.removesuffix(".json"), **marker))
             except (OSError, ValueError, TypeError):
-                found.append(None)  # a damaged marker: the chunk is not trusted
-        return [c for c in found if c is not None] if complete_only else found
+                continue
+        return found
 
     def write(
         self,

@@ -47,6 +47,15 @@ def variant(text: str, n: int) -> str:
     return changed
 
 
+def write_letters(folder: Path, start: int, letters: int) -> Path:
+    """``letters`` distinct seed-letter variants numbered from ``start``, one file each."""
+    folder.mkdir(parents=True)
+    seeds = seed_texts()
+    for n in range(start, start + letters):
+        (folder / f"{n:05d}.txt").write_text(variant(seeds[n % len(seeds)], n))
+    return folder
+
+
 def settings_for(folder: Path, jobs: int = 1, **overrides: object) -> Settings:
     return Settings(db=folder / "wh" / "current.duckdb", jobs=jobs, **overrides)  # type: ignore[arg-type]
 

@@ -18,11 +18,10 @@ from etl.ingest import ingest
 from tests.reliability.helpers import (
     holding_the_lock,
     run_ingest,
-    seed_texts,
     settings_for,
-    variant,
     warehouse_state,
     wrapped_ingest,
+    write_letters,
 )
 
 COUNTS = (
@@ -31,20 +30,12 @@ COUNTS = (
 )
 
 
-def _batch(folder: Path, start: int, letters: int) -> Path:
-    folder.mkdir(parents=True)
-    seeds = seed_texts()
-    for n in range(start, start + letters):
-        (folder / f"{n:05d}.txt").write_text(variant(seeds[n % len(seeds)], n))
-    return folder
-
-
 def test_readers_keep_working_through_an_ingest_and_its_swap(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, jobs=2)
-    ingest([_batch(tmp_path / "old", 0, 50)], settings)
+    ingest([write_letters(tmp_path / "old", 0, 50)], settings)
     old = warehouse_state(settings.db)
     old_file = settings.db.resolve()
-    new_batch = _batch(tmp_path / "new", 50, 400)
+    new_batch = write_letters(tmp_path / "new", 50, 400)
 
     # A long-lived reader (the dashboard's connection) opened before the ingest ...
     held = duckdb.connect(str(settings.db), read_only=True)
@@ -96,8 +87,10 @@ def test_readers_keep_working_through_an_ingest_and_its_swap(tmp_path: Path) -> 
 
 
 def test_a_second_ingest_fails_fast_and_damages_nothing(tmp_path: Path) -> None:
-    first_batch = _batch(tmp_path / "first", 0, 60)  # ~4.5 s with 0.15 s per file on 2 workers
-    other_batch = _batch(tmp_path / "other", 60, 20)
+    first_batch = write_letters(
+        tmp_path / "first", 0, 60
+    )  # ~4.5 s with 0.15 s per file on 2 workers
+    other_batch = write_letters(tmp_path / "other", 60, 20)
     db = tmp_path / "wh" / "current.duckdb"
     reference = settings_for(tmp_path / "reference", jobs=1)
     ingest([first_batch], reference)
@@ -137,7 +130,7 @@ def test_a_second_ingest_fails_fast_and_damages_nothing(tmp_path: Path) -> None:
 def test_a_held_lock_is_reported_not_waited_for(tmp_path: Path) -> None:
     """The same refusal, with the lock taken by this process: no timing involved."""
     settings = settings_for(tmp_path)
-    ingest([_batch(tmp_path / "in", 0, 3)], settings)
+    ingest([write_letters(tmp_path / "in", 0, 3)], settings)
     before = warehouse_state(settings.db)
     with holding_the_lock(settings.db):
         result = run_ingest([tmp_path / "in"], settings.db, timeout=60)
@@ -150,10 +143,10 @@ def test_a_held_lock_is_reported_not_waited_for(tmp_path: Path) -> None:
 def test_in_process_readers_and_builds_share_one_process(tmp_path: Path, jobs: int) -> None:
     """A process holding a read-only connection (a dashboard) can also run ingest()."""
     settings = settings_for(tmp_path, jobs=jobs)
-    ingest([_batch(tmp_path / "a", 0, 5)], settings)
+    ingest([write_letters(tmp_path / "a", 0, 5)], settings)
     reader = duckdb.connect(str(settings.db), read_only=True)
     before = reader.execute(COUNTS).fetchone()
-    summary = ingest([_batch(tmp_path / "b", 5, 5)], settings)
+    summary = ingest([write_letters(tmp_path / "b", 5, 5)], settings)
     assert summary.letters == 5
     assert reader.execute(COUNTS).fetchone() == before
     reader.close()

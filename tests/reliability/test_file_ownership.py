@@ -15,15 +15,11 @@ from etl.ingest import ingest
 from etl.load import WarehouseError
 from etl.settings import Settings
 from etl.warehouse import files
-from tests.reliability.helpers import SEEDS, seed_texts, variant, warehouse_state
+from tests.reliability.helpers import SEEDS, warehouse_state, write_letters
 
 
 def _batch(folder: Path, start: int, letters: int = 3) -> Path:
-    folder.mkdir(parents=True)
-    seeds = seed_texts()
-    for n in range(start, start + letters):
-        (folder / f"{n:04d}.txt").write_text(variant(seeds[n % len(seeds)], n))
-    return folder
+    return write_letters(folder, start, letters)
 
 
 def test_ingest_never_removes_files_it_did_not_create(tmp_path: Path) -> None:
