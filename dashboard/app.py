@@ -30,8 +30,18 @@ pages = [
     st.Page("app_pages/reviewers.py", title="Reviewers", icon=":material/stethoscope:"),
     st.Page("app_pages/guidelines.py", title="Guidelines", icon=":material/menu_book:"),
     st.Page("app_pages/timeline.py", title="Timeline", icon=":material/timeline:"),
+    st.Page("app_pages/reasons.py", title="Reasons", icon=":material/psychology_alt:"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/grid_on:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/letters.py", title="Letters", icon=":material/description:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    # Reached from the letter reader ("Similar decisions") or by URL: similar?letter_id=…&item_no=…
+    st.Page(
+        "app_pages/similar.py",
+        title="Similar decisions",
+        icon=":material/compare_arrows:",
+        visibility="hidden",
+    ),
 ]
 navigation = st.navigation(pages)
 ui.warehouse_or_stop()

@@ -7,6 +7,7 @@ Streamlit theme (``st.altair_chart(theme="streamlit")``), so charts follow light
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import altair as alt
@@ -121,14 +122,52 @@ def drug_class_bars(frame: pl.DataFrame, *, rate: Rate = "overturn") -> alt.Laye
     )
 
 
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Vega-Lite breaks a line or band at a row without a value and keeps its x on the axis.
+_BREAK: Literal["break-paths-show-domains"] = "break-paths-show-domains"
+
+
+def _sequence(values: list[Any]) -> list[Any] | None:
+    """Every value of an ordered axis from the first to the last: integers (years), quarters
+    ``2016-Q3`` or months ``2016-07``; None for any other axis."""
+    if all(isinstance(v, int) for v in values):
+        return list(range(min(values), max(values) + 1))
+    for pattern, per_year, fmt in ((_QUARTER, 4, "{}-Q{}"), (_MONTH, 12, "{}-{:02d}")):
+        parts = [pattern.match(str(v)) for v in values]
+        if all(parts):
+            steps = [int(m.group(1)) * per_year + int(m.group(2)) - 1 for m in parts if m]
+            return [
+                fmt.format(step // per_year, step % per_year + 1)
+                for step in range(min(steps), max(steps) + 1)
+            ]
+    return None
+
+
+def with_gaps(frame: pl.DataFrame, x: str) -> pl.DataFrame:
+    """A trend's rows plus an empty row (no n, no rate) for every value missing between its
+    first and last, so that its line breaks there instead of bridging the gap."""
+    values = [v for v in frame.get_column(x).to_list() if v is not None] if frame.height else []
+    full = _sequence(values) if len(values) > 1 else None
+    if full is None:
+        return frame
+    have = set(values)
+    missing = [v for v in full if v not in have]
+    if not missing:
+        return frame
+    gaps = pl.DataFrame({x: missing}, schema={x: frame.schema[x]})
+    return pl.concat([frame, gaps], how="diagonal_relaxed").sort(x)
+
+
 def _trend_layers(x_enc: alt.X, x_title: str, x: str, rate: Rate) -> list[alt.Chart]:
-    """Band (Wilson interval), line and points; data comes from the enclosing LayerChart."""
+    """Band (Wilson interval), line and points; data comes from the enclosing LayerChart.
+    Rows without a rate (``with_gaps``) break the band and the line."""
     y_scale = alt.Scale(domain=[0, 1])
     base = alt.Chart()
-    band = base.mark_area(opacity=0.2).encode(
+    band = base.mark_area(opacity=0.2, invalid=_BREAK).encode(
         x=x_enc, y=alt.Y(f"{rate}_lower:Q", scale=y_scale), y2=alt.Y2(f"{rate}_upper:Q")
     )
-    line = base.mark_line().encode(
+    line = base.mark_line(invalid=_BREAK).encode(
         x=x_enc,
         y=alt.Y(
             f"{rate}_rate:Q", title=RATE_TITLES[rate], scale=y_scale, axis=alt.Axis(format="%")
@@ -162,7 +201,7 @@ def rate_trend(
     x_title = x_title or x.replace("_", " ").capitalize()
     x_enc = alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0))
     return alt.LayerChart(
-        data=_with_sample_label(frame),
+        data=_with_sample_label(with_gaps(frame, x)),
         layer=_trend_layers(x_enc, x_title, x, rate),
         title=title,
         height=300,
@@ -205,7 +244,7 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
         )
     )
     return alt.LayerChart(
-        data=_with_sample_label(frame),
+        data=_with_sample_label(with_gaps(frame, "decision_year")),
         layer=[*_trend_layers(x_enc, "Decision year", "decision_year", "uphold"), reference],
         title="Uphold rate by decision year — ours (per item, 95% CI) vs published",
         height=320,
@@ -270,4 +309,223 @@ def share_bars(
             ],
         )
         .properties(title=title, height=alt.Step(20))
+    )
+
+
+CELL_SELECTION = "cell_pick"
+
+
+def crosstab_heatmap(
+    frame: pl.DataFrame,
+    *,
+    row_title: str,
+    col_title: str,
+    rate: Rate = "overturn",
+) -> alt.LayerChart:
+    """A heatmap of ``<rate>_rate`` per (``row_value``, ``col_value``) cell of a cross-tab
+    (``queries.crosstab``), axes in ``row_order`` / ``col_order``. Every cell shows its rate
+    and n; small samples have a dashed outline and a ``*``; the tooltip gives the 95% Wilson
+    interval. Clicking a cell selects it (param ``cell_pick``: ``row_value``, ``col_value``)."""
+    rows = frame.sort("row_order").get_column("row_value").unique(maintain_order=True).to_list()
+    cols = frame.sort("col_order").get_column("col_value").unique(maintain_order=True).to_list()
+    top = float(frame.get_column(f"{rate}_rate").fill_null(0.0).max() or 0.0)  # type: ignore[arg-type]
+    data = _with_sample_label(frame).with_columns(
+        cell_label=pl.format(
+            "{}%\nn={}{}",
+            (pl.col(f"{rate}_rate") * 100).round(0).cast(pl.Int64),
+            pl.col("n"),
+            pl.when(pl.col("small_sample")).then(pl.lit("*")).otherwise(pl.lit("")),
+        ),
+        dark=pl.col(f"{rate}_rate") > 0.6 * max(top, 1e-9),
+    )
+    pick = alt.selection_point(
+        name=CELL_SELECTION, fields=["row_value", "col_value"], on="click", clear="dblclick"
+    )
+    x = alt.X(
+        "col_value:N",
+        title=col_title,
+        sort=cols,
+        axis=alt.Axis(orient="top", labelAngle=-35, labelLimit=180),
+    )
+    y = alt.Y("row_value:N", title=row_title, sort=rows, axis=alt.Axis(labelLimit=240))
+    tooltip = [
+        alt.Tooltip("row_value:N", title=row_title),
+        alt.Tooltip("col_value:N", title=col_title),
+        alt.Tooltip("n:Q", title="Items (n)", format=","),
+        alt.Tooltip("overturned:Q", title="Overturned", format=","),
+        alt.Tooltip(f"{rate}_rate:Q", title=RATE_TITLES[rate], format=_PCT),
+        alt.Tooltip(f"{rate}_lower:Q", title="95% CI low", format=_PCT),
+        alt.Tooltip(f"{rate}_upper:Q", title="95% CI high", format=_PCT),
+        alt.Tooltip("sample:N", title="Sample"),
+    ]
+    base = alt.Chart(data).encode(x=x, y=y)
+    cells = (
+        base.mark_rect(stroke="gray", strokeWidth=1)
+        .encode(
+            color=alt.Color(
+                f"{rate}_rate:Q",
+                title=RATE_TITLES[rate],
+                scale=alt.Scale(scheme="blues", domain=[0, max(top, 0.01)]),
+                legend=alt.Legend(format="%"),
+            ),
+            strokeDash=alt.StrokeDash(
+                "sample:N",
+                title="Sample",
+                scale=alt.Scale(domain=["ok", "small sample"], range=[[1, 0], [4, 3]]),
+            ),
+            tooltip=tooltip,
+        )
+        .add_params(pick)
+    )
+    labels = base.mark_text(fontSize=10, lineBreak="\n").encode(
+        text=alt.Text("cell_label:N"),
+        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
+        tooltip=tooltip,
+    )
+    return alt.LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
+
+
+def funnel_chart(
+    groups: pl.DataFrame,
+    limits: pl.DataFrame,
+    p0: float,
+    *,
+    dim: str,
+    dim_title: str,
+) -> alt.LayerChart:
+    """A funnel plot: each group's overturn rate against its n (log scale), with the 95% and
+    99.8% control limits (``limits``: ``n``, ``low_95``, ``high_95``, ``low_99_8``,
+    ``high_99_8``) around the overall rate ``p0``. Points outside a limit are coloured;
+    the tooltip gives the test and its Benjamini–Hochberg adjusted p-value."""
+    status = (
+        pl.when(pl.col("outside_99_8"))
+        .then(pl.lit("outside 99.8%"))
+        .when(pl.col("outside_95"))
+        .then(pl.lit("outside 95%"))
+        .otherwise(pl.lit("within limits"))
+    )
+    points_data = groups.with_columns(status=status)
+    x_scale = alt.Scale(type="log", domainMin=1)
+    y_scale = alt.Scale(domain=[0, 1], clamp=True)
+    x = alt.X("n:Q", title="Items (n, log scale)", scale=x_scale)
+    band = (
+        alt.Chart(limits)
+        .mark_area(opacity=0.12)
+        .encode(x=x, y=alt.Y("low_99_8:Q", scale=y_scale), y2="high_99_8:Q")
+    )
+    lines = []
+    for level, dash in (("95", [4, 3]), ("99_8", [1, 0])):
+        for side in ("low", "high"):
+            lines.append(
+                alt.Chart(limits)
+                .mark_line(color="gray", strokeDash=dash, strokeWidth=1)
+                .encode(x=x, y=alt.Y(f"{side}_{level}:Q", scale=y_scale))
+            )
+    centre = (
+        alt.Chart(pl.DataFrame({"p0": [p0]}))
+        .mark_rule(color="gray")
+        .encode(y=alt.Y("p0:Q", scale=y_scale))
+    )
+    points = (
+        alt.Chart(points_data)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "overturn_rate:Q", title="Overturn rate", scale=y_scale, axis=alt.Axis(format="%")
+            ),
+            color=alt.Color(
+                "status:N",
+                title="Against the overall rate",
+                scale=alt.Scale(
+                    domain=["within limits", "outside 95%", "outside 99.8%"],
+                    range=["#4c78a8", "#f58518", "#d62728"],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{dim}:N", title=dim_title),
+                alt.Tooltip("n:Q", title="Items (n)", format=","),
+                alt.Tooltip("overturn_rate:Q", title="Overturn rate", format=_PCT),
+                alt.Tooltip("status:N", title="Funnel"),
+                alt.Tooltip("p_value:Q", title="p (binomial test)", format=".3g"),
+                alt.Tooltip("q_value:Q", title="q (Benjamini–Hochberg)", format=".3g"),
+            ],
+        )
+    )
+    return alt.LayerChart(
+        layer=[band, *lines, centre, points],
+        title=f"Overturn rate by {dim_title.lower()} against n, with 95% and 99.8% limits",
+        height=360,
+    )
+
+
+REASON_SELECTION = "reason_pick"
+
+
+def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> alt.LayerChart:
+    """Per reason (``queries.reason_shares``): the share of upheld items giving it, with its
+    95% Wilson interval; clicking a bar selects the reason (param ``reason_pick``)."""
+    data = frame.with_columns(
+        sample=pl.when(pl.col("small_sample")).then(pl.lit("small sample")).otherwise(pl.lit("ok"))
+    )
+    order = data.get_column("reason").to_list() if data.height else []
+    y = alt.Y("reason:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
+    scale = alt.Scale(domain=[0, 1])
+    tooltip = [
+        alt.Tooltip("reason:N", title="Reason"),
+        alt.Tooltip("upheld_with:Q", title="Upheld items giving it", format=","),
+        alt.Tooltip("upheld_items:Q", title="Upheld items (n)", format=","),
+        alt.Tooltip("share:Q", title="Share of upheld items", format=_PCT),
+        alt.Tooltip("share_lower:Q", title="95% CI low", format=_PCT),
+        alt.Tooltip("share_upper:Q", title="95% CI high", format=_PCT),
+        alt.Tooltip("overturned_with:Q", title="Overturned items giving it", format=","),
+    ]
+    base = alt.Chart(data)
+    bars = base.mark_bar().encode(
+        x=alt.X("share:Q", title="Share of upheld items", scale=scale, axis=alt.Axis(format="%")),
+        y=y,
+        opacity=alt.Opacity(
+            "sample:N",
+            title="Sample",
+            scale=alt.Scale(domain=["ok", "small sample"], range=[1, 0.4]),
+        ),
+        tooltip=tooltip,
+    )
+    if selectable:
+        bars = bars.add_params(
+            alt.selection_point(name=REASON_SELECTION, fields=["reason"], on="click")
+        )
+    errors = base.mark_rule(strokeWidth=1.5, color="gray").encode(
+        x=alt.X("share_lower:Q", scale=scale), x2=alt.X2("share_upper:Q"), y=y, tooltip=tooltip
+    )
+    return alt.LayerChart(layer=[bars, errors], height=alt.Step(24))
+
+
+def reason_heatmap(frame: pl.DataFrame, dim: str, dim_title: str) -> alt.Chart:
+    """Share of each value's upheld items giving each reason (``queries.reason_by``): rows are
+    the values (most upheld items first), columns the reasons; n in the tooltip."""
+    rows = frame.get_column(dim).unique(maintain_order=True).to_list() if frame.height else []
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("reason:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=200)),
+            y=alt.Y(f"{dim}:N", title=None, sort=rows, axis=alt.Axis(labelLimit=220)),
+            color=alt.Color(
+                "share:Q",
+                title="Share of upheld items",
+                scale=alt.Scale(domain=[0, 1], scheme="blues"),
+                legend=alt.Legend(format="%"),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{dim}:N", title=dim_title),
+                alt.Tooltip("reason:N", title="Reason"),
+                alt.Tooltip("share:Q", title="Share of upheld items", format=_PCT),
+                alt.Tooltip("share_lower:Q", title="95% CI low", format=_PCT),
+                alt.Tooltip("share_upper:Q", title="95% CI high", format=_PCT),
+                alt.Tooltip("upheld_with:Q", title="Giving it", format=","),
+                alt.Tooltip("upheld_items:Q", title="Upheld items (n)", format=","),
+            ],
+        )
+        .properties(height=alt.Step(22))
     )

@@ -50,6 +50,9 @@ class Dimension:
     widget: Widget | None = "multiselect"
     """Sidebar filter: ``multiselect`` (values), ``range`` (a year range over an integer
     column), or None (not a filter, only a rate table)."""
+    sidebar: bool = True
+    """A main filter, shown in the sidebar; False puts its widget under "More filters" (still
+    bound to its URL parameter, so links from Explore and shared links can set it)."""
     order: Order = "count"
     """Rate table rows: most items first (``count``) or by value (``value``, e.g. years; drawn
     as a trend)."""
@@ -128,6 +131,15 @@ DIMENSIONS: tuple[Dimension, ...] = (
     ),
     Dimension("decision", "Decision", "decision", "scalar", help="Upheld or Overturned."),
     Dimension(
+        "reason",
+        "Reviewer's reason",
+        "reasons",
+        "list",
+        help="Why the reviewer decided as it did, found in the rationale (the taxonomy's labels). "
+        + _OVERLAP.format(what="reason found for it"),
+        empty="(none found)",
+    ),
+    Dimension(
         "injury_year",
         "Injury year",
         "injury_year",
@@ -151,7 +163,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "guideline_documents",
         "list",
         help=_OVERLAP.format(what="document MAXIMUS cites for it"),
-        widget=None,
+        sidebar=False,
         empty="(none cited)",
     ),
     Dimension(
@@ -160,13 +172,115 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "years_to_decision",
         "scalar",
         help="Decision year minus injury year; items whose letters lack either are left out.",
-        widget=None,
+        widget="range",
+        sidebar=False,
+        order="value",
+    ),
+    Dimension(
+        "subcategory",
+        "Request subcategory",
+        "subcategory",
+        "scalar",
+        help="DWC request subcategory (for pharmaceuticals, the drug class).",
+        sidebar=False,
+    ),
+    Dimension(
+        "priority",
+        "Review priority",
+        "priority",
+        "scalar",
+        help="Standard or Expedited review, where the letter prints it.",
+        sidebar=False,
+    ),
+    Dimension(
+        "decision_quarter",
+        "Decision quarter",
+        "decision_quarter",
+        "scalar",
+        help="Year and quarter of the decision date; letters without one are left out.",
+        sidebar=False,
+        order="value",
+    ),
+    Dimension(
+        "decision_month",
+        "Decision month",
+        "decision_month",
+        "scalar",
+        help="Year and month of the decision date; letters without one are left out.",
+        sidebar=False,
+        order="value",
+    ),
+    Dimension(
+        "age_band",
+        "Patient age band",
+        "age_band",
+        "scalar",
+        help="From the case summary (“a 48 year old male”); letters that do not state the age "
+        "are left out.",
+        sidebar=False,
+        order="value",
+    ),
+    Dimension(
+        "patient_sex",
+        "Patient sex",
+        "patient_sex",
+        "scalar",
+        help="From the case summary's opening sentences; letters that do not state it are left "
+        "out.",
+        sidebar=False,
+    ),
+    Dimension(
+        "body_region",
+        "Body region (diagnoses)",
+        "body_regions",
+        "list",
+        help="Regions the letter's diagnoses name (vocabulary: body_regions.csv). "
+        + _OVERLAP.format(what="region its diagnoses name"),
+        sidebar=False,
+        empty="(not stated)",
+    ),
+    Dimension(
+        "licensed_in_california",
+        "Reviewer licensed in California",
+        "licensed_in_california",
+        "scalar",
+        help="“yes” when California is among the reviewer's licensure states, “only elsewhere” "
+        "when the letter names others only; left out when it names none.",
+        sidebar=False,
+    ),
+    Dimension(
+        "items_in_letter",
+        "Items in the letter",
+        "items_in_letter",
+        "scalar",
+        help="How many treatment requests the item's letter decides.",
+        widget="range",
+        sidebar=False,
+        order="value",
+    ),
+    Dimension(
+        "partial_authorization",
+        "Partial authorization",
+        "partial_authorization",
+        "scalar",
+        help="“yes” when the claims administrator authorized part of the request and only the "
+        "rest went to IMR.",
+        sidebar=False,
+    ),
+    Dimension(
+        "letter_era",
+        "Letter layout / era",
+        "letter_era",
+        "scalar",
+        help="The letter's layout: A 2013 notices, B 2014–15 letters, B2 2016+ letters.",
+        sidebar=False,
         order="value",
     ),
 )
 
 BY_NAME: dict[str, Dimension] = {d.name: d for d in DIMENSIONS}
 FILTERS: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.widget is not None)
+"""Every filter (a widget bound to its URL parameter); ``sidebar`` says which are main ones."""
 
 if len(BY_NAME) != len(DIMENSIONS) or len({d.param for d in FILTERS}) != len(FILTERS):
     raise ValueError("dimension names and URL parameters must be unique")

@@ -33,6 +33,14 @@ def _range(value: Iterable[Any] | None) -> tuple[int, ...]:
     return (min(low, high), max(low, high))
 
 
+def normalise_search(text: Any) -> str:
+    """The search text as it is searched and cached: whitespace collapsed, at most 500
+    characters (``etl.search.engine.normalise``)."""
+    from etl.search.engine import normalise
+
+    return normalise(None if text is None else str(text))
+
+
 def param_name(dim: Dimension, suffix: str = "") -> str:
     """The bound parameter of a filter, e.g. ``filter_drug_class``, ``filter_injury_year_min``."""
     return f"filter_{dim.name}{suffix}"
@@ -49,12 +57,15 @@ class Filters:
 
     selections: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     exclude_synthetic: bool = False
+    search: str = ""
+    """The search text ``q``: only items matching it (``dashboard.search``); "" = no search."""
 
     @classmethod
     def build(cls, **chosen: Any) -> Filters:
         """Normalise loose input by dimension name: lists, single strings, unordered ranges.
         Empty selections mean "all"; ``exclude_synthetic`` leaves the demo letters out."""
         exclude_synthetic = chosen.pop("exclude_synthetic", False)
+        search = normalise_search(chosen.pop("search", None))
         unknown = sorted(set(chosen) - {d.name for d in dimensions.FILTERS})
         if unknown:
             raise TypeError(f"not filter dimensions: {unknown}")
@@ -64,7 +75,7 @@ class Filters:
             values = _range(raw) if dim.widget == "range" else _values(raw)
             if values:
                 selections.append((dim.name, values))
-        return cls(tuple(selections), bool(exclude_synthetic))
+        return cls(tuple(selections), bool(exclude_synthetic), search)
 
     def get(self, name: str) -> tuple[Any, ...]:
         """The selection of one dimension; ``()`` when it is not filtered."""
@@ -81,7 +92,14 @@ class Filters:
         kept: tuple[str, ...] = (value,) if name not in current or value in current[name] else ()
         current[name] = kept
         ordered = tuple((d.name, current[d.name]) for d in dimensions.FILTERS if d.name in current)
-        return Filters(ordered, self.exclude_synthetic)
+        return Filters(ordered, self.exclude_synthetic, self.search)
+
+    def without(self, name: str) -> Filters:
+        """These filters with ``name`` off: what a facet's option counts follow (each option
+        counted under the other filters, as Datasette's facets do)."""
+        dimensions.get(name)
+        kept = tuple((n, v) for n, v in self.selections if n != name)
+        return Filters(kept, self.exclude_synthetic, self.search)
 
     def params(self) -> dict[str, Any]:
         """Bound parameters for the filter predicate (NULL = filter off)."""
@@ -95,6 +113,8 @@ class Filters:
             else:
                 out[param_name(dim)] = None if values is None else list(values)
         out["exclude_synthetic"] = self.exclude_synthetic
+        # Resolved by dashboard.search.bind into $search_id (the search's hits in the session).
+        out["search_text"] = self.search or None
         return out
 
     def describe(self) -> list[str]:
@@ -102,12 +122,16 @@ class Filters:
         parts: list[str] = []
         for name, values in self.selections:
             dim = dimensions.get(name)
-            if dim.widget == "range":
+            if dim.widget == "range" and values and values[0] == values[1]:
+                parts.append(f"{dim.label}: {dim.fmt(values[0])}")
+            elif dim.widget == "range":
                 parts.append(f"{dim.label}: {dim.fmt(values[0])}–{dim.fmt(values[1])}")
             else:
                 parts.append(f"{dim.label}: {', '.join(dim.fmt(v) for v in values)}")
         if self.exclude_synthetic:
             parts.append("Demo letters excluded")
+        if self.search:
+            parts.append(f"Search: “{self.search}”")
         return parts
 
     def slug(self, max_len: int = 120) -> str:
@@ -118,6 +142,8 @@ class Filters:
             parts.append(f"{name}-{joiner.join(str(v) for v in values)}")
         if self.exclude_synthetic:
             parts.append("no-demo")
+        if self.search:
+            parts.append(f"q-{self.search}")
         text = "_".join(parts) or "all"
         text = re.sub(r"[^A-Za-z0-9+._-]+", "-", text).strip("-.")
         if len(text) > max_len:

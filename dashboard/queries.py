@@ -14,7 +14,8 @@ SQL files may use these tokens, expanded here:
 * ``__FILTERS__``: the global filter predicate over ``item_facts``, built from the dimension
   registry (``dashboard.dimensions``) with ``_filters.sql`` and ``_filter_<kind>.sql``;
 * ``__RATES__``: rate + 95% Wilson columns over ``n`` and ``overturned`` (``_rates.sql``);
-* ``__COLUMN__``: the ``item_facts`` column of a dimension (a registry constant).
+* ``__COLUMN__``: the ``item_facts`` column of a dimension (a registry constant);
+* ``__DIMENSION_COLUMNS__``: the column of every registry dimension (the item-level CSV).
 
 Only named parameters (``$name``) that a query uses are bound, so DuckDB never sees extras.
 """
@@ -36,6 +37,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _TOKEN = re.compile(r"__[A-Z]+__")
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 Con = duckdb.DuckDBPyConnection
 
@@ -55,6 +57,7 @@ def connect(path: Path | str) -> Con:
     con = duckdb.connect(":memory:")
     try:
         con.execute(read_sql("_macros"))
+        con.execute(read_sql("search_session"))  # the search's hits (dashboard/search.py)
         con.execute(f"attach $path as {WAREHOUSE} (read_only)", {"path": str(path)})
         con.execute(SEARCH_PATH)
     except BaseException:
@@ -94,19 +97,28 @@ def filter_predicate() -> str:
         else:
             clause = _fragment(f"_filter_{dim.shape}").replace("__PARAM__", param_name(dim))
         clauses.append(clause.replace("__COLUMN__", dim.column))
+    clauses.append(_fragment("search_filter"))  # q: the items matching the search
     body = _fragment("_filters").replace("__DIMENSIONS__", "\nand ".join(clauses))
     return f"(\n{body}\n)"
 
 
-def load_sql(name: str, column: str | None = None) -> str:
-    """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``)."""
+def load_sql(name: str, column: str | None = None, columns: dict[str, str] | None = None) -> str:
+    """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``;
+    ``columns``: ``{"ROW": "category"}`` expands ``__ROW__``; registry constants only)."""
     text = read_sql(name)
     if "__FILTERS__" in text:
         text = text.replace("__FILTERS__", filter_predicate())
     if "__RATES__" in text:
         text = text.replace("__RATES__", _fragment("_rates"))
+    if "__DIMENSION_COLUMNS__" in text:  # every registry dimension's column, once
+        columns_of = dict.fromkeys(d.column for d in dimensions.DIMENSIONS)
+        text = text.replace("__DIMENSION_COLUMNS__", ",\n    ".join(columns_of))
     if column is not None:
         text = text.replace("__COLUMN__", column)
+    for token, value in (columns or {}).items():
+        if not _IDENTIFIER.fullmatch(value):
+            raise ValueError(f"query {name!r}: {value!r} is not a plain identifier")
+        text = text.replace(f"__{token}__", value)
     left = _TOKEN.findall(_COMMENT.sub("", text))
     if left:
         raise ValueError(f"query {name!r}: tokens not expanded: {sorted(set(left))}")
@@ -127,11 +139,18 @@ def _bound(name: str, sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_sql(
-    con: Con, name: str, params: dict[str, Any] | None = None, *, column: str | None = None
+    con: Con,
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    column: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
-    sql = load_sql(name, column)
-    bound = _bound(name, sql, params or {})
+    from dashboard import search  # it runs queries too
+
+    sql = load_sql(name, column, columns)
+    bound = _bound(name, sql, search.bind(con, params or {}))
     cur = cursor(con)
     try:
         return cur.sql(sql, params=bound).pl()
@@ -189,6 +208,92 @@ def rates_by(
     return frame
 
 
+# The label of the cells that group the values beyond an axis's top N (never a drill-down).
+OTHER = "(other)"
+
+
+def crosstab(
+    con: Con,
+    filters: Filters,
+    rows: str,
+    cols: str,
+    top_rows: int = 12,
+    top_cols: int = 12,
+    small_n: int = 30,
+) -> pl.DataFrame:
+    """Outcomes per (row value, column value) of two registry dimensions (the query of their
+    shape pair, ``sql/crosstab_<row shape>_<col shape>.sql``): ``row_value``, ``col_value``
+    (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order`` (axis order),
+    ``row_other``, ``col_other``, the rate columns, and ``left_out`` (filtered items without
+    a value on either side; the same on every row)."""
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    if row.name == col.name:
+        raise ValueError("a cross-tab needs two different dimensions")
+    params = {
+        **filters.params(),
+        "small_n": small_n,
+        "top_rows": max(int(top_rows), 1),
+        "top_cols": max(int(top_cols), 1),
+        "other": OTHER,
+        "row_by_count": row.order == "count",
+        "col_by_count": col.order == "count",
+        "row_empty": row.empty,
+        "col_empty": col.empty,
+    }
+    return run_sql(
+        con,
+        f"crosstab_{row.shape}_{col.shape}",
+        params,
+        columns={"ROW": row.column, "COL": col.column},
+    )
+
+
+def compare(
+    con: Con, filters: Filters, name: str, a: str, b: str, by: str | None = None
+) -> pl.DataFrame:
+    """Two values ``a`` and ``b`` of the dimension ``name`` side by side, per stratum of the
+    dimension ``by`` (one stratum, ``(all items)``, when None): ``stratum`` (NULL: the
+    item has no value of ``by``), ``a_n``, ``a_overturned``, ``b_n``, ``b_overturned`` and
+    ``both_n`` (items listing both values of a list dimension: in neither group), the strata
+    with the most items first (``sql/compare_<shape>_<shape or none>.sql``)."""
+    dim = dimensions.get(name)
+    if a == b:
+        raise ValueError("compare two different values")
+    stratum = dimensions.get(by) if by is not None else None
+    if stratum is not None and stratum.name == dim.name:
+        raise ValueError("the strata must come from another dimension")
+    columns = {"GROUP": dim.column}
+    if stratum is not None:
+        columns["STRATUM"] = stratum.column
+    params = {
+        **filters.params(),
+        "a": str(a),
+        "b": str(b),
+        "group_empty": dim.empty,
+        "stratum_empty": stratum.empty if stratum is not None else None,
+    }
+    long = run_sql(
+        con,
+        f"compare_{dim.shape}_{stratum.shape if stratum is not None else 'none'}",
+        params,
+        columns=columns,
+    )
+    side = pl.col("side")
+    wide = long.group_by("stratum").agg(
+        a_n=pl.col("n").filter(side == "a").sum(),
+        a_overturned=pl.col("overturned").filter(side == "a").sum(),
+        b_n=pl.col("n").filter(side == "b").sum(),
+        b_overturned=pl.col("overturned").filter(side == "b").sum(),
+        both_n=pl.col("n").filter(side == "both").sum(),
+    )
+    return (
+        wide.with_columns(pl.col("^(a|b|both)_.*$").fill_null(0).cast(pl.Int64))
+        .with_columns(_total=pl.col("a_n") + pl.col("b_n"))
+        .sort(pl.col("stratum").is_null(), -pl.col("_total"), "stratum")
+        .drop("_total")
+    )
+
+
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     return _filtered(con, "source_concordance", filters, small_n)
 
@@ -207,8 +312,10 @@ def items(con: Con, filters: Filters, limit: int | None = None) -> pl.DataFrame:
 
 def items_batches(con: Con, filters: Filters, batch_rows: int = 100_000) -> Iterator[pl.DataFrame]:
     """Every filtered item, streamed in frames of ``batch_rows`` (for large CSV downloads)."""
+    from dashboard import search  # it runs queries too
+
     sql = load_sql("items")
-    bound = _bound("items", sql, {**filters.params(), "row_limit": None})
+    bound = _bound("items", sql, search.bind(con, {**filters.params(), "row_limit": None}))
     cur = cursor(con)
     try:
         for batch in cur.sql(sql, params=bound).to_arrow_reader(batch_rows):
@@ -250,14 +357,53 @@ def letter_citations(con: Con, letter_id: str) -> pl.DataFrame:
     return run_sql(con, "letter_citations", {"letter_id": letter_id})
 
 
+def letter_evidence(con: Con, letter_id: str) -> pl.DataFrame:
+    """item_no, reason, sentence, start_offset, end_offset: each item's reasons and where their
+    sentences are in its rationale."""
+    return run_sql(con, "letter_evidence", {"letter_id": letter_id})
+
+
+# --- the reviewer's reasons ------------------------------------------------------------------
+
+NO_REASON = "(none found)"
+
+
+def reason_shares(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
+    """Per reason: upheld items giving it and their share of the upheld items (95% Wilson
+    interval), and overturned items giving it; items without a reason under ``NO_REASON``."""
+    return _filtered(con, "reason_shares", filters, small_n, empty=NO_REASON)
+
+
+def reason_by(
+    con: Con, filters: Filters, name: str, top: int = 15, small_n: int = 30
+) -> pl.DataFrame:
+    """Per (value of the scalar registry dimension ``name``, reason): the share of that value's
+    upheld items giving the reason; the ``top`` values with most upheld items. Columns: ``name``,
+    reason, upheld_with, upheld_items, share, share_lower, share_upper, small_sample."""
+    dim = dimensions.get(name)
+    if dim.shape != "scalar":
+        raise ValueError(f"{name!r} is not a scalar dimension")
+    params = {**filters.params(), "small_n": small_n, "top": max(int(top), 1)}
+    frame = run_sql(con, "reason_by", params, column=dim.column)
+    return frame.rename({"value": dim.name})
+
+
+def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) -> pl.DataFrame:
+    """Items of the slice giving ``reason``, newest first, with the sentence that says so."""
+    return _filtered(con, "reason_examples", filters, reason=reason, limit=limit)
+
+
 # --- warehouse-wide ------------------------------------------------------------------------
 
 
-def filter_options(con: Con) -> pl.DataFrame:
-    """dimension (registry name), value (text), n (items) for every sidebar filter, over the
-    whole warehouse; a list dimension counts an item once per value. Most items first."""
+def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
+    """dimension (registry name), value (text), n (items) for every filter: every value the
+    warehouse holds, counted under the other filters of ``filters`` (Datasette-style facet
+    counts; none: the whole warehouse); a list dimension counts an item once per value. Most
+    items first, values without items last."""
+    filters = filters or Filters()
     frames = [
-        run_sql(con, f"options_{dim.shape}", column=dim.column)
+        run_sql(con, f"options_{dim.shape}", filters.without(dim.name).params(), column=dim.column)
         .with_columns(pl.lit(dim.name, dtype=pl.String).alias("dimension"))
         .select("dimension", "value", "n")
         for dim in dimensions.FILTERS
@@ -287,6 +433,33 @@ def sources_by_status(con: Con) -> pl.DataFrame:
 
 def meta(con: Con) -> pl.DataFrame:
     return run_sql(con, "meta")
+
+
+# --- DWC's index (imr fetch) beside our parse ----------------------------------------------
+
+
+def dwc_available(con: Con) -> pl.DataFrame:
+    """One row, ``available``: the warehouse holds DWC's index (older warehouses do not)."""
+    return run_sql(con, "dwc_available", {"database": WAREHOUSE})
+
+
+def dwc_summary(con: Con) -> pl.DataFrame:
+    """One row: DWC's letters and items, letters present in both, compared, count mismatches."""
+    return run_sql(con, "dwc_summary")
+
+
+def dwc_agreement(con: Con) -> pl.DataFrame:
+    """Per field (decision, category, drug class): compared, agree, disagree, agree_rate with
+    its Wilson bounds, unmapped (DWC's text is not one of our vocabulary's names)."""
+    return run_sql(con, "dwc_agreement")
+
+
+def dwc_disagreements(con: Con, limit: int | None = SCREEN_ROWS) -> pl.DataFrame:
+    return run_sql(con, "dwc_disagreements", {"row_limit": limit})
+
+
+def dwc_count_mismatches(con: Con, limit: int | None = SCREEN_ROWS) -> pl.DataFrame:
+    return run_sql(con, "dwc_count_mismatches", {"row_limit": limit})
 
 
 # The marts the ETL publishes and the columns the dashboard reads from them: these, plus the
@@ -332,6 +505,9 @@ def required_columns() -> dict[str, frozenset[str]]:
         "item_facts": ITEM_FACTS_COLUMNS | {d.column for d in dimensions.DIMENSIONS},
         "parse_coverage": PARSE_COVERAGE_COLUMNS,
         "unresolved_counts": UNRESOLVED_COUNTS_COLUMNS,
+        "reason_evidence": frozenset(
+            {"letter_id", "item_no", "reason", "sentence", "start_offset", "end_offset"}
+        ),
     }
 
 

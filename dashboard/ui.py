@@ -8,13 +8,16 @@ from typing import Any
 import altair as alt
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from dashboard import charts, dimensions, export, queries
+from dashboard import charts, dimensions, export, highlight, queries, search_ui
 from dashboard.connection import WarehouseMissing, run, run_uncached, settings, warehouse_id
 from dashboard.dimensions import Dimension
 from dashboard.filters import Filters
 
 FILTERS_STATE = "_imr_filters"
+PENDING_FILTERS = "_imr_pending_filters"
+DROPPED_STATE = "_imr_dropped_from_link"
 EXCLUDE_DEMO = "exclude_demo"
 OPTIONS_IN_HELP = 25
 
@@ -27,13 +30,20 @@ UNIT_NOTE = (
 # --- sidebar -------------------------------------------------------------------------------
 
 
-def _option_help(dim: Dimension, options: pl.DataFrame) -> str:
+def _option_help(dim: Dimension, options: pl.DataFrame, filtered: bool = False) -> str:
+    where = "under the other filters" if filtered else "whole warehouse"
     lines = [dim.help, ""] if dim.help else []
-    lines += [f"Items per {dim.label.lower()} (whole warehouse, most frequent first):", ""]
-    for value, n in options.head(OPTIONS_IN_HELP).iter_rows():
+    lines += [f"Items per {dim.label.lower()} ({where}, most frequent first):", ""]
+    with_items = options.filter(pl.col("n") > 0)
+    for value, n in with_items.head(OPTIONS_IN_HELP).iter_rows():
         lines.append(f"- {dim.fmt(value)}: {n:,}")
-    if options.height > OPTIONS_IN_HELP:
-        lines.append(f"- … and {options.height - OPTIONS_IN_HELP:,} more")
+    if with_items.height > OPTIONS_IN_HELP:
+        lines.append(f"- … and {with_items.height - OPTIONS_IN_HELP:,} more")
+    if with_items.height < options.height:
+        lines.append(
+            f"\n{options.height - with_items.height:,} values have no items under the other "
+            "filters (listed last)."
+        )
     return "\n".join(lines)
 
 
@@ -44,43 +54,186 @@ def _clear_filters(defaults: dict[str, Any]) -> None:
         st.session_state[key] = value
 
 
+def open_with_filters(page: str, values: dict[str, Any]) -> None:
+    """Open ``page`` with these filter widgets set (URL parameter -> widget value; the other
+    filters stay), e.g. a drill-down from an Explore cell. Bound widgets change only through
+    ``st.session_state`` before they are built, so the values wait for the next run."""
+    st.session_state[PENDING_FILTERS] = dict(values)
+    # An empty mapping, not None: None clears the URL through a call that refuses bound
+    # parameters; the filter widgets write theirs back on the next run.
+    st.switch_page(page, query_params={})
+
+
+def filter_value(dim: Dimension, value: str) -> Any:
+    """The widget value of a filter set to one value: ``[value]``, or ``(year, year)``."""
+    if dim.widget == "range":
+        return (int(value), int(value))
+    return [value]
+
+
+def _apply_pending_filters() -> None:
+    for key, value in (st.session_state.pop(PENDING_FILTERS, None) or {}).items():
+        st.session_state[key] = value
+
+
+def _filter_widget(
+    dim: Dimension,
+    options: pl.DataFrame,
+    chosen: dict[str, Any],
+    defaults: dict[str, Any],
+    now: Filters,
+) -> None:
+    dim_options = options.filter(pl.col("dimension") == dim.name).select("value", "n")
+    if dim.widget == "range":
+        left_out = None
+        if now.get(dim.name):
+            # Items without a value never pass a range: say how many (under the other filters).
+            under_others = run(queries.summary, now.without(dim.name), small_n()).item(0, "n")
+            left_out = int(under_others or 0) - int(dim_options.get_column("n").sum())
+        chosen[dim.name] = _range_filter(dim, dim_options, defaults, left_out)
+    else:
+        chosen[dim.name] = _multiselect_filter(
+            dim, dim_options, defaults, filtered=now.without(dim.name) != Filters()
+        )
+
+
+def _url_values(dim: Dimension) -> list[str] | None:
+    """A filter's values in the URL on a page load (None once its widget holds the state)."""
+    if dim.param in st.session_state or dim.param not in st.query_params:
+        return None
+    return [v for v in st.query_params.get_all(dim.param) if v != ""]
+
+
+def _drop_from_link(dim: Dimension, kept: list[str], what: str) -> None:
+    """Rewrite a filter's URL values to those the warehouse holds, before its widget is built
+    (a bound widget would drop the others without a word), and note what was dropped."""
+    try:
+        if kept:
+            st.query_params[dim.param] = kept
+        else:
+            del st.query_params[dim.param]
+    except StreamlitAPIException:  # already bound: the widget drops them itself
+        pass
+    st.session_state.setdefault(DROPPED_STATE, []).append(f"{dim.label}: {what}")
+
+
+def _selection_now(dim: Dimension, known: set[str]) -> Any:
+    """A filter's selection before its widget is built (its state, else the URL), limited to
+    the values the warehouse holds."""
+    if dim.param in st.session_state:
+        raw = st.session_state[dim.param] or []
+    else:
+        raw = st.query_params.get_all(dim.param)
+    if dim.widget == "range":
+        years = [int(v) for v in known]
+        try:
+            low, high = sorted(int(v) for v in raw)
+        except (TypeError, ValueError):
+            return None
+        if not years:
+            return None
+        low, high = max(low, min(years)), min(high, max(years))
+        return None if low > high or (low, high) == (min(years), max(years)) else (low, high)
+    return [str(v) for v in raw if str(v) in known or " + " in str(v)] or None
+
+
+def _filters_now(everything: pl.DataFrame) -> Filters:
+    """The filters as they stand before the widgets are built: what option counts follow."""
+    chosen: dict[str, Any] = {}
+    for dim in dimensions.FILTERS:
+        known = set(everything.filter(pl.col("dimension") == dim.name).get_column("value"))
+        value = _selection_now(dim, known)
+        if value:
+            chosen[dim.name] = value
+    if EXCLUDE_DEMO in st.session_state:
+        chosen["exclude_synthetic"] = bool(st.session_state[EXCLUDE_DEMO])
+    else:
+        chosen["exclude_synthetic"] = st.query_params.get(EXCLUDE_DEMO) == "true"
+    key = search_ui.SEARCH_KEY
+    chosen["search"] = st.session_state.get(key) if key in st.session_state else None
+    if chosen["search"] is None:
+        chosen["search"] = st.query_params.get(key)
+    return Filters.build(**chosen)
+
+
+def _filter_set(dim: Dimension, options: pl.DataFrame) -> bool:
+    """Whether a filter holds a selection (before its widget is built: URL or session)."""
+    if dim.param in st.query_params:
+        return True
+    value = st.session_state.get(dim.param)
+    if not value:
+        return False
+    if dim.widget != "range":
+        return True
+    years = options.filter(pl.col("dimension") == dim.name).get_column("value").cast(pl.Int64)
+    return years.len() > 0 and tuple(value) != (years.min(), years.max())
+
+
 def sidebar_filters() -> Filters:
     """Render the global filters of the dimension registry (bound to the URL) and remember them
-    for the pages."""
-    options = run(queries.filter_options)
+    for the pages: the main ones, then the others under "More filters"."""
+    _apply_pending_filters()
+    everything = run(queries.filter_options)
+    # Option counts follow the other filters (rough edge 1 of issue 13), Datasette-style.
+    now = _filters_now(everything)
+    options = everything if now == Filters() else run(queries.filter_options, now)
     chosen: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
+    more = [d for d in dimensions.FILTERS if not d.sidebar]
     with st.sidebar:
         st.header("Filters")
+        chosen["search"] = search_ui.search_box(defaults)  # q: a filter like the others
         for dim in dimensions.FILTERS:
-            dim_options = options.filter(pl.col("dimension") == dim.name).select("value", "n")
-            if dim.widget == "range":
-                chosen[dim.name] = _range_filter(dim, dim_options, defaults)
-            else:
-                chosen[dim.name] = _multiselect_filter(dim, dim_options, defaults)
+            if dim.sidebar:
+                _filter_widget(dim, options, chosen, defaults, now)
+        if more:
+            active = any(_filter_set(d, everything) for d in more)
+            with st.expander("More filters", expanded=active):
+                for dim in more:
+                    _filter_widget(dim, options, chosen, defaults, now)
         chosen["exclude_synthetic"] = st.toggle(
             "Exclude demo (synthetic) letters", key=EXCLUDE_DEMO, bind="query-params"
         )
         defaults[EXCLUDE_DEMO] = False
         st.button("Clear filters", on_click=_clear_filters, args=(defaults,), width="stretch")
         st.caption("Filters are kept in the address bar: copy the URL to share this view.")
+    dropped = st.session_state.pop(DROPPED_STATE, None)
+    if dropped:
+        st.warning(
+            "This link named filter values this warehouse does not hold; they were dropped: "
+            + "; ".join(dropped),
+            icon="⚠️",
+        )
     filters = Filters.build(**chosen)
     st.session_state[FILTERS_STATE] = filters
     return filters
 
 
 def _multiselect_filter(
-    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any]
+    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any], filtered: bool = False
 ) -> list[str]:
+    if dim.name == "drug":  # brand names and combinations (Norco), rewritten to generics
+        options = search_ui.drug_filter_options(dim, options)
     values = options.get_column("value").to_list()
     counts = dict(options.iter_rows())
+    wanted = _url_values(dim)
+    unknown = [v for v in wanted or [] if v not in counts]
+    if unknown:
+        kept = [v for v in wanted or [] if v in counts]
+        _drop_from_link(dim, kept, ", ".join(unknown))
+    with_items = sum(1 for n in counts.values() if n)
+    shown = f"{with_items:,}" if with_items == len(values) else f"{with_items:,} of {len(values):,}"
     selected: list[str] = st.multiselect(
-        f"{dim.label} ({len(values):,})",
+        f"{dim.label} ({shown})",
         values,
         key=dim.param,
         bind="query-params",
-        help=_option_help(dim, options),
+        help=_option_help(dim, options, filtered),
         placeholder="All",
+        # Typing filters by prefix, and Enter takes the first match, never "Select all
+        # matches" (rough edge 8: "opio" + Enter selected six classes).
+        filter_mode="prefix",
+        select_all=False,
     )  # no format_func: a bound multiselect writes the label shown to the URL
     defaults[dim.param] = []
     if selected:
@@ -89,12 +242,28 @@ def _multiselect_filter(
 
 
 def _range_filter(
-    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any]
+    dim: Dimension, options: pl.DataFrame, defaults: dict[str, Any], left_out: int | None = None
 ) -> tuple[int, int] | None:
     years = [int(v) for v in options.get_column("value").to_list()]
     if len(set(years)) < 2:
         return None
     low, high = min(years), max(years)
+    wanted = _url_values(dim)
+    if wanted:
+        try:
+            asked = sorted(int(v) for v in wanted)
+        except ValueError:
+            asked = []
+        if len(asked) != 2 or asked[0] > high or asked[1] < low:
+            _drop_from_link(dim, [], f"{'–'.join(wanted)} (this warehouse holds {low}–{high})")
+        elif asked[0] < low or asked[1] > high:
+            kept = [str(max(asked[0], low)), str(min(asked[1], high))]
+            _drop_from_link(
+                dim,
+                kept,
+                f"{asked[0]}–{asked[1]} narrowed to {kept[0]}–{kept[1]} (the years "
+                "this warehouse holds)",
+            )
     value = st.slider(
         dim.label,
         min_value=low,
@@ -105,7 +274,14 @@ def _range_filter(
         help=dim.help or None,
     )
     defaults[dim.param] = (low, high)
-    return None if tuple(value) == (low, high) else (int(value[0]), int(value[1]))
+    if tuple(value) == (low, high):
+        return None
+    if left_out:
+        st.caption(
+            f"Leaves out {left_out:,} items without a {dim.label.lower()} (e.g. letters that "
+            "do not state the date)."
+        )
+    return (int(value[0]), int(value[1]))
 
 
 def current_filters() -> Filters:
@@ -115,6 +291,61 @@ def current_filters() -> Filters:
 
 def small_n() -> int:
     return settings().small_n
+
+
+# --- page state in the URL -----------------------------------------------------------------
+
+
+def _widget_changed(param: str) -> None:
+    st.session_state[f"_imr_changed_{param}"] = True
+
+
+def url_select(
+    label: str,
+    param: str,
+    options: list[str],
+    default: str,
+    *,
+    format_func: Any = str,
+    help: str | None = None,
+    key: str | None = None,
+) -> str:
+    """A select box whose value lives in the URL as ``param=<option>``: the option itself, not
+    its label (a bound select box writes the label shown). The URL is the truth: a link, Back
+    or Forward sets the box; a change in the box rewrites the URL. A value in the URL that is
+    not an option is dropped with a warning naming it. ``key``: the widget's key (default:
+    ``param``)."""
+    key = key or param
+    default = default if default in options else options[0]
+    wanted = st.query_params.get(param)
+    if not st.session_state.pop(f"_imr_changed_{key}", False):
+        if wanted is not None and wanted not in options:
+            st.warning(f"Ignored `{param}={wanted}` from the link: not one of the choices.")
+        target = wanted if wanted in options else default
+        if st.session_state.get(key) != target:
+            st.session_state[key] = target
+    elif st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    value: str = st.selectbox(
+        label,
+        options,
+        key=key,
+        format_func=format_func,
+        help=help,
+        on_change=_widget_changed,
+        args=(key,),
+    )
+    set_url_param(param, value, default)
+    return value
+
+
+def set_url_param(param: str, value: str, default: str) -> None:
+    """Keep ``param=value`` in the URL (left out when it is the default)."""
+    if value == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != value:
+        st.query_params[param] = value
 
 
 # --- page furniture ------------------------------------------------------------------------
@@ -239,6 +470,7 @@ def items_download(filters: Filters, *, key: str = "download_items") -> None:
         help="Every filtered disputed item, one row each (not truncated).",
         type="primary",
     )
+    search_ui.text_download(filters, key=f"{key}_text")  # with request, rationale, guidelines
 
 
 def chart_and_table(
@@ -297,3 +529,28 @@ def rate_section(
     frame = rates(name, filters)
     chart_and_table(rate_chart(dim, frame), frame, f"by_{name}", filters)
     return frame
+
+
+def marked_text(text: str | None, spans: list[tuple[int, int, str]], label: str = "") -> None:
+    """Letter text, escaped (inert), with ``(start, end, title)`` spans marked."""
+    st.html(highlight.block(text or "–", spans, label))
+
+
+def rationale(
+    text: str | None, search_spans: list[tuple[int, int]], evidence: pl.DataFrame
+) -> None:
+    """An item's rationale with its reasons' sentences marked (title: the reason) and the search
+    matches marked, then the reasons listed (``evidence``: ``queries.letter_evidence`` rows of
+    this item)."""
+    spans = [
+        (row["start_offset"], row["end_offset"], f"Reason: {row['reason']}")
+        for row in evidence.iter_rows(named=True)
+    ] + [(s, e, "search match") for s, e in search_spans]
+    marked_text(text or "(not stated)", spans if text else [], "Rationale:")
+    if evidence.height:
+        st.caption(
+            "Reasons found (their sentences are marked): "
+            + ", ".join(evidence.get_column("reason").unique(maintain_order=True).to_list())
+        )
+    else:
+        st.caption("No reason found in this rationale.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -69,6 +70,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("out", type=_path, metavar="DIR")
     export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument(
+        "--view",
+        metavar="URL",
+        help="instead: write the items a dashboard page URL shows (its filters and search), "
+        "with their texts, to the new CSV file given as DIR",
+    )
     export.add_argument(
         "--force",
         action="store_true",
@@ -150,6 +157,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--archive", action="store_true", help="one zip per 1,000 letters (benchmark corpora)"
     )
     corpus.set_defaults(handler=_demo_corpus)
+
+    _add_fetch(commands)
 
     vocab = commands.add_parser("vocab", help="vocabulary maintenance")
     vocab_commands = vocab.add_subparsers(title="vocab commands", metavar="COMMAND")
@@ -250,6 +259,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     from etl.export import ExportError, export_warehouse
 
+    if args.view is not None:
+        return _export_view(args, settings)
     try:
         written = export_warehouse(settings.db, args.out, args.format, force=args.force)
     except ExportError as error:
@@ -258,6 +269,25 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return _fail("export", _describe(error))
     for path in written:
         print(printable(path))
+    return 0
+
+
+def _export_view(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from etl.export import ExportError, export_view
+
+    if args.force or args.format != "parquet":
+        return _fail("export", "--view writes one new CSV file: --format and --force do not apply")
+    try:
+        done = export_view(settings.db, args.view, args.out)
+    except ExportError as error:
+        return _fail("export", str(error))
+    except (OSError, duckdb.Error) as error:
+        return _fail("export", _describe(error))
+    for dropped in done.dropped:
+        print(printable(f"imr export: ignored {dropped}: not in this warehouse"), file=sys.stderr)
+    print(printable(f"{done.path}: {done.rows:,} items"))
     return 0
 
 
@@ -364,6 +394,152 @@ def _vocab_report(args: argparse.Namespace, settings: Settings) -> int:
         return _fail("vocab report", _describe(error))
     print(report)
     return 0
+
+
+def _add_fetch(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fetch = commands.add_parser(
+        "fetch",
+        help="download letters, and DWC's index of them, from DWC's IMR Decision Search",
+        description="Walk DWC's IMR Decision Search (treatment search) by decision date, record "
+        "DWC's index rows in the warehouse table dwc_index, download each letter PDF once "
+        "(DIR/<year>/<case>.pdf) and, with --ingest, ingest the new letters. Polite: one "
+        "request at a time, --delay seconds apart. Resumable: run the same command again after "
+        "a stop or a kill.",
+    )
+    when = fetch.add_mutually_exclusive_group(required=True)
+    when.add_argument(
+        "--decided",
+        type=_date_range,
+        metavar="A..B",
+        help="decision dates to fetch, both included: 2024-01-01..2024-03-31",
+    )
+    when.add_argument(
+        "--update",
+        action="store_true",
+        help="continue from the latest decision date already held to today",
+    )
+    fetch.add_argument(
+        "--out",
+        type=_path,
+        metavar="DIR",
+        help="folder for the letters (default: letters/dwc in the data folder `imr demo` uses)",
+    )
+    fetch.add_argument("--ingest", action="store_true", help="ingest the new letters")
+    _add_db(fetch)
+    fetch.add_argument(
+        "--site",
+        metavar="URL",
+        help="the site's base address (default https://www.dir.ca.gov; tests use a replica)",
+    )
+    fetch.add_argument(
+        "--delay",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between two requests (default 1, or IMR_FETCH_DELAY; at least 0.2)",
+    )
+    fetch.add_argument(
+        "--window-limit",
+        type=int,
+        metavar="N",
+        help="halve a window of decision dates while it has more results (default 1000)",
+    )
+    fetch.add_argument("--quiet", action="store_true", help="no progress; the summary only")
+    fetch.set_defaults(handler=_fetch)
+
+
+def _date_range(value: str) -> tuple[dt.date, dt.date]:
+    first, sep, last = value.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected A..B with dates as YYYY-MM-DD (2024-01-01..2024-03-31), got {value!r}"
+        ) from None
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    import sqlite3
+
+    import duckdb
+
+    from etl.fetch.client import MIN_DELAY
+    from etl.fetch.run import FetchError, FetchRequest, FetchSummary, fetch
+    from etl.fetch.site import DEFAULT_SITE
+    from etl.fetch.store import FetchBusy, state_folder
+    from etl.fetch.walker import DEFAULT_LIMIT
+
+    if args.delay is not None and not args.delay >= MIN_DELAY:
+        return _fail("fetch", f"--delay must be at least {MIN_DELAY} seconds, not {args.delay}")
+    if args.window_limit is not None and args.window_limit < 1:
+        return _fail("fetch", "--window-limit must be at least 1")
+    settings = settings.with_overrides(fetch_delay=args.delay)
+    first, last = args.decided if args.decided else (None, None)
+    request = FetchRequest(
+        first=first,
+        last=last,
+        update=args.update,
+        out=args.out if args.out is not None else demo_home() / "letters" / "dwc",
+        site=args.site or DEFAULT_SITE,
+        ingest=args.ingest,
+        limit=args.window_limit or DEFAULT_LIMIT,
+    )
+
+    def lines(event: str, summary: FetchSummary) -> None:
+        if event == "window":
+            print(printable(summary.line()), file=sys.stderr, flush=True)
+
+    try:
+        if args.quiet:
+            summary = fetch(request, settings)
+        elif not sys.stderr.isatty():
+            summary = fetch(request, settings, listener=lines)
+        else:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            # The bar: days of decision dates walked; the text: the summary so far (on stderr:
+            # stdout holds the summary alone).
+            columns = (TextColumn("fetch"), BarColumn(), TextColumn("{task.description}"))
+            console = Console(stderr=True)
+            with Progress(*columns, transient=True, console=console) as bar:
+                task = bar.add_task("opening DWC's search", total=None)
+
+                def show(event: str, summary: FetchSummary) -> None:
+                    days = done = None
+                    if summary.first and summary.last:
+                        days = (summary.last - summary.first).days + 1
+                        done = (summary.through - summary.first).days + 1 if summary.through else 0
+                    line = (
+                        f"{summary.through or summary.first} · {summary.cases:,} cases · "
+                        f"{summary.downloaded:,} new · {summary.skipped:,} here · "
+                        f"{sum(summary.failed.values()):,} failed"
+                    )
+                    bar.update(task, total=days, completed=done or 0, description=line)
+
+                summary = fetch(request, settings, listener=show)
+    except FetchBusy as error:
+        print(printable(f"imr fetch: {error}; try again when it finishes"), file=sys.stderr)
+        return 75
+    except (FetchError, ValueError) as error:
+        return _fail("fetch", str(error))
+    except (OSError, sqlite3.Error, duckdb.Error) as error:
+        return _fail("fetch", _describe(error))
+    except KeyboardInterrupt:
+        print(
+            printable(
+                f"imr fetch: interrupted; what was fetched is kept in {state_folder(settings.db)}:"
+                " run the same command again to resume"
+            ),
+            file=sys.stderr,
+        )
+        return 130
+    for line in summary.lines():
+        print(line)
+    if summary.layout_changed:
+        return 3
+    return 0 if summary.ok else 1
 
 
 if __name__ == "__main__":

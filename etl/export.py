@@ -513,3 +513,72 @@ class _Target:
             with contextlib.suppress(OSError):
                 os.unlink(_MANIFEST_TEMP, dir_fd=self.fd)
             raise
+
+
+# --- one dashboard view as a CSV (`imr export --view URL FILE.csv`) ------------------------
+
+
+@dataclass
+class ViewExport:
+    path: Path
+    rows: int
+    dropped: list[str]  # URL parameters that are not options of this warehouse
+
+
+def export_view(db: Path, url: str, target: Path) -> ViewExport:
+    """Stream the items a dashboard page URL shows (its filters and its search) into the new
+    CSV file ``target``, with their texts (request, rationale, guidelines, citations, reasons
+    when the warehouse has them), cells neutralised like every CSV of this project.
+
+    ``target`` must not exist: the file is written beside it under a temporary name and linked
+    into place only when complete (never over a file, even one appearing meanwhile); a failure
+    removes the temporary file and leaves nothing.
+    """
+    from dashboard import queries, search, view
+    from dashboard.export import prepare
+
+    if target.exists() or target.is_symlink():
+        raise ExportError(f"{target} exists; it was left untouched: choose a new file name")
+    if not target.parent.is_dir():
+        raise ExportError(f"{target.parent} is not a folder")
+    if not db.exists():
+        raise ExportError(f"no warehouse at {db}")
+    verified, real = open_read_only(db)
+    try:
+        con = queries.connect(real)
+    finally:
+        verified.close()
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    rows = 0
+    try:
+        if queries.missing_columns(con).height:
+            raise ExportError(
+                "this warehouse lacks columns the dashboard reads: run `imr ingest` on it first"
+            )
+        options = queries.filter_options(con)
+        generics = options.filter(options["dimension"] == "drug")
+        drugs = search.drug_options(con, tuple(generics.select("value", "n").iter_rows()))
+        values = {v for v in drugs.get_column("value").to_list() if "→" not in v}
+        chosen = view.parse(url, options, values)
+        with open(temporary, "xb") as handle:
+            handle.write(b"\xef\xbb\xbf")
+            first = True
+            for frame in search.items_text_batches(con, chosen.filters):
+                if frame.height == 0 and not first:
+                    continue
+                prepare(frame).write_csv(handle, include_header=first)
+                first = False
+                rows += frame.height
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, target)  # never replaces a file
+        except FileExistsError:
+            raise ExportError(f"{target} appeared while exporting; it was left untouched") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    temporary.unlink(missing_ok=True)
+    return ViewExport(target, rows, chosen.dropped)

@@ -31,6 +31,8 @@ import duckdb
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
 from etl.rows import APPENDED, LetterRows, Row, arrow_table
+from etl.search import store as search_store
+from etl.search.build import SearchBuild
 from etl.warehouse import WarehouseError, files
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
@@ -153,6 +155,7 @@ class WarehouseBuild:
         if not self.published:
             for path in (self.new_path, self.new_path.with_name(self.new_path.name + ".wal")):
                 path.unlink(missing_ok=True)
+            search_store.remove_index_dir(search_store.index_dir_for(self.new_path))
             self.spool.remove_folder_if_empty()  # chunks, if any, are kept for the next run
         if self._lock_file is not None:
             self._lock_file.close()
@@ -257,6 +260,7 @@ class WarehouseBuild:
         self._buffers["letters"].append({**rows.letter, "loaded_at": self._now})
         self._buffers["decisions"] += rows.decisions
         self._buffers["citations"] += rows.citations
+        self._buffers["reason_evidence"] += rows.reason_evidence
         self._buffers["unresolved"] += rows.unresolved
         self._buffered_letters += 1
         self._buffered_bytes += rows.size
@@ -321,16 +325,49 @@ class WarehouseBuild:
         self._buffered_letters = self._buffered_bytes = 0
         self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
 
+    # -- DWC's index (imr fetch) ---------------------------------------------------------------
+
+    def add_dwc_index(self, rows: list[Row], cases_per_batch: int = 5000) -> int:
+        """Put DWC's index rows into this build's ``dwc_index``: each case named replaces the
+        rows it had, whole cases per transaction (bounded memory). Published by ``publish()``
+        like everything else. Returns the rows written."""
+        from etl.warehouse.contract import DWC_INDEX
+
+        by_case: dict[str, list[Row]] = defaultdict(list)
+        for row in rows:
+            by_case[row["case_number"]].append(row)
+        cases = list(by_case)
+        con = self._connection()
+        written = 0
+        for start in range(0, len(cases), cases_per_batch):
+            batch = cases[start : start + cases_per_batch]
+            frame = arrow_table(DWC_INDEX, [row for case in batch for row in by_case[case]])
+            con.execute("begin transaction")
+            con.execute(
+                "delete from dwc_index where case_number in (select unnest($cases))",
+                {"cases": batch},
+            )
+            con.register("dwc_index_batch", frame)
+            con.execute("insert into dwc_index by name select * from dwc_index_batch")
+            con.unregister("dwc_index_batch")
+            con.execute("commit")
+            written += frame.num_rows
+        return written
+
     # -- publishing ----------------------------------------------------------------------------
 
     def publish(self, meta: dict[str, str] | None = None) -> Path:
         """Load the spool into the new file and make it the one readers see."""
         self.flush()
         con = self._connection()
+        search = SearchBuild(self.new_path)
+        search.snapshot(con)  # what the copied version's index holds
         for group in _groups(self._chunks):
             _load_chunks(con, group)
         build_derived(con, self.memory_limit)
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
+        # The search index beside the new version, named in its meta: published together.
+        entries.update(search.build(con))
         if self._chunks:
             # Chunk names grow with time: what this version holds, should a kill land between
             # the swap and the spool's clean-up (the next run must not load them twice).
@@ -377,7 +414,7 @@ def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
     con.execute("begin transaction")
     ids = sorted({i for c in chunks for i in c.replaced_letters})
     if ids:
-        for table in ("letters", "decisions", "citations", "unresolved"):
+        for table in ("letters", "decisions", "citations", "reason_evidence", "unresolved"):
             # A semi-join (hash), not list_contains: a re-parse replaces millions of letters.
             con.execute(
                 f"delete from {table} where letter_id in (select unnest($ids))", {"ids": ids}

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: the reviewer's reasons
 # Synthetic (demo) letters: case numbers with this reserved prefix, or files under a folder that
 # holds a marker file of this name. Decided once, in etl.pipeline.process.
 SYNTHETIC_CASE_PREFIX = "SY"
@@ -47,6 +47,16 @@ class Citation:
     raw: str
 
 
+@dataclass(frozen=True)
+class ReasonEvidence:
+    """One reason of one item and the sentence of the rationale that carries it."""
+
+    reason: str
+    sentence: str
+    start: int  # offsets into the item's rationale as stored
+    end: int
+
+
 @dataclass
 class Decision:
     """One disputed item and what MAXIMUS decided about it."""
@@ -67,6 +77,9 @@ class Decision:
     quantity: str | None = None
     refills: int | None = None
     citations: list[Citation] = field(default_factory=list)
+    # The reviewer's reasons (taxonomy order) and, per reason, the sentence carrying it.
+    reasons: list[str] = field(default_factory=list)
+    reason_evidence: list[ReasonEvidence] = field(default_factory=list)
 
 
 @dataclass

@@ -10,7 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from etl.model import PARSER_VERSION
+from etl.classify.body_regions import body_regions
+from etl.model import PARSER_VERSION, ReasonEvidence
 from etl.pipeline import Loaded, items_digest
 from etl.warehouse import contract
 from etl.warehouse.contract import Table
@@ -49,6 +50,7 @@ _ITEM_FIELDS = (
     "claims_admin_guideline",
     "maximus_guideline",
     "rationale",
+    "reasons",
 )
 
 Row = dict[str, Any]
@@ -68,6 +70,7 @@ class LetterRows:
     letter: Row
     decisions: list[Row] = field(default_factory=list)
     citations: list[Row] = field(default_factory=list)
+    reason_evidence: list[Row] = field(default_factory=list)
     unresolved: list[Row] = field(default_factory=list)
 
 
@@ -87,6 +90,7 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
             "source_path": outcome.path,
             "source_sha256": outcome.sha256,
             **{name: getattr(letter, name) for name in _LETTER_FIELDS},
+            "body_regions": body_regions(letter.diagnoses),
             "item_count": len(letter.items),
             "synthetic": outcome.synthetic,
             "parser_version": PARSER_VERSION,
@@ -101,6 +105,7 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
                 "drug_class": drug_class_of(item.category, item.subcategory),
             }
         )
+        rows.reason_evidence += evidence_rows(letter_id, item.item_no, item.reason_evidence)
         for c in item.citations:
             rows.citations.append(
                 {
@@ -120,6 +125,20 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
     return rows
 
 
+def evidence_rows(letter_id: str, item_no: int, evidence: list[ReasonEvidence]) -> list[Row]:
+    return [
+        {
+            "letter_id": letter_id,
+            "item_no": item_no,
+            "reason": e.reason,
+            "sentence": e.sentence,
+            "start_offset": e.start,
+            "end_offset": e.end,
+        }
+        for e in evidence
+    ]
+
+
 def drug_class_of(category: str | None, subcategory: str | None) -> str | None:
     """A pharmaceutical's subcategory is its drug class (DWC's taxonomy)."""
     return subcategory if category == "Pharmaceuticals" else None
@@ -137,5 +156,13 @@ def arrow_table(table: Table, rows: list[Row]) -> pa.Table:
 # Every table a build appends to.
 APPENDED: tuple[Table, ...] = tuple(
     contract.table(name)
-    for name in ("letters", "decisions", "citations", "sources", "rejects", "unresolved")
+    for name in (
+        "letters",
+        "decisions",
+        "citations",
+        "reason_evidence",
+        "sources",
+        "rejects",
+        "unresolved",
+    )
 )

@@ -47,6 +47,8 @@ class Settings:
     small_n: int = 30
     host: str = "127.0.0.1"
     port: int = 8501
+    # `imr fetch`: seconds between two requests to DWC's site (at least 0.2).
+    fetch_delay: float = 1.0
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the CLI's flags applied; ``None`` means the flag was not given."""
@@ -57,7 +59,8 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment (``IMR_DB``, ``IMR_JOBS``, ``IMR_SMALL_N``, ``IMR_PORT``,
     ``IMR_MAX_FILE_BYTES``, ``IMR_BUILD_MEMORY``, ``IMR_PARSE_TIMEOUT``,
-    ``IMR_WORKER_MEMORY_BYTES``); the CLI and the dashboard both start here."""
+    ``IMR_WORKER_MEMORY_BYTES``, ``IMR_FETCH_DELAY``); the CLI and the dashboard both start
+    here."""
     env = os.environ if env is None else env
     defaults = Settings()
     return Settings(
@@ -69,4 +72,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         build_memory=env.get("IMR_BUILD_MEMORY", "").strip() or defaults.build_memory,
         small_n=max(_env_int(env, "IMR_SMALL_N", defaults.small_n), 1),
         port=_env_int(env, "IMR_PORT", defaults.port),
+        fetch_delay=_env_delay(env, "IMR_FETCH_DELAY", defaults.fetch_delay),
     )
+
+
+def _env_delay(env: Mapping[str, str], name: str, default: float) -> float:
+    """Seconds between two requests to DWC's site: a number, at least 0.2."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds, got {value!r}") from None
+    if not seconds >= 0.2:  # NaN fails too
+        raise SystemExit(f"{name} must be at least 0.2 (seconds between requests), got {value!r}")
+    return seconds

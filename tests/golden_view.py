@@ -33,6 +33,9 @@ def golden_view(letter: Letter) -> dict[str, Any]:
     summary = data.pop("case_summary") or ""
     data["summary_start"] = " ".join(summary.split()[:ANCHOR_WORDS])
     for item in data["items"]:
+        # The reasons have golden files of their own (tests/golden/reasons, human labels).
+        item.pop("reasons", None)
+        item.pop("reason_evidence", None)
         words = (item.pop("rationale") or "").split()
         item["rationale_start"] = " ".join(words[:ANCHOR_WORDS])
         item["rationale_end"] = " ".join(words[-ANCHOR_WORDS:])

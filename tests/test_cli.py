@@ -73,7 +73,32 @@ def test_vocab_report_lists_every_kind(tmp_path: Path) -> None:
     done = imr("vocab", "report", "--db", db)
     assert done.returncode == 0, done.stderr
     kinds = [line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith(" ")]
-    assert kinds == ["request", "drug", "specialty", "state", "citation"]
+    assert kinds == ["request", "drug", "specialty", "state", "citation", "reasons"]
+
+
+def test_vocab_report_lists_upheld_items_without_a_reason_by_sentence_shape(
+    tmp_path: Path,
+) -> None:
+    from etl.classify.reasons import own_sentences
+    from etl.report import sentence_shape
+
+    db = tmp_path / "current.duckdb"
+    assert imr("ingest", ROOT / "data" / "samples", "--db", db).returncode == 0
+    con = duckdb.connect(str(db), read_only=True)
+    upheld, rationales = con.execute(
+        "select count(*), list(rationale) filter (where len(reasons) = 0)"
+        " from decisions where decision = 'Upheld'"
+    ).fetchone()
+    con.close()
+    assert rationales, "the samples should hold upheld items the patterns find no reason in"
+    shapes = {sentence_shape(s) for r in rationales for s in own_sentences(r)}
+    done = imr("vocab", "report", "--db", db, "--limit", "3")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    head = out.index(f"reasons: {len(rationales):,} of {upheld:,} upheld items have no reason found")
+    listed = [line.split(")  ", 1)[1].removesuffix(" …") for line in out[head + 2 :: 2]]
+    assert listed and len(listed) <= 3
+    assert set(listed) <= shapes
 
 
 def test_no_command_prints_help() -> None:

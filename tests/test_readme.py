@@ -32,7 +32,7 @@ def test_make_test_would_run_lint_types_and_pytest() -> None:
 def test_every_subcommand_is_documented() -> None:
     parser = _build_parser()
     commands = {name for action in parser._subparsers._group_actions for name in action.choices}
-    assert commands == {"ingest", "export", "dashboard", "demo", "demo-corpus", "vocab"}
+    assert commands == {"ingest", "export", "dashboard", "demo", "demo-corpus", "vocab", "fetch"}
     for command in commands - {"vocab"}:
         assert f"`imr {command}" in README, command
     assert "`imr vocab report" in README

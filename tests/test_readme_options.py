@@ -59,6 +59,7 @@ def test_the_parser_has_the_commands_we_expect() -> None:
         "dashboard",
         "demo",
         "demo-corpus",
+        "fetch",
         "vocab report",
     }
 

@@ -1,4 +1,5 @@
-"""Data quality: parse coverage per field, rejected files, unresolved vocabulary."""
+"""Data quality: parse coverage per field, rejected files, unresolved vocabulary, DWC's index
+against our parse."""
 
 import polars as pl
 import streamlit as st
@@ -64,3 +65,41 @@ else:
     ui.table(kinds)
     ui.table(unresolved, height=360)
     ui.download(unresolved, "unresolved", filters)
+
+ui.section(
+    "DWC's index vs our parse",
+    "DWC's own index of the letters (read by `imr fetch`) checks our parser: for letters present "
+    "in both with as many items as DWC lists, items are matched by order and their decision, "
+    "category and drug class compared. DWC's texts count only where they are names of our "
+    "vocabulary (else they are unmapped, never guessed).",
+)
+if not run(queries.dwc_available).item(0, "available"):
+    st.info("No DWC index in this warehouse: `imr fetch --decided A..B` records it.")
+else:
+    dwc = run(queries.dwc_summary)
+    if dwc.item(0, "dwc_letters") == 0:
+        st.info("DWC's index is empty: `imr fetch --decided A..B` records it.")
+    else:
+        columns = st.columns(4)
+        columns[0].metric("DWC letters", f"{dwc.item(0, 'dwc_letters'):,}")
+        columns[1].metric("Letters in both", f"{dwc.item(0, 'letters_in_both'):,}")
+        columns[2].metric("Compared item by item", f"{dwc.item(0, 'letters_compared'):,}")
+        columns[3].metric("Item-count mismatches", f"{dwc.item(0, 'item_count_mismatches'):,}")
+        agreement = run(queries.dwc_agreement)
+        ui.table(agreement)
+        ui.download(agreement, "dwc_agreement", filters)
+        differing = run(queries.dwc_disagreements, queries.SCREEN_ROWS)
+        if differing.height == 0:
+            st.success("DWC's index and our parse agree on every item compared.")
+        else:
+            with st.expander(f"Table: items that disagree ({differing.height:,})"):
+                ui.table(differing, height=360)
+                ui.download(differing, "dwc_disagreements", filters)
+        mismatches = run(queries.dwc_count_mismatches, queries.SCREEN_ROWS)
+        if mismatches.height:
+            st.warning(
+                f"{mismatches.height:,} letters have another number of items than DWC lists: "
+                "not compared item by item."
+            )
+            ui.table(mismatches, height=360)
+            ui.download(mismatches, "dwc_count_mismatches", filters)

@@ -1,8 +1,9 @@
-"""Letters: the filtered items, full-text search, and one letter read in full (plain text)."""
+"""Letters: the items matching the search, ranked with highlighted snippets (or the filtered
+items, newest first, without a search), and one letter read in full, the matches marked."""
 
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import queries, search, search_ui, ui
 from dashboard.connection import run
 
 filters = ui.current_filters()
@@ -10,22 +11,26 @@ filters = ui.current_filters()
 st.title("Letters")
 st.markdown(ui.UNIT_NOTE)
 ui.filter_caption(filters)
-ui.page_summary(filters)
+summary = ui.page_summary(filters)
+counts = summary.row(0, named=True)
+items_n, letters_n = counts["n"] or 0, counts["letters"] or 0
 
-text = st.text_input(
-    "Search requests and rationales",
-    key="q",
-    bind="query-params",
-    placeholder="e.g. norco, functional restoration, urine drug screen",
-    help="Case-insensitive; matches the text anywhere in an item's request or rationale.",
-)
-counts = run(queries.search_count, filters, text or None).row(0, named=True)
-results = run(queries.search_items, filters, text or None, queries.SCREEN_ROWS)
-st.caption(
-    f"{counts['items']:,} items in {counts['letters']:,} letters"
-    + (f" (showing the first {queries.SCREEN_ROWS:,})" if counts["items"] > results.height else "")
-)
-ui.table(results, height=360)
+if filters.search:
+    search_ui.index_notice(filters)
+    results = run(search.ranked, filters, search.RANKED_ROWS)
+    st.caption(
+        f"{items_n:,} items in {letters_n:,} letters"
+        + (f" (the best {results.height:,} shown, ranked)" if items_n > results.height else "")
+    )
+    search_ui.ranked_matches(results)
+else:
+    st.caption("Search in the sidebar to rank the items by relevance and see the matches.")
+    results = run(queries.search_items, filters, None, queries.SCREEN_ROWS)
+    st.caption(
+        f"{items_n:,} items in {letters_n:,} letters"
+        + (f" (showing the first {queries.SCREEN_ROWS:,})" if items_n > results.height else "")
+    )
+    ui.table(results, height=360)
 ui.items_download(filters, key="download_items_letters")
 
 ui.section("Read a letter")
@@ -59,18 +64,26 @@ info[2].text(
     f"Injury date: {letter['injury_date'] or '–'}\n"
     f"Application received: {letter['application_received'] or '–'}"
 )
-st.markdown("**Case summary**")
-st.text(letter["case_summary"] or "(not stated)")
-if letter["diagnoses"]:
-    st.markdown("**Diagnoses**")
-    st.text(letter["diagnoses"])
-
 items = run(queries.letter_items, letter_id)
 citations = run(queries.letter_citations, letter_id)
+evidence = run(queries.letter_evidence, letter_id)
+# The search's matches in this letter, marked (none without a search).
+texts = (("summary", letter["case_summary"]), ("diagnoses", letter["diagnoses"])) + tuple(
+    (f"{field}:{item['item_no']}", item[field])
+    for item in items.iter_rows(named=True)
+    for field in ("request", "claims_admin_guideline", "maximus_guideline", "rationale")
+)
+spans = run(search.highlights, filters.search, texts)
+st.markdown("**Case summary**")
+search_ui.letter_text("", letter["case_summary"] or "(not stated)", spans["summary"])
+if letter["diagnoses"]:
+    st.markdown("**Diagnoses**")
+    search_ui.letter_text("", letter["diagnoses"], spans["diagnoses"])
 for item in items.iter_rows(named=True):
     with st.container(border=True):
-        st.text(f"Item {item['item_no']}: {item['decision']}")
-        st.text(f"Request: {item['request']}")
+        number = item["item_no"]
+        st.text(f"Item {number}: {item['decision']}")
+        search_ui.letter_text("Request: ", item["request"], spans[f"request:{number}"])
         if item["original_request"] or item["authorized_portion"]:
             st.text(
                 f"Original request: {item['original_request'] or '–'}\n"
@@ -83,6 +96,24 @@ for item in items.iter_rows(named=True):
         cited = citations.filter(citations["item_no"] == item["item_no"])
         if cited.height:
             ui.table(cited.drop("item_no"))
-        st.text("Guidelines (claims administrator): " + (item["claims_admin_guideline"] or "–"))
-        st.text("Guidelines (MAXIMUS): " + (item["maximus_guideline"] or "–"))
-        st.text("Rationale:\n" + (item["rationale"] or "(not stated)"))
+        search_ui.letter_text(
+            "Guidelines (claims administrator): ",
+            item["claims_admin_guideline"],
+            spans[f"claims_admin_guideline:{number}"],
+        )
+        search_ui.letter_text(
+            "Guidelines (MAXIMUS): ",
+            item["maximus_guideline"],
+            spans[f"maximus_guideline:{number}"],
+        )
+        ui.rationale(
+            item["rationale"],
+            spans[f"rationale:{number}"],
+            evidence.filter(evidence["item_no"] == number),
+        )
+        st.page_link(
+            "app_pages/similar.py",
+            label="Similar decisions",
+            icon=":material/compare_arrows:",
+            query_params={"letter_id": letter_id, "item_no": str(number)},
+        )

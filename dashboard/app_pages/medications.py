@@ -29,11 +29,17 @@ if event is not None:
 
 classes = by_class.get_column("drug_class").to_list() if by_class.height else []
 if classes:
+    # The class broken down is in the URL (`breakdown=`), picked in the box or on the chart.
     if picked is None:
-        picked = st.selectbox(
-            "Drug class to break down (or click a bar above)", classes, key="inspect_class"
+        picked = ui.url_select(
+            "Drug class to break down (or click a bar above)",
+            "breakdown",
+            classes,
+            classes[0],
+            key="inspect_class",
         )
     else:
+        ui.set_url_param("breakdown", picked, classes[0])
         st.caption("Drug class selected on the chart (click the background to clear).")
     ui.section(f"Drugs in {picked}", dimensions.get("drug").help)
     drugs = ui.rates("drug", filters, within=("drug_class", picked))

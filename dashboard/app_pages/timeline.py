@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, reference, ui
+from dashboard import charts, dimensions, queries, reference, ui
 from dashboard.connection import run
 
 filters = ui.current_filters()
@@ -21,6 +21,31 @@ ui.chart_and_table(
     "by_decision_year",
     filters,
 )
+
+ui.section(
+    "By decision quarter or month",
+    "A finer trend, drawn where the slice is large enough: when the median period holds fewer "
+    f"than {n_small} items, read the decision-year trend instead.",
+)
+period = ui.url_select(
+    "Period",
+    "period",
+    ["decision_quarter", "decision_month"],
+    "decision_quarter",
+    format_func=lambda name: dimensions.get(name).label,
+)
+by_period = ui.rates(period, filters)
+typical = int(by_period.get_column("n").median() or 0) if by_period.height else 0
+if by_period.height and typical < n_small:
+    st.info(
+        f"Too few items per {dimensions.get(period).label.lower()} in this slice (median "
+        f"{typical:,}, fewer than {n_small}): see the trend by decision year above, or widen "
+        "the filters."
+    )
+else:
+    ui.chart_and_table(
+        ui.rate_chart(dimensions.get(period), by_period), by_period, f"by_{period}", filters
+    )
 
 ui.rate_section("injury_year", filters)
 ui.rate_section("years_to_decision", filters)

@@ -1,4 +1,5 @@
 -- The filtered items, one row per disputed item (the item-level CSV). $row_limit NULL = all.
+-- Then the column of every registry dimension, in registry order (expanded by queries.py).
 with
 filtered as (
     select * from item_facts where __FILTERS__
@@ -8,16 +9,8 @@ select
     letter_id,
     item_no,
     request,
-    decision,
-    category,
-    subcategory,
-    drug_class,
-    drugs,
-    reviewer_specialties,
-    reviewer_states,
-    guideline_sources,
-    injury_year,
     decision_date,
+    __DIMENSION_COLUMNS__,
     synthetic
 from filtered
 order by decision_date, letter_id, item_no

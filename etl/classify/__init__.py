@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from etl.classify.guidelines import cites_claims_administrator, parse_guideline
+from etl.classify.reasons import find_reasons
 from etl.classify.requests import classify_request
 from etl.classify.specialties import parse_specialties
 from etl.classify.states import parse_states
@@ -64,6 +65,8 @@ def classify_item(item: Decision) -> list[Unresolved]:
         # 'The Expert Reviewer found the guidelines used by the Claims Administrator appropriate'
         mx, mx_ok = [dataclasses.replace(c, role=MAXIMUS) for c in ca], True
     item.citations = ca + mx
+    item.reason_evidence = find_reasons(item.rationale, item.decision)
+    item.reasons = [e.reason for e in item.reason_evidence]
     for text, ok in ((item.claims_admin_guideline, ca_ok), (item.maximus_guideline, mx_ok)):
         if not ok and text:
             unresolved.append(Unresolved(item.item_no, "citation", text.strip()))

@@ -17,7 +17,11 @@ letter as (
         priority,
         application_received,
         layout,
-        synthetic
+        synthetic,
+        patient_age,
+        patient_sex,
+        coalesce(body_regions, []::varchar[]) as body_regions,
+        item_count
     from letters
     where hash(letter_id) % $buckets = $bucket
 ),
@@ -30,7 +34,9 @@ item as (
         category,
         subcategory,
         drug_class,
-        coalesce(drugs, []::varchar[]) as drugs
+        coalesce(drugs, []::varchar[]) as drugs,
+        coalesce(reasons, []::varchar[]) as reasons,
+        original_request is not null or authorized_portion is not null as partial
     from decisions
     where hash(letter_id) % $buckets = $bucket
 ),
@@ -76,6 +82,7 @@ select
     item.subcategory,
     item.drug_class,
     item.drugs,
+    item.reasons,
     letter.reviewer_specialties,
     letter.reviewer_states,
     coalesce(maximus.guideline_sources, []::varchar[]) as guideline_sources,
@@ -87,7 +94,36 @@ select
     end as same_source_as_claims_admin,
     letter.outcome as letter_outcome,
     letter.layout,
-    letter.synthetic
+    letter.synthetic,
+    -- Dashboard facets (dashboard/dimensions.py): decision month and quarter, patient, body
+    -- regions, licensure, letter size, partial authorization, letter era.
+    strftime(letter.decision_date, '%Y-%m') as decision_month,
+    year(letter.decision_date) || '-Q' || quarter(letter.decision_date) as decision_quarter,
+    case
+        when letter.patient_age is null then null
+        when letter.patient_age < 18 then 'under 18'
+        when letter.patient_age < 30 then '18–29'
+        when letter.patient_age < 40 then '30–39'
+        when letter.patient_age < 50 then '40–49'
+        when letter.patient_age < 60 then '50–59'
+        when letter.patient_age < 70 then '60–69'
+        else '70+'
+    end as age_band,
+    letter.patient_sex,
+    letter.body_regions,
+    case
+        when len(letter.reviewer_states) = 0 then null
+        when list_contains(letter.reviewer_states, 'California') then 'yes'
+        else 'only elsewhere'
+    end as licensed_in_california,
+    letter.item_count as items_in_letter,
+    case when item.partial then 'yes' else 'no' end as partial_authorization,
+    case letter.layout
+        when 'A' then 'A: 2013 notice'
+        when 'B' then 'B: 2014–15 letter'
+        when 'B2' then 'B2: 2016+ letter'
+        else letter.layout
+    end as letter_era
 from item
 join letter using (letter_id)
 left join maximus using (letter_id, item_no)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from etl.classify.reasons import REASONS
+
 _ARROW = {
     "varchar": pa.string(),
     "integer": pa.int32(),
@@ -185,6 +187,13 @@ LETTERS = Table(
             accepted=("Upheld", "Overturned", "Partially Overturned"),
         ),
         _c("diagnoses", "varchar", "the diagnoses phrase of the case summary, where it has one"),
+        _c(
+            "body_regions",
+            "varchar[]",
+            "body regions the diagnoses name (`spine-lumbar`, `shoulder`, `psych`, …; vocabulary "
+            "`etl/classify/data/body_regions.csv`), in the vocabulary's order; empty when the "
+            "letter states no diagnoses or they name no region (schema 5, backfilled)",
+        ),
         _c("case_summary", "varchar", "the clinical case summary, as one paragraph"),
         _c(
             "priority",
@@ -280,8 +289,34 @@ DECISIONS_TABLE = Table(
         _c("claims_admin_guideline", "varchar", 'the "Claims Administrator guideline:" text'),
         _c("maximus_guideline", "varchar", 'the "MAXIMUS guideline:" text'),
         _c("rationale", "varchar", 'the "Decision rationale:" text'),
+        _c(
+            "reasons",
+            "varchar[]",
+            'the reviewer\'s reasons found in the rationale (taxonomy.md, "Reasons"), in the '
+            "taxonomy's order; empty when none was found. A finding for the request in an upheld "
+            "item (or against it in an overturned one) is not a reason for the decision",
+        ),
     ),
     key=("letter_id", "item_no"),
+)
+
+REASON_EVIDENCE = Table(
+    "reason_evidence",
+    "one row per reason of an item: the sentence of the rationale that carries it",
+    (
+        _c("letter_id", "varchar", "the letter", nullable=False),
+        _c("item_no", "integer", "the item", nullable=False),
+        _c("reason", "varchar", "the reason", nullable=False, accepted=REASONS),
+        _c("sentence", "varchar", "the sentence, as stored in the rationale", nullable=False),
+        _c(
+            "start_offset",
+            "integer",
+            "where the sentence starts in `decisions.rationale` (0-based, characters)",
+            nullable=False,
+        ),
+        _c("end_offset", "integer", "where it ends (exclusive)", nullable=False),
+    ),
+    key=("letter_id", "item_no", "reason"),
 )
 
 CITATIONS = Table(
@@ -384,6 +419,66 @@ UNRESOLVED = Table(
     notes=("`imr vocab report` lists them by frequency.",),
 )
 
+DWC_INDEX = Table(
+    "dwc_index",
+    "DWC's own index of the letters (IMR Decision Search, treatment search): one row per "
+    "treatment, as `imr fetch` read it",
+    (
+        _c("case_number", "varchar", "DWC's case number (the letter link's text)", nullable=False),
+        _c(
+            "treatment_no",
+            "integer",
+            "1-based, in the order DWC lists the case's treatments (matched to "
+            "`decisions.item_no`)",
+            nullable=False,
+        ),
+        _c("decision_date", "date", "DWC's Decision Date", nullable=False),
+        _c("injury_date", "date", "DWC's Date of Injury"),
+        _c("received_date", "date", "DWC's Received Date (application received)"),
+        _c("specialty", "varchar", "DWC's IMRO Reviewer Specialty, as listed"),
+        _c("category_raw", "varchar", "DWC's Request Category, as listed"),
+        _c("subcategory_raw", "varchar", "DWC's SubCategory/Drug, as listed"),
+        _c("decision_raw", "varchar", "DWC's Request Decision, as listed"),
+        _c(
+            "category",
+            "varchar",
+            "`category_raw` as one of our request categories; NULL when it is none of them",
+        ),
+        _c(
+            "subcategory",
+            "varchar",
+            "`subcategory_raw` as one of our subcategories of `category` (for Pharmaceuticals, "
+            "our drug class); NULL when it is none of them",
+        ),
+        _c(
+            "drug_class",
+            "varchar",
+            "`subcategory_raw` as one of our drug classes when `category = 'Pharmaceuticals'`, "
+            "else NULL",
+        ),
+        _c(
+            "decision",
+            "varchar",
+            "`decision_raw` as `Upheld` / `Overturned`; NULL when it is neither",
+            accepted=DECISIONS,
+        ),
+        _c("letter_url", "varchar", "the letter's address on DWC's site"),
+        _c(
+            "letter_sha256",
+            "varchar",
+            "SHA-256 of the letter PDF `imr fetch` downloaded (`sources.source_sha256` once "
+            "ingested); NULL until downloaded",
+        ),
+        _c("fetched_at", "timestamp", "when DWC's rows for the case were read", nullable=False),
+    ),
+    key=("case_number", "treatment_no"),
+    notes=(
+        "Written by `imr fetch`; a case read again replaces its rows. Texts are stored as DWC "
+        "lists them and mapped to our taxonomy only where they are one of its names (or one of "
+        "DWC's spellings in `etl/fetch/dwc_names.csv`), never guessed.",
+    ),
+)
+
 META = Table(
     "meta",
     "key/value facts about the build",
@@ -392,9 +487,12 @@ META = Table(
             "key",
             "varchar",
             "`parser_version`, `built_at`, `last_ingest` (the summary line of the last ingest), "
+            "`last_fetch` (the summary line of the last `imr fetch`), "
             "`schema_version` (a warehouse without it is version 1), `migration_N` (when "
             "migration N was applied), `spool_loaded_through` (the last spool chunk this "
-            "version holds: never loaded again)",
+            "version holds: never loaded again), `search_index` and `search_index_id` (the "
+            "folder of this version's search index beside it, and the id its marker holds: "
+            "a reader uses the index only when both agree)",
             nullable=False,
         ),
         _c("value", "varchar", "its value"),
@@ -407,9 +505,11 @@ TABLES: tuple[Table, ...] = (
     LETTERS,
     DECISIONS_TABLE,
     CITATIONS,
+    REASON_EVIDENCE,
     SOURCES,
     REJECTS,
     UNRESOLVED,
+    DWC_INDEX,
     META,
 )
 

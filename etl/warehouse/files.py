@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from etl.search.store import index_dir_for, remove_index_dir
+
 # How long a fresh reader keeps retrying when the version it resolved vanished under it.
 OPEN_RETRY_SECONDS = 5.0
 
@@ -92,6 +94,8 @@ def remove_stale_versions(link: Path, keep: Iterable[str]) -> list[str]:
             path.unlink(missing_ok=True)
         # DuckDB's spill folder for that version (ours: we named it after the version).
         shutil.rmtree(link.with_name(f"{name}.tmp"), ignore_errors=True)
+        # Its search index: only the files we wrote there (etl.search.store).
+        remove_index_dir(index_dir_for(link.with_name(name)))
         removed.append(name)
     if removed:
         write_manifest(link, remaining)

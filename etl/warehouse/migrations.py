@@ -11,8 +11,9 @@ column's type and default come from the contract.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -106,10 +107,95 @@ def _store_digests(con: Connection, ids: list[str], values: list[int]) -> None:
     con.unregister("digests")
 
 
+def _letter_buckets(
+    con: Connection, table: str, columns: str, rows_per_batch: int = 50_000
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``table`` (``columns``) in buckets of letters (hash of ``letter_id``) of about
+    ``rows_per_batch`` rows, each fetched whole: memory is bounded by the batch, and the caller
+    may run statements between batches (one open result per connection). Row ids cannot page
+    a migration: rows written earlier in its transaction have transaction-local ones."""
+    rows = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+    buckets = max(1, -(-rows // rows_per_batch))
+    for bucket in range(buckets):
+        yield con.execute(
+            f"select {columns} from {table} where hash(letter_id) % ? = ?", [buckets, bucket]
+        ).fetchall()
+
+
+def _backfill_reasons(con: Connection) -> None:
+    """The reasons of every item already loaded, found in its stored rationale (the rows of
+    ``reason_evidence`` too), read in letter buckets (memory bounded by the batch), collected in
+    a temporary table, then set in one join."""
+    from etl.classify.reasons import find_reasons
+    from etl.rows import arrow_table, evidence_rows
+
+    evidence = contract.table("reason_evidence")
+    con.execute(
+        "create temp table found_reasons (letter_id varchar, item_no integer, reasons varchar[])"
+    )
+    for found_rows in _letter_buckets(con, "decisions", "letter_id, item_no, decision, rationale"):
+        keys: tuple[list[str], list[int], list[list[str]]] = ([], [], [])
+        rows = []
+        for letter_id, item_no, decision, rationale in found_rows:
+            found = find_reasons(rationale, decision)
+            keys[0].append(letter_id)
+            keys[1].append(item_no)
+            keys[2].append([e.reason for e in found])
+            rows += evidence_rows(letter_id, item_no, found)
+        frame = pa.table(
+            {
+                "letter_id": pa.array(keys[0], pa.string()),
+                "item_no": pa.array(keys[1], pa.int32()),
+                "reasons": pa.array(keys[2], pa.list_(pa.string())),
+            }
+        )
+        con.register("found_batch", frame)
+        con.execute("insert into found_reasons select * from found_batch")
+        con.unregister("found_batch")
+        con.register("found_evidence", arrow_table(evidence, rows))
+        con.execute("insert into reason_evidence by name select * from found_evidence")
+        con.unregister("found_evidence")
+    con.execute(
+        "update decisions set reasons = found_reasons.reasons from found_reasons"
+        " where decisions.letter_id = found_reasons.letter_id"
+        " and decisions.item_no = found_reasons.item_no"
+    )
+    con.execute("drop table found_reasons")
+
+
+def _backfill_body_regions(con: Connection) -> None:
+    """The body regions of every letter already loaded, classified from its stored diagnoses
+    (``etl.classify.body_regions``), letter batch by letter batch (bounded memory), collected
+    in a temporary table, then set in one join."""
+    from etl.classify.body_regions import body_regions
+
+    con.execute("create temp table found_regions (letter_id varchar, body_regions varchar[])")
+    for rows in _letter_buckets(con, "letters", "letter_id, diagnoses"):
+        frame = pa.table(
+            {
+                "letter_id": pa.array([letter_id for letter_id, _ in rows], pa.string()),
+                "body_regions": pa.array(
+                    [body_regions(diagnoses) for _, diagnoses in rows], pa.list_(pa.string())
+                ),
+            }
+        )
+        con.register("regions_batch", frame)
+        con.execute("insert into found_regions select * from regions_batch")
+        con.unregister("regions_batch")
+    con.execute(
+        "update letters set body_regions = found_regions.body_regions from found_regions"
+        " where letters.letter_id = found_regions.letter_id"
+    )
+    con.execute("drop table found_regions")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # Primary-key indexes live in memory: at millions of rows they exhaust a bounded build.
     2: Rebuild(("letters", "decisions", "sources")),
     3: AddColumn("letters", "items_digest", backfill=_backfill_items_digest),
+    4: AddColumn("decisions", "reasons", backfill=_backfill_reasons),
+    # Body regions from the diagnoses (etl/classify/body_regions.py), for the dashboard.
+    5: AddColumn("letters", "body_regions", backfill=_backfill_body_regions),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

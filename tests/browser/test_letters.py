@@ -46,7 +46,12 @@ def test_search_and_open_a_letter_as_plain_text(
     texts = main.get_by_test_id("stText")
     expect(texts.filter(has_text=hostile.MARKUP_SUMMARY)).to_have_count(1)
     expect(texts.filter(has_text=f"Request: {hostile.MARKUP_REQUEST}")).to_have_count(1)
-    expect(texts.filter(has_text="Rationale:\n" + hostile.MARKUP_RATIONALE)).to_have_count(1)
+    # The rationale is shown as escaped text with the search's match marked (issue 14): its
+    # visible text is the letter's, the markup in it inert.
+    rationale = main.locator("div.imr-text").filter(has_text="Rationale:")
+    expect(rationale).to_have_count(1)
+    assert rationale.inner_text() == "Rationale: " + hostile.MARKUP_RATIONALE
+    expect(rationale.locator("mark[title='search match']")).to_have_text(hostile.MARKER)
     expect(texts.filter(has_text="Item 1: Upheld")).to_have_count(1)
     assert_inert(page)
     assert_no_error(page)

@@ -3,6 +3,8 @@ numbers shown are compared with the tests' own SQL over the warehouse (``expecte
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -190,14 +192,27 @@ def test_timeline_page(oracle):
     assert (timely.loc["Standard", "letters"],) == standard
 
 
+def shown_texts(at: AppTest) -> list[str]:
+    """Letter text as shown: plain ``st.text``, and the reader's highlighted blocks (escaped
+    HTML with <mark>s, issue 14) as the text they display."""
+    blocks = [b.proto.body for b in at.get("html")]
+    return texts(at) + [html.unescape(re.sub(r"<[^>]*>", "", b)) for b in blocks]
+
+
 def test_letters_page_search_and_plain_text_letter(oracle):
     letter_id = oracle.execute(
         "select letter_id from letters where case_number = ?", [hostile.FORMULA_CASE]
     ).fetchone()[0]
     at = run_page("letters", q="hyperlink", letter=letter_id)
     assert any("1 items in 1 letters" in c for c in captions(at))
-    shown = texts(at)
+    shown = shown_texts(at)
     assert f"Request: {hostile.FORMULA_ITEMS[0][0]}" in shown
+    # The match is marked, the rest of the request escaped (never markup).
+    marked = [b.proto.body for b in at.get("html") if "Request: " in b.proto.body]
+    assert marked == [
+        "<div class=\"imr-text\" style=\"white-space: pre-wrap\">Request: =<mark title=\"search"
+        " match\">HYPERLINK</mark>(&quot;evil.example&quot;,&quot;click&quot;)</div>"
+    ]
     assert "Download CSV" in download_labels(at)
     markup_id = oracle.execute(
         "select letter_id from letters where case_number = ?", [hostile.MARKUP_CASE]
@@ -209,10 +224,25 @@ def test_letters_page_search_and_plain_text_letter(oracle):
 
 def test_letters_page_filters_and_search_combine(oracle):
     at = run_page("letters", q="norco", decision="Upheld")
+    # The search (issue 14): the word in any searched text, or an item holding Norco's
+    # ingredients (hydrocodone and acetaminophen).
+    word = "'(^|[^a-z0-9])norco([^a-z0-9]|$)'"
     items, letters = oracle.execute(
-        "select count(*), count(distinct letter_id) from item_facts join decisions"
-        " using (letter_id, item_no) where item_facts.decision = 'Upheld'"
-        " and (item_facts.request ilike '%norco%' or rationale ilike '%norco%')"
+        "select count(*), count(distinct letter_id) from item_facts join decisions d"
+        " using (letter_id, item_no) join letters l using (letter_id)"
+        " where item_facts.decision = 'Upheld' and ("
+        + " or ".join(
+            f"regexp_matches(lower(coalesce({c}, '')), {word})"
+            for c in (
+                "d.request",
+                "d.rationale",
+                "d.claims_admin_guideline",
+                "d.maximus_guideline",
+                "l.case_summary",
+                "l.diagnoses",
+            )
+        )
+        + " or list_has_all(d.drugs, ['hydrocodone', 'acetaminophen']))"
     ).fetchone()
     assert items > 0
     assert any(f"{items:,} items in {letters:,} letters" in c for c in captions(at))

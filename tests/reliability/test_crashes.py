@@ -198,6 +198,7 @@ def _check_final(corpus: Corpus, runs: int, db: Path) -> None:
     target = os.readlink(db)
     assert target in versions and len(versions) == 2, versions
     expected = [".current.duckdb.lock", ".current.duckdb.versions", "current.duckdb", *versions]
+    expected += [f"{version}.search" for version in versions]  # each version's search index
     assert names == sorted(expected), names
 
 

@@ -46,6 +46,11 @@ def _file_size_limit(limit: int) -> Callable[[], None]:
     return apply
 
 
+def _with_index(versions: list[str]) -> list[str]:
+    """Version files with their search index folders (``<version>.search``)."""
+    return sorted([*versions, *(f"{v}.search" for v in versions)])
+
+
 def _assert_clean_failure(result: subprocess.CompletedProcess[str], db: Path) -> None:
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr
@@ -77,7 +82,7 @@ def test_file_size_limit_mid_build_keeps_the_old_warehouse(
     # Nothing of the failed run remains; the version published before the retry is kept
     # until the next build (for readers that resolved the link just before the swap).
     versions = sorted(p.name for p in settings.db.parent.glob("current.*.duckdb*"))
-    assert versions == sorted([published, os.readlink(settings.db)])
+    assert versions == _with_index([published, os.readlink(settings.db)])
 
 
 @pytest.fixture
@@ -112,7 +117,7 @@ def test_a_real_full_disk_keeps_the_old_warehouse(batches: Batches, small_tmpfs:
     assert os.readlink(db) == published
     assert warehouse_state(db) == before
     # The failed build's file was removed: the space is free again for the next, smaller run.
-    assert sorted(p.name for p in small_tmpfs.glob("current.*.duckdb*")) == [published]
+    assert sorted(p.name for p in small_tmpfs.glob("current.*.duckdb*")) == _with_index([published])
     statvfs = os.statvfs(small_tmpfs)
     assert statvfs.f_bavail * statvfs.f_frsize > 4 * 1024 * 1024
 
@@ -125,4 +130,4 @@ def test_a_failed_copy_leaves_no_partial_file(batches: Batches, tmp_path: Path) 
     result = run_ingest([batches.small], settings.db, preexec_fn=_file_size_limit(size // 2))
     _assert_clean_failure(result, settings.db)
     versions = sorted(p.name for p in settings.db.parent.glob("current.*.duckdb*"))
-    assert versions == [published]
+    assert versions == _with_index([published])

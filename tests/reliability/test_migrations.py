@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.classify.reasons import find_reasons
 from etl.ingest import ingest
 from etl.pipeline import items_digest
 from etl.settings import Settings
@@ -41,15 +42,22 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _table(db: Path, table: str) -> list[tuple[object, ...]]:
+def _table(db: Path, table: str, columns: str = "*") -> list[tuple[object, ...]]:
     """Every row, list columns as text (so rows can be compared as sets)."""
-    return [tuple(map(repr, row)) for row in query(db, f"select * from {table}")]
+    return [tuple(map(repr, row)) for row in query(db, f"select {columns} from {table}")]
+
+
+def _columns(db: Path, table: str) -> str:
+    return ", ".join(
+        name for (name,) in query(db, f"select name from pragma_table_info('{table}')")
+    )
 
 
 def test_an_old_warehouse_is_migrated_with_its_data_intact(tmp_path: Path) -> None:
     db = _published_fixture(tmp_path / "wh")
     old_file = db.resolve()
     before_digest = _digest(old_file)
+    old_columns = {t: _columns(db, t) for t in ("decisions", "citations")}
     before = {t: _table(db, t) for t in ("decisions", "citations")}
     letters_before = query(db, "select letter_id, source_sha256, case_summary from letters")
     assert (
@@ -70,7 +78,9 @@ def test_an_old_warehouse_is_migrated_with_its_data_intact(tmp_path: Path) -> No
     assert query(db, "select value from meta where key = 'schema_version'") == [
         (str(SCHEMA_VERSION),)
     ]
-    assert query(db, "select count(*) from meta where key like 'migration_%'") == [(2,)]
+    assert query(db, "select count(*) from meta where key like 'migration_%'") == [
+        (SCHEMA_VERSION - 1,)
+    ]
     # Migration 3 computed every old letter's items digest, letter by letter.
     digests = dict(query(db, "select letter_id, items_digest from letters"))
     for letter_id, pairs in query(
@@ -82,9 +92,24 @@ def test_an_old_warehouse_is_migrated_with_its_data_intact(tmp_path: Path) -> No
         assert digests[letter_id] == expected, letter_id
     keys = "select count(*) from duckdb_constraints() where constraint_type = 'PRIMARY KEY'"
     assert query(db, keys) == [(1,)]  # only meta keeps its key
+    # Migration 4 found the reasons of every old item in its stored rationale.
+    evidence = {
+        (letter_id, item_no, reason): (start, end)
+        for letter_id, item_no, reason, start, end in query(
+            db, "select letter_id, item_no, reason, start_offset, end_offset from reason_evidence"
+        )
+    }
+    for letter_id, item_no, decision, rationale, reasons in query(
+        db, "select letter_id, item_no, decision, rationale, reasons from decisions"
+    ):
+        found = find_reasons(rationale, decision)
+        assert reasons == [e.reason for e in found], (letter_id, item_no)
+        for e in found:
+            assert evidence[letter_id, item_no, e.reason] == (e.start, e.end)
+    assert any(reasons for (reasons,) in query(db, "select reasons from decisions"))
     # Every old row is still there, unchanged, beside the new letter.
     for table, rows in before.items():
-        assert set(rows) <= set(_table(db, table)), table
+        assert set(rows) <= set(_table(db, table, old_columns[table])), table
     letters_after = query(db, "select letter_id, source_sha256, case_summary from letters")
     assert set(letters_before) <= set(letters_after)
     assert len(letters_after) == len(letters_before) + 1

@@ -1,0 +1,101 @@
+-- Cross-tab of a list dimension (rows) by a scalar one (columns); see crosstab_scalar_scalar.sql.
+-- An item counts under each value of its list (an empty list under $row_empty; left out when
+-- NULL), so rows overlap; it counts once per cell, also in the $other cells.
+with
+filtered as (
+    select letter_key, item_no, __ROW__ as row_list, __COL__ as col_key, overturned
+    from item_facts
+    where __FILTERS__
+),
+pairs as (
+    select letter_key, item_no, row_key, col_key, overturned
+    from (
+        select
+            letter_key,
+            item_no,
+            unnest(case when len(row_list) = 0 then [$row_empty::varchar] else row_list end)
+                as row_key,
+            col_key,
+            overturned
+        from filtered
+    )
+    where row_key is not null and col_key is not null
+),
+row_ranked as (
+    select
+        row_key,
+        row_number() over (order by count(distinct (letter_key, item_no)) desc, row_key)
+            as row_rank
+    from pairs
+    group by row_key
+),
+row_axis as (
+    select
+        row_key,
+        row_rank > $top_rows::integer as row_other,
+        case when row_rank > $top_rows::integer then $other::varchar else row_key::varchar end
+            as row_value,
+        case
+            when row_rank > $top_rows::integer then $top_rows::integer + 1
+            when $row_by_count::boolean then row_rank
+            else row_number() over (partition by row_rank <= $top_rows::integer order by row_key)
+        end as row_order
+    from row_ranked
+),
+col_ranked as (
+    select
+        col_key,
+        row_number() over (order by count(distinct (letter_key, item_no)) desc, col_key)
+            as col_rank
+    from pairs
+    group by col_key
+),
+col_axis as (
+    select
+        col_key,
+        col_rank > $top_cols::integer as col_other,
+        case when col_rank > $top_cols::integer then $other::varchar else col_key::varchar end
+            as col_value,
+        case
+            when col_rank > $top_cols::integer then $top_cols::integer + 1
+            when $col_by_count::boolean then col_rank
+            else row_number() over (partition by col_rank <= $top_cols::integer order by col_key)
+        end as col_order
+    from col_ranked
+),
+labelled as (
+    select distinct
+        pairs.letter_key,
+        pairs.item_no,
+        row_axis.row_value,
+        col_axis.col_value,
+        row_axis.row_order,
+        col_axis.col_order,
+        row_axis.row_other,
+        col_axis.col_other,
+        pairs.overturned
+    from pairs
+    join row_axis using (row_key)
+    join col_axis using (col_key)
+),
+cells as (
+    select
+        row_value,
+        col_value,
+        min(row_order) as row_order,
+        min(col_order) as col_order,
+        bool_or(row_other) as row_other,
+        bool_or(col_other) as col_other,
+        count(*) as n,
+        count(*) filter (where overturned) as overturned
+    from labelled
+    group by row_value, col_value
+),
+coverage as (
+    select
+        (select count(*) from filtered)
+        - (select count(distinct (letter_key, item_no)) from pairs) as left_out
+)
+select row_value, col_value, row_order, col_order, row_other, col_other, __RATES__, left_out
+from cells, coverage
+order by row_order, col_order

@@ -1,0 +1,72 @@
+-- Cross-tab of two scalar dimensions: outcomes per (row value, column value) under the filters.
+-- __ROW__ and __COL__ are item_facts columns (constants from the dimension registry). Items
+-- without a value on either side are left out (counted in left_out). Each axis keeps its
+-- $top_rows / $top_cols values with the most items and groups the rest under $other; *_order
+-- is the axis order (most items first when $row_by_count / $col_by_count, else by value),
+-- $other last.
+with
+filtered as (
+    select __ROW__ as row_key, __COL__ as col_key, overturned from item_facts where __FILTERS__
+),
+pairs as (
+    select row_key, col_key, overturned
+    from filtered
+    where row_key is not null and col_key is not null
+),
+row_ranked as (
+    select row_key, row_number() over (order by count(*) desc, row_key) as row_rank
+    from pairs
+    group by row_key
+),
+row_axis as (
+    select
+        row_key,
+        row_rank > $top_rows::integer as row_other,
+        case when row_rank > $top_rows::integer then $other::varchar else row_key::varchar end
+            as row_value,
+        case
+            when row_rank > $top_rows::integer then $top_rows::integer + 1
+            when $row_by_count::boolean then row_rank
+            else row_number() over (partition by row_rank <= $top_rows::integer order by row_key)
+        end as row_order
+    from row_ranked
+),
+col_ranked as (
+    select col_key, row_number() over (order by count(*) desc, col_key) as col_rank
+    from pairs
+    group by col_key
+),
+col_axis as (
+    select
+        col_key,
+        col_rank > $top_cols::integer as col_other,
+        case when col_rank > $top_cols::integer then $other::varchar else col_key::varchar end
+            as col_value,
+        case
+            when col_rank > $top_cols::integer then $top_cols::integer + 1
+            when $col_by_count::boolean then col_rank
+            else row_number() over (partition by col_rank <= $top_cols::integer order by col_key)
+        end as col_order
+    from col_ranked
+),
+cells as (
+    select
+        row_axis.row_value,
+        col_axis.col_value,
+        min(row_axis.row_order) as row_order,
+        min(col_axis.col_order) as col_order,
+        bool_or(row_axis.row_other) as row_other,
+        bool_or(col_axis.col_other) as col_other,
+        count(*) as n,
+        count(*) filter (where pairs.overturned) as overturned
+    from pairs
+    join row_axis using (row_key)
+    join col_axis using (col_key)
+    group by row_axis.row_value, col_axis.col_value
+),
+coverage as (
+    select (select count(*) from filtered) - (select count(*) from pairs) as left_out
+)
+select row_value, col_value, row_order, col_order, row_other, col_other, __RATES__, left_out
+from cells, coverage
+order by row_order, col_order

@@ -1,0 +1,37 @@
+-- The documents of the search index: one row per disputed item, with its letter's case summary
+-- and diagnoses. $all: every item; otherwise only the items of the letters in search_changed
+-- (a temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
+-- computes the same to join matches onto its tables.
+with
+item as (
+    select
+        letter_id,
+        item_no,
+        request,
+        rationale,
+        concat_ws(chr(10), claims_admin_guideline, maximus_guideline) as guidelines,
+        coalesce(drugs, []::varchar[]) as drugs,
+        category,
+        drug_class
+    from decisions
+    where $all::boolean or letter_id in (select letter_id from search_changed)
+),
+letter as (
+    select letter_id, case_summary, diagnoses
+    from letters
+    where $all::boolean or letter_id in (select letter_id from search_changed)
+)
+select
+    hash(item.letter_id, item.item_no, $salt::integer) as key,
+    item.letter_id,
+    item.item_no,
+    item.request,
+    item.rationale,
+    item.guidelines,
+    letter.case_summary,
+    letter.diagnoses,
+    item.drugs,
+    item.category,
+    item.drug_class
+from item
+join letter using (letter_id)

@@ -1,0 +1,226 @@
+"""Compare: two values of a dimension (``queries.compare``, one SQL file per shape pair), the
+comparison holding another dimension fixed, the league table; the page's numbers are checked
+against statsmodels / scipy run on counts the tests take from the warehouse themselves."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import StratifiedTable
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import dimensions, queries
+from dashboard.filters import Filters
+from tests.dashboard import expected
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+def _values(dim, value: Any) -> list[str]:
+    if dim.shape == "list":
+        return list(value) if value else ([dim.empty] if dim.empty is not None else [])
+    return [] if value is None else [str(value)]
+
+
+def oracle_compare(
+    oracle, filters: Filters, name: str, a: str, b: str, by: str | None
+) -> dict[str | None, dict[str, int]]:
+    """stratum -> {a_n, a_overturned, b_n, b_overturned, both_n}, from the item rows."""
+    dim = dimensions.get(name)
+    by_dim = dimensions.get(by) if by else None
+    columns = f"{dim.column}, {by_dim.column if by_dim else 'null'}, overturned"
+    out: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for group, stratum, overturned in expected.rows(oracle, filters, columns):
+        values = set(_values(dim, group))
+        side = "both" if {a, b} <= values else "a" if a in values else "b" if b in values else None
+        if side is None:
+            continue
+        strata = ["(all items)"] if by_dim is None else (_values(by_dim, stratum) or [None])
+        for s in strata:
+            out[s][f"{side}_n"] += 1
+            if side != "both":
+                out[s][f"{side}_overturned"] += int(bool(overturned))
+    return {s: dict(v) for s, v in out.items()}
+
+
+def two_exclusive_values(oracle, name: str) -> tuple[str, str]:
+    """The most frequent value and the next one with items of its own."""
+    dim = dimensions.get(name)
+    counts = expected.options(oracle, dim)
+    ranked = sorted(counts, key=lambda v: (-counts[v], v))
+    for b in ranked[1:]:
+        strata = oracle_compare(oracle, Filters(), name, ranked[0], b, None)
+        if strata and strata["(all items)"].get("b_n", 0):
+            return ranked[0], b
+    raise AssertionError("no second value")
+
+
+@pytest.mark.parametrize(
+    ("name", "by"),
+    [
+        ("category", "decision_year"),  # scalar by scalar (NULL years: a NULL stratum)
+        ("category", "specialty"),  # scalar by list
+        ("specialty", "category"),  # list by scalar, items under both left out
+        ("state", "guideline_source"),  # list by list
+        ("specialty", None),
+        ("decision_year", None),
+    ],
+)
+def test_compare_counts_match_the_items(con, oracle, name, by):
+    a, b = two_exclusive_values(oracle, name)
+    frame = queries.compare(con, Filters(), name, a, b, by)
+    want = oracle_compare(oracle, Filters(), name, a, b, by)
+    got = {
+        row["stratum"]: {k: v for k, v in row.items() if k != "stratum" and v}
+        for row in frame.iter_rows(named=True)
+    }
+    assert got == {s: {k: v for k, v in counts.items() if v} for s, counts in want.items()}
+    # The strata with the most items of the two groups first, NULL last.
+    totals = [r["a_n"] + r["b_n"] for r in frame.iter_rows(named=True) if r["stratum"]]
+    assert totals == sorted(totals, reverse=True)
+    if None in got:
+        assert frame.item(frame.height - 1, "stratum") is None
+
+
+def test_compare_refuses_nonsense(con):
+    with pytest.raises(ValueError, match="two different values"):
+        queries.compare(con, Filters(), "category", "Surgery", "Surgery")
+    with pytest.raises(ValueError, match="another dimension"):
+        queries.compare(con, Filters(), "category", "Surgery", "Injection", "category")
+
+
+def test_compare_follows_the_filters(con, oracle):
+    filters = Filters.build(decision_year=(2016, 2020), exclude_synthetic=False)
+    frame = queries.compare(con, filters, "category", "Pharmaceuticals", "Surgery", "specialty")
+    want = oracle_compare(oracle, filters, "category", "Pharmaceuticals", "Surgery", "specialty")
+    assert int(frame.get_column("a_n").sum()) == sum(v.get("a_n", 0) for v in want.values())
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_env(warehouse, monkeypatch):
+    monkeypatch.setenv("IMR_DB", str(warehouse))
+    monkeypatch.delenv("IMR_SMALL_N", raising=False)
+
+
+def run_page(**params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page("app_pages/compare.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def test_specialty_a_against_b_holding_category_fixed(app_env, oracle):
+    a, b = two_exclusive_values(oracle, "specialty")
+    at = run_page(compare="specialty", a=a, b=b, adjust="category")
+    assert [s.value for s in at.selectbox][:4] == ["specialty", a, b, "category"]
+    shown = metrics(at)
+
+    # Counts straight from the warehouse; statistics straight from the libraries.
+    crude = oracle_compare(oracle, Filters(), "specialty", a, b, None)["(all items)"]
+    k1, n1 = crude.get("a_overturned", 0), crude["a_n"]
+    k2, n2 = crude.get("b_overturned", 0), crude["b_n"]
+    assert shown[f"Overturn rate: {a}"] == f"{k1 / n1:.1%}"
+    assert shown[f"Overturn rate: {b}"] == f"{k2 / n2:.1%}"
+    assert shown["Difference (A − B)"] == f"{(k1 / n1 - k2 / n2) * 100:+.1f} points"
+    low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb")
+    captions = [c.value for c in at.caption]
+    assert f"95% CI {low * 100:+.1f} to {high * 100:+.1f} points" in captions
+    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+    cells = np.outer(table.sum(1), table.sum(0)) / table.sum()
+    p = (
+        sps.fisher_exact(table).pvalue
+        if cells.min() < 5
+        else proportions_ztest([k1, k2], [n1, n2])[1]
+    )
+    assert shown["p-value"] == p_text(p)
+
+    strata = oracle_compare(oracle, Filters(), "specialty", a, b, "category")
+    tables = [
+        np.array(
+            [
+                [c.get("a_overturned", 0), c["a_n"] - c.get("a_overturned", 0)],
+                [c.get("b_overturned", 0), c["b_n"] - c.get("b_overturned", 0)],
+            ]
+        )
+        for s, c in strata.items()
+        if s is not None
+        and c.get("a_n", 0)
+        and c.get("b_n", 0)
+        and 0 < c.get("a_overturned", 0) + c.get("b_overturned", 0) < c["a_n"] + c["b_n"]
+    ]
+    assert len(tables) >= 2
+    library = StratifiedTable(tables)
+    assert shown["Odds ratio holding request category fixed"] == f"{library.oddsratio_pooled:.2f}"
+    low, high = library.oddsratio_pooled_confint()
+    assert f"95% CI {low:.2f}–{high:.2f} · {len(tables)} strata" in captions
+    assert shown["Common odds ratio = 1"] == p_text(library.test_null_odds().pvalue)
+    assert shown["Strata agree"] == p_text(library.test_equal_odds().pvalue)
+
+    # The per-stratum table: one row per category holding either group.
+    per_stratum = next(df.value for df in at.dataframe if "category" in df.value.columns)
+    assert set(per_stratum["category"]) == {s for s in strata if s is not None}
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download CSV (compare specialty by category)" in labels
+
+
+def test_league_table_tests_every_group_and_adjusts(app_env, oracle):
+    at = run_page(league="state")
+    total = expected.summary(oracle, Filters())
+    p0 = total["overturned"] / total["n"]
+    groups = expected.rates(oracle, Filters(), dimensions.get("state"))
+    league = next(df.value for df in at.dataframe if "q_value" in df.value.columns)
+    assert list(league["state"]) == [v for v, _, _ in groups]
+    p_values = [sps.binomtest(k, n, p0).pvalue for _, n, k in groups]
+    _, q_values, _, _ = multipletests(p_values, method="fdr_bh")
+    assert list(league["p_value"]) == pytest.approx(p_values)
+    assert list(league["q_value"]) == pytest.approx(list(q_values))
+    assert any(
+        f"{len(groups):,} reviewer licensure state values tested at once" in m.value
+        and "Benjamini–Hochberg" in m.value
+        for m in at.markdown
+    )
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_compare_state_in_the_url(app_env, oracle):
+    at = run_page()
+    assert at.selectbox(key="compare").value == "specialty"
+    at.selectbox(key="compare").set_value("category").run()
+    assert at.query_params["compare"] == "category"
+    assert at.selectbox(key="adjust").value == "none"  # category cannot hold itself fixed
+    values = at.selectbox(key="a").options
+    at.selectbox(key="b").set_value(values[3]).run()
+    assert at.query_params["b"] == values[3]
+    # Another dimension: A and B start over (no warning about stale values).
+    at.selectbox(key="compare").set_value("decision").run()
+    assert "b" not in at.query_params
+    assert set(at.selectbox(key="a").options) == {"Upheld", "Overturned"}
+    assert not at.warning.values or not any("Ignored" in w for w in at.warning.values)
+
+
+def test_compare_unknown_values_in_a_link_are_named(app_env):
+    at = run_page(compare="category", a="Astrology", adjust="nothing")
+    warnings = [w.value for w in at.warning]
+    assert any("a=Astrology" in w for w in warnings)
+    assert any("adjust=nothing" in w for w in warnings)

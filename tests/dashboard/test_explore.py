@@ -1,0 +1,274 @@
+"""Explore: the cross-tab of any two registry dimensions (``queries.crosstab``, one SQL file
+per shape pair), its heatmap, the page (state in the URL, CSV) and the Letters page taking
+every registry dimension as a URL filter. Expected numbers come from plain Python over the
+rows of the test warehouse, written independently of ``dashboard/sql``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, dimensions, queries, ui
+from dashboard.dimensions import Dimension
+from dashboard.filters import Filters
+from tests.dashboard import expected
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+OTHER = queries.OTHER
+
+
+def _values(dim: Dimension, value: Any) -> list[str]:
+    if dim.shape == "list":
+        return list(value) if value else ([dim.empty] if dim.empty is not None else [])
+    return [] if value is None else [value]
+
+
+def oracle_crosstab(
+    oracle, filters: Filters, rows: str, cols: str, top_rows: int, top_cols: int
+) -> tuple[dict[tuple[str, str], tuple[int, int]], dict[str, int], dict[str, int], int]:
+    """(cells {(row, col): (n, overturned)}, row order, col order, items left out)."""
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    facts = expected.rows(
+        oracle, filters, f"letter_id, item_no, {row.column}, {col.column}, overturned"
+    )
+    row_items: dict[Any, set] = defaultdict(set)
+    col_items: dict[Any, set] = defaultdict(set)
+    kept = []
+    left_out = 0
+    for letter_id, item_no, row_value, col_value, overturned in facts:
+        rs, cs = _values(row, row_value), _values(col, col_value)
+        if not rs or not cs:
+            left_out += 1
+            continue
+        item = (letter_id, item_no)
+        for r in rs:
+            row_items[r].add(item)
+        for c in cs:
+            col_items[c].add(item)
+        kept.append((item, rs, cs, overturned))
+
+    def axis(items: dict[Any, set], top: int, by_count: bool) -> tuple[dict[Any, str], dict]:
+        ranked = sorted(items, key=lambda v: (-len(items[v]), v))
+        label = {v: (str(v) if i < top else OTHER) for i, v in enumerate(ranked)}
+        shown = ranked[:top] if by_count else sorted(ranked[:top])
+        order = {str(v): i + 1 for i, v in enumerate(shown)}
+        if len(ranked) > top:
+            order[OTHER] = top + 1
+        return label, order
+
+    row_label, row_order = axis(row_items, top_rows, row.order == "count")
+    col_label, col_order = axis(col_items, top_cols, col.order == "count")
+    cells: dict[tuple[str, str], set] = defaultdict(set)
+    for item, rs, cs, overturned in kept:
+        for r in rs:
+            for c in cs:
+                cells[(row_label[r], col_label[c])].add((item, bool(overturned)))
+    counts = {
+        key: (len(members), sum(1 for _, over in members if over)) for key, members in cells.items()
+    }
+    return counts, row_order, col_order, left_out
+
+
+PAIRS = [
+    ("category", "decision_year", 5, 4),  # scalar x scalar, a year axis ordered by value
+    ("drug_class", "specialty", 6, 5),  # scalar x list (NULL drug classes left out)
+    ("state", "category", 4, 20),  # list x scalar, every category shown
+    ("specialty", "state", 5, 3),  # list x list
+    ("guideline_source", "decision", 2, 2),
+]
+
+
+@pytest.mark.parametrize(("rows", "cols", "top_rows", "top_cols"), PAIRS)
+@pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
+def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols, filtered):
+    filters = (
+        Filters.build(exclude_synthetic=False, decision_year=(2015, 2024))
+        if filtered
+        else Filters()
+    )
+    frame = queries.crosstab(con, filters, rows, cols, top_rows, top_cols)
+    want, row_order, col_order, left_out = oracle_crosstab(
+        oracle, filters, rows, cols, top_rows, top_cols
+    )
+    got = {
+        (r["row_value"], r["col_value"]): (r["n"], r["overturned"])
+        for r in frame.iter_rows(named=True)
+    }
+    assert got == want
+    assert dict(frame.select("row_value", "row_order").unique().iter_rows()) == row_order
+    assert dict(frame.select("col_value", "col_order").unique().iter_rows()) == col_order
+    assert set(frame.get_column("left_out").to_list()) == {left_out}
+    for r in frame.iter_rows(named=True):
+        assert r["row_other"] is (r["row_value"] == OTHER)
+        assert r["col_other"] is (r["col_value"] == OTHER)
+        low, high = expected.wilson(r["overturned"], r["n"])
+        assert r["overturn_lower"] == pytest.approx(low) and r["overturn_upper"] == pytest.approx(
+            high
+        )
+        assert r["small_sample"] is (r["n"] < 30)
+
+
+def test_crosstab_other_groups_the_rest(con, oracle):
+    """With one value per axis, the "other" row holds every item outside the top value."""
+    frame = queries.crosstab(con, Filters(), "category", "decision", 1, 2)
+    assert set(frame.get_column("row_value")) == {
+        expected.top_value(oracle, dimensions.get("category")),
+        OTHER,
+    }
+    total = frame.get_column("n").sum() + frame.item(0, "left_out")
+    assert total == expected.summary(oracle, Filters())["n"]
+
+
+def test_crosstab_refuses_one_dimension_twice(con):
+    with pytest.raises(ValueError, match="two different"):
+        queries.crosstab(con, Filters(), "category", "category")
+    with pytest.raises(KeyError):
+        queries.crosstab(con, Filters(), "category", "nothing")
+
+
+def test_crosstab_columns_are_identifiers_only():
+    with pytest.raises(ValueError, match="plain identifier"):
+        queries.load_sql(
+            "crosstab_scalar_scalar", columns={"ROW": "category; drop table x", "COL": "layout"}
+        )
+
+
+def test_heatmap_marks_small_samples_and_selects_cells(con):
+    frame = queries.crosstab(con, Filters(), "specialty", "category", 5, 5)
+    spec = charts.crosstab_heatmap(frame, row_title="Specialty", col_title="Category").to_dict()
+    rect, text = spec["layer"]
+    assert rect["mark"]["type"] == "rect" and text["mark"]["type"] == "text"
+    (pick,) = spec["params"]
+    assert pick["name"] == charts.CELL_SELECTION
+    assert pick["select"]["fields"] == ["row_value", "col_value"]
+    fields = {t["field"] for t in rect["encoding"]["tooltip"]}
+    assert {"n", "overturn_rate", "overturn_lower", "overturn_upper"} <= fields
+    assert rect["encoding"]["strokeDash"]["field"] == "sample"
+    # Axes in the query's order, "other" last.
+    want = frame.sort("col_order").get_column("col_value").unique(maintain_order=True).to_list()
+    assert rect["encoding"]["x"]["sort"] == want and want[-1] == OTHER
+    (rows,) = spec["datasets"].values()
+    assert len(rows) == frame.height
+    small = [row["cell_label"] for row in rows if row["small_sample"]]
+    assert small and all(label.endswith("*") for label in small)
+    assert all(f"n={row['n']}" in row["cell_label"] for row in rows)
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_env(warehouse, monkeypatch):
+    monkeypatch.setenv("IMR_DB", str(warehouse))
+    monkeypatch.delenv("IMR_SMALL_N", raising=False)
+
+
+def run_page(page: str, **params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def cell_table(at: AppTest, rows: str, cols: str):
+    for df in at.dataframe:
+        if {rows, cols} <= set(df.value.columns):
+            return df.value
+    raise AssertionError("no cross-tab table")
+
+
+def test_explore_page_from_url(app_env, oracle):
+    at = run_page("explore", rows="specialty", cols="category", top="5", drug_class="Opioids")
+    assert [s.value for s in at.selectbox] == ["specialty", "category", "5"]
+    filters = Filters.build(drug_class=["Opioids"])
+    want, *_ = oracle_crosstab(oracle, filters, "specialty", "category", 5, 5)
+    shown = cell_table(at, "specialty", "category")
+    got = {
+        (row["specialty"], row["category"]): (int(row["n"]), int(row["overturned"]))
+        for _, row in shown.iterrows()
+    }
+    assert got == want
+    assert len(at.get("vega_lite_chart")) == 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download CSV (crosstab specialty by category)" in labels
+    assert any(c.value == "Filters: Drug class: Opioids" for c in at.caption)
+
+
+def test_explore_state_lives_in_the_url(app_env):
+    at = run_page("explore")
+    assert [s.value for s in at.selectbox] == ["drug_class", "specialty", "12"]
+    assert "rows" not in at.query_params  # defaults stay out of the URL
+    at.selectbox(key="rows").set_value("decision_year").run()
+    at.selectbox(key="top").set_value("20").run()
+    assert at.query_params["rows"] == "decision_year"
+    assert at.query_params["top"] == "20"
+    # The columns cannot repeat the rows.
+    assert "decision_year" not in at.selectbox(key="cols").options
+    # The URL is the truth: a new address (a link, Back) sets the boxes.
+    at.query_params["rows"] = "category"
+    at.run()
+    assert at.selectbox(key="rows").value == "category"
+    assert at.selectbox(key="top").value == "20"
+
+
+def test_explore_unknown_url_values_are_dropped_with_a_warning(app_env):
+    at = run_page("explore", rows="nonsense", cols="category")
+    assert at.selectbox(key="rows").value == "drug_class"
+    assert any("rows=nonsense" in w.value for w in at.warning)
+    at = run_page("explore", rows="category", cols="category")
+    assert at.selectbox(key="cols").value == "specialty"
+    assert any("cols=category" in w.value for w in at.warning)
+
+
+def test_every_registry_dimension_is_a_url_filter(app_env, oracle):
+    """Dimensions the sidebar does not show (under "More filters") filter from the URL."""
+    hidden = [d for d in dimensions.FILTERS if not d.sidebar]
+    assert {d.name for d in dimensions.DIMENSIONS} == {d.name for d in dimensions.FILTERS}
+    assert hidden
+    for dim in hidden:
+        if dim.widget == "range":
+            low = oracle.execute(
+                f"select min({dim.column}) from item_facts where {dim.column} > 0"
+            ).fetchone()[0]
+            params: dict[str, Any] = {dim.param: [str(low), str(low + 1)]}
+            filters = Filters.build(**{dim.name: (low, low + 1)})
+        else:
+            value = expected.top_value(oracle, dim)
+            params = {dim.param: value}
+            filters = Filters.build(**{dim.name: [value]})
+        at = run_page("letters", **params)
+        want = expected.summary(oracle, filters)
+        assert 0 < want["n"] < expected.summary(oracle, Filters())["n"], dim.name
+        assert any(c.value.startswith("Filters: " + dim.label) for c in at.caption), dim.name
+        overview = run_page("overview", **params)
+        assert {m.label: m.value for m in overview.metric}["Disputed items"] == f"{want['n']:,}"
+
+
+def test_a_cell_drill_down_sets_both_filters_on_the_letters_page(app_env, oracle):
+    """What a click on a heatmap cell does (the browser test clicks one): the two values wait
+    in the session and become the Letters page's filters, other filters kept."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["decision"] = "Upheld"
+    at.switch_page("app_pages/letters.py")
+    at.run()
+    at.session_state[ui.PENDING_FILTERS] = {
+        "category": ["Pharmaceuticals"],
+        "decision_year": (2017, 2017),
+    }
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="category").value == ["Pharmaceuticals"]
+    assert at.multiselect(key="decision").value == ["Upheld"]
+    assert at.slider(key="decision_year").value == (2017, 2017)
+    filters = Filters.build(
+        category=["Pharmaceuticals"], decision_year=(2017, 2017), decision=["Upheld"]
+    )
+    assert expected.summary(oracle, filters)["n"] > 0
+    assert any(c.value == "Filters: " + "; ".join(filters.describe()) for c in at.caption)

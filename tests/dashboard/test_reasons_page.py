@@ -1,0 +1,97 @@
+"""The Reasons page and the letter reader's reason marks, against the tests' own SQL."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+
+import pytest
+
+from dashboard import dimensions
+from dashboard.filters import Filters
+from tests.dashboard import expected
+from tests.dashboard.test_dashboard_apptest import frame_with, run_page
+
+NONE_FOUND = "(none found)"
+
+
+@pytest.fixture(autouse=True)
+def _warehouse_env(warehouse, monkeypatch):
+    monkeypatch.setenv("IMR_DB", str(warehouse))
+    monkeypatch.delenv("IMR_SMALL_N", raising=False)
+
+
+def _shares(oracle, filters: Filters) -> dict[str, tuple[int, int, int]]:
+    """reason -> (upheld items giving it, upheld items, overturned items giving it)."""
+    facts = expected.rows(oracle, filters, "reasons, overturned")
+    upheld = sum(1 for _, overturned in facts if not overturned)
+    by: Counter[tuple[str, bool]] = Counter()
+    for reasons, overturned in facts:
+        for reason in reasons or [NONE_FOUND]:
+            by[reason, overturned] += 1
+    names = {reason for reason, _ in by}
+    return {r: (by[r, False], upheld, by[r, True]) for r in names}
+
+
+def test_reasons_page_shares_and_rates(oracle):
+    at = run_page("reasons", drug_class="Opioids")
+    filters = Filters.build(drug_class=["Opioids"])
+    want = _shares(oracle, filters)
+    assert any(r != NONE_FOUND for r in want), "the fixture should give opioid items reasons"
+    shown = frame_with(at, "share")
+    got = {
+        row["reason"]: (
+            int(row["upheld_with"]),
+            int(row["upheld_items"]),
+            int(row["overturned_with"]),
+        )
+        for _, row in shown.iterrows()
+    }
+    assert got == want
+    for _, row in shown.iterrows():
+        low, high = expected.wilson(int(row["upheld_with"]), int(row["upheld_items"]))
+        assert abs(row["share_lower"] - low) < 1e-9 and abs(row["share_upper"] - high) < 1e-9
+    # The overturn rate where each finding is present: the registry's rate table.
+    rates = next(df.value for df in at.dataframe if {"reason", "n"} <= set(df.value.columns))
+    shown_rates = [(r["reason"], int(r["n"]), int(r["overturned"])) for _, r in rates.iterrows()]
+    assert shown_rates == expected.rates(oracle, filters, dimensions.get("reason"))
+    # Examples of the first reason, each with its evidence sentence marked.
+    picked = at.selectbox(key="example_reason").value
+    assert picked in want
+    marked = [b.proto.body for b in at.get("html") if f'title="Reason: {picked}"' in b.proto.body]
+    assert marked, "no example sentence marked"
+
+
+def test_reason_filter_from_the_url(oracle):
+    reason = expected.top_value(oracle, dimensions.get("reason"))
+    at = run_page("overview", reason=reason)
+    filters = Filters.build(reason=[reason])
+    assert {m.label: m.value for m in at.metric}["Disputed items"] == (
+        f"{expected.summary(oracle, filters)['n']:,}"
+    )
+
+
+def test_the_letter_reader_marks_each_reason_sentence(oracle):
+    letter_id, rationale, item_no = oracle.execute(
+        "select d.letter_id, d.rationale, d.item_no from decisions d"
+        " where len(d.reasons) >= 2 order by d.letter_id, d.item_no limit 1"
+    ).fetchone()
+    evidence = oracle.execute(
+        "select reason, start_offset, end_offset from reason_evidence"
+        " where letter_id = ? and item_no = ? order by start_offset",
+        [letter_id, item_no],
+    ).fetchall()
+    at = run_page("letters", letter=letter_id)
+    bodies = [b.proto.body for b in at.get("html") if "Rationale:" in b.proto.body]
+    assert len(bodies) >= item_no
+    body = bodies[item_no - 1]
+    marks = [
+        (reason, html.unescape(content))
+        for reason, content in re.findall(r'<mark title="Reason: ([a-z_]+)">(.*?)</mark>', body)
+    ]
+    reasons = {r for r, _, _ in evidence}
+    assert marks and {r for r, _ in marks} <= reasons
+    # Every evidence sentence is marked whole (one mark when two reasons share a sentence).
+    for start, end in {(s, e) for _, s, e in evidence}:
+        assert rationale[start:end] in {content for _, content in marks}
