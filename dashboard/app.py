@@ -21,7 +21,7 @@ st.set_page_config(
     page_title="IMR Outcomes",
     page_icon="⚖️",  # an emoji: no icon fetched from the internet
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # open on a wide screen, closed on a phone
 )
 
 pages = [
@@ -46,4 +46,5 @@ pages = [
 navigation = st.navigation(pages)
 ui.warehouse_or_stop()
 ui.sidebar_filters()
+ui.browser_shims([page.url_path for page in pages], navigation.url_path)
 navigation.run()

@@ -16,6 +16,8 @@ import polars as pl
 Rate = Literal["overturn", "uphold", "same"]
 
 DRUG_CLASS_SELECTION = "drug_class_pick"
+# Bars a rate chart draws at most (most items first); pages say so when a table has more.
+MAX_BARS = 40
 
 RATE_TITLES: dict[Rate, str] = {
     "overturn": "Overturn rate",
@@ -52,16 +54,21 @@ def rate_bars(
     dim_title: str | None = None,
     rate: Rate = "overturn",
     title: str = "",
-    max_rows: int = 40,
+    max_rows: int | None = MAX_BARS,
     selection: alt.Parameter | None = None,
 ) -> alt.LayerChart:
-    """Horizontal bars of ``<rate>_rate`` per ``dim`` with Wilson error bars, largest n first."""
+    """Horizontal bars of ``<rate>_rate`` per ``dim`` with Wilson error bars, largest n first
+    (the first ``max_rows``; None: all)."""
     dim_title = dim_title or dim.replace("_", " ").capitalize()
-    data = _with_sample_label(frame.head(max_rows))
+    data = _with_sample_label(frame if max_rows is None else frame.head(max_rows))
     order = data.get_column(dim).cast(pl.String).to_list() if data.height else []
-    # No axis title (the section heading names the dimension; long titles get clipped).
-    y = alt.Y(f"{dim}:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
-    x_scale = alt.Scale(domain=[0, 1])
+    # No axis title (the section heading names the dimension; long titles get clipped). Labels
+    # stop at 160 px so that a phone keeps room for the bars.
+    y = alt.Y(f"{dim}:N", title=None, sort=order, axis=alt.Axis(labelLimit=160))
+    # From 0 to the widest interval (rates are mostly small: a 0–100% axis left bars of a few
+    # pixels, none on a phone); the legend below the bars for the same reason.
+    x_scale = alt.Scale(zero=True, nice=True)
+    legend = alt.Legend(orient="bottom")
     opacity: Any
     if selection is not None:
         opacity = alt.condition(
@@ -70,6 +77,7 @@ def rate_bars(
                 "sample:N",
                 title="Sample",
                 scale=alt.Scale(domain=["ok", "small sample"], range=[1, 0.4]),
+                legend=legend,
             ),
             alt.value(0.2),
         )
@@ -78,6 +86,7 @@ def rate_bars(
             "sample:N",
             title="Sample",
             scale=alt.Scale(domain=["ok", "small sample"], range=[1.0, 0.4]),
+            legend=legend,
         )
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
@@ -118,6 +127,7 @@ def drug_class_bars(frame: pl.DataFrame, *, rate: Rate = "overturn") -> alt.Laye
         dim_title="Drug class",
         rate=rate,
         title=f"{RATE_TITLES[rate]} by drug class (click a bar to see its drugs)",
+        max_rows=None,  # every class: the chart is where a class is picked
         selection=pick,
     )
 
@@ -194,7 +204,7 @@ def rate_trend(
     x: str,
     *,
     x_title: str | None = None,
-    rate: Rate = "uphold",
+    rate: Rate = "overturn",
     title: str = "",
 ) -> alt.LayerChart:
     """Rate over an ordered integer axis (year, years since injury) with a Wilson band."""
@@ -209,16 +219,18 @@ def rate_trend(
 
 
 def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.LayerChart:
-    """Uphold rate by decision year (ours, per item, with Wilson band) and the published
-    DWC / CWCI upheld shares as reference points (``published``: publisher, year, value)."""
+    """Overturn rate by decision year (ours, per item, with Wilson band; the line breaks at
+    years without items) and the published DWC / CWCI overturn shares (1 − the upheld share
+    they publish) as reference points (``published``: publisher, year, value, reference)."""
     ref = published.select(
         pl.col("publisher"),
         pl.col("year").cast(pl.Int64).alias("decision_year"),
-        pl.col("value").alias("published_upheld_share"),
+        pl.col("value").alias("published_overturn_share"),
         pl.col("reference"),
     )
+    data = _with_sample_label(with_gaps(frame, "decision_year"))
     years = sorted(
-        {int(y) for y in frame.get_column("decision_year").to_list()}
+        {int(y) for y in data.get_column("decision_year").to_list()}
         | {int(y) for y in ref.get_column("decision_year").to_list()}
     )
     x_enc = alt.X("decision_year:O", title="Decision year", sort=years, axis=alt.Axis(labelAngle=0))
@@ -227,7 +239,7 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
         .mark_point(size=110, strokeWidth=2, shape="diamond")
         .encode(
             x=x_enc,
-            y=alt.Y("published_upheld_share:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("published_overturn_share:Q", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "publisher:N",
                 title="Published",
@@ -237,16 +249,18 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
                 alt.Tooltip("publisher:N", title="Publisher"),
                 alt.Tooltip("decision_year:O", title="Year"),
                 alt.Tooltip(
-                    "published_upheld_share:Q", title="Published upheld share", format=_PCT
+                    "published_overturn_share:Q",
+                    title="Published overturn share (1 − upheld share)",
+                    format=_PCT,
                 ),
                 alt.Tooltip("reference:N", title="Source"),
             ],
         )
     )
     return alt.LayerChart(
-        data=_with_sample_label(with_gaps(frame, "decision_year")),
-        layer=[*_trend_layers(x_enc, "Decision year", "decision_year", "uphold"), reference],
-        title="Uphold rate by decision year — ours (per item, 95% CI) vs published",
+        data=data,
+        layer=[*_trend_layers(x_enc, "Decision year", "decision_year", "overturn"), reference],
+        title="Overturn rate by decision year — ours (per item, 95% CI) vs published",
         height=320,
     )
 
@@ -263,13 +277,16 @@ def timeliness_chart(frame: pl.DataFrame) -> alt.LayerChart:
         alt.Tooltip("p75_days:Q", title="75th percentile", format=".0f"),
         alt.Tooltip("p90_days:Q", title="90th percentile", format=".0f"),
     ]
-    iqr = base.mark_rule(strokeWidth=6, opacity=0.4).encode(
+    # Explicit colours, opaque enough for a dark background as well as a light one.
+    iqr = base.mark_rule(strokeWidth=8, opacity=0.85, color="#4c9be8").encode(
         x=alt.X("p25_days:Q", title="Days from application received to decision"),
         x2="p75_days:Q",
         y=y,
         tooltip=tooltip,
     )
-    median = base.mark_tick(thickness=3, size=20).encode(x="median_days:Q", y=y, tooltip=tooltip)
+    median = base.mark_tick(thickness=3, size=20, color="#f58518").encode(
+        x="median_days:Q", y=y, tooltip=tooltip
+    )
     return alt.LayerChart(
         layer=[iqr, median],
         title="Days to decision (median, 25th–75th percentile)",

@@ -61,6 +61,8 @@ class Dimension:
     (None: such items are left out)."""
     fmt: Callable[[Any], str] = str
     """How a value is written in captions and tooltips."""
+    missing: str = ""
+    """Why an item may have no value (said where a chart leaves such items out)."""
 
     def __post_init__(self) -> None:
         if not self.param:
@@ -147,15 +149,19 @@ DIMENSIONS: tuple[Dimension, ...] = (
         help="Setting a range leaves out items whose letters do not state the injury year.",
         widget="range",
         order="value",
+        missing="the letter states no injury date",
     ),
     Dimension(
         "decision_year",
         "Decision year",
         "decision_year",
         "scalar",
-        help="Setting a range leaves out items whose letters do not state the decision date.",
+        help="Setting a range leaves out items whose letters do not state the decision date "
+        "(most 2014–15 letters state no decision date): a year filter is about dates, so an "
+        "undated item is in no year.",
         widget="range",
         order="value",
+        missing="most 2014–15 letters state no decision date",
     ),
     Dimension(
         "guideline_document",
@@ -175,6 +181,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         widget="range",
         sidebar=False,
         order="value",
+        missing="the letter lacks the injury or the decision date",
     ),
     Dimension(
         "subcategory",
@@ -200,6 +207,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         help="Year and quarter of the decision date; letters without one are left out.",
         sidebar=False,
         order="value",
+        missing="most 2014–15 letters state no decision date",
     ),
     Dimension(
         "decision_month",
@@ -209,6 +217,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         help="Year and month of the decision date; letters without one are left out.",
         sidebar=False,
         order="value",
+        missing="most 2014–15 letters state no decision date",
     ),
     Dimension(
         "age_band",

@@ -208,6 +208,15 @@ def rates_by(
     return frame
 
 
+def letters_by(con: Con, filters: Filters, name: str) -> pl.DataFrame:
+    """Letters per value of the registry dimension ``name`` (columns ``name``, ``letters``):
+    the letters behind each row of ``rates_by``."""
+    dim = dimensions.get(name)
+    params = {**filters.params(), "empty": dim.empty}
+    frame = run_sql(con, f"letters_{dim.shape}", params, column=dim.column)
+    return frame.rename({"value": dim.name})
+
+
 # The label of the cells that group the values beyond an axis's top N (never a drill-down).
 OTHER = "(other)"
 
@@ -224,8 +233,8 @@ def crosstab(
     """Outcomes per (row value, column value) of two registry dimensions (the query of their
     shape pair, ``sql/crosstab_<row shape>_<col shape>.sql``): ``row_value``, ``col_value``
     (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order`` (axis order),
-    ``row_other``, ``col_other``, the rate columns, and ``left_out`` (filtered items without
-    a value on either side; the same on every row)."""
+    ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns, and
+    ``left_out`` (filtered items without a value on either side; the same on every row)."""
     row, col = dimensions.get(rows), dimensions.get(cols)
     if row.name == col.name:
         raise ValueError("a cross-tab needs two different dimensions")
@@ -292,6 +301,13 @@ def compare(
         .sort(pl.col("stratum").is_null(), -pl.col("_total"), "stratum")
         .drop("_total")
     )
+
+
+def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
+    """Items per decision year, category, drug class and decision, and letters per decision
+    year, under the filters (``kind``: items / letters): what ``reference.compare_published``
+    sets beside the published DWC / CWCI figures."""
+    return run_sql(con, "published_counts", filters.params())
 
 
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:

@@ -3,6 +3,7 @@ downloads. Data comes only through ``dashboard.connection.run`` (cached) — no 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import altair as alt
@@ -10,7 +11,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import charts, dimensions, export, highlight, queries, search_ui
+from dashboard import charts, dimensions, export, highlight, queries, reference, search_ui
 from dashboard.connection import WarehouseMissing, run, run_uncached, settings, warehouse_id
 from dashboard.dimensions import Dimension
 from dashboard.filters import Filters
@@ -106,15 +107,17 @@ def _url_values(dim: Dimension) -> list[str] | None:
 
 def _drop_from_link(dim: Dimension, kept: list[str], what: str) -> None:
     """Rewrite a filter's URL values to those the warehouse holds, before its widget is built
-    (a bound widget would drop the others without a word), and note what was dropped."""
+    (a bound widget would drop the others without a word), note what was dropped, and run the
+    script again: a widget takes its first value from the address the run started with."""
+    st.session_state.setdefault(DROPPED_STATE, []).append(f"{dim.label}: {what}")
     try:
         if kept:
             st.query_params[dim.param] = kept
         else:
             del st.query_params[dim.param]
     except StreamlitAPIException:  # already bound: the widget drops them itself
-        pass
-    st.session_state.setdefault(DROPPED_STATE, []).append(f"{dim.label}: {what}")
+        return
+    st.rerun()
 
 
 def _selection_now(dim: Dimension, known: set[str]) -> Any:
@@ -237,7 +240,9 @@ def _multiselect_filter(
     )  # no format_func: a bound multiselect writes the label shown to the URL
     defaults[dim.param] = []
     if selected:
-        st.caption(" · ".join(f"{dim.fmt(v)}: {counts.get(v, 0):,} items" for v in selected))
+        st.caption(
+            " · ".join(f"{dim.fmt(v)}: {plural(counts.get(v, 0), 'item')}" for v in selected)
+        )
     return selected
 
 
@@ -278,8 +283,8 @@ def _range_filter(
         return None
     if left_out:
         st.caption(
-            f"Leaves out {left_out:,} items without a {dim.label.lower()} (e.g. letters that "
-            "do not state the date)."
+            f"Leaves out {plural(left_out, 'item')} without a {dim.label.lower()}"
+            + (f" ({dim.missing})." if dim.missing else ".")
         )
     return (int(value[0]), int(value[1]))
 
@@ -291,6 +296,113 @@ def current_filters() -> Filters:
 
 def small_n() -> int:
     return settings().small_n
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+# Three fixes Streamlit has no setting for (issue 13, rough edges 9, 11 and 12), in the page
+# itself; no data goes into it, only the constants below and the pages' paths:
+# * a filter change is a history entry: Streamlit writes a widget's URL parameters with
+#   history.replaceState, so Back left the filters as they were; a change of the query string
+#   becomes a pushState (not while Streamlit follows Back/Forward, which it does itself);
+# * the reader's light/dark choice holds on every page: Streamlit keeps it in localStorage
+#   under a key per page path, so opening another page's link forgot it; it is written for
+#   every page of the app;
+# * a "Skip to filters" link right after Streamlit's "Skip to main content".
+_SHIMS = """
+<script>
+(function () {
+  const paths = __PATHS__;
+  const here = __HERE__;
+  const root = window.location.pathname.slice(
+    0, window.location.pathname.length - here.length) || "/";
+  const pagePaths = paths.map((p) => (root.endsWith("/") ? root : root + "/") + p);
+  const themeKey = /^stActiveTheme-(.*)-v(\\d+)$/;
+  function spreadTheme(key, value, write) {
+    const m = themeKey.exec(key);
+    if (!m) return;
+    for (const path of pagePaths) {
+      const other = "stActiveTheme-" + path + "-v" + m[2];
+      if (other !== key) write(other, value);
+    }
+  }
+  if (!window.__imrShims) {
+    window.__imrShims = true;
+    let navigated = 0;
+    window.addEventListener("popstate", () => { navigated = Date.now(); });
+    const replace = window.history.replaceState.bind(window.history);
+    window.history.replaceState = function (state, title, url) {
+      try {
+        const next = new URL(url, window.location.href);
+        if (Date.now() - navigated > 2000 && next.pathname === window.location.pathname
+            && next.search !== window.location.search) {
+          return window.history.pushState(state, title, url);
+        }
+      } catch (e) { /* not a URL: leave it to replaceState */ }
+      return replace(state, title, url);
+    };
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      setItem.call(this, key, value);
+      if (this === window.localStorage) {
+        spreadTheme(String(key), value, (k, v) => setItem.call(this, k, v));
+      }
+    };
+  }
+  for (let i = 0; i < window.localStorage.length; i++) {
+    const key = window.localStorage.key(i);
+    if (key && key.startsWith("stActiveTheme-" + window.location.pathname + "-v")) {
+      const store = window.localStorage;
+      spreadTheme(key, store.getItem(key), (k, v) => store.setItem(k, v));
+    }
+  }
+  if (!document.getElementById("imr-skip-filters")) {
+    const skip = document.querySelector("[data-testid='stSkipToContent']");
+    const link = document.createElement("a");
+    link.id = "imr-skip-filters";
+    link.href = "#";
+    link.textContent = "Skip to filters";
+    link.setAttribute("data-testid", "imrSkipToFilters");
+    link.style.cssText = "position:absolute;left:-10000px;top:auto;width:1px;height:1px;"
+      + "overflow:hidden;";
+    link.addEventListener("focus", () => {
+      link.style.cssText = "position:fixed;left:8px;top:48px;z-index:1000001;padding:6px 10px;"
+        + "background:#1f5f8b;color:#fff;border-radius:4px;";
+    });
+    link.addEventListener("blur", () => {
+      link.style.cssText = "position:absolute;left:-10000px;top:auto;width:1px;height:1px;"
+        + "overflow:hidden;";
+    });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const sidebar = document.querySelector("[data-testid='stSidebar']");
+      if (sidebar && sidebar.getAttribute("aria-expanded") === "false") {
+        const open = document.querySelector("[data-testid='stExpandSidebarButton'] button, "
+          + "[data-testid='stExpandSidebarButton']");
+        if (open) open.click();
+      }
+      window.setTimeout(() => {
+        const first = document.querySelector(
+          "[data-testid='stSidebar'] input:not([type=hidden]), "
+          + "[data-testid='stSidebar'] textarea");
+        if (first) first.focus();
+      }, 50);
+    });
+    if (skip && skip.parentNode) skip.parentNode.insertBefore(link, skip.nextSibling);
+    else document.body.insertBefore(link, document.body.firstChild);
+  }
+})();
+</script>
+"""
+
+
+def browser_shims(page_paths: list[str], current_path: str) -> None:
+    """Install the page fixes above (history entries, theme on every page, skip link)."""
+    script = _SHIMS.replace("__PATHS__", json.dumps(page_paths)).replace(
+        "__HERE__", json.dumps(current_path)
+    )
+    with st.sidebar:
+        st.html(script, unsafe_allow_javascript=True)
 
 
 # --- page state in the URL -----------------------------------------------------------------
@@ -381,8 +493,10 @@ def synthetic_banner(summary: pl.DataFrame) -> None:
     """Warn whenever demo letters are part of what is shown."""
     if summary.height and (summary.item(0, "synthetic_items") or 0) > 0:
         st.warning(
-            f"Synthetic demo data in view: {summary.item(0, 'synthetic_letters'):,} demo letters "
-            f"({summary.item(0, 'synthetic_items'):,} items) are included in these figures. "
+            "Synthetic demo data in view: "
+            f"{plural(summary.item(0, 'synthetic_letters'), 'demo letter')} "
+            f"({plural(summary.item(0, 'synthetic_items'), 'item')}) are included in these "
+            "figures. "
             "Use “Exclude demo (synthetic) letters” in the sidebar to leave them out.",
             icon="⚠️",
         )
@@ -409,34 +523,84 @@ def rate_metric(label: str, summary: pl.DataFrame, rate: str) -> None:
         )
 
 
+# Column headers for readers (CSV files keep the column names). Dimensions use their label;
+# anything else falls back to its name in words.
+COLUMN_LABELS = {
+    "n": "Items",
+    "letter_id": "Letter",
+    "case_number": "Case number",
+    "item_no": "Item",
+    "decision_date": "Decision date",
+    "request": "Request",
+    "synthetic": "Demo letter",
+    "p_value": "p",
+    "q_value": "q (Benjamini–Hochberg)",
+    "outside_95": "Outside 95% limits",
+    "outside_99_8": "Outside 99.8% limits",
+    "a_n": "Items (A)",
+    "a_overturned": "Overturned (A)",
+    "a_overturn_rate": "Overturn rate (A)",
+    "b_n": "Items (B)",
+    "b_overturned": "Overturned (B)",
+    "b_overturn_rate": "Overturn rate (B)",
+    "both_n": "Items under both",
+    "odds_ratio": "Odds ratio",
+    "used": "In the pooled odds ratio",
+}
+# Shown first where present (on a phone only the first columns fit).
+LEADING_COLUMNS = ("request", "decision")
+
+
+def _is_share(name: str) -> bool:
+    return name.endswith(("_rate", "_lower", "_upper", "_share")) or name in ("share",)
+
+
+def column_label(name: str) -> str:
+    if name in dimensions.BY_NAME:
+        return dimensions.BY_NAME[name].label
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    return name.replace("_", " ").capitalize()
+
+
 def _column_config(frame: pl.DataFrame) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
+        label = column_label(name)
         if dtype == pl.Date:
-            config[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
-        elif name.endswith(("_rate", "_lower", "_upper")) or name == "share":
-            config[name] = st.column_config.NumberColumn(
-                name.replace("_", " ").capitalize(), format="percent"
-            )
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif _is_share(name) and dtype.is_numeric():
+            # step 0.001: one decimal, as every percentage on screen (captions use .1%).
+            config[name] = st.column_config.NumberColumn(label, format="percent", step=0.001)
         elif name in ("n", "overturned", "upheld", "letters", "items", "same", "files"):
-            config[name] = st.column_config.NumberColumn(name.capitalize(), format="localized")
-        elif name in dimensions.BY_NAME:
-            config[name] = st.column_config.Column(dimensions.BY_NAME[name].label)
+            config[name] = st.column_config.NumberColumn(label, format="localized")
         elif name == "small_sample":
             config[name] = st.column_config.CheckboxColumn(
                 f"Small sample (n < {small_n()})",
                 help=f"Fewer than {small_n()} items: read the rate with care.",
             )
+        elif name == "request":  # long text: leave room for the decision beside it
+            config[name] = st.column_config.TextColumn(label, width="medium")
+        else:
+            config[name] = st.column_config.Column(label)
     return config
 
 
 def table(frame: pl.DataFrame, *, height: int | None = None) -> None:
-    """A read-only table; ``height`` caps the height (short tables stay short)."""
+    """A read-only table: readable headers, percentages with one decimal, the request and
+    decision first; ``height`` caps the height (short tables stay short)."""
     kwargs: dict[str, Any] = {}
     if height is not None:
         kwargs["height"] = min(height, 38 + 35 * max(frame.height, 1))
+    leading = [c for c in LEADING_COLUMNS if c in frame.columns]
+    order = leading + [c for c in frame.columns if c not in leading]
     st.dataframe(
-        frame, hide_index=True, column_config=_column_config(frame), width="stretch", **kwargs
+        frame,
+        hide_index=True,
+        column_config=_column_config(frame),
+        column_order=order,
+        width="stretch",
+        **kwargs,
     )
 
 
@@ -508,15 +672,78 @@ def section(title: str, note: str | None = None) -> None:
 
 
 def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) -> pl.DataFrame:
-    """``queries.rates_by`` for the registry dimension ``name`` (cached)."""
-    return run(queries.rates_by, filters, name, small_n(), within)
+    """``queries.rates_by`` for the registry dimension ``name`` (cached), as the pages show it:
+    the letters behind each row beside its items, and the overturn rate only (one rate on
+    every page: the uphold rate is its complement)."""
+    frame = run(queries.rates_by, filters, name, small_n(), within)
+    letter_filters = filters.narrow(*within) if within is not None else filters
+    letters = run(queries.letters_by, letter_filters, name)
+    frame = frame.join(letters, on=name, how="left", maintain_order="left")
+    columns = [c for c in frame.columns if c != "letters" and not c.startswith("uphold_")]
+    columns.insert(columns.index("n") + 1, "letters")
+    return frame.select(columns)
+
+
+def published_comparison(filters: Filters) -> None:
+    """DWC / CWCI published figures beside ours (the items in view), with the difference, the
+    unit and the source of each; CSV of the numbers."""
+    frame = reference.compare_published(run(queries.published_counts, filters))
+    st.caption(
+        "Ours: the items in view decided that year (the filters apply). Theirs: as published, "
+        "over every IMR decision statewide. Shares are per disputed item here; counts are "
+        "letters. A difference is ours minus theirs, in percentage points."
+    )
+
+    def shown(value: float | None, unit: str, signed: bool = False) -> str:
+        if value is None:
+            return "–"
+        if unit.startswith("letters"):
+            return f"{value:,.0f}"
+        return f"{value * 100:+.1f} pts" if signed else f"{value:.1%}"
+
+    display = pl.DataFrame(
+        {
+            "publisher": frame.get_column("publisher"),
+            "year": frame.get_column("year"),
+            "figure": frame.get_column("figure"),
+            "published": [shown(v, u) for v, u in frame.select("published", "unit").iter_rows()],
+            "ours": [shown(v, u) for v, u in frame.select("ours", "unit").iter_rows()],
+            "difference": [
+                shown(v, u, signed=True) for v, u in frame.select("difference", "unit").iter_rows()
+            ],
+            "items": frame.get_column("items"),
+            "unit": frame.get_column("unit"),
+            "source": frame.get_column("source"),
+        }
+    )
+    table(display, height=420)
+    download(frame, "published_figures_compared", filters)
+
+
+def left_out_note(dim: Dimension, frame: pl.DataFrame, filters: Filters) -> None:
+    """Say how many items in view a scalar dimension's chart leaves out (no value), and why."""
+    if dim.shape != "scalar":
+        return  # list dimensions count an item without values under their "empty" label
+    total = int(run(queries.summary, filters, small_n()).item(0, "n") or 0)
+    shown = int(frame.get_column("n").sum()) if frame.height else 0
+    if total > shown:
+        why = f" ({dim.missing})" if dim.missing else ""
+        st.caption(
+            f"{plural(total - shown, 'item')} of the {total:,} in view have no "
+            f"{dim.label.lower()}{why} and are left out of this chart."
+        )
+
+
+def plural(n: int, word: str) -> str:
+    """``1 item``, ``2 items`` (``letter``, ``item``: regular plurals only)."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def rate_chart(dim: Dimension, frame: pl.DataFrame) -> alt.LayerChart:
     """Bars (most items first) or, for dimensions ordered by value (years), a trend."""
     if dim.order == "value":
         return charts.rate_trend(frame, dim.name, x_title=dim.label)
-    return charts.rate_bars(frame, dim.name, dim_title=dim.label)
+    return charts.rate_bars(frame, dim.name, dim_title=dim.label, max_rows=charts.MAX_BARS)
 
 
 def rate_section(
@@ -527,7 +754,13 @@ def rate_section(
     dim = dimensions.get(name)
     section(title or dim.title, dim.help if note is None else note)
     frame = rates(name, filters)
+    if dim.order == "count" and frame.height > charts.MAX_BARS:
+        st.caption(
+            f"The chart shows the {charts.MAX_BARS} values with the most items, of "
+            f"{frame.height:,}; the table lists them all."
+        )
     chart_and_table(rate_chart(dim, frame), frame, f"by_{name}", filters)
+    left_out_note(dim, frame, filters)
     return frame
 
 

@@ -90,7 +90,8 @@ b_n, b_k = int(crude.get_column("b_n").sum()), int(crude.get_column("b_overturne
 both = int(crude.get_column("both_n").sum())
 if both:
     st.caption(
-        f"{both:,} items count under both {dim.fmt(a)} and {dim.fmt(b)} (their letters list both) "
+        f"{ui.plural(both, 'item')} count under both {dim.fmt(a)} and {dim.fmt(b)} (their "
+        "letters list both) "
         "and are left out: each group here holds only items of its own."
     )
 if not a_n or not b_n:

@@ -63,7 +63,7 @@ if overlapping:
 left_out = int(frame.item(0, "left_out"))
 if left_out:
     notes.append(
-        f"{left_out:,} items in view have no {row_dim.label.lower()} or no "
+        f"{ui.plural(left_out, 'item')} in view have no {row_dim.label.lower()} or no "
         f"{col_dim.label.lower()} and are left out."
     )
 st.caption(" ".join(notes))
@@ -100,6 +100,7 @@ table = frame.select(
     pl.col("row_value").alias(rows),
     pl.col("col_value").alias(cols),
     "n",
+    "letters",
     "overturned",
     "overturn_rate",
     "overturn_lower",

@@ -19,7 +19,7 @@ if filters.search:
     search_ui.index_notice(filters)
     results = run(search.ranked, filters, search.RANKED_ROWS)
     st.caption(
-        f"{items_n:,} items in {letters_n:,} letters"
+        f"{ui.plural(items_n, 'item')} in {ui.plural(letters_n, 'letter')}"
         + (f" (the best {results.height:,} shown, ranked)" if items_n > results.height else "")
     )
     search_ui.ranked_matches(results)
@@ -27,7 +27,7 @@ else:
     st.caption("Search in the sidebar to rank the items by relevance and see the matches.")
     results = run(queries.search_items, filters, None, queries.SCREEN_ROWS)
     st.caption(
-        f"{items_n:,} items in {letters_n:,} letters"
+        f"{ui.plural(items_n, 'item')} in {ui.plural(letters_n, 'letter')}"
         + (f" (showing the first {queries.SCREEN_ROWS:,})" if items_n > results.height else "")
     )
     ui.table(results, height=360)

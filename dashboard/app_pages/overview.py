@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, reference, ui
+from dashboard import charts, dimensions, reference, ui
 
 filters = ui.current_filters()
 n_small = ui.small_n()
@@ -37,16 +37,19 @@ ui.rate_section(
 )
 
 ui.section(
-    "Uphold rate by decision year, with published figures",
-    "Ours: share of disputed items upheld (line, 95% band). Reference points: DWC's annual IMR "
-    "reports and CWCI's studies as published (their unit and coverage may differ: all IMR "
-    "decisions statewide, not only the letters loaded here).",
+    "Overturn rate by decision year, with published figures",
+    "Ours: share of disputed items overturned (line, 95% band; the line breaks at years without "
+    "items). Reference points: 1 − the upheld share in DWC's annual IMR reports and CWCI's "
+    "studies as published (their unit and coverage may differ: all IMR decisions statewide, not "
+    "only the letters loaded here).",
 )
 by_year = ui.rates("decision_year", filters)
-published = reference.published_upheld_share()
 ui.chart_and_table(
-    charts.decision_year_trend(by_year, published), by_year, "by_decision_year", filters
+    charts.decision_year_trend(by_year, reference.published_overturn_share()),
+    by_year,
+    "by_decision_year",
+    filters,
 )
-with st.expander("Published reference figures (with sources)"):
-    ui.table(published)
-    ui.download(published, "published_upheld_share", filters)
+ui.left_out_note(dimensions.get("decision_year"), by_year, filters)
+with st.expander("Published reference figures beside ours (with sources)"):
+    ui.published_comparison(filters)

@@ -13,14 +13,18 @@ st.markdown(ui.UNIT_NOTE + " Items whose letters do not state the date are left 
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-ui.section("By decision year, with DWC / CWCI published uphold shares")
+ui.section(
+    "By decision year, with DWC / CWCI published overturn shares",
+    "The published points are 1 − the upheld share DWC and CWCI publish.",
+)
 by_decision = ui.rates("decision_year", filters)
 ui.chart_and_table(
-    charts.decision_year_trend(by_decision, reference.published_upheld_share()),
+    charts.decision_year_trend(by_decision, reference.published_overturn_share()),
     by_decision,
     "by_decision_year",
     filters,
 )
+ui.left_out_note(dimensions.get("decision_year"), by_decision, filters)
 
 ui.section(
     "By decision quarter or month",
@@ -46,6 +50,7 @@ else:
     ui.chart_and_table(
         ui.rate_chart(dimensions.get(period), by_period), by_period, f"by_{period}", filters
     )
+    ui.left_out_note(dimensions.get(period), by_period, filters)
 
 ui.rate_section("injury_year", filters)
 ui.rate_section("years_to_decision", filters)

@@ -87,7 +87,8 @@ cells as (
         bool_or(row_other) as row_other,
         bool_or(col_other) as col_other,
         count(*) as n,
-        count(*) filter (where overturned) as overturned
+        count(*) filter (where overturned) as overturned,
+        count(distinct letter_key) as letters
     from labelled
     group by row_value, col_value
 ),
@@ -96,6 +97,7 @@ coverage as (
         (select count(*) from filtered)
         - (select count(distinct (letter_key, item_no)) from pairs) as left_out
 )
-select row_value, col_value, row_order, col_order, row_other, col_other, __RATES__, left_out
+select
+    row_value, col_value, row_order, col_order, row_other, col_other, letters, __RATES__, left_out
 from cells, coverage
 order by row_order, col_order

@@ -6,10 +6,12 @@
 -- $other last.
 with
 filtered as (
-    select __ROW__ as row_key, __COL__ as col_key, overturned from item_facts where __FILTERS__
+    select __ROW__ as row_key, __COL__ as col_key, overturned, letter_key
+    from item_facts
+    where __FILTERS__
 ),
 pairs as (
-    select row_key, col_key, overturned
+    select row_key, col_key, overturned, letter_key
     from filtered
     where row_key is not null and col_key is not null
 ),
@@ -58,7 +60,8 @@ cells as (
         bool_or(row_axis.row_other) as row_other,
         bool_or(col_axis.col_other) as col_other,
         count(*) as n,
-        count(*) filter (where pairs.overturned) as overturned
+        count(*) filter (where pairs.overturned) as overturned,
+        count(distinct pairs.letter_key) as letters
     from pairs
     join row_axis using (row_key)
     join col_axis using (col_key)
@@ -67,6 +70,7 @@ cells as (
 coverage as (
     select (select count(*) from filtered) - (select count(*) from pairs) as left_out
 )
-select row_value, col_value, row_order, col_order, row_other, col_other, __RATES__, left_out
+select
+    row_value, col_value, row_order, col_order, row_other, col_other, letters, __RATES__, left_out
 from cells, coverage
 order by row_order, col_order

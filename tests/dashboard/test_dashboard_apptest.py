@@ -204,7 +204,7 @@ def test_letters_page_search_and_plain_text_letter(oracle):
         "select letter_id from letters where case_number = ?", [hostile.FORMULA_CASE]
     ).fetchone()[0]
     at = run_page("letters", q="hyperlink", letter=letter_id)
-    assert any("1 items in 1 letters" in c for c in captions(at))
+    assert any("1 item in 1 letter" in c for c in captions(at))  # issue 13: pluralised
     shown = shown_texts(at)
     assert f"Request: {hostile.FORMULA_ITEMS[0][0]}" in shown
     # The match is marked, the rest of the request escaped (never markup).

@@ -73,6 +73,23 @@ def oracle_crosstab(
     return counts, row_order, col_order, left_out
 
 
+def oracle_letters(
+    oracle, filters: Filters, rows: str, cols: str, top_rows: int, top_cols: int
+) -> dict[tuple[str, str], int]:
+    """Letters behind each cell: the letters of the items the cell counts."""
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    facts = expected.rows(oracle, filters, f"letter_id, {row.column}, {col.column}")
+    _, row_order, col_order, _ = oracle_crosstab(oracle, filters, rows, cols, top_rows, top_cols)
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for letter_id, row_value, col_value in facts:
+        for r in _values(row, row_value):
+            for c in _values(col, col_value):
+                r_label = str(r) if str(r) in row_order else OTHER
+                c_label = str(c) if str(c) in col_order else OTHER
+                out[(r_label, c_label)].add(letter_id)
+    return {key: len(letters) for key, letters in out.items()}
+
+
 PAIRS = [
     ("category", "decision_year", 5, 4),  # scalar x scalar, a year axis ordered by value
     ("drug_class", "specialty", 6, 5),  # scalar x list (NULL drug classes left out)
@@ -99,6 +116,8 @@ def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols,
         for r in frame.iter_rows(named=True)
     }
     assert got == want
+    letters = {(r["row_value"], r["col_value"]): r["letters"] for r in frame.iter_rows(named=True)}
+    assert letters == oracle_letters(oracle, filters, rows, cols, top_rows, top_cols)
     assert dict(frame.select("row_value", "row_order").unique().iter_rows()) == row_order
     assert dict(frame.select("col_value", "col_order").unique().iter_rows()) == col_order
     assert set(frame.get_column("left_out").to_list()) == {left_out}

@@ -1,0 +1,190 @@
+"""Rough edges of issue 13 that only a browser shows: the Medications breakdown picked on the
+chart is in the URL (2), Enter in a filter takes one match (8), Back undoes a filter change (9),
+a phone gets the page and not the sidebar (10), dark mode holds on every page (11), and the
+filters are two key presses away (12)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.browser.helpers import (
+    assert_no_error,
+    open_app,
+    wait_for_app,
+    wait_for_charts,
+)
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+
+
+def filter_widget(page: Page, label: re.Pattern[str]) -> Any:
+    text = page.get_by_test_id("stWidgetLabel").get_by_text(label)
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has=text)
+
+
+def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
+    widget = filter_widget(page, label)
+    widget.click()
+    page.keyboard.type(typed)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+
+
+@pytest.fixture
+def fresh_context(
+    browser: Browser, browser_context_args: dict[str, Any]
+) -> Iterator[BrowserContext]:
+    """A context of its own: its storage (the theme) and viewport touch no other test."""
+    context = browser.new_context(**browser_context_args)
+    yield context
+    context.close()
+
+
+def test_2_a_class_picked_on_the_chart_is_in_the_url(page: Page, dashboard_url: str) -> None:
+    open_app(page, f"{dashboard_url}/medications")
+    wait_for_charts(page, 2)
+    bars = page.get_by_test_id("stVegaLiteChart").first.locator("path[aria-roledescription='bar']")
+    target = None
+    for i in range(1, bars.count()):
+        box = bars.nth(i).bounding_box()
+        if box and box["width"] >= 6 and box["height"] >= 6:
+            target = bars.nth(i)
+            break
+    assert target is not None
+    label = target.get_attribute("aria-label") or ""
+    picked = re.search(r"Drug class: ([^;]+);", label).group(1)  # type: ignore[union-attr]
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    assert box
+    page.mouse.click(box["x"] + 3, box["y"] + box["height"] / 4)
+    expect(page.get_by_role("heading", name=f"Drugs in {picked}")).to_be_visible()
+    expect(page).to_have_url(re.compile("breakdown="))
+    assert query(page)["breakdown"] == [picked]
+    # The link opens the same breakdown.
+    open_app(page, page.url)
+    expect(page.get_by_role("heading", name=f"Drugs in {picked}")).to_be_visible()
+
+
+def test_8_enter_takes_one_prefix_match(page: Page, dashboard_url: str) -> None:
+    open_app(page, f"{dashboard_url}/")
+    widget = filter_widget(page, re.compile(r"^Drug class \("))
+    widget.click()
+    page.keyboard.type("opio")
+    offered = page.get_by_role("option")
+    expect(offered.first).to_be_visible()
+    names = [offered.nth(i).inner_text() for i in range(offered.count())]
+    assert names and all(n.lower().startswith("opio") for n in names), names
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    assert len(query(page)["drug_class"]) == 1
+    assert query(page)["drug_class"][0].lower().startswith("opio")
+    assert_no_error(page)
+
+
+def test_9_back_undoes_a_filter_change(page: Page, dashboard_url: str) -> None:
+    open_app(page, f"{dashboard_url}/reviewers")
+    pick(page, re.compile(r"^Decision \("), "Uph", "Upheld")
+    pick(page, re.compile(r"^Request category \("), "Surg", "Surgery")
+    assert query(page) == {"decision": ["Upheld"], "category": ["Surgery"]}
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/reviewers\?decision=Upheld$"))
+    wait_for_app(page)
+    expect(filter_widget(page, re.compile(r"^Request category \("))).not_to_contain_text("Surgery")
+    expect(page.get_by_text("Filters: Decision: Upheld", exact=True)).to_be_visible()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/reviewers$"))
+    wait_for_app(page)
+    expect(page.get_by_text("Filters: none (all items)", exact=True)).to_be_visible()
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"decision=Upheld"))
+    wait_for_app(page)
+    expect(page.get_by_text("Filters: Decision: Upheld", exact=True)).to_be_visible()
+    assert_no_error(page)
+
+
+def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: str) -> None:
+    page = fresh_context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_app(page, f"{dashboard_url}/reviewers")
+    # The sidebar starts closed: the page is not covered.
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    box = sidebar.bounding_box()
+    assert box is None or box["x"] + box["width"] <= 1, box
+    # The reviewers chart has room for its bars.
+    wait_for_charts(page, 1)
+    bars = page.get_by_test_id("stVegaLiteChart").first.locator("path[aria-roledescription='bar']")
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(min(bars.count(), 5))]  # type: ignore[index]
+    assert max(widths) >= 20, widths
+    # The letters table shows the request and the decision first.
+    open_app(page, f"{dashboard_url}/letters")
+    table = page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    # (the grid draws on a canvas; its accessible headers give the column order)
+    headers = table.locator("[role='columnheader']")
+    expect(headers.first).to_be_attached()
+    shown = [headers.nth(i).inner_text().strip() for i in range(min(headers.count(), 3))]
+    assert shown[:2] == ["Request", "Decision"], shown
+    page.close()
+
+
+BACKGROUND = "getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+
+
+def _dark(page: Page) -> bool:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", page.evaluate(BACKGROUND))[:3])
+    return red + green + blue < 200
+
+
+def test_11_dark_mode_holds_on_every_page(
+    fresh_context: BrowserContext, dashboard_url: str
+) -> None:
+    page = fresh_context.new_page()
+    open_app(page, f"{dashboard_url}/")
+    assert not _dark(page)
+    page.get_by_test_id("stMainMenu").click()
+    page.get_by_role("menuitemradio").filter(has_text="Dark").click()
+    page.wait_for_function(
+        f"() => {{ const c = {BACKGROUND}.match(/\\d+/g).slice(0, 3).map(Number);"
+        " return c[0] + c[1] + c[2] < 200; }",
+        polling=100,
+    )
+    # A link to another page, opened anew (a reload, a shared link): still dark.
+    other = fresh_context.new_page()
+    open_app(other, f"{dashboard_url}/timeline")
+    assert _dark(other)
+    # The timeliness chart's bars stand out on the dark background.
+    wait_for_charts(other, 4)
+    rules = other.locator("[data-testid='stVegaLiteChart'] line[aria-roledescription='rule mark']")
+    strokes = {rules.nth(i).get_attribute("stroke") for i in range(rules.count())}
+    assert "#4c9be8" in strokes
+    page.close()
+    other.close()
+
+
+def test_12_two_key_presses_to_the_filters(page: Page, dashboard_url: str) -> None:
+    open_app(page, f"{dashboard_url}/")
+    expect(page.get_by_test_id("imrSkipToFilters")).to_be_attached()  # installed by the page
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to filters"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.activeElement"
+        " && document.activeElement.closest(\"[data-testid='stSidebar']\")"
+        " && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName)",
+        polling=100,  # not requestAnimationFrame: a tab in the background gets none
+    )
+    page.keyboard.type("x")  # the first filter takes the typing
+    assert page.evaluate("document.activeElement.value") == "x"
