@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest_speed import machine  # noqa: E402
-from etl.classify import classify_letter  # noqa: E402
-from etl.classify import reasons  # noqa: E402
+from etl.classify import classify_letter, reasons  # noqa: E402
 from etl.demo import write_corpus  # noqa: E402
 from etl.parse import parse_letter  # noqa: E402
 

@@ -37,6 +37,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
 _TOKEN = re.compile(r"__[A-Z]+__")
+_FRAGMENT = re.compile(r"__([A-Z][A-Z_]*[A-Z])__")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
 Con = duckdb.DuckDBPyConnection
@@ -106,6 +107,11 @@ def load_sql(name: str, column: str | None = None, columns: dict[str, str] | Non
     """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``;
     ``columns``: ``{"ROW": "category"}`` expands ``__ROW__``; registry constants only)."""
     text = read_sql(name)
+    # __DWC_PAIRS__ and the like: the CTEs of sql/_dwc_pairs.sql, shared by several queries
+    # (__FILTERS__ is built from the registry, below).
+    for token in sorted(set(_FRAGMENT.findall(_COMMENT.sub("", text))) - {"FILTERS"}):
+        if (SQL_DIR / f"_{token.lower()}.sql").is_file():
+            text = text.replace(f"__{token}__", _fragment(f"_{token.lower()}"))
     if "__FILTERS__" in text:
         text = text.replace("__FILTERS__", filter_predicate())
     if "__RATES__" in text:

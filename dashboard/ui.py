@@ -381,12 +381,15 @@ _SHIMS = """
           + "[data-testid='stExpandSidebarButton']");
         if (open) open.click();
       }
-      window.setTimeout(() => {
+      let tries = 0;
+      const focusFirst = () => {
         const first = document.querySelector(
           "[data-testid='stSidebar'] input:not([type=hidden]), "
           + "[data-testid='stSidebar'] textarea");
         if (first) first.focus();
-      }, 50);
+        if (document.activeElement !== first && ++tries < 20) window.setTimeout(focusFirst, 100);
+      };
+      window.setTimeout(focusFirst, 50);
     });
     if (skip && skip.parentNode) skip.parentNode.insertBefore(link, skip.nextSibling);
     else document.body.insertBefore(link, document.body.firstChild);

@@ -95,7 +95,9 @@ def test_vocab_report_lists_upheld_items_without_a_reason_by_sentence_shape(
     done = imr("vocab", "report", "--db", db, "--limit", "3")
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
-    head = out.index(f"reasons: {len(rationales):,} of {upheld:,} upheld items have no reason found")
+    head = out.index(
+        f"reasons: {len(rationales):,} of {upheld:,} upheld items have no reason found"
+    )
     listed = [line.split(")  ", 1)[1].removesuffix(" …") for line in out[head + 2 :: 2]]
     assert listed and len(listed) <= 3
     assert set(listed) <= shapes

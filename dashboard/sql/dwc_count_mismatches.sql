@@ -1,41 +1,6 @@
 -- Letters present in both whose item count differs from DWC's: not compared item by item.
 with
-dwc as (
-    select
-        case_number, treatment_no, decision_raw, decision, category_raw, category,
-        subcategory_raw, drug_class, letter_sha256
-    from dwc_index
-),
-dwc_cases as (
-    select case_number, count(*) as dwc_items, max(letter_sha256) as letter_sha256
-    from dwc
-    group by case_number
-),
--- Our letter for a DWC case: the one printing its case number, else the one loaded from the
--- PDF `imr fetch` downloaded for it (letters of 2014-15 print no case number).
-by_case_number as (
-    select case_number, min(letter_id) as letter_id
-    from letters
-    where case_number is not null
-    group by case_number
-),
-by_file as (
-    select source_sha256, min(letter_id) as letter_id
-    from sources
-    where status = 'loaded' and letter_id is not null
-    group by source_sha256
-),
-linked as (
-    select c.case_number, c.dwc_items, coalesce(n.letter_id, f.letter_id) as letter_id
-    from dwc_cases as c
-    left join by_case_number as n on n.case_number = c.case_number
-    left join by_file as f on f.source_sha256 = c.letter_sha256
-),
-in_both as (
-    select linked.case_number, linked.letter_id, linked.dwc_items, l.item_count as our_items
-    from linked
-    join letters as l on l.letter_id = linked.letter_id
-)
+__DWC_IN_BOTH__
 select case_number, letter_id, dwc_items, our_items
 from in_both
 where dwc_items <> our_items

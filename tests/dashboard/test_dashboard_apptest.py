@@ -210,8 +210,8 @@ def test_letters_page_search_and_plain_text_letter(oracle):
     # The match is marked, the rest of the request escaped (never markup).
     marked = [b.proto.body for b in at.get("html") if "Request: " in b.proto.body]
     assert marked == [
-        "<div class=\"imr-text\" style=\"white-space: pre-wrap\">Request: =<mark title=\"search"
-        " match\">HYPERLINK</mark>(&quot;evil.example&quot;,&quot;click&quot;)</div>"
+        '<div class="imr-text" style="white-space: pre-wrap">Request: =<mark title="search'
+        ' match">HYPERLINK</mark>(&quot;evil.example&quot;,&quot;click&quot;)</div>'
     ]
     assert "Download CSV" in download_labels(at)
     markup_id = oracle.execute(
