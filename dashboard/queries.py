@@ -15,7 +15,10 @@ SQL files may use these tokens, expanded here:
   registry (``dashboard.dimensions``) with ``_filters.sql`` and ``_filter_<kind>.sql``;
 * ``__RATES__``: rate + 95% Wilson columns over ``n`` and ``overturned`` (``_rates.sql``);
 * ``__COLUMN__``: the ``item_facts`` column of a dimension (a registry constant);
-* ``__DIMENSION_COLUMNS__``: the column of every registry dimension (the item-level CSV).
+* ``__DIMENSION_COLUMNS__``: the column of every registry dimension (the item-level CSV);
+* any other ``__NAME__`` with a file ``_name.sql``: that file (CTEs several queries share);
+* ``fragments=``: per-shape fragments chosen by the caller (``shape_sql``), e.g. how a scalar or
+  a list dimension becomes one value per row in ``crosstab.sql`` and ``compare.sql``.
 
 Only named parameters (``$name``) that a query uses are bound, so DuckDB never sees extras.
 """
@@ -36,7 +39,7 @@ from dashboard.filters import Filters, param_name
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
-_TOKEN = re.compile(r"__[A-Z]+__")
+_TOKEN = re.compile(r"__[A-Z][A-Z_]*[A-Z]__|__[A-Z]__")
 _FRAGMENT = re.compile(r"__([A-Z][A-Z_]*[A-Z])__")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -103,10 +106,33 @@ def filter_predicate() -> str:
     return f"(\n{body}\n)"
 
 
-def load_sql(name: str, column: str | None = None, columns: dict[str, str] | None = None) -> str:
+def shape_sql(kind: str, shape: str, source: str, empty: str) -> str:
+    """The fragment ``sql/_<kind>_<shape>.sql`` of one dimension (``kind`` ``value``: one value
+    per row; ``set``: its values as a list; ``shape`` ``scalar``, ``list`` or ``none``), with
+    ``__SOURCE__`` the column (or a query's alias of it) and ``__EMPTY__`` the parameter
+    ``$<empty>`` an empty list counts as."""
+    for part in (kind, shape, source, empty):
+        if not _IDENTIFIER.fullmatch(part):
+            raise ValueError(f"{part!r} is not a plain identifier")
+    return (
+        _fragment(f"_{kind}_{shape}")
+        .replace("__SOURCE__", source)
+        .replace("__EMPTY__", f"${empty}")
+    )
+
+
+def load_sql(
+    name: str,
+    column: str | None = None,
+    columns: dict[str, str] | None = None,
+    fragments: dict[str, str] | None = None,
+) -> str:
     """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``;
-    ``columns``: ``{"ROW": "category"}`` expands ``__ROW__``; registry constants only)."""
+    ``columns``: ``{"ROW": "category"}`` expands ``__ROW__``; registry constants only;
+    ``fragments``: ``{"ROW_VALUE": shape_sql(...)}`` expands ``__ROW_VALUE__``)."""
     text = read_sql(name)
+    for token, fragment in (fragments or {}).items():
+        text = text.replace(f"__{token}__", fragment)
     # __DWC_PAIRS__ and the like: the CTEs of sql/_dwc_pairs.sql, shared by several queries
     # (__FILTERS__ is built from the registry, below).
     for token in sorted(set(_FRAGMENT.findall(_COMMENT.sub("", text))) - {"FILTERS"}):
@@ -151,11 +177,12 @@ def run_sql(
     *,
     column: str | None = None,
     columns: dict[str, str] | None = None,
+    fragments: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
     from dashboard import search  # it runs queries too
 
-    sql = load_sql(name, column, columns)
+    sql = load_sql(name, column, columns, fragments)
     bound = _bound(name, sql, search.bind(con, params or {}))
     cur = cursor(con)
     try:
@@ -236,11 +263,11 @@ def crosstab(
     top_cols: int = 12,
     small_n: int = 30,
 ) -> pl.DataFrame:
-    """Outcomes per (row value, column value) of two registry dimensions (the query of their
-    shape pair, ``sql/crosstab_<row shape>_<col shape>.sql``): ``row_value``, ``col_value``
-    (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order`` (axis order),
-    ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns, and
-    ``left_out`` (filtered items without a value on either side; the same on every row)."""
+    """Outcomes per (row value, column value) of two registry dimensions (``sql/crosstab.sql``,
+    each axis through the fragment of its shape, ``sql/_value_<shape>.sql``): ``row_value``,
+    ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order``
+    (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns,
+    and ``left_out`` (filtered items without a value on either side; the same on every row)."""
     row, col = dimensions.get(rows), dimensions.get(cols)
     if row.name == col.name:
         raise ValueError("a cross-tab needs two different dimensions")
@@ -257,9 +284,13 @@ def crosstab(
     }
     return run_sql(
         con,
-        f"crosstab_{row.shape}_{col.shape}",
+        "crosstab",
         params,
         columns={"ROW": row.column, "COL": col.column},
+        fragments={
+            "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
+            "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
+        },
     )
 
 
@@ -270,16 +301,23 @@ def compare(
     dimension ``by`` (one stratum, ``(all items)``, when None): ``stratum`` (NULL: the
     item has no value of ``by``), ``a_n``, ``a_overturned``, ``b_n``, ``b_overturned`` and
     ``both_n`` (items listing both values of a list dimension: in neither group), the strata
-    with the most items first (``sql/compare_<shape>_<shape or none>.sql``)."""
+    with the most items first (``sql/compare.sql`` with the fragments of the two shapes,
+    ``sql/_set_<shape>.sql`` and ``sql/_value_<shape or none>.sql``)."""
     dim = dimensions.get(name)
     if a == b:
         raise ValueError("compare two different values")
     stratum = dimensions.get(by) if by is not None else None
     if stratum is not None and stratum.name == dim.name:
         raise ValueError("the strata must come from another dimension")
-    columns = {"GROUP": dim.column}
-    if stratum is not None:
-        columns["STRATUM"] = stratum.column
+    fragments = {
+        "GROUP_SET": shape_sql("set", dim.shape, dim.column, "group_empty"),
+        "STRATUM_VALUE": shape_sql(
+            "value",
+            stratum.shape if stratum is not None else "none",
+            stratum.column if stratum is not None else "none",
+            "stratum_empty",
+        ),
+    }
     params = {
         **filters.params(),
         "a": str(a),
@@ -287,12 +325,7 @@ def compare(
         "group_empty": dim.empty,
         "stratum_empty": stratum.empty if stratum is not None else None,
     }
-    long = run_sql(
-        con,
-        f"compare_{dim.shape}_{stratum.shape if stratum is not None else 'none'}",
-        params,
-        columns=columns,
-    )
+    long = run_sql(con, "compare", params, fragments=fragments)
     side = pl.col("side")
     wide = long.group_by("stratum").agg(
         a_n=pl.col("n").filter(side == "a").sum(),

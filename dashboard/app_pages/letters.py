@@ -35,13 +35,19 @@ ui.items_download(filters, key="download_items_letters")
 
 ui.section("Read a letter")
 letter_ids = results.get_column("letter_id").unique(maintain_order=True).to_list()
-# A shared link may name a letter outside the results shown: offer it too.
-wanted = st.query_params.get("letter")
+# A shared link may name a letter outside the results shown: offer it too. Links from other
+# pages say `open=` (Streamlit drops a bound widget's parameter when another page links to it).
+opened = st.query_params.get("open")
+wanted = opened or st.query_params.get("letter")
 if wanted and wanted not in letter_ids and run(queries.letter, wanted).height:
     letter_ids.insert(0, wanted)
 if not letter_ids:
     st.info("No letters match.")
     st.stop()
+if opened:
+    del st.query_params["open"]
+    if opened in letter_ids:
+        st.session_state["letter"] = opened
 # Options are the ids themselves, so that `?letter=CM16-0213037` links open that letter.
 letter_id = st.selectbox("Letter", letter_ids, key="letter", bind="query-params")
 head = run(queries.letter, letter_id)

@@ -78,5 +78,5 @@ for row in examples.iter_rows(named=True):
             "app_pages/letters.py",
             label=f"Open letter {row['letter_id']}",
             icon=":material/description:",
-            query_params={"letter": row["letter_id"]},
+            query_params={"open": row["letter_id"]},
         )

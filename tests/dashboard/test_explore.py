@@ -151,9 +151,9 @@ def test_crosstab_refuses_one_dimension_twice(con):
 
 def test_crosstab_columns_are_identifiers_only():
     with pytest.raises(ValueError, match="plain identifier"):
-        queries.load_sql(
-            "crosstab_scalar_scalar", columns={"ROW": "category; drop table x", "COL": "layout"}
-        )
+        queries.load_sql("crosstab", columns={"ROW": "category; drop table x", "COL": "layout"})
+    with pytest.raises(ValueError, match="plain identifier"):
+        queries.shape_sql("value", "list", "row_source; drop table x", "row_empty")
 
 
 def test_heatmap_marks_small_samples_and_selects_cells(con):

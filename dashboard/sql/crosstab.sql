@@ -1,25 +1,31 @@
--- Cross-tab of a list dimension (rows) by a scalar one (columns); see crosstab_scalar_scalar.sql.
--- An item counts under each value of its list (an empty list under $row_empty; left out when
--- NULL), so rows overlap; it counts once per cell, also in the $other cells.
+-- Cross-tab of two dimensions: outcomes per (row value, column value) under the filters.
+-- __ROW__ and __COL__ are item_facts columns (constants from the dimension registry);
+-- __ROW_VALUE__ / __COL_VALUE__ turn each into one value per row by its shape (_value_scalar.sql:
+-- the value; _value_list.sql: each value of the list, an empty list under $row_empty /
+-- $col_empty, a NULL list left out), so a list axis overlaps: an item counts under each pair
+-- of its values, once per cell, also in the $other cells. Items without a value on either side
+-- are left out (counted in left_out). Each axis keeps its $top_rows / $top_cols values with
+-- the most items and groups the rest under $other; *_order is the axis order (most items
+-- first when $row_by_count / $col_by_count, else by value), $other last.
 with
 filtered as (
-    select letter_key, item_no, __ROW__ as row_list, __COL__ as col_key, overturned
+    select letter_key, item_no, __ROW__ as row_source, __COL__ as col_source, overturned
     from item_facts
     where __FILTERS__
+),
+-- Two steps: two unnests in one select would be zipped, not crossed.
+row_exploded as (
+    select letter_key, item_no, __ROW_VALUE__ as row_key, col_source, overturned
+    from filtered
 ),
 pairs as (
     select letter_key, item_no, row_key, col_key, overturned
     from (
-        select
-            letter_key,
-            item_no,
-            unnest(case when len(row_list) = 0 then [$row_empty::varchar] else row_list end)
-                as row_key,
-            col_key,
-            overturned
-        from filtered
+        select letter_key, item_no, row_key, __COL_VALUE__ as col_key, overturned
+        from row_exploded
+        where row_key is not null
     )
-    where row_key is not null and col_key is not null
+    where col_key is not null
 ),
 row_ranked as (
     select

@@ -1,0 +1,2 @@
+-- No dimension (Compare without strata): one value for every item.
+'(all items)'

@@ -1,0 +1,36 @@
+-- Two values $a and $b of one dimension, side by side, per stratum (Compare page).
+-- __GROUP_SET__: the item's values of the dimension as a list (_set_scalar.sql: a list of one;
+-- _set_list.sql: its list, an empty one as [$group_empty]); an item listing both $a and $b is
+-- on side 'both', which the comparison leaves out.
+-- __STRATUM_VALUE__: the item's strata, one row each (_value_scalar.sql: the value of a scalar
+-- column, NULL when it has none; _value_list.sql: each value of a list column, empty =
+-- $stratum_empty, so an item listing several counts in each; _value_none.sql: no strata,
+-- one stratum '(all items)').
+-- Columns are registry constants; values are bound.
+with
+filtered as (
+    select __GROUP_SET__ as group_set, (__STRATUM_VALUE__)::varchar as stratum, overturned
+    from item_facts
+    where __FILTERS__
+),
+sided as (
+    select
+        case
+            when list_contains(group_set, $a::varchar)
+                and list_contains(group_set, $b::varchar) then 'both'
+            when list_contains(group_set, $a::varchar) then 'a'
+            when list_contains(group_set, $b::varchar) then 'b'
+        end as side,
+        stratum,
+        overturned
+    from filtered
+)
+select
+    stratum,
+    side,
+    count(*) as n,
+    count(*) filter (where overturned) as overturned
+from sided
+where side is not null
+group by stratum, side
+order by stratum, side
