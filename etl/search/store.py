@@ -28,11 +28,12 @@ BUILDING = "building"
 COMPLETE = "complete"
 
 # Files Tantivy writes in an index folder (MmapDirectory): its metadata, its lock files, the
-# segment components (``<uuid>.<ext>``, deletes as ``<uuid>.<opstamp>.del``) and the temporary
+# segment components (``<uuid>.<ext>``, deletes as ``<uuid>.<opstamp>.del``, the doc store
+# being written as ``<uuid>.store.temp``: a build killed then leaves it) and the temporary
 # files of its atomic writes.
 _TANTIVY_FILES = re.compile(
     r"meta\.json|\.managed\.json|\.tantivy-(?:meta|writer)\.lock"
-    r"|[0-9a-f]{32}\.(?:idx|pos|term|store|fast|fieldnorm|(?:\d+\.)?del)"
+    r"|[0-9a-f]{32}\.(?:idx|pos|term|store|store\.temp|fast|fieldnorm|(?:\d+\.)?del)"
     r"|\.tmp[A-Za-z0-9_]{1,32}"
 )
 # Copied, not hard-linked, into a new index: Tantivy replaces them (by rename) as it commits.

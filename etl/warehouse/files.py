@@ -94,8 +94,11 @@ def remove_stale_versions(link: Path, keep: Iterable[str]) -> list[str]:
             path.unlink(missing_ok=True)
         # DuckDB's spill folder for that version (ours: we named it after the version).
         shutil.rmtree(link.with_name(f"{name}.tmp"), ignore_errors=True)
-        # Its search index: only the files we wrote there (etl.search.store).
-        remove_index_dir(index_dir_for(link.with_name(name)))
+        # Its search index: only the files we wrote there (etl.search.store). Until the folder
+        # is gone the name stays ours, so that a later build tries again.
+        if not remove_index_dir(index_dir_for(link.with_name(name))):
+            remaining.append(name)
+            continue
         removed.append(name)
     if removed:
         write_manifest(link, remaining)

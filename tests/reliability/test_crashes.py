@@ -199,7 +199,12 @@ def _check_final(corpus: Corpus, runs: int, db: Path) -> None:
     assert target in versions and len(versions) == 2, versions
     expected = [".current.duckdb.lock", ".current.duckdb.versions", "current.duckdb", *versions]
     expected += [f"{version}.search" for version in versions]  # each version's search index
-    assert names == sorted(expected), names
+    left = {
+        name: sorted(p.name for p in (db.parent / name).iterdir())
+        for name in set(names) - set(expected)
+        if (db.parent / name).is_dir()
+    }
+    assert names == sorted(expected), (names, left)
 
 
 @pytest.mark.parametrize(

@@ -295,3 +295,28 @@ def test_an_index_folder_beside_a_version_we_did_not_write_is_kept(tmp_path: Pat
     ingest([SAMPLES], settings)
     ingest([SAMPLES], settings)
     assert (stranger / "meta.json").read_text() == "{}"
+
+
+def test_a_build_killed_while_writing_a_segment_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Regression (20-run SIGKILL loop in CI): a writer killed while storing documents leaves
+    ``<uuid>.store.temp``; removing the folder must take it too, and a version whose folder
+    could not be removed stays in the manifest, so a later build tries again."""
+    folder = tmp_path / "x.duckdb.search"
+    store.create_index_dir(folder, {"id": "1"})
+    (folder / ("c" * 32 + ".store.temp")).write_text("")
+    (folder / ("c" * 32 + ".store")).write_text("")
+    assert store.remove_index_dir(folder) and not folder.exists()
+
+    link = tmp_path / "wh" / "current.duckdb"
+    link.parent.mkdir()
+    name = "current.v20200101T000000-000000000-1.duckdb"
+    files.record_version(link, name)
+    (link.parent / name).write_text("")
+    stuck = store.index_dir_for(link.parent / name)
+    store.create_index_dir(stuck, {"id": "2"})
+    (stuck / "notes.txt").write_text("a user's file")
+    assert files.remove_stale_versions(link, keep=()) == []
+    assert files.read_manifest(link) == [name] and stuck.is_dir()
+    (stuck / "notes.txt").unlink()
+    assert files.remove_stale_versions(link, keep=()) == [name]
+    assert files.read_manifest(link) == [] and not stuck.exists()
