@@ -299,7 +299,8 @@ def compare(
 ) -> pl.DataFrame:
     """Two values ``a`` and ``b`` of the dimension ``name`` side by side, per stratum of the
     dimension ``by`` (one stratum, ``(all items)``, when None): ``stratum`` (NULL: the
-    item has no value of ``by``), ``a_n``, ``a_overturned``, ``b_n``, ``b_overturned`` and
+    item has no value of ``by``), ``a_letters``, ``a_n``, ``a_overturned``, ``b_letters``,
+    ``b_n``, ``b_overturned`` and
     ``both_n`` (items listing both values of a list dimension: in neither group), the strata
     with the most items first (``sql/compare.sql`` with the fragments of the two shapes,
     ``sql/_set_<shape>.sql`` and ``sql/_value_<shape or none>.sql``)."""
@@ -328,8 +329,10 @@ def compare(
     long = run_sql(con, "compare", params, fragments=fragments)
     side = pl.col("side")
     wide = long.group_by("stratum").agg(
+        a_letters=pl.col("letters").filter(side == "a").sum(),
         a_n=pl.col("n").filter(side == "a").sum(),
         a_overturned=pl.col("overturned").filter(side == "a").sum(),
+        b_letters=pl.col("letters").filter(side == "b").sum(),
         b_n=pl.col("n").filter(side == "b").sum(),
         b_overturned=pl.col("overturned").filter(side == "b").sum(),
         both_n=pl.col("n").filter(side == "both").sum(),

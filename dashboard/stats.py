@@ -288,9 +288,11 @@ def strata_frame(frame: pl.DataFrame) -> pl.DataFrame:
         )
     schema = {
         "stratum": pl.String,
+        "a_letters": pl.Int64,
         "a_n": pl.Int64,
         "a_overturned": pl.Int64,
         "a_overturn_rate": pl.Float64,
+        "b_letters": pl.Int64,
         "b_n": pl.Int64,
         "b_overturned": pl.Int64,
         "b_overturn_rate": pl.Float64,

@@ -120,6 +120,10 @@ shown[3].caption(f"{two.test} (smallest expected cell {two.min_expected:.1f})")
 groups = pl.DataFrame(
     {
         name: [a, b],
+        "letters": [
+            int(crude.get_column("a_letters").sum()),
+            int(crude.get_column("b_letters").sum()),
+        ],
         "n": [a_n, b_n],
         "overturned": [a_k, b_k],
         "overturn_rate": [two.rate1, two.rate2],

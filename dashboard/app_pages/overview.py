@@ -7,18 +7,17 @@ from dashboard import charts, dimensions, reference, ui
 filters = ui.current_filters()
 n_small = ui.small_n()
 
-st.title("IMR outcomes: how often Independent Medical Review upholds UR decisions")
+st.title("IMR outcomes: how often Independent Medical Review overturns UR denials")
 st.markdown(ui.UNIT_NOTE)
 ui.filter_caption(filters)
 summary = ui.page_summary(filters)
 row = summary.row(0, named=True)
 
-cols = st.columns(4)
+# One rate everywhere: the overturn rate (the uphold share is 1 minus it; CSVs carry both).
+cols = st.columns(3)
 cols[0].metric("Letters", f"{row['letters']:,}", help="IMR cases (Final Determination Letters)")
 cols[1].metric("Disputed items", f"{row['n']:,}", help="The unit of every rate on this dashboard")
 with cols[2]:
-    ui.rate_metric("Uphold rate", summary, "uphold")
-with cols[3]:
     ui.rate_metric("Overturn rate", summary, "overturn")
 
 ui.items_download(filters)

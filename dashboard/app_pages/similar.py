@@ -52,11 +52,9 @@ if similar.height == 0:
 ids = tuple(similar.get_column("letter_id").to_list())
 numbers = tuple(int(n) for n in similar.get_column("item_no").to_list())
 outcomes = run(search.similar_outcomes, ids, numbers, ui.small_n())
-cols = st.columns(3)
+cols = st.columns(2)
 cols[0].metric("Similar decisions", f"{similar.height:,}")
 with cols[1]:
-    ui.rate_metric("Uphold rate", outcomes, "uphold")
-with cols[2]:
     ui.rate_metric("Overturn rate", outcomes, "overturn")
 
 ui.section("The most similar decisions")

@@ -9,7 +9,11 @@
 -- Columns are registry constants; values are bound.
 with
 filtered as (
-    select __GROUP_SET__ as group_set, (__STRATUM_VALUE__)::varchar as stratum, overturned
+    select
+        letter_id,
+        __GROUP_SET__ as group_set,
+        (__STRATUM_VALUE__)::varchar as stratum,
+        overturned
     from item_facts
     where __FILTERS__
 ),
@@ -21,6 +25,7 @@ sided as (
             when list_contains(group_set, $a::varchar) then 'a'
             when list_contains(group_set, $b::varchar) then 'b'
         end as side,
+        letter_id,
         stratum,
         overturned
     from filtered
@@ -29,7 +34,8 @@ select
     stratum,
     side,
     count(*) as n,
-    count(*) filter (where overturned) as overturned
+    count(*) filter (where overturned) as overturned,
+    count(distinct letter_id) as letters
 from sided
 where side is not null
 group by stratum, side

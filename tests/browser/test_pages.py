@@ -37,7 +37,8 @@ def test_overview_numbers_match_warehouse(
     assert want.items > 0, f"the browser warehouse has no items for {filters}"
     expect(metric_value(page, "Letters")).to_have_text(f"{want.letters:,}")
     expect(metric_value(page, "Disputed items")).to_have_text(f"{want.items:,}")
-    expect(metric_value(page, "Uphold rate")).to_have_text(f"{want.uphold_rate:.1%}")
+    # One rate everywhere (issue 13, rough edge 4): no uphold rate beside it.
+    expect(page.get_by_test_id("stMetric").filter(has_text="Uphold rate")).to_have_count(0)
     expect(metric_value(page, "Overturn rate")).to_have_text(f"{want.overturn_rate:.1%}")
     # The n under the rates, and the filters stated in words.
     expect(page.get_by_text(f"· n = {want.items:,}").first).to_be_visible()

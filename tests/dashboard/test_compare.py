@@ -32,12 +32,14 @@ def _values(dim, value: Any) -> list[str]:
 def oracle_compare(
     oracle, filters: Filters, name: str, a: str, b: str, by: str | None
 ) -> dict[str | None, dict[str, int]]:
-    """stratum -> {a_n, a_overturned, b_n, b_overturned, both_n}, from the item rows."""
+    """stratum -> {a_letters, a_n, a_overturned, b_letters, b_n, b_overturned, both_n}, from
+    the item rows."""
     dim = dimensions.get(name)
     by_dim = dimensions.get(by) if by else None
-    columns = f"{dim.column}, {by_dim.column if by_dim else 'null'}, overturned"
+    columns = f"{dim.column}, {by_dim.column if by_dim else 'null'}, overturned, letter_id"
     out: dict[str | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for group, stratum, overturned in expected.rows(oracle, filters, columns):
+    letters: dict[tuple[str | None, str], set[str]] = defaultdict(set)
+    for group, stratum, overturned, letter_id in expected.rows(oracle, filters, columns):
         values = set(_values(dim, group))
         side = "both" if {a, b} <= values else "a" if a in values else "b" if b in values else None
         if side is None:
@@ -47,6 +49,9 @@ def oracle_compare(
             out[s][f"{side}_n"] += 1
             if side != "both":
                 out[s][f"{side}_overturned"] += int(bool(overturned))
+                letters[s, side].add(letter_id)
+    for (s, side), ids in letters.items():
+        out[s][f"{side}_letters"] = len(ids)
     return {s: dict(v) for s, v in out.items()}
 
 

@@ -49,7 +49,6 @@ def expected_metrics(oracle, filters: Filters) -> dict[str, str]:
     return {
         "Letters": f"{want['letters']:,}",
         "Disputed items": f"{n:,}",
-        "Uphold rate": f"{(n - overturned) / n:.1%}",
         "Overturn rate": f"{overturned / n:.1%}",
     }
 
