@@ -29,7 +29,9 @@ from tests.browser.helpers import (
 
 SESSIONS = 20
 # Generous: 20 cold sessions share 2 cores with the server and the browser.
-COLD_MS = 180_000
+# (300 s since issue 13: every session also counts each filter's options under the others' filters;
+# a full CI run once took over 180 s. Correctness is what is asserted; speed is benchmarks/'.)
+COLD_MS = 300_000
 
 
 def _filter_sets(db: Path) -> list[dict[str, Any]]:

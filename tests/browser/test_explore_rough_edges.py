@@ -162,6 +162,13 @@ def test_11_dark_mode_holds_on_every_page(
     # A link to another page, opened anew (a reload, a shared link): still dark.
     other = fresh_context.new_page()
     open_app(other, f"{dashboard_url}/timeline")
+    # The page's script applies the kept theme once it runs: wait for it, not for a frame.
+    other.wait_for_function(
+        f"() => {{ const c = {BACKGROUND}.match(/\\d+/g).slice(0, 3).map(Number);"
+        " return c[0] + c[1] + c[2] < 200; }",
+        polling=100,
+        timeout=30_000,
+    )
     assert _dark(other)
     # The timeliness chart's bars stand out on the dark background.
     wait_for_charts(other, 4)
