@@ -359,9 +359,11 @@ class Replica:
             time.sleep(self.slow_seconds)
         partial = (case_number in self.drop_once and first_time) or case_number in self.stall
         if not partial:
-            self._send(request, entry, 200, case.pdf, "application/pdf")
+            # Counted before the body goes out: a client that has read it all may look at the
+            # count before this thread would have moved on (a race CI once lost).
             with self._lock:
                 self.served_pdf[case_number] += 1
+            self._send(request, entry, 200, case.pdf, "application/pdf")
             return
         entry.status = 200
         request.send_response(200)
