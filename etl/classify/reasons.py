@@ -289,11 +289,16 @@ def _quotations(text: str, spans: list[tuple[int, int]], norms: list[str]) -> li
 
 def own_sentences(rationale: str | None) -> list[str]:
     """The reviewer's own sentences (not guideline quotations), as written."""
-    if not rationale:
-        return []
-    spans = sentences(rationale)
-    quoted = _quotations(rationale, spans, [normalise(rationale[a:b]) for a, b in spans])
-    return [rationale[a:b] for (a, b), q in zip(spans, quoted, strict=True) if not q]
+    text = rationale or ""
+    return [text[a:b] for (a, b), _, quoted in _read(text) if not quoted]
+
+
+def _read(rationale: str) -> list[tuple[tuple[int, int], str, bool]]:
+    """Each sentence of the rationale: its span, its normalised text, and whether it quotes a
+    guideline."""
+    spans = sentences(rationale) if rationale else []
+    norms = [normalise(rationale[a:b]) for a, b in spans]
+    return list(zip(spans, norms, _quotations(rationale, spans, norms), strict=True))
 
 
 def _vetoed(pattern: Pattern, norm: str, at: int) -> bool:
@@ -313,11 +318,8 @@ def find_reasons(rationale: str | None, decision: str | None = None) -> list[Evi
     if not rationale:
         return []
     side = _SIDE.get(decision or "")
-    spans = sentences(rationale)
-    norms = [normalise(rationale[a:b]) for a, b in spans]
-    quoted = _quotations(rationale, spans, norms)
     found: dict[str, Evidence] = {}
-    for (a, b), norm, is_quote in zip(spans, norms, quoted, strict=True):
+    for (a, b), norm, is_quote in _read(rationale):
         for reason in _sentence_reasons(norm, is_quote, side):
             if reason not in found:
                 found[reason] = Evidence(reason, rationale[a:b], a, b)
