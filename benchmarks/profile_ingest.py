@@ -44,7 +44,7 @@ STAGES = {
     "row building": ("etl/rows.py", "letter_rows"),
     "writer: buffers and spool (Parquet)": ("etl/load.py", "add_loaded"),
     "load the spool into DuckDB": ("etl/load.py", "_load_chunks"),
-    "derived tables (buckets)": ("etl/load.py", "build_derived"),
+    "derived tables": ("etl/warehouse/derived.py", "build"),
     "publish (all: load, derived, checkpoint, swap)": ("etl/load.py", "publish"),
 }
 PARENT = {

@@ -458,15 +458,76 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     """dimension (registry name), value (text), n (items) for every filter: every value the
     warehouse holds, counted under the other filters of ``filters`` (Datasette-style facet
     counts; none: the whole warehouse); a list dimension counts an item once per value. Most
-    items first, values without items last."""
+    items first, values without items last.
+
+    Filters without a selection of their own share their counting filters, so they are counted
+    together (``sql/options.sql``): with no filter set that is the facet_counts mart alone, else
+    one pass for the scalar columns and one per list column; each selected filter adds one."""
     filters = filters or Filters()
-    frames = [
-        run_sql(con, f"options_{dim.shape}", filters.without(dim.name).params(), column=dim.column)
-        .with_columns(pl.lit(dim.name, dtype=pl.String).alias("dimension"))
+    in_mart = set(run_sql(con, "facet_dimensions").get_column("dimension"))
+    groups: dict[Filters, list[dimensions.Dimension]] = {}
+    for dim in dimensions.FILTERS:
+        groups.setdefault(filters.without(dim.name), []).append(dim)
+    frames = []
+    for under, dims in groups.items():
+        marted = [d for d in dims if d.name in in_mart]
+        scanned = [d for d in dims if d.name not in in_mart]
+        every = _union(_from_mart(marted), _scan(scanned, "true"))
+        counts = every if under == Filters() else _scan(dims, "__FILTERS__")
+        frames.append(
+            run_sql(
+                con,
+                "options",
+                {**under.params(), "mart_dimensions": [d.name for d in marted]},
+                fragments={"EVERY_VALUE": every, "COUNTS": counts},
+            )
+        )
+    rank = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
+    return (
+        pl.concat(frames, how="vertical")
+        .with_columns(pl.col("dimension").replace_strict(rank, return_dtype=pl.Int64).alias("rank"))
+        .sort(["rank", "n", "value"], descending=[False, True, False])
         .select("dimension", "value", "n")
-        for dim in dimensions.FILTERS
-    ]
-    return pl.concat(frames, how="vertical")
+    )
+
+
+def _from_mart(dims: list[dimensions.Dimension]) -> str:
+    """The mart's counts of ``dims`` (the names bound as $mart_dimensions)."""
+    if not dims:
+        return ""
+    return (
+        "select dimension, value, items as n from facet_counts"
+        " where dimension in (select unnest($mart_dimensions::varchar[]))"
+    )
+
+
+def _scan(dims: list[dimensions.Dimension], where: str) -> str:
+    """Counts of ``dims`` from item_facts under ``where`` (``__FILTERS__`` or ``true``): one
+    pass for the scalar columns, one per list column (registry constants only)."""
+    parts = []
+    scalars = [d for d in dims if d.shape == "scalar"]
+    if scalars:
+        parts.append(
+            _fragment("_option_counts_scalar")
+            .replace("__CASTS__", ", ".join(f"{d.column}::varchar as {d.name}" for d in scalars))
+            .replace("__COLUMNS__", ", ".join(dict.fromkeys(d.column for d in scalars)))
+            .replace("__SETS__", ", ".join(f"({d.column})" for d in scalars))
+        )
+    for dim in dims:
+        if dim.shape == "list":
+            parts.append(
+                _fragment("_option_counts_list")
+                .replace("__NAME__", dim.name)
+                .replace("__COLUMN__", dim.column)
+            )
+    return _union(*(part.replace("__CONDITION__", where) for part in parts))
+
+
+def _union(*parts: str) -> str:
+    kept = [part for part in parts if part]
+    if not kept:  # no dimension: an empty relation of the right shape
+        return "select ''::varchar as dimension, ''::varchar as value, 0::bigint as n where false"
+    return "\nunion all\n".join(f"select * from ({part})" for part in kept)
 
 
 def parse_coverage(con: Con) -> pl.DataFrame:
@@ -555,6 +616,7 @@ ITEM_FACTS_COLUMNS = frozenset(
 )
 PARSE_COVERAGE_COLUMNS = frozenset({"scope", "layout", "field", "present", "total"})
 UNRESOLVED_COUNTS_COLUMNS = frozenset({"kind", "value", "occurrences", "letters"})
+FACET_COUNTS_COLUMNS = frozenset({"dimension", "value", "items", "overturned"})
 
 
 def required_columns() -> dict[str, frozenset[str]]:
@@ -563,6 +625,7 @@ def required_columns() -> dict[str, frozenset[str]]:
         "item_facts": ITEM_FACTS_COLUMNS | {d.column for d in dimensions.DIMENSIONS},
         "parse_coverage": PARSE_COVERAGE_COLUMNS,
         "unresolved_counts": UNRESOLVED_COUNTS_COLUMNS,
+        "facet_counts": FACET_COUNTS_COLUMNS,
         "reason_evidence": frozenset(
             {"letter_id", "item_no", "reason", "sentence", "start_offset", "end_offset"}
         ),

@@ -7,6 +7,7 @@ Every input becomes either an ``Input`` (bytes to parse) or a ``Refusal`` (recor
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
@@ -141,7 +142,12 @@ def _read_archive(
     path: Path, settings: Settings, discovery: Discovery, synthetic: bool
 ) -> Iterator[Input | Refusal]:
     try:
-        archive = zipfile.ZipFile(path)
+        # Read whole (archives are no larger than max_file_bytes): members are then inflated
+        # from memory, not by a seek and a read of the file each.
+        archive = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    except OSError as error:
+        yield Refusal(display_path(path), "unreadable_file", error.strerror or str(error))
+        return
     except Exception as error:  # noqa: BLE001 - any malformed archive is a refusal, not a crash
         yield Refusal(display_path(path), "bad_zip", f"{type(error).__name__}: {error}")
         return

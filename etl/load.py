@@ -6,7 +6,8 @@ Readers open ``current.duckdb`` read-only; it is a symlink to a version file. A 
 2. spools what the workers parse as Parquet chunks beside the warehouse (``etl.warehouse.spool``):
    a run that dies keeps its parsed work, and the next run loads it without re-parsing;
 3. loads the chunks into the new version, a few chunks per transaction (bounded memory);
-4. rebuilds the derived tables bucket by bucket (bounded memory, whatever the size);
+4. updates the derived tables with the letters of each load (from the chunks' files), or
+   rebuilds them bucket by bucket (bounded memory, whatever the size): ``etl.warehouse.derived``;
 5. checkpoints, fsyncs and atomically repoints the symlink; then removes what is superseded.
 
 A crash or a full disk at any moment leaves the symlink on the old, complete file.
@@ -18,10 +19,10 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import math
+import json
 import shutil
+import time
 from collections import defaultdict
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,6 +35,7 @@ from etl.rows import APPENDED, LetterRows, Row, arrow_table
 from etl.search import store as search_store
 from etl.search.build import SearchBuild
 from etl.warehouse import WarehouseError, files
+from etl.warehouse.derived import DerivedTables
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
@@ -43,19 +45,10 @@ LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps .
 LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
-# item_facts is built in buckets of letters: DuckDB needs about BUCKET_BASE_MIB for the query
-# itself, then about ITEMS_PER_MIB items fit per MiB beyond it (measured: benchmarks/ and
-# tests/reliability/test_memory_cap.py).
-BUCKET_BASE_MIB = 32
-ITEMS_PER_MIB = 200
 
 
 class WarehouseBusy(WarehouseError):
     """Another ingest holds the warehouse's lock."""
-
-
-def read_sql(name: str) -> str:
-    return resources.files("etl").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 class WarehouseBuild:
@@ -91,6 +84,10 @@ class WarehouseBuild:
         self._stale_sources: set[str] = set()
         self._stale_letters: set[str] = set()
         self._buffered_bytes = 0
+        self.derived_mode = ""  # how publish() built the derived tables: incremental or whole
+        # Seconds per phase of this build, kept in meta `build_seconds` (benchmarks read it).
+        self.seconds: dict[str, float] = {}
+        self._clock = time.perf_counter()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -121,6 +118,7 @@ class WarehouseBuild:
             current = self.current_file()
             if current is not None:
                 shutil.copyfile(current, self.new_path)
+            self._lap("copy")
             self.con = duckdb.connect(
                 str(self.new_path),
                 config={
@@ -135,6 +133,7 @@ class WarehouseBuild:
             self._remember_warehouse()
             self._chunks = self._unloaded(self._chunks)
             self._remember_spooled(self._chunks)
+            self._lap("open")
         except BaseException:
             # A failed copy (disk full) must not leave its partial file behind.
             self.__exit__(None, None, None)
@@ -359,15 +358,26 @@ class WarehouseBuild:
     def publish(self, meta: dict[str, str] | None = None) -> Path:
         """Load the spool into the new file and make it the one readers see."""
         self.flush()
+        self._lap("parse")
+        # What was seen is all spooled now: the sets of a full history (hundreds of MB) go
+        # before DuckDB's memory grows with the load.
+        self.known_sources, self.known_letters = set(), {}
+        self._stale_sources, self._stale_letters = set(), set()
         con = self._connection()
-        search = SearchBuild(self.new_path)
-        search.snapshot(con)  # what the copied version's index holds
+        derived = DerivedTables(con, self.memory_limit)
+        derived.snapshot(replaced=sorted({i for c in self._chunks for i in c.replaced_letters}))
         for group in _groups(self._chunks):
             _load_chunks(con, group)
-        build_derived(con, self.memory_limit)
+            derived.add(group)  # from the chunks' own files: no scan of the tables
+        self._lap("load and update the derived tables")
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
+        entries.update(derived.build())
+        self.derived_mode = derived.mode
+        self._lap(f"derived tables ({derived.mode})")
         # The search index beside the new version, named in its meta: published together.
-        entries.update(search.build(con))
+        entries.update(SearchBuild(self.new_path).build(con))
+        self._lap("search index")
+        entries["build_seconds"] = json.dumps(self.seconds)
         if self._chunks:
             # Chunk names grow with time: what this version holds, should a kill land between
             # the swap and the spool's clean-up (the next run must not load them twice).
@@ -388,6 +398,11 @@ class WarehouseBuild:
         self.spool.remove([c.name for c in self._chunks])
         self.spool.remove_folder_if_empty()
         return self.new_path
+
+    def _lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._clock, 3)
+        self._clock = now
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self.con is None:
@@ -449,41 +464,3 @@ def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
         else:
             con.execute(f"insert into {table} by name select * from read_parquet($f)", {"f": parts})
     con.execute("commit")
-
-
-def build_derived(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
-    """The dashboard's derived tables, built in buckets of letters sized to the memory limit."""
-    items = con.execute("select count(*) from decisions").fetchone()[0]  # type: ignore[index]
-    per_bucket = max((_mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
-    buckets = max(math.ceil(items / per_bucket), 1)
-    sizes = dict(
-        con.execute(
-            "select hash(letter_id) % $n as bucket, count(*) from letters group by bucket",
-            {"n": buckets},
-        ).fetchall()
-    )
-    item_facts = read_sql("item_facts.sql")
-    coverage = read_sql("parse_coverage.sql")
-    con.execute("drop table if exists item_facts")
-    con.execute("drop table if exists coverage_parts")
-    offset = 0
-    for bucket in range(buckets):
-        params = {"buckets": buckets, "bucket": bucket}
-        facts = {**params, "key_offset": offset}
-        if bucket == 0:
-            con.execute(f"create table item_facts as {item_facts}", facts)
-            con.execute(f"create temp table coverage_parts as {coverage}", params)
-        else:
-            con.execute(f"insert into item_facts {item_facts}", facts)
-            con.execute(f"insert into coverage_parts {coverage}", params)
-        offset += sizes.get(bucket, 0)
-    con.execute(read_sql("views.sql"))
-    con.execute("drop table coverage_parts")
-
-
-def _mib(size: str) -> int:
-    """'384MB' -> 384 (DuckDB's memory-limit notation: KB, MB, GB; powers of 1000 or 1024)."""
-    number = float("".join(c for c in size if c.isdigit() or c == "."))
-    unit = size.strip().upper().lstrip("0123456789. ")
-    scale = {"KB": 1 / 1000, "KIB": 1 / 1024, "MB": 1, "MIB": 1, "GB": 1000, "GIB": 1024}
-    return max(int(number * scale.get(unit, 1)), 1)

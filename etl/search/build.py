@@ -1,17 +1,19 @@
 """Build the search index of a new warehouse version, inside ``imr ingest``'s build.
 
-``WarehouseBuild.publish`` calls ``SearchBuild.snapshot`` before it loads the spooled rows and
-``SearchBuild.build`` once the derived tables are built, before it checkpoints and swaps the
-link; the returned meta entries (``search_index``, ``search_index_id``) are written into the
-new version. So the version and its index are published together, and a crash before the swap
-leaves the old pair (the unfinished index folder is removed with its version file).
+``WarehouseBuild.publish`` calls ``SearchBuild.build`` once the rows are loaded and the derived
+tables built, before it checkpoints and swaps the link; the returned meta entries
+(``search_index``, ``search_index_id``) are written into the new version. So the version and its
+index are published together, and a crash before the swap leaves the old pair (the unfinished
+index folder is removed with its version file).
 
 Incremental: the new version starts as a copy of the published one, whose index matched it
 (checked by its id). The new index starts as a hard-link copy of that index (Tantivy never
 changes a segment file once written), drops the documents of letters that were replaced and
-adds those of new or replaced letters. A full build happens when there is no usable previous
-index, its format or the drug vocabulary changed, or the item keys need another salt. Either
-way the document count must equal the warehouse's items, or the build fails.
+adds those of new or replaced letters: the build's ``removed_letters`` and ``changed_letters``
+(etl/sql/changes.sql, shared with the derived tables). A full build happens when there is no
+usable previous index, its format or the drug vocabulary changed, or the item keys need
+another salt. Either way the document count must equal the warehouse's items, or the build
+fails.
 """
 
 from __future__ import annotations
@@ -62,13 +64,7 @@ class SearchBuild:
     def __init__(self, version: Path) -> None:
         self.version = version
         self.folder = store.index_dir_for(version)
-        self.snapshotted = False
         self.stats: dict[str, Any] = {}
-
-    def snapshot(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Remember the letters the copied version holds (call before loading anything)."""
-        con.execute(read_sql("snapshot.sql"))
-        self.snapshotted = True
 
     def discard(self) -> None:
         """Remove this build's index folder (the version was not published)."""
@@ -78,7 +74,8 @@ class SearchBuild:
 
     def build(self, con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, str]:
         """Build the index and return the meta entries that publish it with the version
-        (``full``: whole, even when the previous index could be updated)."""
+        (``full``: whole, even when the previous index could be updated; otherwise the
+        connection holds the build's ``changed_letters`` and ``removed_letters``)."""
         try:
             return self._build(con, full)
         except ValueError as error:  # Tantivy's errors (a full disk among them)
@@ -92,7 +89,7 @@ class SearchBuild:
         previous = None if full else self._previous(con)
         salt = int(previous.marker.get("salt", 0)) if previous else 0
         salt, resalted = _unique_salt(con, salt)
-        incremental = previous is not None and self.snapshotted and not resalted
+        incremental = previous is not None and not resalted
         if incremental and not self._update(con, previous, salt):  # type: ignore[arg-type]
             incremental = False
         if not incremental:
@@ -168,8 +165,8 @@ class SearchBuild:
         self._fresh_folder(con, salt)
         store.link_copy(previous.folder, self.folder)
         index = tantivy.Index.open(str(self.folder))
-        con.execute(read_sql("changes.sql"))
-        removed = [r for (r,) in con.execute("select letter_id from search_removed").fetchall()]
+        con.execute(read_sql("scratch.sql"))  # empty when the build computed no changes
+        removed = [r for (r,) in con.execute("select letter_id from removed_letters").fetchall()]
         writer = _writer(index)
         for letter_id in removed:
             writer.delete_documents_by_term(schema.LETTER_ID, letter_id)

@@ -1,6 +1,7 @@
--- item_facts, one bucket of letters at a time (hash(letter_id) % $buckets = $bucket): the build
--- runs this once per bucket so that its memory is bounded whatever the warehouse size.
--- letter_key numbers letters densely across buckets ($key_offset: letters in earlier buckets).
+-- item_facts for the letters in scope: scope_letters, scope_decisions and scope_citations are
+-- views of the build (etl/warehouse/derived.py) over one spool chunk of new letters, or over a
+-- bucket of the warehouse's letters when it builds whole (bounded memory whatever the size).
+-- letter_key numbers letters from $key_offset (the letters numbered before).
 -- One row per disputed item, with the letter fields the dashboard filters and groups by.
 -- List columns are never null (empty list instead), so list_has_any() filters need no coalesce.
 with
@@ -22,8 +23,7 @@ letter as (
         patient_sex,
         coalesce(body_regions, []::varchar[]) as body_regions,
         item_count
-    from letters
-    where hash(letter_id) % $buckets = $bucket
+    from scope_letters
 ),
 item as (
     select
@@ -37,8 +37,7 @@ item as (
         coalesce(drugs, []::varchar[]) as drugs,
         coalesce(reasons, []::varchar[]) as reasons,
         original_request is not null or authorized_portion is not null as partial
-    from decisions
-    where hash(letter_id) % $buckets = $bucket
+    from scope_decisions
 ),
 maximus as (
     select
@@ -47,8 +46,8 @@ maximus as (
         list_sort(list_distinct(list(source))) as guideline_sources,
         list_sort(list_distinct(list(source || ': ' || coalesce(document, '(document not stated)'))))
             as guideline_documents
-    from citations
-    where role = 'maximus' and hash(letter_id) % $buckets = $bucket
+    from scope_citations
+    where role = 'maximus'
     group by letter_id, item_no
 ),
 claims_admin as (
@@ -56,8 +55,8 @@ claims_admin as (
         letter_id,
         item_no,
         list_sort(list_distinct(list(source))) as claims_admin_sources
-    from citations
-    where role = 'claims_administrator' and hash(letter_id) % $buckets = $bucket
+    from scope_citations
+    where role = 'claims_administrator'
     group by letter_id, item_no
 )
 select

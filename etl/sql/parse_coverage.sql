@@ -1,5 +1,5 @@
--- Parse coverage, one bucket of letters at a time (see item_facts.sql): per letter layout, how
--- many letters / items have each field filled in. views.sql adds the buckets up.
+-- Parse coverage of the letters in scope (see item_facts.sql): per letter layout, how
+-- many letters / items have each field filled in. views.sql adds the parts up.
 with
 letter as (
     -- Presence flags, not the text: a CTE used twice is materialised, and one letter's case
@@ -22,8 +22,7 @@ letter as (
         date_assigned,
         ur_denial_date,
         application_received
-    from letters
-    where hash(letter_id) % $buckets = $bucket
+    from scope_letters
 ),
 cited as (
     select
@@ -31,8 +30,7 @@ cited as (
         item_no,
         bool_or(role = 'maximus') as maximus,
         bool_or(role = 'claims_administrator') as claims_admin
-    from citations
-    where hash(letter_id) % $buckets = $bucket
+    from scope_citations
     group by letter_id, item_no
 ),
 item as (
@@ -52,10 +50,9 @@ item as (
         letter.layout,
         coalesce(cited.maximus, false) as maximus_cited,
         coalesce(cited.claims_admin, false) as claims_admin_cited
-    from decisions
+    from scope_decisions as decisions
     join letter using (letter_id)
     left join cited using (letter_id, item_no)
-    where hash(decisions.letter_id) % $buckets = $bucket
 ),
 letter_counts as (
     select

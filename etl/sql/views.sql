@@ -1,9 +1,9 @@
--- The parse_coverage and unresolved_counts marts. Executed by the ETL at the end of every warehouse build, after all
--- inserts and after item_facts.sql and parse_coverage.sql have filled item_facts and
--- coverage_parts bucket by bucket, in the new file. The marts' contract is documented in
--- dashboard/README.md.
---
--- Everything here is rebuilt from letters, decisions and citations: safe to run again.
+-- The parse_coverage, unresolved_counts and facet_counts marts, from the parts the build
+-- gathered in coverage_parts, unresolved_parts and facet_parts (etl/warehouse/derived.py): per
+-- bucket of letters in a whole build; in an incremental one the published counts, minus the
+-- replaced letters' and plus the new letters'. Counts are sums over letters, so both ways give
+-- the same table.
+-- The marts' contract is documented in dashboard/README.md.
 
 -- The Wilson macros and the filter options moved to the dashboard, which creates them when it
 -- connects; drop what builds before that left in the file (a build starts from a copy).
@@ -11,24 +11,30 @@ drop macro if exists wilson_lower;
 drop macro if exists wilson_upper;
 drop table if exists filter_options;
 
--- Parse coverage: the per-bucket counts of parse_coverage.sql added up.
 create or replace table parse_coverage as
 with parts as (
-    select * from coverage_parts
+    select scope, layout, field, present, total from coverage_parts
 )
 select scope, layout, field, sum(present)::bigint as present, sum(total)::bigint as total
 from parts
-group by scope, layout, field;
+group by scope, layout, field
+-- A layout whose letters were all replaced by letters of another layout leaves zeros.
+having sum(total) > 0;
 
--- What the vocabulary did not resolve, counted once for `imr vocab report` and the dashboard.
 create or replace table unresolved_counts as
-with name as (
-    select letter_id, item_no, kind, value from unresolved
+with parts as (
+    select kind, value, occurrences, letters from unresolved_parts
 )
-select
-    kind,
-    value,
-    count(*) as occurrences,
-    count(distinct letter_id) as letters
-from name
-group by kind, value;
+select kind, value, sum(occurrences)::bigint as occurrences, sum(letters)::bigint as letters
+from parts
+group by kind, value
+having sum(occurrences) > 0;
+
+create or replace table facet_counts as
+with parts as (
+    select dimension, value, items, overturned from facet_parts
+)
+select dimension, value, sum(items)::bigint as items, sum(overturned)::bigint as overturned
+from parts
+group by dimension, value
+having sum(items) > 0;

@@ -492,7 +492,9 @@ META = Table(
             "migration N was applied), `spool_loaded_through` (the last spool chunk this "
             "version holds: never loaded again), `search_index` and `search_index_id` (the "
             "folder of this version's search index beside it, and the id its marker holds: "
-            "a reader uses the index only when both agree)",
+            "a reader uses the index only when both agree), `derived_digest` (what defined "
+            "this version's derived tables: a build updates them only when it is unchanged), "
+            "`build_seconds` (seconds per phase of the build that made this version, JSON)",
             nullable=False,
         ),
         _c("value", "varchar", "its value"),

@@ -478,7 +478,12 @@ def test_marts_contract(con, tmp_path):
         missing = queries.missing_columns(session)
     finally:
         session.close()
-    assert set(missing.get_column("table")) == {"item_facts", "parse_coverage", "unresolved_counts"}
+    assert set(missing.get_column("table")) == {
+        "item_facts",
+        "parse_coverage",
+        "unresolved_counts",
+        "facet_counts",
+    }
 
 
 # --- the registry --------------------------------------------------------------------------

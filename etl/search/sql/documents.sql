@@ -1,5 +1,5 @@
 -- The documents of the search index: one row per disputed item, with its letter's case summary
--- and diagnoses. $all: every item; otherwise only the items of the letters in search_changed
+-- and diagnoses. $all: every item; otherwise only the items of the letters in changed_letters
 -- (a temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
 -- computes the same to join matches onto its tables.
 with
@@ -14,12 +14,12 @@ item as (
         category,
         drug_class
     from decisions
-    where $all::boolean or letter_id in (select letter_id from search_changed)
+    where $all::boolean or letter_id in (select letter_id from changed_letters)
 ),
 letter as (
     select letter_id, case_summary, diagnoses
     from letters
-    where $all::boolean or letter_id in (select letter_id from search_changed)
+    where $all::boolean or letter_id in (select letter_id from changed_letters)
 )
 select
     hash(item.letter_id, item.item_no, $salt::integer) as key,

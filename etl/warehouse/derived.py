@@ -1,0 +1,307 @@
+"""The dashboard's derived tables: ``item_facts``, ``parse_coverage``, ``unresolved_counts`` and
+``facet_counts`` (items per value of every dimension of the dashboard's registry).
+
+A build starts from a copy of the published version, whose derived tables were complete, so it
+updates them with what it loads instead of rebuilding them (``DerivedTables``):
+
+1. ``snapshot()``, before loading: keeps the letters the copy holds (etl/sql/baseline.sql);
+   the letters the build replaces (parsed again by a newer parser) leave item_facts, and what
+   they counted is subtracted from the count tables while their rows are still there;
+2. ``add()``, after each load transaction: the facts and counts of the spool chunks just loaded,
+   read from the chunks' own Parquet files (a chunk holds whole letters), so an update never
+   scans the warehouse's tables, whatever their size;
+3. ``build()``, after the last: the count tables summed up (etl/sql/views.sql), the letters
+   whose rows went and came (etl/sql/changes.sql, which the search index reads too), and a
+   check: one fact per item and one coverage count per letter.
+
+A whole build instead, every letter in buckets sized to the build's memory limit, when the
+copy's derived tables are missing or defined otherwise than this code defines them (their SQL,
+the registry's dimensions or the schema changed: meta ``derived_digest``), or when the check
+fails. Either way the same SQL runs, over the views ``scope_letters``, ``scope_decisions``,
+``scope_citations``, ``scope_unresolved`` (a chunk's files, or a bucket of the tables) and
+``scope_facts``; tests/test_incremental_build.py checks that both ways give the same tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from importlib import resources
+
+import duckdb
+
+from etl.warehouse.migrations import schema_version
+from etl.warehouse.spool import Chunk
+
+# meta key: what defined the derived tables of a version (the SQL and the schema version).
+DIGEST = "derived_digest"
+SQL = (
+    "item_facts.sql",
+    "parse_coverage.sql",
+    "unresolved_counts.sql",
+    "facet_counts.sql",
+    "views.sql",
+)
+DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts")
+# The base tables a derived table reads, each seen through a scope_<name> view.
+SCOPED = ("letters", "decisions", "citations", "unresolved")
+# DuckDB needs about BUCKET_BASE_MIB for a bucket's query itself, then about ITEMS_PER_MIB items
+# fit per MiB beyond it (measured: benchmarks/ and tests/reliability/test_memory_cap.py).
+BUCKET_BASE_MIB = 32
+ITEMS_PER_MIB = 200
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def read_sql(name: str) -> str:
+    return resources.files("etl").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def digest(con: Connection) -> str:
+    """What the derived tables of this build are defined by: their SQL (the facets' as the
+    registry writes it) and the schema."""
+    hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
+    for name in SQL:
+        hasher.update(read_sql(name).encode())
+    hasher.update(facet_sql().encode())
+    return hasher.hexdigest()[:16]
+
+
+def facet_sql() -> str:
+    """facet_counts.sql for every dimension of the dashboard's registry (the marts follow it)."""
+    from dashboard import dimensions
+
+    template = read_sql("facet_counts.sql")
+    parts = []
+    for dim in dimensions.DIMENSIONS:
+        value = f"unnest({dim.column})" if dim.shape == "list" else dim.column
+        parts.append(
+            template.replace("__VALUE__", f"{value}::varchar")
+            .replace("__NAME__", dim.name)
+            .replace("__COLUMN__", dim.column)
+        )
+    return "\nunion all\n".join(f"select * from ({part})" for part in parts)
+
+
+class DerivedTables:
+    """The derived tables of one build (its connection, its memory limit)."""
+
+    def __init__(self, con: Connection, memory_limit: str) -> None:
+        self.con = con
+        self.per_bucket = max((_mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
+        self.incremental = False
+        self.mode = "whole"
+        self._next_key = 0
+
+    def snapshot(self, replaced: list[str]) -> None:
+        """Before loading: keep the letters here; take out the ones ``replaced`` (their ids)."""
+        con = self.con
+        con.execute(read_sql("baseline.sql"))
+        for name, kind in (
+            ("coverage_parts", "parse_coverage"),
+            ("unresolved_parts", "unresolved"),
+            ("facet_parts", "facets"),
+        ):
+            con.execute(f"create or replace temp table {name} as {_empty(kind)}")
+        empty = _scalar(con, "select count(*) from build_baseline") == 0
+        self.incremental = empty or self._current()
+        if not self.incremental:
+            return
+        if empty:
+            self._create_empty()
+        else:
+            for table in DERIVED[1:]:  # the counts so far: the parts start from them
+                con.execute(f"insert into {_parts(table)} select * from {table}")
+        if replaced:
+            con.execute(
+                "create or replace temp table doomed_letters as"
+                " select letter_id from build_baseline where letter_id in (select unnest($ids))",
+                {"ids": replaced},
+            )
+            self._whole_buckets(only="doomed_letters", sign=-1)
+            con.execute(
+                "delete from item_facts where letter_id in (select letter_id from doomed_letters)"
+            )
+        self._next_key = _scalar(con, "select coalesce(max(letter_key), 0) from item_facts")
+
+    def add(self, chunks: Iterable[Chunk]) -> None:
+        """After a load transaction: the facts and counts of the chunks it loaded."""
+        if not self.incremental:
+            return
+        for chunk in chunks:
+            for table in SCOPED:
+                # Shaped as the table (by name): a chunk an older run spooled may lack a column.
+                view = f"from {table} where false"
+                if table in chunk.tables:
+                    view += (
+                        f" union all by name from read_parquet({_literal(str(chunk.file(table)))})"
+                    )
+                self.con.execute(f"create or replace temp view scope_{table} as {view}")
+            self._add_scope()
+
+    def build(self) -> dict[str, str]:
+        """After the last load: the count tables, the changes, the check; the meta entries."""
+        con = self.con
+        con.execute(read_sql("changes.sql"))
+        if self.incremental:
+            con.execute(read_sql("views.sql"))
+            if self._consistent():
+                self.mode = "incremental"
+                return {DIGEST: digest(con)}
+        self.mode = "whole"
+        con.execute("drop table if exists item_facts")
+        for table in DERIVED[1:]:
+            con.execute(f"delete from {_parts(table)}")
+        self._next_key = 0
+        self._whole_buckets(only=None, sign=1)
+        con.execute(read_sql("views.sql"))
+        return {DIGEST: digest(con)}
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _current(self) -> bool:
+        """Whether this copy's derived tables are there and defined as this code defines them."""
+        con = self.con
+        if not all(_exists(con, table) for table in DERIVED):
+            return False
+        row = con.execute("select value from meta where key = ?", [DIGEST]).fetchone()
+        return row is not None and row[0] == digest(con)
+
+    def _create_empty(self) -> None:
+        """The derived tables of an empty warehouse, shaped by their SQL."""
+        con = self.con
+        for table in SCOPED:
+            con.execute(f"create or replace temp view scope_{table} as from {table} where false")
+        con.execute("drop table if exists item_facts")
+        con.execute(f"create table item_facts as {read_sql('item_facts.sql')}", {"key_offset": 0})
+
+    def _whole_buckets(self, only: str | None, sign: int) -> None:
+        """Every letter (or the letters of the table ``only``), a bucket at a time: facts when
+        adding, counts either way."""
+        con = self.con
+        letters = f"(select letter_id from {only})" if only else "letters"
+        items = _scalar(
+            con, f"select count(*) from decisions semi join {letters} using (letter_id)"
+        )
+        buckets = max(math.ceil(items / self.per_bucket), 1)
+        for bucket in range(buckets):
+            # A plain filter on the hash (no join memory: tests/reliability/test_memory_cap.py).
+            scope = f"hash(letter_id) % {buckets} = {bucket}"
+            if only:
+                scope += f" and letter_id in (select letter_id from {only})"
+            for table in SCOPED:
+                con.execute(
+                    f"create or replace temp view scope_{table} as from {table} where {scope}"
+                )
+            if sign < 0:
+                con.execute(
+                    f"create or replace temp table scope_facts as from item_facts where {scope}"
+                )
+                self._add_counts(sign)
+            else:
+                self._add_scope()
+
+    def _add_scope(self) -> None:
+        """The letters in the scope views: their facts into item_facts, their counts added."""
+        con = self.con
+        con.execute(
+            f"create or replace temp table scope_facts as {read_sql('item_facts.sql')}",
+            {"key_offset": self._next_key},
+        )
+        self._next_key += _scalar(con, "select count(*) from scope_letters")
+        if not _exists(con, "item_facts"):
+            con.execute("create table item_facts as from scope_facts")
+        else:
+            con.execute("insert into item_facts from scope_facts")
+        self._add_counts(1)
+
+    def _add_counts(self, sign: int) -> None:
+        con = self.con
+        for parts, sql, keys, first, second in (
+            (
+                "coverage_parts",
+                read_sql("parse_coverage.sql"),
+                "scope, layout, field",
+                "present",
+                "total",
+            ),
+            (
+                "unresolved_parts",
+                read_sql("unresolved_counts.sql"),
+                "kind, value",
+                "occurrences",
+                "letters",
+            ),
+            ("facet_parts", facet_sql(), "dimension, value", "items", "overturned"),
+        ):
+            con.execute(
+                f"insert into {parts} select {keys}, {sign} * {first}, {sign} * {second}"
+                f" from ({sql})"
+            )
+
+    def _consistent(self) -> bool:
+        """One fact per item and one coverage count per letter: the update added up."""
+        return bool(
+            _scalar(
+                self.con,
+                "select (select count(*) from item_facts) = (select count(*) from decisions)"
+                " and coalesce((select sum(total) from parse_coverage"
+                "   where scope = 'letters' and field = 'case_number'), 0)"
+                "   = (select count(*) from letters)",
+            )
+        )
+
+
+def _parts(table: str) -> str:
+    return {
+        "parse_coverage": "coverage_parts",
+        "unresolved_counts": "unresolved_parts",
+        "facet_counts": "facet_parts",
+    }[table]
+
+
+def _empty(kind: str) -> str:
+    if kind == "facets":
+        return (
+            "select ''::varchar as dimension, ''::varchar as value, 0::bigint as items,"
+            " 0::bigint as overturned where false"
+        )
+    if kind == "parse_coverage":
+        return (
+            "select ''::varchar as scope, ''::varchar as layout, ''::varchar as field,"
+            " 0::bigint as present, 0::bigint as total where false"
+        )
+    return (
+        "select ''::varchar as kind, ''::varchar as value, 0::bigint as occurrences,"
+        " 0::bigint as letters where false"
+    )
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (for a view, which cannot take parameters: our own file names)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _exists(con: Connection, table: str) -> bool:
+    return bool(
+        _scalar(
+            con,
+            "select count(*) from duckdb_tables() where database_name = current_database()"
+            " and schema_name = 'main' and table_name = ?",
+            [table],
+        )
+    )
+
+
+def _scalar(con: Connection, query: str, params: list[object] | None = None) -> int:
+    row = con.execute(query, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _mib(size: str) -> int:
+    """'384MB' -> 384 (DuckDB's memory-limit notation: KB, MB, GB; powers of 1000 or 1024)."""
+    number = float("".join(c for c in size if c.isdigit() or c == "."))
+    unit = size.strip().upper().lstrip("0123456789. ")
+    scale = {"KB": 1 / 1000, "KIB": 1 / 1024, "MB": 1, "MIB": 1, "GB": 1000, "GIB": 1024}
+    return max(int(number * scale.get(unit, 1)), 1)

@@ -1,0 +1,176 @@
+"""A build updates the derived tables with what it added or replaced; the result must equal a
+whole build of the same letters (etl/warehouse/derived.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.demo import write_corpus
+from etl.ingest import ingest
+from etl.settings import Settings
+from etl.warehouse import derived
+from etl.warehouse.files import resolve
+from tests.conftest import ROOT
+
+SEED = ROOT / "data" / "samples" / "seeds" / "000_8688a23c91e089a1.txt"
+
+# Every column but the surrogate letter_key, which only has to be one per letter.
+FACTS = "select * exclude (letter_key) from item_facts order by letter_id, item_no"
+COVERAGE = "select * from parse_coverage order by all"
+UNRESOLVED = "select * from unresolved_counts order by all"
+FACETS = "select * from facet_counts order by all"
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two batches of synthetic letters: the first two thirds and the rest."""
+    root = tmp_path_factory.mktemp("corpus")
+    write_corpus(root / "all", letters=240, seed=11, pdf_share=0.0)
+    files = sorted((root / "all" / "letters").rglob("*.txt"))
+    first, second = root / "first", root / "second"
+    for index, path in enumerate(files):
+        target = (first if index < 160 else second) / path.name
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(path, target)
+    # Names the vocabulary does not know, one letter per batch: unresolved counts to add up.
+    seed = SEED.read_text(encoding="utf-8")
+    for folder, drug in ((first, "Zorblatex"), (second, "Quendorin")):
+        letter = seed.replace("Ativan", drug).replace("Family Practice", f"{drug} Medicine")
+        (folder / f"unknown-{drug}.txt").write_text(letter, encoding="utf-8")
+    return first, second
+
+
+def settings(folder: Path) -> Settings:
+    return Settings(db=folder / "current.duckdb", jobs=0)
+
+
+def tables(db: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        keys = con.execute(
+            "select count(distinct letter_id) = count(distinct letter_key),"
+            " count(*) = count(distinct (letter_key, item_no)) from item_facts"
+        ).fetchone()
+        assert keys == (True, True), "letter_key is not one number per letter"
+        return {
+            name: con.execute(query).fetchall()
+            for name, query in (
+                ("facts", FACTS),
+                ("coverage", COVERAGE),
+                ("unresolved", UNRESOLVED),
+                ("facets", FACETS),
+            )
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """How each build from here on built the derived tables: incremental or whole."""
+    seen: list[str] = []
+    original = derived.DerivedTables.build
+
+    def spy(self: derived.DerivedTables) -> dict[str, str]:
+        entries = original(self)
+        seen.append(self.mode)
+        return entries
+
+    monkeypatch.setattr(derived.DerivedTables, "build", spy)
+    return seen
+
+
+def digest_of(db: Path) -> str:
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        row = con.execute("select value from meta where key = ?", [derived.DIGEST]).fetchone()
+        return row[0] if row else ""
+    finally:
+        con.close()
+
+
+def rebuild_whole(db: Path) -> None:
+    """Build the derived tables of the published version whole, from its base tables (the
+    version file is ours: no reader has it open)."""
+    con = duckdb.connect(str(resolve(db)))
+    try:
+        con.execute("delete from meta where key = ?", [derived.DIGEST])
+        tables = derived.DerivedTables(con, "384MB")
+        tables.snapshot(replaced=[])
+        for key, value in tables.build().items():
+            con.execute("insert into meta values (?, ?)", [key, value])
+        assert tables.mode == "whole"
+    finally:
+        con.close()
+
+
+def whole_of(first: Path, second: Path, tmp_path: Path) -> Path:
+    """A warehouse of both batches, its derived tables built whole."""
+    whole = settings(tmp_path / "whole")
+    ingest([first, second], whole)
+    rebuild_whole(whole.db)
+    return whole.db
+
+
+def test_two_batches_give_what_a_whole_build_gives(
+    batches: tuple[Path, Path], tmp_path: Path, modes: list[str]
+) -> None:
+    first, second = batches
+    stepwise = settings(tmp_path / "stepwise")
+    ingest([first], stepwise)
+    ingest([second], stepwise)
+    # An empty warehouse's tables are updated too, from nothing.
+    assert modes == ["incremental", "incremental"]
+    expected, got = tables(whole_of(first, second, tmp_path)), tables(stepwise.db)
+    assert len(got["facts"]) > 200 and got["coverage"] and got["unresolved"]
+    assert {row[0] for row in got["facets"]} >= {"category", "drug", "reason", "decision"}
+    assert got == expected
+    # A rerun adds nothing: the update is empty and changes nothing.
+    ingest([first, second], stepwise)
+    assert modes[-1] == "incremental"
+    assert tables(stepwise.db) == expected
+
+
+def test_replaced_letters_leave_no_trace(
+    batches: tuple[Path, Path], tmp_path: Path, modes: list[str]
+) -> None:
+    """Letters an older parser read are read again and replaced: their old facts and counts go."""
+    first, second = batches
+    stepwise = settings(tmp_path / "stepwise")
+    ingest([first, second], stepwise)
+    # Make a third of the letters look parsed by an older parser, with other facts than the
+    # parser gives now (the version file is ours: no reader has it open).
+    con = duckdb.connect(str(resolve(stepwise.db)))
+    stale = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
+    con.execute(f"update letters set parser_version = '0', layout = 'Z' where {stale}")
+    con.execute(f"update sources set parser_version = '0' where {stale}")
+    con.execute(f"update decisions set category = 'Other' where {stale}")
+    con.execute(
+        f"insert into unresolved select letter_id, 1, 'drug', 'Oldname' from letters where {stale}"
+    )
+    # ... and the derived tables built from those rows, as the older build would have.
+    con.close()
+    rebuild_whole(stepwise.db)
+    reference = tables(whole_of(first, second, tmp_path))
+    assert tables(stepwise.db)["facts"] != reference["facts"]  # the older parser's facts
+    summary = ingest([first, second], stepwise)
+    assert modes[-1] == "incremental" and summary.letters > 50
+    assert tables(stepwise.db) == reference
+
+
+def test_a_changed_definition_rebuilds_whole(
+    batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modes: list[str]
+) -> None:
+    first, second = batches
+    stepwise = settings(tmp_path / "stepwise")
+    ingest([first], stepwise)
+    before = digest_of(stepwise.db)
+    monkeypatch.setattr(derived, "digest", lambda con: "another definition")
+    ingest([second], stepwise)
+    assert modes == ["incremental", "whole"]
+    assert before != digest_of(stepwise.db) == "another definition"
+    assert tables(stepwise.db) == tables(whole_of(first, second, tmp_path))
