@@ -30,7 +30,18 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest_speed import machine  # noqa: E402
 
-PAGES = ["overview", "medications", "reviewers", "guidelines", "timeline", "letters"]
+PAGES = [
+    "overview",
+    "medications",
+    "reviewers",
+    "guidelines",
+    "timeline",
+    "letters",
+    "reasons",
+    "explore",
+    "compare",
+    "data_quality",
+]
 # One new filter value per "filter change" run: each is a query the cache has not seen.
 FILTERS = [
     {"drug_class": ["Opioids"]},

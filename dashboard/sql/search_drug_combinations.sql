@@ -1,15 +1,7 @@
 -- Items holding every ingredient of each combination ("acetaminophen + hydrocodone": Norco),
--- over the whole warehouse: the Drug filter's combination options and their counts.
-with
-combination as (
-    select value, string_split(value, ' + ') as parts
-    from (select unnest($combinations::varchar[]) as value)
-),
-several as (
-    select drugs from item_facts where len(drugs) >= 2
-)
-select combination.value, count(*) as n
-from combination
-join several on list_has_all(several.drugs, combination.parts)
-group by combination.value
-order by n desc, combination.value
+-- over the whole warehouse: the Drug filter's combination options and their counts, counted at
+-- ingest into the facet_counts mart (etl/sql/drug_combinations.sql).
+select value, items as n
+from facet_counts
+where dimension = 'drug_combination' and value in (select unnest($combinations::varchar[]))
+order by n desc, value

@@ -31,6 +31,7 @@ from importlib import resources
 
 import duckdb
 
+from etl.search.synonyms import drug_names, vocabulary_digest
 from etl.warehouse.migrations import schema_version
 from etl.warehouse.spool import Chunk
 
@@ -41,6 +42,7 @@ SQL = (
     "parse_coverage.sql",
     "unresolved_counts.sql",
     "facet_counts.sql",
+    "drug_combinations.sql",
     "views.sql",
 )
 DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts")
@@ -65,6 +67,7 @@ def digest(con: Connection) -> str:
     for name in SQL:
         hasher.update(read_sql(name).encode())
     hasher.update(facet_sql().encode())
+    hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
 
 
@@ -239,6 +242,11 @@ class DerivedTables:
                 f"insert into {parts} select {keys}, {sign} * {first}, {sign} * {second}"
                 f" from ({sql})"
             )
+        con.execute(
+            f"insert into facet_parts select dimension, value, {sign} * items,"
+            f" {sign} * overturned from ({read_sql('drug_combinations.sql')})",
+            {"combinations": drug_names().combinations()},
+        )
 
     def _consistent(self) -> bool:
         """One fact per item and one coverage count per letter: the update added up."""
