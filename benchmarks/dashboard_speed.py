@@ -30,18 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest_speed import machine  # noqa: E402
 
-PAGES = [
-    "overview",
-    "medications",
-    "reviewers",
-    "guidelines",
-    "timeline",
-    "letters",
-    "reasons",
-    "explore",
-    "compare",
-    "data_quality",
-]
+# Every page but Similar decisions, which needs a decision to start from.
+PAGES = sorted(
+    p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py") if p.stem != "similar"
+)
 # One new filter value per "filter change" run: each is a query the cache has not seen.
 FILTERS = [
     {"drug_class": ["Opioids"]},
