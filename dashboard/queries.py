@@ -271,6 +271,7 @@ def crosstab(
     row, col = dimensions.get(rows), dimensions.get(cols)
     if row.name == col.name:
         raise ValueError("a cross-tab needs two different dimensions")
+    pairs = "one" if row.shape == col.shape == "scalar" else "many"  # pairs per item
     params = {
         **filters.params(),
         "small_n": small_n,
@@ -290,6 +291,8 @@ def crosstab(
         fragments={
             "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
             "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
+            "ITEM_COUNT": _fragment(f"_item_count_{pairs}"),
+            "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
         },
     )
 

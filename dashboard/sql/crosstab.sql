@@ -6,7 +6,9 @@
 -- of its values, once per cell, also in the $other cells. Items without a value on either side
 -- are left out (counted in left_out). Each axis keeps its $top_rows / $top_cols values with
 -- the most items and groups the rest under $other; *_order is the axis order (most items
--- first when $row_by_count / $col_by_count, else by value), $other last.
+-- first when $row_by_count / $col_by_count, else by value), $other last. Items are counted
+-- through _item_count_<one|many>.sql and _item_rows_<one|many>.sql: with two scalar axes an
+-- item is one pair, and the distinct counts (most of the time at 4M items) are not needed.
 with
 filtered as (
     select letter_key, item_no, __ROW__ as row_source, __COL__ as col_source, overturned
@@ -30,7 +32,7 @@ pairs as (
 row_ranked as (
     select
         row_key,
-        row_number() over (order by count(distinct (letter_key, item_no)) desc, row_key)
+        row_number() over (order by __ITEM_COUNT__ desc, row_key)
             as row_rank
     from pairs
     group by row_key
@@ -51,7 +53,7 @@ row_axis as (
 col_ranked as (
     select
         col_key,
-        row_number() over (order by count(distinct (letter_key, item_no)) desc, col_key)
+        row_number() over (order by __ITEM_COUNT__ desc, col_key)
             as col_rank
     from pairs
     group by col_key
@@ -70,7 +72,7 @@ col_axis as (
     from col_ranked
 ),
 labelled as (
-    select distinct
+    select __ITEM_ROWS__
         pairs.letter_key,
         pairs.item_no,
         row_axis.row_value,
@@ -101,7 +103,7 @@ cells as (
 coverage as (
     select
         (select count(*) from filtered)
-        - (select count(distinct (letter_key, item_no)) from pairs) as left_out
+        - (select __ITEM_COUNT__ from pairs) as left_out
 )
 select
     row_value, col_value, row_order, col_order, row_other, col_other, letters, __RATES__, left_out

@@ -1,0 +1,1 @@
+-- Both axes scalar: an item is one labelled row already (nothing to write here).
