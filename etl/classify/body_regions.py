@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from etl.classify import tables
+from etl.text import CACHED_TEXT_CHARS
 
 VOCABULARY = "body_regions.csv"
 
@@ -46,8 +47,16 @@ def body_regions(diagnoses: str | None) -> list[str]:
     """The regions the diagnoses name, in vocabulary order; [] when there are none."""
     if not diagnoses or not diagnoses.strip():
         return []
+    find = _regions_of if len(diagnoses) <= CACHED_TEXT_CHARS else _regions_of.__wrapped__
+    return list(find(diagnoses))
+
+
+# Diagnoses repeat across letters and every rule is a search of them: each text's regions are
+# found once per process (bounded).
+@functools.lru_cache(maxsize=4096)
+def _regions_of(diagnoses: str) -> tuple[str, ...]:
     text = " ".join(diagnoses.lower().split())
     matched = [rule for rule in rules() if rule.pattern.search(text)]
     found = {rule.region for rule in matched if not rule.unless}
     found |= {rule.region for rule in matched if rule.unless and not rule.unless & found}
-    return [region for region in regions() if region in found]
+    return tuple(region for region in regions() if region in found)

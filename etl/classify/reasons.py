@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from etl.classify.tables import read_rows
 from etl.model import ReasonEvidence as Evidence
-from etl.text import PUNCTUATION
+from etl.text import CACHED_TEXT_CHARS, fold_punctuation
 
 # The taxonomy's labels, in its order: reasons are stored in this order.
 REASONS: tuple[str, ...] = (
@@ -71,7 +71,6 @@ _CUES = {
     ),
 }
 
-_TRANSLATE = str.maketrans(PUNCTUATION)
 _WORD = re.compile(r"\w")
 # A sentence ends at . ? ! (and any closing quote or bracket) before a space and a capital,
 # digit, quote or bracket.
@@ -220,8 +219,9 @@ def patterns() -> tuple[Pattern, ...]:
     return tuple(out)
 
 
-_IN_WORD_HYPHEN = re.compile(r"(?<=\w)-[ \t\r\n]{0,2}(?=\w)")
-_SPACES = re.compile(r"\s+")
+# The hyphen first, the word character before it checked after: the same matches, found by a
+# fast scan for the literal instead of trying the lookbehind at every position.
+_IN_WORD_HYPHEN = re.compile(r"-(?<=\w-)[ \t\r\n]{0,2}(?=\w)")
 _CLAUSE = re.compile(r"[;:]|, (?:but|however|although|though|while|whereas)\b|\bhowever\b")
 
 
@@ -229,21 +229,47 @@ def normalise(text: str) -> str:
     """Lower case, ASCII punctuation, one space for any whitespace, and no hyphens inside words
     (extractors keep or drop line-end hyphens: ``x-ray``, ``xray`` and ``x- ray`` read the
     same): the form the patterns are written for."""
-    text = _IN_WORD_HYPHEN.sub("", text.translate(_TRANSLATE))
-    return _SPACES.sub(" ", text).strip().lower()
+    text = fold_punctuation(text)
+    if "-" in text:
+        text = _IN_WORD_HYPHEN.sub("", text)
+    # str.split() splits on what \s matches (str.isspace), and drops the ends as strip() did.
+    return " ".join(text.split()).lower()
+
+
+# Compiled once (re.search with a string looks the pattern up in re's cache on every call).
+_LAST_WORD = re.compile(r"[\w.]+$")
+_LAST_DIGIT = re.compile(r"\d$")
+_SPACED_DIGIT = re.compile(r"\s+\d")
+
+
+def _last_word(before: str) -> re.Match[str] | None:
+    """``_LAST_WORD.search(before)``, searching the tail only.
+
+    A search of the whole sentence tries every position of it; the last word is found from
+    near the end unless it begins at or before where that search starts, and then the whole
+    sentence is searched as before.
+    """
+    at = max(len(before) - 40, 0)
+    word = _LAST_WORD.search(before, at)
+    if word and word.start() == at and at > 0:
+        return _LAST_WORD.search(before)
+    return word
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``; trimmed of surrounding space."""
     spans = []
     start = 0
-    text = text.translate(_TRANSLATE)
+    text = fold_punctuation(text)
     for m in _BOUNDARY.finditer(text):
         before = text[start : m.start()]
-        word = re.search(r"[\w.]+$", before)
+        word = _last_word(before)
         if word and _ABBREVIATION.search(word.group()) and not before.endswith(".."):
             continue
-        if re.search(r"\d$", before) and re.match(r"\s+\d", text[m.end() :]):
+        # A match of \d$ starts one or two characters from the end ("5" or "5\n"): searching
+        # from there finds the same. Matching at m.end() is matching text[m.end():], uncopied.
+        at = max(len(before) - 2, 0)
+        if _LAST_DIGIT.search(before, at) and _SPACED_DIGIT.match(text, m.end()):
             continue  # a decimal split by a line end: "1. 5 mg" is not two sentences
         spans.append((start, m.end()))
         start = m.end()
@@ -259,23 +285,34 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _quotations(text: str, spans: list[tuple[int, int]], norms: list[str]) -> list[bool]:
+# Letters repeat their sentences, and these patterns were most of the cost of reading one: what
+# they say of a normalised sentence is computed once per process (bounded).
+@functools.lru_cache(maxsize=50_000)
+def _sentence_kind(norm: str) -> tuple[bool, bool, bool]:
+    """(about the case, attributed to a guideline, and if so applied to the case)."""
+    about_case = bool(_CASE.search(norm))
+    attributed = bool(_ATTRIBUTION.match(norm) and (_SAYS.search(norm) or _CITED.match(norm)))
+    return about_case, attributed, attributed and bool(_APPLIED.search(norm))
+
+
+def _quotations(norms: list[str]) -> list[bool]:
     """For each sentence (``norms``: normalised): is it (part of) a guideline quotation rather
     than about the case?"""
     flags = []
     open_quote = False
     in_passage = False
-    for (a, b), norm in zip(spans, norms, strict=True):
-        sentence = text[a:b].translate(_TRANSLATE)
+    for norm in norms:
         starts_quoted = open_quote
-        open_quote ^= sentence.count('"') % 2 == 1
-        about_case = bool(_CASE.search(norm))
-        attributed = bool(_ATTRIBUTION.match(norm) and (_SAYS.search(norm) or _CITED.match(norm)))
+        # Normalising neither adds nor drops a '"' (curly quotes are folded into it as they
+        # were in the sentence as written), so counting them in ``norm`` is the same.
+        open_quote ^= norm.count('"') % 2 == 1
+        kind = _sentence_kind if len(norm) <= CACHED_TEXT_CHARS else _sentence_kind.__wrapped__
+        about_case, attributed, applied = kind(norm)
         if attributed:
             # "Guidelines state ... which the patient would exceed" applies it in one sentence;
             # otherwise what follows an attribution is the guideline's until the case comes up.
             in_passage = True
-            flags.append(not _APPLIED.search(norm))
+            flags.append(not applied)
         elif starts_quoted or (norm.startswith('"') and not about_case):
             in_passage = True
             flags.append(True)
@@ -298,7 +335,7 @@ def _read(rationale: str) -> list[tuple[tuple[int, int], str, bool]]:
     guideline."""
     spans = sentences(rationale) if rationale else []
     norms = [normalise(rationale[a:b]) for a, b in spans]
-    return list(zip(spans, norms, _quotations(rationale, spans, norms), strict=True))
+    return list(zip(spans, norms, _quotations(norms), strict=True))
 
 
 def _vetoed(pattern: Pattern, norm: str, at: int) -> bool:

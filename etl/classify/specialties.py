@@ -12,6 +12,7 @@ import functools
 import re
 
 from etl.classify import tables
+from etl.text import CACHED_TEXT_CHARS
 
 # '... and is licensed to practice in California': the licence part belongs to the states field.
 _PROSE_TAIL_RE = re.compile(
@@ -74,6 +75,14 @@ def parse_specialties(raw: str | None) -> tuple[list[str], list[str]]:
     """(DWC specialties in order, unique; pieces no table row matched)."""
     if not raw or not raw.strip():
         return [], []
+    read = _parse_specialties if len(raw) <= CACHED_TEXT_CHARS else _parse_specialties.__wrapped__
+    found, unmatched = read(raw)
+    return list(found), list(unmatched)
+
+
+# Reviewers' credentials repeat across letters: each text is read once per process (bounded).
+@functools.lru_cache(maxsize=4096)
+def _parse_specialties(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: list[str] = []
     unmatched: list[str] = []
     pieces = split_specialties(raw)
@@ -90,7 +99,7 @@ def parse_specialties(raw: str | None) -> tuple[list[str], list[str]]:
         else:
             found.extend(n for n in names if n not in found)
         i = j if names is not None else i + 1
-    return found, unmatched
+    return tuple(found), tuple(unmatched)
 
 
 def _resolve_piece(piece: str) -> list[str] | None:
