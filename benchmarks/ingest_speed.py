@@ -8,19 +8,34 @@ second of wall time and the peak resident memory of the ingest and its workers. 
 several sizes shows whether memory stays flat as the corpus grows. Results go to stdout as a
 Markdown table and to benchmarks/out/ingest.json; copy them into docs/benchmarks.md with the
 machine line it prints.
+
+For the PDF corpus the same run also measures the floor (issue 10: PDF ingest within 1.5x of it):
+bare pypdfium2 text extraction of exactly the same files (read each file, load the document, every
+page's text with ``get_text_range()``, close), with as many worker processes as the ingest has
+(``--jobs``, default all cores; a fork pool over the files) and in one process, as wall seconds.
+It reports ingest seconds / floor seconds, the fixed cost of an ingest (one PDF letter: Python
+start-up, imports, warehouse build and publish), CPU seconds of both (steadier than wall time on a
+shared machine), and where a PDF ingest spends its time (cProfile, one process, then the main
+process beside its workers; ``--no-pdf-profile`` skips it). Fixed costs weigh on a small corpus:
+``--pdf-letters 3000`` or more gives a fairer ratio than 600.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium  # here, so that the floor's forked workers never import it
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -55,19 +70,20 @@ def corpus(letters: int, seed: int, pdf_share: float) -> Path:
     return folder
 
 
-def measure(folder: Path, jobs: int | None) -> dict[str, float]:
+def measure(folder: Path, jobs: int | None) -> dict[str, Any]:
     db_dir = OUT / "warehouse"
     shutil.rmtree(db_dir, ignore_errors=True)
     command = [sys.executable, "-m", "etl.cli", "ingest", str(folder), "--quiet"]
     command += ["--db", str(db_dir / "current.duckdb")]
-    if jobs:
+    if jobs is not None:
         command += ["--jobs", str(jobs)]
     # A wrapper process per run, so that the peak memory reported is this run's alone.
     wrapper = (
         "import resource, subprocess, sys;"
         "done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
         "sys.stderr.write(done.stderr); print(done.stdout.splitlines()[0] if done.stdout else '');"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(usage.ru_maxrss); print(usage.ru_utime + usage.ru_stime);"
         "sys.exit(done.returncode)"
     )
     start = time.perf_counter()
@@ -77,7 +93,7 @@ def measure(folder: Path, jobs: int | None) -> dict[str, float]:
     seconds = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"ingest failed: {done.stderr}")
-    summary, peak_kib = done.stdout.splitlines()[-2:]
+    summary, peak_kib, cpu = done.stdout.splitlines()[-3:]
     import duckdb
 
     con = duckdb.connect(str(db_dir / "current.duckdb"), read_only=True)
@@ -92,8 +108,145 @@ def measure(folder: Path, jobs: int | None) -> dict[str, float]:
         "letters_per_second": round(letters / seconds, 1),
         # ru_maxrss is the largest single process seen so far (KiB on Linux).
         "peak_rss_mib": round(int(peak_kib) / 1024, 1),
+        # CPU seconds of the ingest and its workers (user + system): on a shared machine, a
+        # steadier measure of the work done than wall time.
+        "cpu_seconds": round(float(cpu), 2),
         "summary": summary,
     }
+
+
+def pdf_files(folder: Path) -> list[Path]:
+    """The PDF files the ingest reads in ``folder``, in its walk order (sorted, no hidden)."""
+    return sorted(
+        path
+        for path in folder.rglob("*.pdf")
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def bare_text(path: Path, bounded: bool = False) -> int:
+    """The floor's unit of work: one file through pypdfium2 alone. Returns characters read.
+
+    ``bounded`` reads each page with ``get_text_bounded()`` (what etl/extract.py calls) instead of
+    ``get_text_range()``, to show what the choice of call costs.
+    """
+    pdf = pdfium.PdfDocument(path.read_bytes())
+    try:
+        chars = 0
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            text = textpage.get_text_bounded() if bounded else textpage.get_text_range()
+            chars += len(text)
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return chars
+
+
+def _bare_bounded(path: Path) -> int:
+    return bare_text(path, bounded=True)
+
+
+def floor(files: list[Path], jobs: int, bounded: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of bare extraction of ``files``: a fork pool of ``jobs`` processes
+    (at most 1: in this process)."""
+    work = _bare_bounded if bounded else bare_text
+    who = resource.RUSAGE_SELF if jobs <= 1 else resource.RUSAGE_CHILDREN
+    before = resource.getrusage(who)
+    start = time.perf_counter()
+    if jobs <= 1:
+        chars = sum(map(work, files))
+    else:
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        chars = sum(pool.imap_unordered(work, files, chunksize=8))
+        pool.close()
+        pool.join()  # the workers' CPU time counts once they are reaped
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(who)
+    if not chars:
+        raise SystemExit("the floor read no text: not the PDF corpus?")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu
+
+
+# Stages of a PDF ingest in one process (cProfile cumulative time of each function).
+PDF_STAGES = {
+    "walk and read files": ("etl/inputs.py", "iter_inputs"),
+    "hash (SHA-256)": ("etl/pipeline.py", "sha256_of"),
+    "extract (all of etl/extract.py)": ("etl/extract.py", "extract_text"),
+    "  pypdfium2: load the document": ("pypdfium2/_helpers/document.py", "_open_pdf"),
+    "  pypdfium2: load the pages": ("pypdfium2/_helpers/document.py", "get_page"),
+    "  pypdfium2: text pages (FPDFText_LoadPage)": ("pypdfium2/_helpers/page.py", "get_textpage"),
+    "  pypdfium2: get_text_bounded": ("pypdfium2/_helpers/textpage.py", "get_text_bounded"),
+    "  clean_text": ("etl/extract.py", "clean_text"),
+    "parse": ("etl/parse/__init__.py", "parse_letter"),
+    "classify": ("etl/classify/__init__.py", "classify_letter"),
+    "row building": ("etl/rows.py", "letter_rows"),
+    "writer: buffers and spool": ("etl/load.py", "add_loaded"),
+    "publish (load, derived tables, checkpoint, swap)": ("etl/load.py", "publish"),
+}
+
+
+def pdf_profile(folder: Path, jobs: int) -> dict[str, object]:
+    """Where a PDF ingest's time goes: cProfile, one process, then the main process beside
+    ``jobs`` workers (cProfile slows Python code, not PDFium: shares matter, not seconds)."""
+    from benchmarks.profile_ingest import PARENT, cumulative, profiled
+
+    seconds, stats, line = profiled(folder, OUT / "pdf-profile-serial" / "current.duckdb", 0)
+    serial = {stage: round(cumulative(stats, *where), 3) for stage, where in PDF_STAGES.items()}
+    print(f"\nPDF ingest, jobs=0, under cProfile: {seconds:.2f} s ({line})\n")
+    print("| stage | seconds | share of the run |\n|---|---|---|")
+    for stage, value in serial.items():
+        print(f"| {stage} | {value:.2f} | {value / seconds:.0%} |")
+    result: dict[str, object] = {"serial": {"seconds": round(seconds, 2), "stages": serial}}
+    if jobs > 1:
+        path = OUT / "pdf-profile-parallel" / "current.duckdb"
+        seconds, stats, line = profiled(folder, path, jobs)
+        parent = {stage: round(cumulative(stats, *where), 3) for stage, where in PARENT.items()}
+        print(f"\nPDF ingest, jobs={jobs}, the main process under cProfile: {seconds:.2f} s\n")
+        print("| main process | seconds | share of the run |\n|---|---|---|")
+        for stage, value in parent.items():
+            print(f"| {stage} | {value:.2f} | {value / seconds:.0%} |")
+        result["parallel"] = {"seconds": round(seconds, 2), "main_process": parent}
+    return result
+
+
+def pdf_floor(run: dict[str, Any], folder: Path, jobs: int, seed: int) -> dict[str, object]:
+    """The floor for the PDF ``run`` just measured, and the ingest's fixed cost beside it."""
+    files = pdf_files(folder)
+    pool, pool_cpu = floor(files, jobs)
+    single, single_cpu = floor(files, 1)
+    bounded, _ = floor(files, jobs, bounded=True)
+    one = measure(corpus(1, seed, 1.0), jobs)
+    seconds, cpu, fixed = float(run["seconds"]), float(run["cpu_seconds"]), one["seconds"]
+    result = {
+        "files": len(files),
+        "jobs": jobs,
+        "floor_seconds": round(pool, 3),
+        "floor_cpu_seconds": round(pool_cpu, 3),
+        "floor_one_process_seconds": round(single, 3),
+        "floor_one_process_cpu_seconds": round(single_cpu, 3),
+        "floor_bounded_seconds": round(bounded, 3),
+        "ingest_fixed_seconds": fixed,
+        "ingest_fixed_cpu_seconds": one["cpu_seconds"],
+        "ratio": round(seconds / pool, 2),
+        "ratio_less_fixed": round((seconds - fixed) / pool, 2),
+        "cpu_ratio": round(cpu / single_cpu, 2),
+    }
+    workers = f"{jobs} processes" if jobs > 1 else "one process (--jobs)"
+    print(
+        f"\nPDF floor: bare pypdfium2 (get_text_range) on the same {len(files):,} files: "
+        f"{pool:.2f} s with {workers}, {single:.2f} s in one; get_text_bounded instead: "
+        f"{bounded:.2f} s with {workers}.\n"
+        f"ingest / floor = {seconds:.2f} / {pool:.2f} = **{result['ratio']}x** (target <= 1.5); "
+        f"an ingest of 1 PDF letter takes {fixed:.2f} s (start-up, imports, build, publish): "
+        f"without it, {result['ratio_less_fixed']}x.\n"
+        f"CPU seconds (all processes): ingest {cpu:.2f}, floor {single_cpu:.2f} in one process "
+        f"({pool_cpu:.2f} in the pool): {result['cpu_ratio']}x."
+    )
+    return result
 
 
 def main() -> None:
@@ -102,9 +255,16 @@ def main() -> None:
     parser.add_argument("--pdf-letters", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument(
+        "--pdf-profile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="profile where a PDF ingest spends its time (cProfile, after the table)",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    results = {"machine": machine(), "runs": []}
+    runs: list[dict[str, Any]] = []
+    results = {"machine": machine(), "runs": runs}
     print(f"machine: {results['machine']}")
     print("| corpus | letters | items | seconds | letters/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|---|")
@@ -113,12 +273,19 @@ def main() -> None:
         plans.append(("pdf", args.pdf_letters, 1.0))
     for kind, size, share in plans:
         run = {"corpus": kind, **measure(corpus(size, args.seed, share), args.jobs)}
-        results["runs"].append(run)
+        runs.append(run)
         print(
             f"| {kind} | {run['letters']:,} | {run['items']:,} | {run['seconds']} "
             f"| {run['letters_per_second']:,} | {run['peak_rss_mib']} |",
             flush=True,
         )
+    pdf_run = next((run for run in runs if run["corpus"] == "pdf"), None)
+    if pdf_run:
+        folder = corpus(args.pdf_letters, args.seed, 1.0)
+        jobs = args.jobs if args.jobs is not None else os.cpu_count() or 1
+        pdf_run["floor"] = pdf_floor(pdf_run, folder, jobs, args.seed)
+        if args.pdf_profile:
+            pdf_run["profile"] = pdf_profile(folder, jobs)
     (OUT / "ingest.json").write_text(json.dumps(results, indent=2))
 
 
