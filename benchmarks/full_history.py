@@ -6,8 +6,9 @@
 The corpus is generated once (`imr demo-corpus --archive`: zips of 1,000 text letters, kept in
 benchmarks/out) and ingested by the real `imr ingest` into a new warehouse. While it runs, the
 resident memory of the whole process tree (the main process and its workers, summed) is sampled
-every 0.2 s. Reported: letters/s end to end, the peak tree RSS, the warehouse's size on disk per
-million items. Results: stdout and benchmarks/out/full_history.json.
+every 0.2 s. Reported: letters/s end to end, the peak tree RSS (and a timeline of it every 5 s,
+with the phases the build recorded), the warehouse's size on disk per million items. Results:
+stdout and benchmarks/out/full_history.json.
 """
 
 from __future__ import annotations
@@ -75,12 +76,17 @@ def main() -> None:
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     peak = 0
+    timeline: list[tuple[float, int]] = []  # (seconds, MiB) every 5 s: where the peak falls
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(process.pid))
+            rss = tree_rss(process.pid)
+            peak = max(peak, rss)
+            now = time.perf_counter() - start
+            if not timeline or now - timeline[-1][0] >= 5:
+                timeline.append((round(now, 1), round(rss / 2**20)))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -98,6 +104,7 @@ def main() -> None:
     letters, items = con.execute(
         "select count(*), (select count(*) from decisions) from letters"
     ).fetchone() or (0, 0)
+    phases = con.execute("select value from meta where key = 'build_seconds'").fetchone()
     con.close()
     size = db.resolve().stat().st_size
     results = {
@@ -110,6 +117,13 @@ def main() -> None:
         "warehouse_mib": round(size / 2**20),
         "warehouse_mib_per_million_items": round(size / 2**20 / (items / 1e6), 1),
         "summary": stdout.strip().splitlines()[0] if stdout.strip() else "",
+        "phases": json.loads(phases[0]) if phases else {},
+        "peak_at_seconds": next(
+            (s for s, mib in timeline if mib == max(m for _, m in timeline)), None
+        )
+        if timeline
+        else None,
+        "rss_timeline_mib": timeline,
     }
     print(json.dumps(results, indent=2))
     (OUT / "full_history.json").write_text(json.dumps(results, indent=2))

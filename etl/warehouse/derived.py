@@ -49,7 +49,8 @@ DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts")
 # The base tables a derived table reads, each seen through a scope_<name> view.
 SCOPED = ("letters", "decisions", "citations", "unresolved")
 # DuckDB needs about BUCKET_BASE_MIB for a bucket's query itself, then about ITEMS_PER_MIB items
-# fit per MiB beyond it (measured: benchmarks/ and tests/reliability/test_memory_cap.py).
+# fit per MiB beyond it (measured: benchmarks/ and tests/reliability/test_memory_cap.py). A
+# batch of spool chunks is sized the same way, at about 3 items per letter.
 BUCKET_BASE_MIB = 32
 ITEMS_PER_MIB = 200
 
@@ -129,19 +130,28 @@ class DerivedTables:
         self._next_key = _scalar(con, "select coalesce(max(letter_key), 0) from item_facts")
 
     def add(self, chunks: Iterable[Chunk]) -> None:
-        """After a load transaction: the facts and counts of the chunks it loaded."""
+        """After a load transaction: the facts and counts of the chunks it loaded, a batch of
+        chunks per query (as many letters as a bucket holds: fewer, larger queries)."""
         if not self.incremental:
             return
+        batch: list[Chunk] = []
         for chunk in chunks:
-            for table in SCOPED:
-                # Shaped as the table (by name): a chunk an older run spooled may lack a column.
-                view = f"from {table} where false"
-                if table in chunk.tables:
-                    view += (
-                        f" union all by name from read_parquet({_literal(str(chunk.file(table)))})"
-                    )
-                self.con.execute(f"create or replace temp view scope_{table} as {view}")
-            self._add_scope()
+            if batch and (sum(c.letters for c in batch) + chunk.letters) * 3 > self.per_bucket:
+                self._add_chunks(batch)
+                batch = []
+            batch.append(chunk)
+        if batch:
+            self._add_chunks(batch)
+
+    def _add_chunks(self, chunks: list[Chunk]) -> None:
+        for table in SCOPED:
+            # Shaped as the table (by name): a chunk an older run spooled may lack a column.
+            view = f"from {table} where false"
+            files = [_literal(str(c.file(table))) for c in chunks if table in c.tables]
+            if files:
+                view += f" union all by name from read_parquet([{', '.join(files)}])"
+            self.con.execute(f"create or replace temp view scope_{table} as {view}")
+        self._add_scope()
 
     def build(self) -> dict[str, str]:
         """After the last load: the count tables, the changes, the check; the meta entries."""

@@ -92,3 +92,11 @@ def oracle(warehouse_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/imr-fixture")
     print(build_warehouse(out))
+
+
+@pytest.fixture
+def app_env(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The dashboard under test reads this module's warehouse (``IMR_DB``), default settings."""
+    monkeypatch.setenv("IMR_DB", str(warehouse))
+    monkeypatch.delenv("IMR_SMALL_N", raising=False)
+    return warehouse

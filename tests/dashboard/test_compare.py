@@ -5,7 +5,6 @@ against statsmodels / scipy run on counts the tests take from the warehouse them
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import dimensions, queries
 from dashboard.filters import Filters
-from tests.dashboard import expected
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+from tests.dashboard import expected, pages
 
 
 def _values(dim, value: Any) -> list[str]:
@@ -111,20 +108,8 @@ def test_compare_follows_the_filters(con, oracle):
 # --- the page ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
-
-
 def run_page(**params: str | list[str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page("app_pages/compare.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return pages.run_page("compare", **params)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

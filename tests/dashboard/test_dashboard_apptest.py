@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,27 +15,16 @@ from dashboard import dimensions
 from dashboard.filters import Filters
 from etl.warehouse import contract
 from tests.browser import hostile
-from tests.dashboard import expected
+from tests.dashboard import expected, pages
 from tests.dashboard.expected import CLAIMS_ADMIN
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _warehouse_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
+APP = pages.APP
+pytestmark = pytest.mark.usefixtures("app_env")
 
 
 def run_page(page: str, **params: str | list[str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    """A page that must show no error box either."""
+    return pages.run_page(page, no_errors=True, **params)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

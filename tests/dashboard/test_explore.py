@@ -6,7 +6,6 @@ rows of the test warehouse, written independently of ``dashboard/sql``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, dimensions, queries, ui
 from dashboard.dimensions import Dimension
 from dashboard.filters import Filters
-from tests.dashboard import expected
+from tests.dashboard import expected, pages
+from tests.dashboard.pages import run_page
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+APP = pages.APP
 OTHER = queries.OTHER
 
 
@@ -178,22 +178,6 @@ def test_heatmap_marks_small_samples_and_selects_cells(con):
 
 
 # --- the page ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
-
-
-def run_page(page: str, **params: str | list[str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def cell_table(at: AppTest, rows: str, cols: str):

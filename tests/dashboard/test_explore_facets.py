@@ -6,7 +6,6 @@ finer trends break where periods are missing."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -16,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, dimensions, queries
 from dashboard.filters import Filters
 from etl.classify.body_regions import body_regions
-from tests.dashboard import expected
+from tests.dashboard import expected, pages
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+APP = pages.APP
 FACETS = (
     "decision_month",
     "decision_quarter",
@@ -149,12 +148,6 @@ def test_finer_trends_break_at_missing_periods():
     assert [m.get("invalid") for m in marks[:2]] == ["break-paths-show-domains"] * 2
     other = pl.DataFrame({"category": ["a", "c"], "n": [1, 2]})
     assert charts.with_gaps(other, "category").equals(other)
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
 
 
 def test_timeline_draws_the_finer_trend_only_for_a_large_slice(app_env, oracle, monkeypatch):

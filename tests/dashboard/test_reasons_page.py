@@ -13,13 +13,9 @@ from dashboard.filters import Filters
 from tests.dashboard import expected
 from tests.dashboard.test_dashboard_apptest import frame_with, run_page
 
+pytestmark = pytest.mark.usefixtures("app_env")
+
 NONE_FOUND = "(none found)"
-
-
-@pytest.fixture(autouse=True)
-def _warehouse_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
 
 
 def _shares(oracle, filters: Filters) -> dict[str, tuple[int, int, int]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -17,9 +16,15 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, dimensions, export, queries, reference, ui
 from dashboard.filters import Filters
-from tests.dashboard import expected
+from tests.dashboard import expected, pages
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+APP = pages.APP
+
+
+def run_page(page: str, **params: str | list[str]) -> AppTest:
+    return pages.run_page(page, timeout=90, **params)
+
+
 PAGES = [
     "overview",
     "medications",
@@ -30,22 +35,6 @@ PAGES = [
     "compare",
     "letters",
 ]
-
-
-@pytest.fixture
-def app_env(warehouse, monkeypatch):
-    monkeypatch.setenv("IMR_DB", str(warehouse))
-    monkeypatch.delenv("IMR_SMALL_N", raising=False)
-
-
-def run_page(page: str, **params: str | list[str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def captions(at: AppTest) -> list[str]:
