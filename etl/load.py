@@ -35,7 +35,7 @@ from etl.rows import APPENDED, LetterRows, Row, arrow_table
 from etl.search import store as search_store
 from etl.search.build import SearchBuild
 from etl.warehouse import WarehouseError, files
-from etl.warehouse.derived import DerivedTables, mib
+from etl.warehouse.derived import DerivedTables
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
@@ -43,7 +43,6 @@ FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
 FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
 LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
-SEARCH_MEMORY_MIB = 128  # DuckDB's memory while the search index is built (it only streams)
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
 
@@ -375,10 +374,6 @@ class WarehouseBuild:
         entries.update(derived.build())
         self.derived_mode = derived.mode
         self._lap(f"derived tables ({derived.mode})")
-        # The loaded rows to disk, then a smaller buffer pool: DuckDB drops the pages the load
-        # left in memory before Tantivy's writer takes its own (the full history's peak).
-        con.execute("checkpoint")
-        con.execute(f"set memory_limit = '{min(mib(self.memory_limit), SEARCH_MEMORY_MIB)}MB'")
         # The search index beside the new version, named in its meta: published together.
         entries.update(SearchBuild(self.new_path).build(con))
         self._lap("search index")

@@ -39,7 +39,7 @@ META_INDEX = "search_index"
 META_INDEX_ID = "search_index_id"
 # A probe of DuckDB's hash: a reader whose DuckDB hashes differently cannot use the keys.
 HASH_PROBE = "select hash('imr-search-probe', 7::integer, 0::integer)"
-WRITER_HEAP = 64 * 1024 * 1024  # per build; the full history's peak memory is here
+WRITER_HEAP = 128 * 1024 * 1024
 BATCH_ROWS = 5000
 MAX_SALT = 16
 

@@ -93,7 +93,7 @@ class DerivedTables:
 
     def __init__(self, con: Connection, memory_limit: str) -> None:
         self.con = con
-        self.per_bucket = max((mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
+        self.per_bucket = max((_mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
         self.incremental = False
         self.mode = "whole"
         self._next_key = 0
@@ -317,7 +317,7 @@ def _scalar(con: Connection, query: str, params: list[object] | None = None) -> 
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def mib(size: str) -> int:
+def _mib(size: str) -> int:
     """'384MB' -> 384 (DuckDB's memory-limit notation: KB, MB, GB; powers of 1000 or 1024)."""
     number = float("".join(c for c in size if c.isdigit() or c == "."))
     unit = size.strip().upper().lstrip("0123456789. ")
