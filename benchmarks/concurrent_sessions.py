@@ -433,6 +433,14 @@ def main() -> None:
         },
         "client_pss_mib": round(run["client_pss"] / MIB),
         "server_log_tracebacks": log.count("Traceback"),
+        # The last line of each traceback (the error), so a wrong answer can be explained.
+        "server_log_errors": sorted(
+            {
+                block.strip().splitlines()[-1]
+                for block in log.split("Traceback")[1:]
+                if block.strip()
+            }
+        ),
     }
     rss = summary["server_rss_mib"]
     print()
@@ -464,6 +472,7 @@ def main() -> None:
     print(
         f"browser side (this script, Playwright, Chromium; PSS): {summary['client_pss_mib']} MiB; "
         f"tracebacks in the server log: {summary['server_log_tracebacks']}"
+        + "".join(f"\n  {error}" for error in summary["server_log_errors"])
     )
     for wrong in [alone, *sessions]:
         if not wrong.correct:

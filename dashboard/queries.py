@@ -26,6 +26,7 @@ Only named parameters (``$name``) that a query uses are bound, so DuckDB never s
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,12 @@ SEARCH_PATH = f"set search_path = '{WAREHOUSE}.main,memory.main'"
 
 # Rows shown in on-screen item tables; downloads are never truncated.
 SCREEN_ROWS = 1000
+
+# Queries a process runs at once; the others wait their turn. DuckDB spreads each query over
+# the cores already, so more at once adds no speed, only memory: ten sessions' option counts
+# at once over 4 million items ran the session's 512 MB pool out (benchmarks/
+# concurrent_sessions.py: three of fifty readers saw an error).
+QUERY_SLOTS = threading.BoundedSemaphore(2)
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -184,11 +191,12 @@ def run_sql(
 
     sql = load_sql(name, column, columns, fragments)
     bound = _bound(name, sql, search.bind(con, params or {}))
-    cur = cursor(con)
-    try:
-        return cur.sql(sql, params=bound).pl()
-    finally:
-        cur.close()
+    with QUERY_SLOTS:
+        cur = cursor(con)
+        try:
+            return cur.sql(sql, params=bound).pl()
+        finally:
+            cur.close()
 
 
 def _filtered(

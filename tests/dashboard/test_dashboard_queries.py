@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from statistics import median
 
@@ -530,3 +532,35 @@ def test_a_new_dimension_is_one_entry(con, oracle, total, extra_dimension):
     options = queries.filter_options(con).filter(pl.col("dimension") == dim.name)
     assert dict(options.select("value", "n").iter_rows()) == expected.options(oracle, dim)
     assert dim.column in queries.required_columns()["item_facts"]
+
+
+def test_a_process_runs_two_queries_at_once_and_the_others_wait(con, monkeypatch):
+    """Ten sessions' option counts at once over 4 million items ran the session's memory out
+    (three of fifty readers saw an error): queries now take turns, two at a time."""
+    inside, most = 0, 0
+    lock = threading.Lock()
+    real = queries.cursor
+
+    def counted(session):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)  # long enough for the other threads to arrive
+        with lock:
+            inside -= 1
+        return real(session)
+
+    monkeypatch.setattr(queries, "cursor", counted)
+    want = queries.summary(con, Filters())
+    results: list[pl.DataFrame] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(queries.summary(con, Filters())))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8 and all(r.equals(want) for r in results)
+    assert most == 2
