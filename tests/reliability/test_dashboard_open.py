@@ -213,9 +213,11 @@ def busy_switching() -> Iterator[None]:
     sys.setswitchinterval(before)
 
 
-# A publish every ~10 ms: far more often than real ones (each is a whole ingest), yet slower
-# than one fresh open, as real publishes are. The old code failed ~1 open in 6 at this rate.
-PUBLISH_PAUSE = 0.01
+# A publish every ~50 ms: far more often than real ones (each is a whole ingest), yet slower
+# than one fresh open (about 30 ms here), as real publishes are. At ~10 ms, once an open took
+# longer than two publishes, each open's file was gone before it was verified and the test
+# ran for minutes (correct, but chasing the link); the old code failed ~1 open in 6 at 10 ms.
+PUBLISH_PAUSE = 0.05
 OPENS = 300
 MIN_PUBLISHES = 50
 
