@@ -152,6 +152,9 @@ def test_11_dark_mode_holds_on_every_page(
     page = fresh_context.new_page()
     open_app(page, f"{dashboard_url}/")
     assert not _dark(page)
+    # The choice is spread to every page by the page's script: wait for it to be there, as a
+    # reader's click comes long after (under load it once came first, and nothing was kept).
+    page.wait_for_function("() => window.__imrShims === true", polling=100, timeout=30_000)
     page.get_by_test_id("stMainMenu").click()
     page.get_by_role("menuitemradio").filter(has_text="Dark").click()
     page.wait_for_function(
