@@ -84,7 +84,6 @@ class WarehouseBuild:
         self._stale_sources: set[str] = set()
         self._stale_letters: set[str] = set()
         self._buffered_bytes = 0
-        self.derived_mode = ""  # how publish() built the derived tables: incremental or whole
         # Seconds per phase of this build, kept in meta `build_seconds` (benchmarks read it).
         self.seconds: dict[str, float] = {}
         self._clock = time.perf_counter()
@@ -372,7 +371,6 @@ class WarehouseBuild:
         self._lap("load and update the derived tables")
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(derived.build())
-        self.derived_mode = derived.mode
         self._lap(f"derived tables ({derived.mode})")
         # The search index beside the new version, named in its meta: published together.
         entries.update(SearchBuild(self.new_path).build(con))

@@ -102,12 +102,8 @@ class DerivedTables:
         """Before loading: keep the letters here; take out the ones ``replaced`` (their ids)."""
         con = self.con
         con.execute(read_sql("baseline.sql"))
-        for name, kind in (
-            ("coverage_parts", "parse_coverage"),
-            ("unresolved_parts", "unresolved"),
-            ("facet_parts", "facets"),
-        ):
-            con.execute(f"create or replace temp table {name} as {_empty(kind)}")
+        for name, shape in PARTS.values():
+            con.execute(f"create or replace temp table {name} as {shape}")
         empty = _scalar(con, "select count(*) from build_baseline") == 0
         self.incremental = empty or self._current()
         if not self.incremental:
@@ -271,29 +267,28 @@ class DerivedTables:
         )
 
 
-def _parts(table: str) -> str:
-    return {
-        "parse_coverage": "coverage_parts",
-        "unresolved_counts": "unresolved_parts",
-        "facet_counts": "facet_parts",
-    }[table]
-
-
-def _empty(kind: str) -> str:
-    if kind == "facets":
-        return (
-            "select ''::varchar as dimension, ''::varchar as value, 0::bigint as items,"
-            " 0::bigint as overturned where false"
-        )
-    if kind == "parse_coverage":
-        return (
-            "select ''::varchar as scope, ''::varchar as layout, ''::varchar as field,"
-            " 0::bigint as present, 0::bigint as total where false"
-        )
-    return (
+# Each count mart, the temporary table its parts are gathered in, and that table's empty shape.
+PARTS = {
+    "parse_coverage": (
+        "coverage_parts",
+        "select ''::varchar as scope, ''::varchar as layout, ''::varchar as field,"
+        " 0::bigint as present, 0::bigint as total where false",
+    ),
+    "unresolved_counts": (
+        "unresolved_parts",
         "select ''::varchar as kind, ''::varchar as value, 0::bigint as occurrences,"
-        " 0::bigint as letters where false"
-    )
+        " 0::bigint as letters where false",
+    ),
+    "facet_counts": (
+        "facet_parts",
+        "select ''::varchar as dimension, ''::varchar as value, 0::bigint as items,"
+        " 0::bigint as overturned where false",
+    ),
+}
+
+
+def _parts(table: str) -> str:
+    return PARTS[table][0]
 
 
 def _literal(text: str) -> str:
