@@ -71,8 +71,8 @@ def test_specialty_a_against_b_holding_category_fixed(
     choose(page, "B", b)
     choose(page, "Holding fixed", "Request category")
     # The default is kept out of the link (the URL follows the widgets: wait for it).
-    expect(page).not_to_have_url(re.compile(r"adjust="))
-    expect(page).to_have_url(re.compile(r"[?&]b="))
+    expect(page).not_to_have_url(re.compile(r"adjust="), timeout=30_000)
+    expect(page).to_have_url(re.compile(r"[?&]b="), timeout=30_000)  # under load it lags
     main = page.get_by_test_id("stMain")
 
     k1 = sum(k for _, side, _, k in rows if side == "a")
