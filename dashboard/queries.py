@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -95,21 +95,31 @@ def _fragment(name: str) -> str:
     return _COMMENT.sub("", read_sql(name)).strip()
 
 
-def filter_predicate() -> str:
-    """The filter predicate: one clause per filter of the dimension registry."""
-    clauses: list[str] = []
+def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
+    """The filter predicate: one clause per filter of the dimension registry, the search and
+    the demo-letter switch. Given the query's ``params``, only the clauses of filters that are
+    on: a clause whose switch parameters are all NULL (or false) matches every item, and at
+    millions of items evaluating it per row is most of a filtered query's time."""
+    clauses: list[tuple[str, tuple[str, ...]]] = []
     for dim in dimensions.FILTERS:
         if dim.widget == "range":
-            clause = (
-                _fragment("_filter_range")
-                .replace("__MIN__", param_name(dim, "_min"))
-                .replace("__MAX__", param_name(dim, "_max"))
-            )
+            low, high = param_name(dim, "_min"), param_name(dim, "_max")
+            clause = _fragment("_filter_range").replace("__MIN__", low).replace("__MAX__", high)
+            switches: tuple[str, ...] = (low, high)
         else:
             clause = _fragment(f"_filter_{dim.shape}").replace("__PARAM__", param_name(dim))
-        clauses.append(clause.replace("__COLUMN__", dim.column))
-    clauses.append(_fragment("search_filter"))  # q: the items matching the search
-    body = _fragment("_filters").replace("__DIMENSIONS__", "\nand ".join(clauses))
+            switches = (param_name(dim),)
+        clauses.append((clause.replace("__COLUMN__", dim.column), switches))
+    clauses.append((_fragment("search_filter"), ("search_id",)))  # q: the items matching it
+    clauses.append((_fragment("_filter_synthetic"), ("exclude_synthetic",)))
+    kept = [
+        clause
+        for clause, switches in clauses
+        # A switch missing from params keeps its clause, so a caller that forgot the filters
+        # gets "needs parameters", not an unfiltered answer.
+        if params is None or any(params.get(name, True) not in (None, False) for name in switches)
+    ]
+    body = _fragment("_filters").replace("__CLAUSES__", "\nand ".join(kept) or "true")
     return f"(\n{body}\n)"
 
 
@@ -133,10 +143,13 @@ def load_sql(
     column: str | None = None,
     columns: dict[str, str] | None = None,
     fragments: dict[str, str] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> str:
     """The text of ``sql/<name>.sql`` with its tokens expanded (``column``: ``__COLUMN__``;
     ``columns``: ``{"ROW": "category"}`` expands ``__ROW__``; registry constants only;
-    ``fragments``: ``{"ROW_VALUE": shape_sql(...)}`` expands ``__ROW_VALUE__``)."""
+    ``fragments``: ``{"ROW_VALUE": shape_sql(...)}`` expands ``__ROW_VALUE__``; ``params``:
+    the values the query will be run with, which leave the filters that are off out of
+    ``__FILTERS__``; none: every filter's clause)."""
     text = read_sql(name)
     for token, fragment in (fragments or {}).items():
         text = text.replace(f"__{token}__", fragment)
@@ -146,7 +159,7 @@ def load_sql(
         if (SQL_DIR / f"_{token.lower()}.sql").is_file():
             text = text.replace(f"__{token}__", _fragment(f"_{token.lower()}"))
     if "__FILTERS__" in text:
-        text = text.replace("__FILTERS__", filter_predicate())
+        text = text.replace("__FILTERS__", filter_predicate(params))
     if "__RATES__" in text:
         text = text.replace("__RATES__", _fragment("_rates"))
     if "__DIMENSION_COLUMNS__" in text:  # every registry dimension's column, once
@@ -189,8 +202,9 @@ def run_sql(
     """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
     from dashboard import search  # it runs queries too
 
-    sql = load_sql(name, column, columns, fragments)
-    bound = _bound(name, sql, search.bind(con, params or {}))
+    values = search.bind(con, params or {})
+    sql = load_sql(name, column, columns, fragments, values)
+    bound = _bound(name, sql, values)
     with QUERY_SLOTS:
         cur = cursor(con)
         try:

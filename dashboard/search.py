@@ -443,21 +443,21 @@ def canonical_drugs(values: list[str] | tuple[str, ...], available: set[str]) ->
 TEXT_DOWNLOAD_ROWS = 200_000
 
 
-def items_text_sql(con: Con) -> str:
-    """``sql/search_items_text.sql`` with the filters, and the reasons column when the
-    warehouse has one."""
+def items_text_sql(con: Con, params: dict[str, Any] | None = None) -> str:
+    """``sql/search_items_text.sql`` with the filters (those on in ``params``; none: every
+    filter's clause), and the reasons column when the warehouse has one."""
     text = queries.read_sql("search_items_text")
     present = queries.run_sql(con, "search_has_reasons").item(0, "present")
     text = text.replace("/*REASONS*/", ",\n    decision.reasons" if present else "")
-    return text.replace("__FILTERS__", queries.filter_predicate())
+    return text.replace("__FILTERS__", queries.filter_predicate(params))
 
 
 def items_text_batches(
     con: Con, filters: Filters, batch_rows: int = 20_000
 ) -> Iterator[pl.DataFrame]:
     """Every filtered item with its texts, streamed in frames of ``batch_rows``."""
-    sql = items_text_sql(con)
     params = bind(con, filters.params())
+    sql = items_text_sql(con, params)
     bound = {key: params[key] for key in queries.param_names(sql)}
     cur = queries.cursor(con)
     try:

@@ -1,6 +1,6 @@
 -- The global filter predicate over item_facts, expanded where a query says __FILTERS__.
--- __DIMENSIONS__ is one clause per filter of the dimension registry (dashboard/dimensions.py),
--- each from _filter_scalar.sql, _filter_list.sql or _filter_range.sql, joined with "and".
--- Every selection is a bound parameter; NULL means the filter is off.
-__DIMENSIONS__
-and (not $exclude_synthetic::boolean or not synthetic)
+-- __CLAUSES__ is one clause per filter that is on, joined with "and": the dimension registry's
+-- (dashboard/dimensions.py; _filter_scalar.sql, _filter_list.sql, _filter_range.sql), the
+-- search (search_filter.sql) and the demo-letter switch (_filter_synthetic.sql). Every
+-- selection is a bound parameter.
+__CLAUSES__

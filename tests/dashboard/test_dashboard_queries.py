@@ -441,6 +441,29 @@ def test_unexpanded_tokens_are_caught():
         queries.load_sql("rates_list")
 
 
+def test_the_predicate_holds_the_clauses_of_the_filters_that_are_on(con, total):
+    def clauses(filters: Filters) -> set[str]:
+        text = queries.filter_predicate(filters.params())
+        return {name for name in filters.params() if f"${name}:" in text}
+
+    assert clauses(ALL) == set()
+    assert clauses(Filters.build(drug_class=["Opioids"])) == {"filter_drug_class"}
+    assert clauses(Filters.build(injury_year=(2005, 2010), exclude_synthetic=True)) == {
+        "filter_injury_year_min",
+        "filter_injury_year_max",
+        "exclude_synthetic",
+    }
+    # A drill-down to a value outside the selection keeps its (empty) selection: no item.
+    nothing = Filters.build(drug_class=["Opioids"]).narrow("drug_class", "NSAID")
+    assert clauses(nothing) == {"filter_drug_class"}
+    assert queries.summary(con, nothing).item(0, "n") == 0
+    assert queries.summary(con, ALL).item(0, "n") == total
+    # Without its parameters a query keeps every clause, so a forgotten filter is an error.
+    assert "$filter_drug_class" in queries.filter_predicate({})
+    with pytest.raises(ValueError, match="needs parameters"):
+        queries.run_sql(con, "summary", {"small_n": 30})
+
+
 def test_like_pattern_escapes_wildcards():
     assert queries.like_pattern("  ") is None
     assert queries.like_pattern("50%_x\\") == "%50\\%\\_x\\\\%"
