@@ -286,7 +286,8 @@ def crosstab(
     small_n: int = 30,
 ) -> pl.DataFrame:
     """Outcomes per (row value, column value) of two registry dimensions (``sql/crosstab.sql``,
-    each axis through the fragment of its shape, ``sql/_value_<shape>.sql``): ``row_value``,
+    each axis through the fragments of its shape, ``sql/_value_<shape>.sql`` and
+    ``sql/_has_<shape>.sql``): ``row_value``,
     ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order``
     (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns,
     and ``left_out`` (filtered items without a value on either side; the same on every row)."""
@@ -294,11 +295,14 @@ def crosstab(
     if row.name == col.name:
         raise ValueError("a cross-tab needs two different dimensions")
     pairs = "one" if row.shape == col.shape == "scalar" else "many"  # pairs per item
+    top_rows, top_cols = max(int(top_rows), 1), max(int(top_cols), 1)
+    letters, letter_params = letters_count(con, (top_rows + 1) * (top_cols + 1))
     params = {
         **filters.params(),
+        **letter_params,
         "small_n": small_n,
-        "top_rows": max(int(top_rows), 1),
-        "top_cols": max(int(top_cols), 1),
+        "top_rows": top_rows,
+        "top_cols": top_cols,
         "other": OTHER,
         "row_by_count": row.order == "count",
         "col_by_count": col.order == "count",
@@ -313,10 +317,26 @@ def crosstab(
         fragments={
             "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
             "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
-            "ITEM_COUNT": _fragment(f"_item_count_{pairs}"),
+            "ROW_HAS": shape_sql("has", row.shape, "row_source", "row_empty"),
+            "COL_HAS": shape_sql("has", col.shape, "col_source", "col_empty"),
             "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
+            "LETTERS": letters,
         },
     )
+
+
+# What a query may spend on counting letters as bits: groups x (letter numbers / 8) bytes.
+LETTER_BITS_BUDGET = 64 * 1024 * 1024
+
+
+def letters_count(con: Con, groups: int) -> tuple[str, dict[str, Any]]:
+    """How a query with at most ``groups`` groups counts each group's distinct letters: the
+    SQL (``sql/_letters_bits.sql`` when its bits fit ``LETTER_BITS_BUDGET``, a few times
+    faster, else ``sql/_letters_distinct.sql``) and the parameters it needs."""
+    key_max = int(run_sql(con, "letter_key_max").item(0, "letter_key_max"))
+    if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
+        return _fragment("_letters_bits"), {"letter_key_max": key_max}
+    return _fragment("_letters_distinct"), {}
 
 
 def compare(
@@ -489,7 +509,9 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     together (``sql/options.sql``): with no filter set that is the facet_counts mart alone, else
     one pass for the scalar columns and one per list column; each selected filter adds one."""
     filters = filters or Filters()
-    in_mart = set(run_sql(con, "facet_dimensions").get_column("dimension"))
+    marts = run_sql(con, "facet_dimensions")
+    in_mart = set(marts.get_column("dimension"))
+    paired = set(marts.filter(pl.col("paired")).get_column("dimension"))
     groups: dict[Filters, list[dimensions.Dimension]] = {}
     for dim in dimensions.FILTERS:
         groups.setdefault(filters.without(dim.name), []).append(dim)
@@ -498,14 +520,21 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
         marted = [d for d in dims if d.name in in_mart]
         scanned = [d for d in dims if d.name not in in_mart]
         every = _union(_from_mart(marted), _scan(scanned, "true"))
-        counts = every if under == Filters() else _scan(dims, "__FILTERS__")
-        frames.append(
-            run_sql(
-                con,
-                "options",
-                {**under.params(), "mart_dimensions": [d.name for d in marted]},
-                fragments={"EVERY_VALUE": every, "COUNTS": counts},
+        params: dict[str, Any] = {**under.params(), "mart_dimensions": [d.name for d in marted]}
+        one = _one_selection(under, paired)
+        if under == Filters():
+            counts = every
+        elif one is not None:
+            from_pairs = [d for d in dims if d.name in paired]
+            counts = _union(
+                _from_pairs(from_pairs),
+                _scan([d for d in dims if d not in from_pairs], "__FILTERS__"),
             )
+            params |= {**one, "pair_dimensions": [d.name for d in from_pairs]}
+        else:
+            counts = _scan(dims, "__FILTERS__")
+        frames.append(
+            run_sql(con, "options", params, fragments={"EVERY_VALUE": every, "COUNTS": counts})
         )
     rank = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
     return (
@@ -516,6 +545,34 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     )
 
 
+def _one_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
+    """The parameters of ``_pair_counts.sql`` when ``filters`` is one selection the
+    facet_pairs mart counts under (no search, no demo switch): a range, a scalar filter's
+    values, or one plain value of a list filter (an item holding two selected values would
+    be counted twice; a drug combination needs all its parts); else None."""
+    if filters.search or filters.exclude_synthetic or len(filters.selections) != 1:
+        return None
+    name, values = filters.selections[0]
+    dim = dimensions.get(name)
+    if name not in paired or not values:
+        return None
+    if dim.widget == "range":
+        return {
+            "pair_dimension": name,
+            "pair_values": None,
+            "pair_low": values[0],
+            "pair_high": values[1],
+        }
+    if dim.shape == "list" and (len(values) > 1 or " + " in values[0]):
+        return None
+    return {
+        "pair_dimension": name,
+        "pair_values": list(values),
+        "pair_low": None,
+        "pair_high": None,
+    }
+
+
 def _from_mart(dims: list[dimensions.Dimension]) -> str:
     """The mart's counts of ``dims`` (the names bound as $mart_dimensions)."""
     if not dims:
@@ -524,6 +581,12 @@ def _from_mart(dims: list[dimensions.Dimension]) -> str:
         "select dimension, value, items as n from facet_counts"
         " where dimension in (select unnest($mart_dimensions::varchar[]))"
     )
+
+
+def _from_pairs(dims: list[dimensions.Dimension]) -> str:
+    """The facet_pairs mart's counts of ``dims`` (bound as $pair_dimensions) under one
+    selection (``_one_selection``)."""
+    return _fragment("_pair_counts") if dims else ""
 
 
 def _scan(dims: list[dimensions.Dimension], where: str) -> str:
@@ -642,6 +705,7 @@ ITEM_FACTS_COLUMNS = frozenset(
 PARSE_COVERAGE_COLUMNS = frozenset({"scope", "layout", "field", "present", "total"})
 UNRESOLVED_COUNTS_COLUMNS = frozenset({"kind", "value", "occurrences", "letters"})
 FACET_COUNTS_COLUMNS = frozenset({"dimension", "value", "items", "overturned"})
+FACET_PAIRS_COLUMNS = FACET_COUNTS_COLUMNS | {"other", "other_value"}
 
 
 def required_columns() -> dict[str, frozenset[str]]:
@@ -651,6 +715,7 @@ def required_columns() -> dict[str, frozenset[str]]:
         "parse_coverage": PARSE_COVERAGE_COLUMNS,
         "unresolved_counts": UNRESOLVED_COUNTS_COLUMNS,
         "facet_counts": FACET_COUNTS_COLUMNS,
+        "facet_pairs": FACET_PAIRS_COLUMNS,
         "reason_evidence": frozenset(
             {"letter_id", "item_no", "reason", "sentence", "start_offset", "end_offset"}
         ),

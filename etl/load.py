@@ -35,7 +35,7 @@ from etl.rows import APPENDED, LetterRows, Row, arrow_table
 from etl.search import store as search_store
 from etl.search.build import SearchBuild
 from etl.warehouse import WarehouseError, files
-from etl.warehouse.derived import DerivedTables
+from etl.warehouse.derived import DerivedTables, mib
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
 
@@ -45,6 +45,10 @@ LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps .
 LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
+
+
+# A build memory cap (MiB) below which the build runs DuckDB on one thread.
+SMALL_CAP_MIB = 128
 
 
 class WarehouseBusy(WarehouseError):
@@ -118,16 +122,19 @@ class WarehouseBuild:
             if current is not None:
                 shutil.copyfile(current, self.new_path)
             self._lap("copy")
-            self.con = duckdb.connect(
-                str(self.new_path),
-                config={
-                    "memory_limit": self.memory_limit,
-                    "temp_directory": str(self.new_path) + ".tmp",
-                    # Derived tables are rebuilt whole; their row order carries no meaning,
-                    # and not keeping it lets DuckDB stream and spill.
-                    "preserve_insertion_order": False,
-                },
-            )
+            config: dict[str, Any] = {
+                "memory_limit": self.memory_limit,
+                "temp_directory": str(self.new_path) + ".tmp",
+                # Derived tables are rebuilt whole; their row order carries no meaning,
+                # and not keeping it lets DuckDB stream and spill.
+                "preserve_insertion_order": False,
+            }
+            if mib(self.memory_limit) < SMALL_CAP_MIB:
+                # Each thread's hash tables take their own share of the cap: under a small
+                # one, one thread (summing facet_pairs' parts ran a 40 MB build out of memory
+                # with two).
+                config["threads"] = 1
+            self.con = duckdb.connect(str(self.new_path), config=config)
             migrate(self.con)
             self._remember_warehouse()
             self._chunks = self._unloaded(self._chunks)

@@ -23,6 +23,7 @@ FACTS = "select * exclude (letter_key) from item_facts order by letter_id, item_
 COVERAGE = "select * from parse_coverage order by all"
 UNRESOLVED = "select * from unresolved_counts order by all"
 FACETS = "select * from facet_counts order by all"
+PAIRS = "select * from facet_pairs order by all"
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,7 @@ def tables(db: Path) -> dict[str, list[tuple]]:
                 ("coverage", COVERAGE),
                 ("unresolved", UNRESOLVED),
                 ("facets", FACETS),
+                ("pairs", PAIRS),
             )
         }
     finally:
@@ -128,6 +130,7 @@ def test_two_batches_give_what_a_whole_build_gives(
     expected, got = tables(whole_of(first, second, tmp_path)), tables(stepwise.db)
     assert len(got["facts"]) > 200 and got["coverage"] and got["unresolved"]
     assert {row[0] for row in got["facets"]} >= {"category", "drug", "reason", "decision"}
+    assert {(row[0], row[2]) for row in got["pairs"]} >= {("drug_class", "drug"), ("drug", "state")}
     assert got == expected
     # A rerun adds nothing: the update is empty and changes nothing.
     ingest([first, second], stepwise)

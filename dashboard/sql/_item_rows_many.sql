@@ -1,2 +1,2 @@
--- A list axis: an item once per cell (several of its values can fall in one $other cell).
+-- A list axis: an item once per $other cell (several of its values can fall in one).
 distinct

@@ -1,1 +1,1 @@
--- Both axes scalar: an item is one labelled row already (nothing to write here).
+-- Both axes scalar: an item is one row of one cell already (nothing to write here).

@@ -38,3 +38,18 @@ select dimension, value, sum(items)::bigint as items, sum(overturned)::bigint as
 from parts
 group by dimension, value
 having sum(items) > 0;
+
+create or replace table facet_pairs as
+with parts as (
+    select dimension, value, other, other_value, items, overturned from pair_parts
+)
+select
+    dimension,
+    value,
+    other,
+    other_value,
+    sum(items)::bigint as items,
+    sum(overturned)::bigint as overturned
+from parts
+group by dimension, value, other, other_value
+having sum(items) > 0;

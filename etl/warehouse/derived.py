@@ -25,9 +25,11 @@ fails. Either way the same SQL runs, over the views ``scope_letters``, ``scope_d
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
+from typing import Any
 
 import duckdb
 
@@ -42,10 +44,11 @@ SQL = (
     "parse_coverage.sql",
     "unresolved_counts.sql",
     "facet_counts.sql",
+    "facet_pairs.sql",
     "drug_combinations.sql",
     "views.sql",
 )
-DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts")
+DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts", "facet_pairs")
 # The base tables a derived table reads, each seen through a scope_<name> view.
 SCOPED = ("letters", "decisions", "citations", "unresolved")
 # DuckDB needs about BUCKET_BASE_MIB for a bucket's query itself, then about ITEMS_PER_MIB items
@@ -68,6 +71,7 @@ def digest(con: Connection) -> str:
     for name in SQL:
         hasher.update(read_sql(name).encode())
     hasher.update(facet_sql().encode())
+    hasher.update(pair_sql().encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
 
@@ -88,12 +92,89 @@ def facet_sql() -> str:
     return "\nunion all\n".join(f"select * from ({part})" for part in parts)
 
 
+def pair_sql() -> str:
+    """facet_pairs.sql for every two filters of the dashboard's registry: one grouping-sets
+    pass over the scalar filters, one per list filter with the scalar ones (its values
+    unnested first), one per two list filters."""
+    from dashboard import dimensions
+
+    scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
+    lists = [d for d in dimensions.FILTERS if d.shape == "list"]
+    columns = {d.name: d.column for d in scalars}
+    passes = [_grouping_pass("scope_facts", columns, list(itertools.combinations(scalars, 2)))]
+    for listed in lists:
+        each = f"each_{listed.name}"  # its values, one per row
+        unnested = (
+            f"(select unnest({listed.column}) as {each},"
+            f" {', '.join(dict.fromkeys(columns.values()))}, overturned from scope_facts)"
+        )
+        passes.append(
+            _grouping_pass(unnested, {listed.name: each, **columns}, [(listed, d) for d in scalars])
+        )
+    for one, two in itertools.combinations(lists, 2):
+        first, second = f"each_{one.name}", f"each_{two.name}"
+        both = (
+            f"(select {first}, unnest({two.column}) as {second}, overturned"
+            f" from (select unnest({one.column}) as {first}, {two.column}, overturned"
+            " from scope_facts))"
+        )
+        passes.append(_grouping_pass(both, {one.name: first, two.name: second}, [(one, two)]))
+    kept = [part for p in passes for part in p]
+    return read_sql("facet_pairs.sql").replace(
+        "__PAIRS__", "\n    union all\n    ".join(f"select * from ({p})" for p in kept)
+    )
+
+
+# Grouping sets per pass: DuckDB keeps a hash table per set, all at once (105 sets over a few
+# hundred items ran a 384 MB build out of memory; 8 sets over a 40 MB build's bucket too).
+SETS_PER_PASS = 4
+# facet_pairs' parts are summed up when they hold more rows than this many buckets' items.
+FOLD_AT = 8
+
+
+def _grouping_pass(source: str, columns: dict[str, str], pairs: list[tuple[Any, Any]]) -> list[str]:
+    """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
+    column of dimension name is ``columns[name]``, in grouping-sets passes of at most
+    ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts."""
+    pairs = [(a, b) for a, b in pairs if columns[a.name] != columns[b.name]]
+    passes = []
+    for start in range(0, len(pairs), SETS_PER_PASS):
+        chunk = pairs[start : start + SETS_PER_PASS]
+        grouped = list(dict.fromkeys(columns[d.name] for pair in chunk for d in pair))
+
+        def case(
+            pick: Callable[[Any, Any], str],
+            chunk: list[tuple[Any, Any]] = chunk,
+            grouped: list[str] = grouped,
+        ) -> str:
+            # grouping(): a bit per column left out of the row's set, the first one highest.
+            full = (1 << len(grouped)) - 1
+            arms = []
+            for a, b in chunk:
+                bits = {1 << (len(grouped) - 1 - grouped.index(columns[d.name])) for d in (a, b)}
+                arms.append(f"when {full - sum(bits)} then {pick(a, b)}")
+            return f"case pair {' '.join(arms)} end"
+
+        sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
+        passes.append(
+            f"select {case(lambda a, b: repr(a.name))} as dimension,"
+            f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
+            f" {case(lambda a, b: repr(b.name))} as other,"
+            f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value,"
+            " items, overturned"
+            f" from (select grouping({', '.join(grouped)}) as pair, {', '.join(grouped)},"
+            " count(*)::bigint as items, count_if(overturned)::bigint as overturned"
+            f" from {source} group by grouping sets ({sets}))"
+        )
+    return passes
+
+
 class DerivedTables:
     """The derived tables of one build (its connection, its memory limit)."""
 
     def __init__(self, con: Connection, memory_limit: str) -> None:
         self.con = con
-        self.per_bucket = max((_mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
+        self.per_bucket = max((mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
         self.incremental = False
         self.mode = "whole"
         self._next_key = 0
@@ -243,6 +324,13 @@ class DerivedTables:
                 "letters",
             ),
             ("facet_parts", facet_sql(), "dimension, value", "items", "overturned"),
+            (
+                "pair_parts",
+                pair_sql(),
+                "dimension, value, other, other_value",
+                "items",
+                "overturned",
+            ),
         ):
             con.execute(
                 f"insert into {parts} select {keys}, {sign} * {first}, {sign} * {second}"
@@ -253,6 +341,15 @@ class DerivedTables:
             f" {sign} * overturned from ({read_sql('drug_combinations.sql')})",
             {"combinations": drug_names().combinations()},
         )
+        # A bucket adds more pair rows than it has items: sum them up as they come, so the
+        # parts stay about the size of the mart (summing them all at the end ran a 40 MB
+        # build out of memory).
+        if _scalar(con, "select count(*) from pair_parts") > self.per_bucket * FOLD_AT:
+            con.execute(
+                "create or replace temp table pair_parts as"
+                " select dimension, value, other, other_value, sum(items)::bigint as items,"
+                " sum(overturned)::bigint as overturned from pair_parts group by all"
+            )
 
     def _consistent(self) -> bool:
         """One fact per item and one coverage count per letter: the update added up."""
@@ -284,6 +381,11 @@ PARTS = {
         "select ''::varchar as dimension, ''::varchar as value, 0::bigint as items,"
         " 0::bigint as overturned where false",
     ),
+    "facet_pairs": (
+        "pair_parts",
+        "select ''::varchar as dimension, ''::varchar as value, ''::varchar as other,"
+        " ''::varchar as other_value, 0::bigint as items, 0::bigint as overturned where false",
+    ),
 }
 
 
@@ -312,7 +414,7 @@ def _scalar(con: Connection, query: str, params: list[object] | None = None) -> 
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _mib(size: str) -> int:
+def mib(size: str) -> int:
     """'384MB' -> 384 (DuckDB's memory-limit notation: KB, MB, GB; powers of 1000 or 1024)."""
     number = float("".join(c for c in size if c.isdigit() or c == "."))
     unit = size.strip().upper().lstrip("0123456789. ")

@@ -1,0 +1,21 @@
+-- The facet_pairs mart: the items and overturned items of scope_facts (the build's item_facts
+-- rows in scope) per pair of values of two filters of the dashboard's registry
+-- (dashboard/dimensions.py), in both directions: (dimension, value) with (other, other_value).
+-- The dashboard's filter options under one filter are these counts: the items with value under
+-- dimension, per value of every other filter. Counted as facet_counts.sql counts: a list counts
+-- an item once under each value it holds, so a list pair is counted once per pair of its values;
+-- no value (NULL, an empty list) is no row. The pairs are written by etl/warehouse/derived.py
+-- from the registry: one grouping-sets pass for the scalar filters, one per list filter with
+-- the scalar ones, one per two list filters; each row (dimension, value, other, other_value,
+-- items, overturned).
+with
+pairs as (
+    __PAIRS__
+)
+select dimension, value, other, other_value, items, overturned
+from pairs
+where value is not null and other_value is not null
+union all
+select other, other_value, dimension, value, items, overturned
+from pairs
+where value is not null and other_value is not null
