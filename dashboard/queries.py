@@ -232,7 +232,18 @@ def like_pattern(text: str | None) -> str | None:
 
 def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts."""
-    return _filtered(con, "summary", filters, small_n)
+    letters, letter_params = letters_count(con, 2)
+    return run_sql(
+        con,
+        "summary",
+        {**filters.params(), **letter_params, "small_n": small_n},
+        fragments={
+            "LETTERS": letters.replace("__KEY__", "letter_key"),
+            "SYNTHETIC_LETTERS": letters.replace(
+                "__KEY__", "case when synthetic then letter_key end"
+            ),
+        },
+    )
 
 
 def rates_by(
@@ -242,34 +253,35 @@ def rates_by(
     small_n: int = 30,
     within: tuple[str, str] | None = None,
 ) -> pl.DataFrame:
-    """Outcomes per value of the registry dimension ``name`` (column ``name``, then the rate
-    columns), ordered as its entry says. ``within=(dimension, value)`` narrows the filters to
-    that value of another dimension and adds it as the first column (a drill-down, e.g. the
-    drugs of one drug class)."""
+    """Outcomes per value of the registry dimension ``name`` (column ``name``, ``letters``: the
+    letters behind the row, then the rate columns), ordered as its entry says.
+    ``within=(dimension, value)`` narrows the filters to that value of another dimension and
+    adds it as the first column (a drill-down, e.g. the drugs of one drug class)."""
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
+    values = run_sql(con, "facet_values", {"dimension": dim.name}).item(0, "n")
+    # A dimension the facet mart does not hold yet: as many groups as items, for all we know.
+    letters, letter_params = letters_count(con, values + 1 if values else 1 << 62)
     params = {
         **filters.params(),
+        **letter_params,
         "small_n": small_n,
         "by_count": dim.order == "count",
         "empty": dim.empty,
     }
-    frame = run_sql(con, f"rates_{dim.shape}", params, column=dim.column)
+    frame = run_sql(
+        con,
+        f"rates_{dim.shape}",
+        params,
+        column=dim.column,
+        fragments={"LETTERS": letters.replace("__KEY__", "letter_key")},
+    )
     frame = frame.rename({"value": dim.name})
     if within is not None:
         outer, value = within
         frame.insert_column(0, pl.Series(outer, [value] * frame.height, dtype=pl.String))
     return frame
-
-
-def letters_by(con: Con, filters: Filters, name: str) -> pl.DataFrame:
-    """Letters per value of the registry dimension ``name`` (columns ``name``, ``letters``):
-    the letters behind each row of ``rates_by``."""
-    dim = dimensions.get(name)
-    params = {**filters.params(), "empty": dim.empty}
-    frame = run_sql(con, f"letters_{dim.shape}", params, column=dim.column)
-    return frame.rename({"value": dim.name})
 
 
 # The label of the cells that group the values beyond an axis's top N (never a drill-down).
@@ -320,7 +332,7 @@ def crosstab(
             "ROW_HAS": shape_sql("has", row.shape, "row_source", "row_empty"),
             "COL_HAS": shape_sql("has", col.shape, "col_source", "col_empty"),
             "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
-            "LETTERS": letters,
+            "LETTERS": letters.replace("__KEY__", "letter_key"),
         },
     )
 
@@ -332,7 +344,8 @@ LETTER_BITS_BUDGET = 64 * 1024 * 1024
 def letters_count(con: Con, groups: int) -> tuple[str, dict[str, Any]]:
     """How a query with at most ``groups`` groups counts each group's distinct letters: the
     SQL (``sql/_letters_bits.sql`` when its bits fit ``LETTER_BITS_BUDGET``, a few times
-    faster, else ``sql/_letters_distinct.sql``) and the parameters it needs."""
+    faster, else ``sql/_letters_distinct.sql``; ``__KEY__``: the letter number, or NULL for a
+    row not to count) and the parameters it needs."""
     key_max = int(run_sql(con, "letter_key_max").item(0, "letter_key_max"))
     if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
         return _fragment("_letters_bits"), {"letter_key_max": key_max}
@@ -394,7 +407,14 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
     """Items per decision year, category, drug class and decision, and letters per decision
     year, under the filters (``kind``: items / letters): what ``reference.compare_published``
     sets beside the published DWC / CWCI figures."""
-    return run_sql(con, "published_counts", filters.params())
+    years = run_sql(con, "facet_values", {"dimension": "decision_year"}).item(0, "n")
+    letters, letter_params = letters_count(con, years if years else 1 << 62)
+    return run_sql(
+        con,
+        "published_counts",
+        {**filters.params(), **letter_params},
+        fragments={"LETTERS": letters.replace("__KEY__", "letter_key")},
+    )
 
 
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:

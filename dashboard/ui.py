@@ -679,9 +679,6 @@ def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) ->
     the letters behind each row beside its items, and the overturn rate only (one rate on
     every page: the uphold rate is its complement)."""
     frame = run(queries.rates_by, filters, name, small_n(), within)
-    letter_filters = filters.narrow(*within) if within is not None else filters
-    letters = run(queries.letters_by, letter_filters, name)
-    frame = frame.join(letters, on=name, how="left", maintain_order="left")
     columns = [c for c in frame.columns if c != "letters" and not c.startswith("uphold_")]
     columns.insert(columns.index("n") + 1, "letters")
     return frame.select(columns)

@@ -1,2 +1,2 @@
 -- The distinct letters of a group (any number of groups; see _letters_bits.sql).
-count(distinct letter_key)
+count(distinct __KEY__)

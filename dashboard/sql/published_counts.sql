@@ -1,6 +1,7 @@
 -- What the published DWC / CWCI figures are compared with: items per decision year, category,
 -- drug class and decision ('items' rows), and letters per decision year ('letters' rows), under
--- the filters. Items without a decision date are in no year.
+-- the filters. Items without a decision date are in no year. Letters are counted as
+-- queries.letters_count says.
 with
 filtered as (
     select decision_year, category, drug_class, decision, letter_key
@@ -19,7 +20,7 @@ letters as (
         null::varchar as category,
         null::varchar as drug_class,
         null::varchar as decision,
-        count(distinct letter_key) as n
+        __LETTERS__ as n
     from filtered
     group by decision_year
 )

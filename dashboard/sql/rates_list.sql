@@ -2,23 +2,29 @@
 -- constant from the dimension registry). An item counts once under EACH value its list holds,
 -- so the groups overlap and their n add up to more than the number of items; an item with an
 -- empty list counts under $empty (left out when $empty is NULL). $by_count orders by most
--- items first, else by value.
+-- items first, else by value. letters: the letters behind each row (counted as
+-- queries.letters_count says).
 with
 filtered as (
-    select __COLUMN__ as value_list, overturned from item_facts where __FILTERS__
+    select __COLUMN__ as value_list, overturned, letter_key from item_facts where __FILTERS__
 ),
 exploded as (
     select
         unnest(case when len(value_list) = 0 then [$empty::varchar] else value_list end) as value,
-        overturned
+        overturned,
+        letter_key
     from filtered
 ),
 counts as (
-    select value, count(*) as n, count(*) filter (where overturned) as overturned
+    select
+        value,
+        count(*) as n,
+        count(*) filter (where overturned) as overturned,
+        __LETTERS__ as letters
     from exploded
     where value is not null
     group by value
 )
-select value, __RATES__
+select value, letters, __RATES__
 from counts
 order by case when $by_count::boolean then n end desc, value

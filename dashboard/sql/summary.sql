@@ -1,12 +1,12 @@
--- Headline numbers for the filtered slice.
+-- Headline numbers for the filtered slice (letters counted as queries.letters_count says).
 with
 filtered as (
     select letter_key, overturned, synthetic from item_facts where __FILTERS__
 ),
 counts as (
     select
-        count(distinct letter_key) as letters,
-        count(distinct letter_key) filter (where synthetic) as synthetic_letters,
+        __LETTERS__ as letters,
+        __SYNTHETIC_LETTERS__ as synthetic_letters,
         count(*) filter (where synthetic)::bigint as synthetic_items,
         count(*) as n,
         count(*) filter (where overturned) as overturned

@@ -84,6 +84,19 @@ def rates(
     return [(v, n[v], overturned[v]) for v in order]
 
 
+def letters(oracle: duckdb.DuckDBPyConnection, filters: Filters, dim: Dimension) -> dict[Any, int]:
+    """The letters behind each value of ``dim`` (the rows of ``rates``)."""
+    behind: dict[Any, set[str]] = {}
+    for value, letter in rows(oracle, filters, f"{dim.column}, letter_id"):
+        if dim.shape == "list":
+            values = value or ([dim.empty] if dim.empty is not None else [])
+        else:
+            values = [] if value is None else [value]
+        for v in values:
+            behind.setdefault(v, set()).add(letter)
+    return {v: len(ids) for v, ids in behind.items()}
+
+
 def options(oracle: duckdb.DuckDBPyConnection, dim: Dimension) -> dict[str, int]:
     """Items per value of ``dim`` over the whole warehouse (list values counted per item)."""
     counts: Counter[str] = Counter()

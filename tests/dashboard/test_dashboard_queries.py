@@ -231,7 +231,7 @@ def test_wilson_helper_is_sane():
 
 
 def _check_rates(frame: pl.DataFrame, dim: Dimension, want: list[tuple], small_n: int = 30):
-    assert frame.columns == [dim.name, *RATE_COLUMNS]
+    assert frame.columns == [dim.name, "letters", *RATE_COLUMNS]
     got = [(row[dim.name], row["n"], row["overturned"]) for row in frame.iter_rows(named=True)]
     assert got == want
     for row in frame.iter_rows(named=True):
@@ -253,7 +253,9 @@ def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
     """The registry's generic rate query, for every dimension and filter set, row by row."""
     dim = dimensions.get(name)
     filters = Filters.build(**chosen)
-    _check_rates(queries.rates_by(con, filters, name), dim, expected.rates(oracle, filters, dim))
+    frame = queries.rates_by(con, filters, name)
+    _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+    assert dict(frame.select(name, "letters").iter_rows()) == expected.letters(oracle, filters, dim)
 
 
 def test_list_dimensions_count_items_under_each_value(con, oracle, total):
@@ -433,7 +435,7 @@ def test_data_quality(con, oracle):
 
 def test_unused_or_missing_parameters_are_caught(con):
     with pytest.raises(ValueError, match="needs parameters"):
-        queries.run_sql(con, "summary", {})
+        queries.run_sql(con, "timeliness", {})
 
 
 def test_unexpanded_tokens_are_caught():
@@ -461,7 +463,7 @@ def test_the_predicate_holds_the_clauses_of_the_filters_that_are_on(con, total):
     # Without its parameters a query keeps every clause, so a forgotten filter is an error.
     assert "$filter_drug_class" in queries.filter_predicate({})
     with pytest.raises(ValueError, match="needs parameters"):
-        queries.run_sql(con, "summary", {"small_n": 30})
+        queries.run_sql(con, "timeliness", {"small_n": 30})
 
 
 def test_like_pattern_escapes_wildcards():
