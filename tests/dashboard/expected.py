@@ -65,6 +65,13 @@ def summary(oracle: duckdb.DuckDBPyConnection, filters: Filters) -> dict[str, in
     }
 
 
+def values_of(dim: Dimension, value: Any) -> list[Any]:
+    """The rate-table values an item's ``dim`` column gives (an empty list: the empty label)."""
+    if dim.shape == "list":
+        return value or ([dim.empty] if dim.empty is not None else [])
+    return [] if value is None else [value]
+
+
 def rates(
     oracle: duckdb.DuckDBPyConnection, filters: Filters, dim: Dimension
 ) -> list[tuple[Any, int, int]]:
@@ -72,11 +79,7 @@ def rates(
     n: Counter[Any] = Counter()
     overturned: Counter[Any] = Counter()
     for value, item_overturned in rows(oracle, filters, f"{dim.column}, overturned"):
-        if dim.shape == "list":
-            values = value or ([dim.empty] if dim.empty is not None else [])
-        else:
-            values = [] if value is None else [value]
-        for v in values:
+        for v in values_of(dim, value):
             n[v] += 1
             overturned[v] += bool(item_overturned)
     by_count = dim.order == "count"
@@ -88,11 +91,7 @@ def letters(oracle: duckdb.DuckDBPyConnection, filters: Filters, dim: Dimension)
     """The letters behind each value of ``dim`` (the rows of ``rates``)."""
     behind: dict[Any, set[str]] = {}
     for value, letter in rows(oracle, filters, f"{dim.column}, letter_id"):
-        if dim.shape == "list":
-            values = value or ([dim.empty] if dim.empty is not None else [])
-        else:
-            values = [] if value is None else [value]
-        for v in values:
+        for v in values_of(dim, value):
             behind.setdefault(v, set()).add(letter)
     return {v: len(ids) for v, ids in behind.items()}
 
