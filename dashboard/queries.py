@@ -377,8 +377,18 @@ def compare(
             "stratum_empty",
         ),
     }
+    strata = (
+        run_sql(con, "facet_values", {"dimension": stratum.name}).item(0, "n")
+        if stratum is not None
+        else 1
+    )
+    # Three sides per stratum, and the items without a stratum (a mart without the dimension:
+    # as many groups as items, for all we know).
+    letters, letter_params = letters_count(con, 3 * (strata + 2) if strata else 1 << 62)
+    fragments["LETTERS"] = letters.replace("__KEY__", "letter_key")
     params = {
         **filters.params(),
+        **letter_params,
         "a": str(a),
         "b": str(b),
         "group_empty": dim.empty,

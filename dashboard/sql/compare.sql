@@ -6,11 +6,12 @@
 -- column, NULL when it has none; _value_list.sql: each value of a list column, empty =
 -- $stratum_empty, so an item listing several counts in each; _value_none.sql: no strata,
 -- one stratum '(all items)').
--- Columns are registry constants; values are bound.
+-- Letters are counted as queries.letters_count says. Columns are registry constants; values
+-- are bound.
 with
 filtered as (
     select
-        letter_id,
+        letter_key,
         __GROUP_SET__ as group_set,
         (__STRATUM_VALUE__)::varchar as stratum,
         overturned
@@ -25,7 +26,7 @@ sided as (
             when list_contains(group_set, $a::varchar) then 'a'
             when list_contains(group_set, $b::varchar) then 'b'
         end as side,
-        letter_id,
+        letter_key,
         stratum,
         overturned
     from filtered
@@ -35,7 +36,7 @@ select
     side,
     count(*) as n,
     count(*) filter (where overturned) as overturned,
-    count(distinct letter_id) as letters
+    __LETTERS__ as letters
 from sided
 where side is not null
 group by stratum, side
