@@ -329,8 +329,8 @@ def crosstab(
         fragments={
             "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
             "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
-            "ROW_HAS": shape_sql("has", row.shape, "row_source", "row_empty"),
-            "COL_HAS": shape_sql("has", col.shape, "col_source", "col_empty"),
+            "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
+            "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
             "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
             "LETTERS": letters.replace("__KEY__", "letter_key"),
         },

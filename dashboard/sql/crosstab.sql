@@ -13,15 +13,10 @@
 -- __LETTERS__ counts a cell's distinct letters (_letters_bits.sql or _letters_distinct.sql,
 -- chosen by queries.crosstab).
 with
-filtered as (
+paired as (
     select letter_key, item_no, __ROW__ as row_source, __COL__ as col_source, overturned
     from item_facts
-    where __FILTERS__
-),
-paired as (
-    select letter_key, item_no, overturned, row_source, col_source
-    from filtered
-    where __ROW_HAS__ and __COL_HAS__
+    where __FILTERS__ and __ROW_HAS__ and __COL_HAS__
 ),
 -- Two steps: two unnests in one select would be zipped, not crossed.
 row_exploded as (
@@ -113,7 +108,8 @@ col_orders as (
     group by col_value
 ),
 coverage as (
-    select (select count(*) from filtered) - (select count(*) from paired) as left_out
+    select (select count(*) from item_facts where __FILTERS__) - (select count(*) from paired)
+        as left_out
 )
 select
     row_value, col_value, row_order, col_order, row_other, col_other, letters, __RATES__, left_out

@@ -1,23 +1,28 @@
 -- Items of the filtered slice giving one reason, newest first, with the sentence that says so.
+-- An item has one evidence row per reason it gives (etl/classify: its reasons are those of
+-- its evidence), so the newest $limit items are chosen first and only their sentences read.
 with
-filtered as (
+newest as (
     select letter_id, item_no, decision_date, request, decision, category, drug_class
     from item_facts
     where __FILTERS__ and list_contains(reasons, $reason)
+    order by decision_date desc nulls last, letter_id, item_no
+    limit $limit
 ),
 evidence as (
-    select letter_id, item_no, sentence from reason_evidence where reason = $reason
+    select letter_id, item_no, sentence
+    from reason_evidence
+    where reason = $reason and letter_id in (select letter_id from newest)
 )
 select
-    filtered.letter_id,
-    filtered.item_no,
-    filtered.decision_date,
-    filtered.decision,
-    filtered.category,
-    filtered.drug_class,
-    filtered.request,
+    newest.letter_id,
+    newest.item_no,
+    newest.decision_date,
+    newest.decision,
+    newest.category,
+    newest.drug_class,
+    newest.request,
     evidence.sentence
-from filtered
+from newest
 join evidence using (letter_id, item_no)
-order by filtered.decision_date desc nulls last, filtered.letter_id, filtered.item_no
-limit $limit
+order by newest.decision_date desc nulls last, newest.letter_id, newest.item_no

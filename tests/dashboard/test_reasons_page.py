@@ -91,3 +91,27 @@ def test_the_letter_reader_marks_each_reason_sentence(oracle):
     # Every evidence sentence is marked whole (one mark when two reasons share a sentence).
     for start, end in {(s, e) for _, s, e in evidence}:
         assert rationale[start:end] in {content for _, content in marks}
+
+
+@pytest.mark.parametrize("chosen", [{}, {"drug_class": ["Opioids"]}], ids=["all", "opioids"])
+def test_reason_examples_are_the_newest_items_with_their_sentence(con, oracle, chosen):
+    from dashboard import queries
+
+    filters = Filters.build(**chosen)
+    reason = oracle.execute(
+        "select reason from reason_evidence group by reason order by count(*) desc limit 1"
+    ).fetchone()[0]
+    got = queries.reason_examples(con, filters, reason, limit=5)
+    facts = expected.rows(oracle, filters, "letter_id, item_no, decision_date, reasons")
+    giving = [(d, letter, item) for letter, item, d, reasons in facts if reason in reasons]
+    # Newest first (undated last), then by letter and item.
+    giving.sort(key=lambda t: (t[0] is None, -(t[0].toordinal()) if t[0] else 0, t[1], t[2]))
+    sentences = dict(
+        ((letter, item), sentence)
+        for letter, item, sentence in oracle.execute(
+            "select letter_id, item_no, sentence from reason_evidence where reason = ?", [reason]
+        ).fetchall()
+    )
+    want = [(letter, item, sentences[letter, item]) for _, letter, item in giving[:5]]
+    assert len(want) == 5
+    assert list(got.select("letter_id", "item_no", "sentence").iter_rows()) == want
