@@ -383,7 +383,10 @@ class WarehouseBuild:
         _release_memory()
         con = self._connection()
         derived = DerivedTables(con, self.memory_limit)
-        derived.snapshot(replaced=sorted({i for c in self._chunks for i in c.replaced_letters}))
+        derived.snapshot(
+            replaced=sorted({i for c in self._chunks for i in c.replaced_letters}),
+            adding=sum(c.letters for c in self._chunks),
+        )
         for group in _groups(self._chunks):
             _load_chunks(con, group)
             derived.add(group)  # from the chunks' own files: no scan of the tables

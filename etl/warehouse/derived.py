@@ -92,21 +92,22 @@ def facet_sql() -> str:
     return "\nunion all\n".join(f"select * from ({part})" for part in parts)
 
 
-def pair_sql() -> str:
-    """facet_pairs.sql for every two filters of the dashboard's registry: one grouping-sets
-    pass over the scalar filters, one per list filter with the scalar ones (its values
+def pair_sql(facts: str = "scope_facts") -> str:
+    """facet_pairs.sql for every two filters of the dashboard's registry, over the table
+    ``facts`` (item_facts rows; default: the build's scope): one grouping-sets pass over the
+    scalar filters, one per list filter with the scalar ones (its values
     unnested first), one per two list filters."""
     from dashboard import dimensions
 
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
     lists = [d for d in dimensions.FILTERS if d.shape == "list"]
     columns = {d.name: d.column for d in scalars}
-    passes = [_grouping_pass("scope_facts", columns, list(itertools.combinations(scalars, 2)))]
+    passes = [_grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)))]
     for listed in lists:
         each = f"each_{listed.name}"  # its values, one per row
         unnested = (
             f"(select unnest({listed.column}) as {each},"
-            f" {', '.join(dict.fromkeys(columns.values()))}, overturned from scope_facts)"
+            f" {', '.join(dict.fromkeys(columns.values()))}, overturned from {facts})"
         )
         passes.append(
             _grouping_pass(unnested, {listed.name: each, **columns}, [(listed, d) for d in scalars])
@@ -116,7 +117,7 @@ def pair_sql() -> str:
         both = (
             f"(select {first}, unnest({two.column}) as {second}, overturned"
             f" from (select unnest({one.column}) as {first}, {two.column}, overturned"
-            " from scope_facts))"
+            f" from {facts}))"
         )
         passes.append(_grouping_pass(both, {one.name: first, two.name: second}, [(one, two)]))
     kept = [part for p in passes for part in p]
@@ -177,23 +178,28 @@ class DerivedTables:
         self.per_bucket = max((mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
         self.incremental = False
         self.mode = "whole"
+        self.pairs_whole = False
         self._next_key = 0
 
-    def snapshot(self, replaced: list[str]) -> None:
-        """Before loading: keep the letters here; take out the ones ``replaced`` (their ids)."""
+    def snapshot(self, replaced: list[str], adding: int = 0) -> None:
+        """Before loading: keep the letters here; take out the ones ``replaced`` (their ids).
+        ``adding``: the letters the build will load (a build that at least doubles the
+        warehouse counts facet_pairs whole at the end: see ``_add_counts``)."""
         con = self.con
         con.execute(read_sql("baseline.sql"))
         for name, shape in PARTS.values():
             con.execute(f"create or replace temp table {name} as {shape}")
-        empty = _scalar(con, "select count(*) from build_baseline") == 0
-        self.incremental = empty or self._current()
+        held = _scalar(con, "select count(*) from build_baseline")
+        self.incremental = held == 0 or self._current()
+        self.pairs_whole = adding >= held
         if not self.incremental:
             return
-        if empty:
+        if held == 0:
             self._create_empty()
         else:
             for table in DERIVED[1:]:  # the counts so far: the parts start from them
-                con.execute(f"insert into {_parts(table)} select * from {table}")
+                if not (table == "facet_pairs" and self.pairs_whole):
+                    con.execute(f"insert into {_parts(table)} select * from {table}")
         if replaced:
             con.execute(
                 "create or replace temp table doomed_letters as"
@@ -235,18 +241,33 @@ class DerivedTables:
         con = self.con
         con.execute(read_sql("changes.sql"))
         if self.incremental:
-            con.execute(read_sql("views.sql"))
+            self._sum_up()
             if self._consistent():
                 self.mode = "incremental"
                 return {DIGEST: digest(con)}
         self.mode = "whole"
+        self.pairs_whole = True
         con.execute("drop table if exists item_facts")
         for table in DERIVED[1:]:
             con.execute(f"delete from {_parts(table)}")
         self._next_key = 0
         self._whole_buckets(only=None, sign=1)
-        con.execute(read_sql("views.sql"))
+        self._sum_up()
         return {DIGEST: digest(con)}
+
+    def _sum_up(self) -> None:
+        """The count tables from their parts; facet_pairs from item_facts when it is counted
+        whole (a pass per few pairs of filters over the facts: a bucket adds more pair rows
+        than it has items, so summing parts is the dearer way for a large build)."""
+        con = self.con
+        con.execute(read_sql("views.sql"))
+        if self.pairs_whole:
+            con.execute(
+                "create or replace table facet_pairs as"
+                " select dimension, value, other, other_value, sum(items)::bigint as items,"
+                " sum(overturned)::bigint as overturned"
+                f" from ({pair_sql('item_facts')}) group by all having sum(items) > 0"
+            )
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -324,12 +345,18 @@ class DerivedTables:
                 "letters",
             ),
             ("facet_parts", facet_sql(), "dimension, value", "items", "overturned"),
-            (
-                "pair_parts",
-                pair_sql(),
-                "dimension, value, other, other_value",
-                "items",
-                "overturned",
+            *(
+                []
+                if self.pairs_whole
+                else [
+                    (
+                        "pair_parts",
+                        pair_sql(),
+                        "dimension, value, other, other_value",
+                        "items",
+                        "overturned",
+                    )
+                ]
             ),
         ):
             con.execute(
@@ -344,7 +371,10 @@ class DerivedTables:
         # A bucket adds more pair rows than it has items: sum them up as they come, so the
         # parts stay about the size of the mart (summing them all at the end ran a 40 MB
         # build out of memory).
-        if _scalar(con, "select count(*) from pair_parts") > self.per_bucket * FOLD_AT:
+        if (
+            not self.pairs_whole
+            and _scalar(con, "select count(*) from pair_parts") > self.per_bucket * FOLD_AT
+        ):
             con.execute(
                 "create or replace temp table pair_parts as"
                 " select dimension, value, other, other_value, sum(items)::bigint as items,"
