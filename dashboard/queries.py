@@ -232,17 +232,13 @@ def like_pattern(text: str | None) -> str | None:
 
 def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts."""
-    letters, letter_params = letters_count(con, 2)
+    letters, letter_params = letters_count(con, 1)
+    synthetic, _ = letters_count(con, 1, key="case when synthetic then letter_key end")
     return run_sql(
         con,
         "summary",
         {**filters.params(), **letter_params, "small_n": small_n},
-        fragments={
-            "LETTERS": letters.replace("__KEY__", "letter_key"),
-            "SYNTHETIC_LETTERS": letters.replace(
-                "__KEY__", "case when synthetic then letter_key end"
-            ),
-        },
+        fragments={"LETTERS": letters, "SYNTHETIC_LETTERS": synthetic},
     )
 
 
@@ -260,9 +256,7 @@ def rates_by(
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
-    values = run_sql(con, "facet_values", {"dimension": dim.name}).item(0, "n")
-    # A dimension the facet mart does not hold yet: as many groups as items, for all we know.
-    letters, letter_params = letters_count(con, values + 1 if values else 1 << 62)
+    letters, letter_params = letters_count(con, value_count(con, dim.name) + 1)  # + empty
     params = {
         **filters.params(),
         **letter_params,
@@ -275,7 +269,7 @@ def rates_by(
         f"rates_{dim.shape}",
         params,
         column=dim.column,
-        fragments={"LETTERS": letters.replace("__KEY__", "letter_key")},
+        fragments={"LETTERS": letters},
     )
     frame = frame.rename({"value": dim.name})
     if within is not None:
@@ -332,7 +326,7 @@ def crosstab(
             "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
             "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
             "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
-            "LETTERS": letters.replace("__KEY__", "letter_key"),
+            "LETTERS": letters,
         },
     )
 
@@ -341,15 +335,21 @@ def crosstab(
 LETTER_BITS_BUDGET = 64 * 1024 * 1024
 
 
-def letters_count(con: Con, groups: int) -> tuple[str, dict[str, Any]]:
-    """How a query with at most ``groups`` groups counts each group's distinct letters: the
-    SQL (``sql/_letters_bits.sql`` when its bits fit ``LETTER_BITS_BUDGET``, a few times
-    faster, else ``sql/_letters_distinct.sql``; ``__KEY__``: the letter number, or NULL for a
-    row not to count) and the parameters it needs."""
+def letters_count(con: Con, groups: int, key: str = "letter_key") -> tuple[str, dict[str, Any]]:
+    """How a query with at most ``groups`` groups counts each group's distinct letters of
+    ``key`` (an expression of code, not input: the letter number, NULL for a row not to
+    count): the SQL (``sql/_letters_bits.sql`` when its bits fit ``LETTER_BITS_BUDGET``, a
+    few times faster, else ``sql/_letters_distinct.sql``) and the parameters it needs."""
     key_max = int(run_sql(con, "letter_key_max").item(0, "letter_key_max"))
     if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
-        return _fragment("_letters_bits"), {"letter_key_max": key_max}
-    return _fragment("_letters_distinct"), {}
+        return _fragment("_letters_bits").replace("__KEY__", key), {"letter_key_max": key_max}
+    return _fragment("_letters_distinct").replace("__KEY__", key), {}
+
+
+def value_count(con: Con, dimension: str) -> int:
+    """How many values the facet mart holds for ``dimension``; for one it does not hold yet
+    (added to the registry since the last ingest), as many as a warehouse could hold items."""
+    return int(run_sql(con, "facet_values", {"dimension": dimension}).item(0, "n")) or 1 << 40
 
 
 def compare(
@@ -377,15 +377,10 @@ def compare(
             "stratum_empty",
         ),
     }
-    strata = (
-        run_sql(con, "facet_values", {"dimension": stratum.name}).item(0, "n")
-        if stratum is not None
-        else 1
-    )
-    # Three sides per stratum, and the items without a stratum (a mart without the dimension:
-    # as many groups as items, for all we know).
-    letters, letter_params = letters_count(con, 3 * (strata + 2) if strata else 1 << 62)
-    fragments["LETTERS"] = letters.replace("__KEY__", "letter_key")
+    strata = value_count(con, stratum.name) if stratum is not None else 1
+    # Three sides per stratum, and the items without one.
+    letters, letter_params = letters_count(con, 3 * (strata + 1))
+    fragments["LETTERS"] = letters
     params = {
         **filters.params(),
         **letter_params,
@@ -417,13 +412,12 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
     """Items per decision year, category, drug class and decision, and letters per decision
     year, under the filters (``kind``: items / letters): what ``reference.compare_published``
     sets beside the published DWC / CWCI figures."""
-    years = run_sql(con, "facet_values", {"dimension": "decision_year"}).item(0, "n")
-    letters, letter_params = letters_count(con, years if years else 1 << 62)
+    letters, letter_params = letters_count(con, value_count(con, "decision_year"))
     return run_sql(
         con,
         "published_counts",
         {**filters.params(), **letter_params},
-        fragments={"LETTERS": letters.replace("__KEY__", "letter_key")},
+        fragments={"LETTERS": letters},
     )
 
 
