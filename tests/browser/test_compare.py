@@ -72,15 +72,17 @@ def test_specialty_a_against_b_holding_category_fixed(
     choose(page, "Holding fixed", "Request category")
     # The default is kept out of the link (the URL follows the widgets: wait for it).
     expect(page).not_to_have_url(re.compile(r"adjust="), timeout=30_000)
-    expect(page).to_have_url(re.compile(r"[?&]b="), timeout=30_000)  # under load it lags
+    # No wait for b= in the link: A and B are the page's defaults when the warehouse holds only
+    # demo letters, and a default stays out of the link (the newcomer's CI waited in vain).
+    # The results of A and B are what to wait for (under load they lag).
     main = page.get_by_test_id("stMain")
 
     k1 = sum(k for _, side, _, k in rows if side == "a")
     n1 = sum(n for _, side, n, _ in rows if side == "a")
     k2 = sum(k for _, side, _, k in rows if side == "b")
     n2 = sum(n for _, side, n, _ in rows if side == "b")
-    expect(metric_value(page, f"Overturn rate: {a}")).to_have_text(f"{k1 / n1:.1%}")
-    expect(metric_value(page, f"Overturn rate: {b}")).to_have_text(f"{k2 / n2:.1%}")
+    expect(metric_value(page, f"Overturn rate: {a}")).to_have_text(f"{k1 / n1:.1%}", timeout=30_000)
+    expect(metric_value(page, f"Overturn rate: {b}")).to_have_text(f"{k2 / n2:.1%}", timeout=30_000)
     low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb")
     expect(
         main.get_by_text(f"95% CI {low * 100:+.1f} to {high * 100:+.1f} points", exact=True)
