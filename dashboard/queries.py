@@ -232,8 +232,9 @@ def like_pattern(text: str | None) -> str | None:
 
 def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts."""
-    letters, letter_params = letters_count(con, 1)
-    synthetic, _ = letters_count(con, 1, key="case when synthetic then letter_key end")
+    (letters, synthetic), letter_params = letters_count(
+        con, 1, ("letter_key", "case when synthetic then letter_key end")
+    )
     return run_sql(
         con,
         "summary",
@@ -256,7 +257,7 @@ def rates_by(
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
-    letters, letter_params = letters_count(con, value_count(con, dim.name) + 1)  # + empty
+    [letters], letter_params = letters_count(con, value_count(con, dim.name) + 1)  # + empty
     params = {
         **filters.params(),
         **letter_params,
@@ -302,7 +303,7 @@ def crosstab(
         raise ValueError("a cross-tab needs two different dimensions")
     pairs = "one" if row.shape == col.shape == "scalar" else "many"  # pairs per item
     top_rows, top_cols = max(int(top_rows), 1), max(int(top_cols), 1)
-    letters, letter_params = letters_count(con, (top_rows + 1) * (top_cols + 1))
+    [letters], letter_params = letters_count(con, (top_rows + 1) * (top_cols + 1))
     params = {
         **filters.params(),
         **letter_params,
@@ -335,15 +336,20 @@ def crosstab(
 LETTER_BITS_BUDGET = 64 * 1024 * 1024
 
 
-def letters_count(con: Con, groups: int, key: str = "letter_key") -> tuple[str, dict[str, Any]]:
-    """How a query with at most ``groups`` groups counts each group's distinct letters of
-    ``key`` (an expression of code, not input: the letter number, NULL for a row not to
-    count): the SQL (``sql/_letters_bits.sql`` when its bits fit ``LETTER_BITS_BUDGET``, a
-    few times faster, else ``sql/_letters_distinct.sql``) and the parameters it needs."""
+def letters_count(
+    con: Con, groups: int, keys: tuple[str, ...] = ("letter_key",)
+) -> tuple[list[str], dict[str, Any]]:
+    """How a query with at most ``groups`` groups counts each group's distinct letters of each
+    of ``keys`` (expressions of code, not input: the letter number, NULL for a row not to
+    count): the SQL per key (``sql/_letters_bits.sql`` when its bits fit
+    ``LETTER_BITS_BUDGET``, a few times faster, else ``sql/_letters_distinct.sql``) and the
+    parameters they need."""
     key_max = int(run_sql(con, "letter_key_max").item(0, "letter_key_max"))
     if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
-        return _fragment("_letters_bits").replace("__KEY__", key), {"letter_key_max": key_max}
-    return _fragment("_letters_distinct").replace("__KEY__", key), {}
+        bits = _fragment("_letters_bits")
+        return [bits.replace("__KEY__", key) for key in keys], {"letter_key_max": key_max}
+    distinct = _fragment("_letters_distinct")
+    return [distinct.replace("__KEY__", key) for key in keys], {}
 
 
 def value_count(con: Con, dimension: str) -> int:
@@ -379,7 +385,7 @@ def compare(
     }
     strata = value_count(con, stratum.name) if stratum is not None else 1
     # Three sides per stratum, and the items without one.
-    letters, letter_params = letters_count(con, 3 * (strata + 1))
+    [letters], letter_params = letters_count(con, 3 * (strata + 1))
     fragments["LETTERS"] = letters
     params = {
         **filters.params(),
@@ -412,7 +418,7 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
     """Items per decision year, category, drug class and decision, and letters per decision
     year, under the filters (``kind``: items / letters): what ``reference.compare_published``
     sets beside the published DWC / CWCI figures."""
-    letters, letter_params = letters_count(con, value_count(con, "decision_year"))
+    [letters], letter_params = letters_count(con, value_count(con, "decision_year"))
     return run_sql(
         con,
         "published_counts",
@@ -581,20 +587,16 @@ def _one_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
     if name not in paired or not values:
         return None
     if dim.widget == "range":
-        return {
-            "pair_dimension": name,
+        chosen: dict[str, Any] = {
             "pair_values": None,
             "pair_low": values[0],
             "pair_high": values[1],
         }
-    if dim.shape == "list" and (len(values) > 1 or " + " in values[0]):
+    elif dim.shape == "list" and (len(values) > 1 or " + " in values[0]):
         return None
-    return {
-        "pair_dimension": name,
-        "pair_values": list(values),
-        "pair_low": None,
-        "pair_high": None,
-    }
+    else:
+        chosen = {"pair_values": list(values), "pair_low": None, "pair_high": None}
+    return {"pair_dimension": name, **chosen}
 
 
 def _from_mart(dims: list[dimensions.Dimension]) -> str:

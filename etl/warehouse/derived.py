@@ -184,7 +184,7 @@ class DerivedTables:
     def snapshot(self, replaced: list[str], adding: int = 0) -> None:
         """Before loading: keep the letters here; take out the ones ``replaced`` (their ids).
         ``adding``: the letters the build will load (a build that at least doubles the
-        warehouse counts facet_pairs whole at the end: see ``_add_counts``)."""
+        warehouse counts facet_pairs whole at the end: see ``_sum_up``)."""
         con = self.con
         con.execute(read_sql("baseline.sql"))
         for name, shape in PARTS.values():
@@ -260,14 +260,9 @@ class DerivedTables:
         whole (a pass per few pairs of filters over the facts: a bucket adds more pair rows
         than it has items, so summing parts is the dearer way for a large build)."""
         con = self.con
+        if self.pairs_whole:  # its parts are empty: the counts of every fact are its parts
+            con.execute(f"insert into pair_parts select * from ({pair_sql('item_facts')})")
         con.execute(read_sql("views.sql"))
-        if self.pairs_whole:
-            con.execute(
-                "create or replace table facet_pairs as"
-                " select dimension, value, other, other_value, sum(items)::bigint as items,"
-                " sum(overturned)::bigint as overturned"
-                f" from ({pair_sql('item_facts')}) group by all having sum(items) > 0"
-            )
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -329,7 +324,7 @@ class DerivedTables:
 
     def _add_counts(self, sign: int) -> None:
         con = self.con
-        for parts, sql, keys, first, second in (
+        counted = [
             (
                 "coverage_parts",
                 read_sql("parse_coverage.sql"),
@@ -345,20 +340,11 @@ class DerivedTables:
                 "letters",
             ),
             ("facet_parts", facet_sql(), "dimension, value", "items", "overturned"),
-            *(
-                []
-                if self.pairs_whole
-                else [
-                    (
-                        "pair_parts",
-                        pair_sql(),
-                        "dimension, value, other, other_value",
-                        "items",
-                        "overturned",
-                    )
-                ]
-            ),
-        ):
+        ]
+        if not self.pairs_whole:
+            keys = "dimension, value, other, other_value"
+            counted.append(("pair_parts", pair_sql(), keys, "items", "overturned"))
+        for parts, sql, keys, first, second in counted:
             con.execute(
                 f"insert into {parts} select {keys}, {sign} * {first}, {sign} * {second}"
                 f" from ({sql})"
