@@ -58,7 +58,9 @@ def ingest(
     summary = IngestSummary()
     discovery = Discovery()
     with WarehouseBuild(settings.db, settings.build_memory) as build:
-        seen: set[str] = set()
+        # Files handed out and not yet recorded (the same bytes under another name count once).
+        # Recorded ones are the build's to remember: one set of a full history's hashes, not two.
+        in_flight: set[str] = set()
 
         # Runs in the pool's feeder thread: it only reads the build, never writes it.
         def tasks() -> Iterator[Task]:
@@ -67,11 +69,12 @@ def ingest(
                     yield ("refused", found.path, b"", False, f"{found.reason}:{found.detail}")
                     continue
                 digest = sha256_of(found.data)
-                if digest in seen or build.is_unchanged(digest):
-                    # The same bytes under another name count once.
+                # in_flight first: the main thread adds a digest to the build's set before it
+                # takes it out of in_flight, so a digest handed out is found in one of them.
+                if digest in in_flight or build.is_unchanged(digest):
                     yield ("unchanged", found.path, b"", False, digest)
                     continue
-                seen.add(digest)
+                in_flight.add(digest)
                 yield ("parse", found.path, found.data, found.synthetic, digest)
 
         for outcome in _run(tasks(), settings):
@@ -82,6 +85,8 @@ def ingest(
                 summary.unchanged += 1
                 continue
             _record(outcome, build, summary)
+            if outcome.sha256:
+                in_flight.discard(outcome.sha256)
         summary.ignored = discovery.ignored
         summary.resumed = build.resumed_letters
         summary.warehouse = build.publish({"last_ingest": summary.line()})

@@ -35,7 +35,7 @@ from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
 from etl.rows import APPENDED, LetterRows, Row, arrow_table
 from etl.search import store as search_store
-from etl.search.build import SearchBuild
+from etl.search.build import WRITER_HEAP, SearchBuild
 from etl.warehouse import WarehouseError, files
 from etl.warehouse.derived import DerivedTables, mib
 from etl.warehouse.migrations import migrate
@@ -60,6 +60,7 @@ def _release_memory() -> None:
 
 # A build memory cap (MiB) below which the build runs DuckDB on one thread.
 SMALL_CAP_MIB = 128
+INDEX_WRITER_MIB = WRITER_HEAP // (1024 * 1024)
 
 
 class WarehouseBusy(WarehouseError):
@@ -394,6 +395,7 @@ class WarehouseBuild:
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(derived.build())
         self._lap(f"derived tables ({derived.mode})")
+        self._make_room_for_the_index_writer(con)
         # The search index beside the new version, named in its meta: published together.
         entries.update(SearchBuild(self.new_path).build(con))
         self._lap("search index")
@@ -418,6 +420,16 @@ class WarehouseBuild:
         self.spool.remove([c.name for c in self._chunks])
         self.spool.remove_folder_if_empty()
         return self.new_path
+
+    def _make_room_for_the_index_writer(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The index writer's heap comes out of the build's memory cap: DuckDB's pool, full
+        after the load, gives it room (written out first, so the pages can go). Not below
+        SMALL_CAP_MIB: the index's own queries need that much."""
+        cap = mib(self.memory_limit)
+        pool = max(cap - INDEX_WRITER_MIB, min(cap, SMALL_CAP_MIB))
+        if pool < cap:
+            con.execute("checkpoint")
+            con.execute(f"set memory_limit = '{pool}MB'")
 
     def _lap(self, phase: str) -> None:
         now = time.perf_counter()

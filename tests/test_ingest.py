@@ -89,6 +89,33 @@ def test_same_letter_under_another_name_is_one_letter(tmp_path: Path) -> None:
     assert query(settings_for(tmp_path).db, "select count(*) from letters") == [(1,)]
 
 
+def test_the_same_bytes_long_after_the_first_are_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In one process each file is recorded before the next is handed out: the copy is
+    # recognised by the build's set of sources, not by the files in flight.
+    import etl.ingest
+    from etl.demo import write_corpus
+
+    parsed: list[str] = []
+
+    def counting(path: str, *args: object) -> object:
+        parsed.append(path)
+        return process(path, *args)
+
+    process = etl.ingest.process
+    monkeypatch.setattr(etl.ingest, "process", counting)
+    folder = tmp_path / "in"
+    write_corpus(folder / "b-many", letters=60, seed=3, pdf_share=0.0)
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    (folder / "a-first.txt").write_bytes(seed.read_bytes())
+    (folder / "z-last.txt").write_bytes(seed.read_bytes())
+    settings = settings_for(tmp_path, jobs=0)
+    summary = ingest([folder], settings)
+    assert (summary.letters, summary.unchanged, summary.rejected) == (61, 1, 0)
+    assert len(parsed) == 61 and not any(p.endswith("z-last.txt") for p in parsed)
+
+
 def test_new_parser_version_reparses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(tmp_path)
     ingest([SEEDS], settings)

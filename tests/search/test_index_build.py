@@ -320,3 +320,19 @@ def test_a_build_killed_while_writing_a_segment_leaves_nothing_behind(tmp_path: 
     (stuck / "notes.txt").unlink()
     assert files.remove_stale_versions(link, keep=()) == [name]
     assert files.read_manifest(link) == [] and not stuck.exists()
+
+
+def test_the_key_check_counts_every_item_beyond_the_first_per_key(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table decisions as select * from (values ('a', 1), ('a', 1), ('a', 1), "
+        "('a', 2), ('b', 1), ('b', 1)) as t(letter_id, item_no)"
+    )
+    collisions = con.execute(search_build.read_sql("key_collisions.sql"), {"salt": 0}).fetchone()
+    assert collisions == (3,)  # two extra ('a', 1), one extra ('b', 1)
+    # The same item twice shares its key under every salt: the build refuses.
+    with pytest.raises(search_build.SearchBuildError, match="no salt"):
+        search_build._unique_salt(con, 0)
+    con.execute("delete from decisions where item_no = 1")
+    con.execute("insert into decisions values ('a', 1), ('b', 1)")
+    assert search_build._unique_salt(con, 5) == (5, False)
