@@ -292,9 +292,10 @@ def crosstab(
     top_cols: int = 12,
     small_n: int = 30,
 ) -> pl.DataFrame:
-    """Outcomes per (row value, column value) of two registry dimensions (``sql/crosstab.sql``,
-    each axis through the fragments of its shape, ``sql/_value_<shape>.sql`` and
-    ``sql/_has_<shape>.sql``): ``row_value``,
+    """Outcomes per (row value, column value) of two registry dimensions: the axes
+    (``sql/crosstab_axes.sql``), then the cells (``sql/crosstab.sql``), each axis through the
+    fragments of its shape, ``sql/_value_<shape>.sql`` and ``sql/_has_<shape>.sql``:
+    ``row_value``,
     ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order``
     (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns,
     and ``left_out`` (filtered items without a value on either side; the same on every row)."""
@@ -316,19 +317,23 @@ def crosstab(
         "row_empty": row.empty,
         "col_empty": col.empty,
     }
+    columns = {"ROW": row.column, "COL": col.column}
+    fragments = {
+        "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
+        "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
+        "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
+        "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
+    }
+    # The axes first, then the cells by their places on them: a join of every item's values
+    # with the axes (their sizes unknown to DuckDB's planner) cost more than both queries.
+    axes = run_sql(con, "crosstab_axes", params, columns=columns, fragments=fragments)
+    kept = axes.row(0, named=True)  # row_top, col_top, left_out
     return run_sql(
         con,
         "crosstab",
-        params,
-        columns={"ROW": row.column, "COL": col.column},
-        fragments={
-            "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
-            "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
-            "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
-            "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
-            "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"),
-            "LETTERS": letters,
-        },
+        {**params, **kept},
+        columns=columns,
+        fragments={**fragments, "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"), "LETTERS": letters},
     )
 
 

@@ -1,0 +1,55 @@
+-- The two axes of a cross-tab (crosstab.sql counts its cells): of each axis, the $top_rows /
+-- $top_cols values with the most items among the items that have a value on both sides (ties
+-- by value), as a list in axis order (by rank when $row_by_count / $col_by_count, else by
+-- value); the other values are grouped by crosstab.sql.
+-- __ROW__ and __COL__ are item_facts columns (constants from the dimension registry);
+-- __ROW_VALUE__ / __COL_VALUE__ turn each into one value per row by its shape (_value_scalar.sql:
+-- the value; _value_list.sql: each value of the list, an empty list under $row_empty /
+-- $col_empty), and __ROW_HAS__ / __COL_HAS__ (_has_<shape>.sql) say whether an item has a value
+-- at all. left_out: the items under the filters without a value on either side. One row.
+with
+paired as (
+    select __ROW__ as row_source, __COL__ as col_source
+    from item_facts
+    where __FILTERS__ and __ROW_HAS__ and __COL_HAS__
+),
+row_ranked as (
+    select row_key, row_number() over (order by count(*) desc, row_key) as axis_rank
+    from (select __ROW_VALUE__ as row_key from paired)
+    where row_key is not null
+    group by row_key
+),
+col_ranked as (
+    select col_key, row_number() over (order by count(*) desc, col_key) as axis_rank
+    from (select __COL_VALUE__ as col_key from paired)
+    where col_key is not null
+    group by col_key
+),
+row_axis as (
+    select
+        row_key,
+        axis_rank,
+        case
+            when $row_by_count::boolean then axis_rank
+            else row_number() over (partition by axis_rank <= $top_rows::integer order by row_key)
+        end as axis_order
+    from row_ranked
+),
+col_axis as (
+    select
+        col_key,
+        axis_rank,
+        case
+            when $col_by_count::boolean then axis_rank
+            else row_number() over (partition by axis_rank <= $top_cols::integer order by col_key)
+        end as axis_order
+    from col_ranked
+)
+-- The kept values in their own type (no cast per item in crosstab.sql); NULL when none.
+select
+    (select list(row_key order by axis_order) from row_axis where axis_rank <= $top_rows::integer)
+        as row_top,
+    (select list(col_key order by axis_order) from col_axis where axis_rank <= $top_cols::integer)
+        as col_top,
+    (select count(*) from item_facts where __FILTERS__) - (select count(*) from paired)
+        as left_out
