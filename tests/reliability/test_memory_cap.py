@@ -115,3 +115,31 @@ def test_a_failure_late_in_a_batch_keeps_the_parsed_work(corpus: Path, tmp_path:
     )
     assert " 0 letters loaded" in again.stdout and "5,000 unchanged" in again.stdout, again.stdout
     assert os.readlink(db) != ""
+
+
+@pytest.mark.parametrize(
+    ("cap", "while_indexing"),
+    [("384MB", "256MB"), ("1GB", "872MB"), ("128MB", "128MB"), ("40MB", "40MB")],
+)
+def test_the_index_writer_heap_comes_out_of_the_build_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: str, while_indexing: str
+) -> None:
+    # DuckDB's pool gives the index writer its 128 MB while the index is built, down to
+    # 128 MB for DuckDB (its queries there need that); a smaller cap is left as it is.
+    from etl.search import build as search_build
+
+    seen: list[tuple[str, str]] = []
+    real_build = search_build.SearchBuild.build
+
+    def build(self: search_build.SearchBuild, con: duckdb.DuckDBPyConnection, **kw: bool) -> dict:
+        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0])
+        return real_build(self, con, **kw)
+
+    monkeypatch.setattr(search_build.SearchBuild, "build", build)
+    folder = tmp_path / "in"
+    write_corpus(folder, letters=5, seed=2, pdf_share=0.0)
+    ingest([folder], Settings(db=tmp_path / "wh" / "current.duckdb", jobs=0, build_memory=cap))
+    expected = duckdb.connect().execute(
+        f"set memory_limit = '{while_indexing}'; select current_setting('memory_limit')"
+    )
+    assert seen == expected.fetchall()
