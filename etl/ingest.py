@@ -62,15 +62,14 @@ def ingest(
         # Recorded ones are the build's to remember: one set of a full history's hashes, not two.
         in_flight: set[str] = set()
 
-        # Runs in the pool's feeder thread: it only reads the build, never writes it.
+        # Pulled by the pool between results, in this thread: it only reads the build.
         def tasks() -> Iterator[Task]:
             for found in iter_inputs(paths, settings, discovery):
                 if isinstance(found, Refusal):
                     yield ("refused", found.path, b"", False, f"{found.reason}:{found.detail}")
                     continue
                 digest = sha256_of(found.data)
-                # in_flight first: the main thread adds a digest to the build's set before it
-                # takes it out of in_flight, so a digest handed out is found in one of them.
+                # A digest handed out is in in_flight until the build's set holds it.
                 if digest in in_flight or build.is_unchanged(digest):
                     yield ("unchanged", found.path, b"", False, digest)
                     continue
