@@ -131,6 +131,17 @@ def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols,
         assert r["small_sample"] is (r["n"] < 30)
 
 
+@pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
+def test_crosstab_of_nothing_is_empty_with_its_columns(con, rows, cols):
+    # No item under the filters: the axes come back empty (NULL lists) and the cells query
+    # still binds them (an integer axis and a text one, a list pair).
+    nothing = Filters.build(category=["No such category"])
+    frame = queries.crosstab(con, nothing, rows, cols)
+    everything = queries.crosstab(con, Filters(), rows, cols)
+    assert frame.height == 0 and everything.height > 0
+    assert frame.columns == everything.columns
+
+
 def test_crosstab_other_groups_the_rest(con, oracle):
     """With one value per axis, the "other" row holds every item outside the top value."""
     frame = queries.crosstab(con, Filters(), "category", "decision", 1, 2)
