@@ -207,7 +207,7 @@ if not overall["n"]:
 p0 = overall["overturned"] / overall["n"]
 table = stats.funnel_frame(ui.rates(league, filters), league, p0)
 curve = pl.DataFrame(stats.funnel_curve(p0, int(table.get_column("n").max() or 2)))
-st.altair_chart(
+ui.altair_chart(
     charts.funnel_chart(table, curve, p0, dim=league, dim_title=league_dim.label),
     key="league_funnel",
 )

@@ -28,7 +28,7 @@ coverage = run(queries.parse_coverage)
 overall = coverage.filter(pl.col("layout") == "all")
 for scope in overall.get_column("scope").unique(maintain_order=True).to_list():
     part = overall.filter(pl.col("scope") == scope).sort("share")
-    st.altair_chart(
+    ui.altair_chart(
         charts.share_bars(part, "field", dim_title="Field", title=f"Coverage: {scope}"),
         key=f"coverage_{scope}",
     )

@@ -69,7 +69,7 @@ if left_out:
 st.caption(" ".join(notes))
 
 chart = charts.crosstab_heatmap(frame, row_title=row_dim.label, col_title=col_dim.label)
-event = st.altair_chart(
+event = ui.altair_chart(
     chart,
     on_select="rerun",
     selection_mode=charts.CELL_SELECTION,
