@@ -79,12 +79,12 @@ def _apply_pending_filters() -> None:
 
 def _filter_widget(
     dim: Dimension,
-    options: pl.DataFrame,
+    options: dict[str, pl.DataFrame],
     chosen: dict[str, Any],
     defaults: dict[str, Any],
     now: Filters,
 ) -> None:
-    dim_options = options.filter(pl.col("dimension") == dim.name).select("value", "n")
+    dim_options = options[dim.name]
     if dim.widget == "range":
         left_out = None
         if now.get(dim.name):
@@ -140,11 +140,19 @@ def _selection_now(dim: Dimension, known: set[str]) -> Any:
     return [str(v) for v in raw if str(v) in known or " + " in str(v)] or None
 
 
-def _filters_now(everything: pl.DataFrame) -> Filters:
+def per_dimension(options: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """``queries.filter_options`` as ``value``, ``n`` per filter dimension, split once (the
+    sidebar looks a filter's options up two or three times per run)."""
+    parts = options.partition_by("dimension", as_dict=True, include_key=False)
+    empty = options.clear().drop("dimension")
+    return {dim.name: parts.get((dim.name,), empty) for dim in dimensions.FILTERS}
+
+
+def _filters_now(everything: dict[str, pl.DataFrame]) -> Filters:
     """The filters as they stand before the widgets are built: what option counts follow."""
     chosen: dict[str, Any] = {}
     for dim in dimensions.FILTERS:
-        known = set(everything.filter(pl.col("dimension") == dim.name).get_column("value"))
+        known = set(everything[dim.name].get_column("value"))
         value = _selection_now(dim, known)
         if value:
             chosen[dim.name] = value
@@ -159,7 +167,7 @@ def _filters_now(everything: pl.DataFrame) -> Filters:
     return Filters.build(**chosen)
 
 
-def _filter_set(dim: Dimension, options: pl.DataFrame) -> bool:
+def _filter_set(dim: Dimension, options: dict[str, pl.DataFrame]) -> bool:
     """Whether a filter holds a selection (before its widget is built: URL or session)."""
     if dim.param in st.query_params:
         return True
@@ -168,7 +176,7 @@ def _filter_set(dim: Dimension, options: pl.DataFrame) -> bool:
         return False
     if dim.widget != "range":
         return True
-    years = options.filter(pl.col("dimension") == dim.name).get_column("value").cast(pl.Int64)
+    years = options[dim.name].get_column("value").cast(pl.Int64)
     return years.len() > 0 and tuple(value) != (years.min(), years.max())
 
 
@@ -176,10 +184,10 @@ def sidebar_filters() -> Filters:
     """Render the global filters of the dimension registry (bound to the URL) and remember them
     for the pages: the main ones, then the others under "More filters"."""
     _apply_pending_filters()
-    everything = run(queries.filter_options)
+    everything = per_dimension(run(queries.filter_options))
     # Option counts follow the other filters (rough edge 1 of issue 13), Datasette-style.
     now = _filters_now(everything)
-    options = everything if now == Filters() else run(queries.filter_options, now)
+    options = everything if now == Filters() else per_dimension(run(queries.filter_options, now))
     chosen: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     more = [d for d in dimensions.FILTERS if not d.sidebar]
