@@ -24,32 +24,19 @@ col_ranked as (
     from (select __COL_VALUE__ as col_key from paired)
     where col_key is not null
     group by col_key
-),
-row_axis as (
-    select
-        row_key,
-        axis_rank,
-        case
-            when $row_by_count::boolean then axis_rank
-            else row_number() over (partition by axis_rank <= $top_rows::integer order by row_key)
-        end as axis_order
-    from row_ranked
-),
-col_axis as (
-    select
-        col_key,
-        axis_rank,
-        case
-            when $col_by_count::boolean then axis_rank
-            else row_number() over (partition by axis_rank <= $top_cols::integer order by col_key)
-        end as axis_order
-    from col_ranked
 )
 -- The kept values in their own type (no cast per item in crosstab.sql); NULL when none.
+-- Axis order: by rank, or (the ranks left NULL) by value.
 select
-    (select list(row_key order by axis_order) from row_axis where axis_rank <= $top_rows::integer)
-        as row_top,
-    (select list(col_key order by axis_order) from col_axis where axis_rank <= $top_cols::integer)
-        as col_top,
+    (
+        select list(row_key order by case when $row_by_count::boolean then axis_rank end, row_key)
+        from row_ranked
+        where axis_rank <= $top_rows::integer
+    ) as row_top,
+    (
+        select list(col_key order by case when $col_by_count::boolean then axis_rank end, col_key)
+        from col_ranked
+        where axis_rank <= $top_cols::integer
+    ) as col_top,
     (select count(*) from item_facts where __FILTERS__) - (select count(*) from paired)
         as left_out
