@@ -279,6 +279,49 @@ def rates_by(
     return frame
 
 
+def rates_together(
+    con: Con, filters: Filters, names: tuple[str, ...], small_n: int = 30
+) -> pl.DataFrame:
+    """Outcomes per value of each scalar registry dimension of ``names``, in one pass over the
+    filtered items (``sql/rates_scalars.sql``: a grouping set per dimension; a page showing
+    four such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the
+    frame ``rates_by`` would for each."""
+    dims = [dimensions.get(name) for name in names]
+    shapes = {dim.shape for dim in dims}
+    if shapes != {"scalar"} or len({dim.column for dim in dims}) != len(dims):
+        raise ValueError(f"rates_together takes distinct scalar dimensions, not {names}")
+    groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
+    [letters], letter_params = letters_count(con, groups)
+    columns = ", ".join(dim.column for dim in dims)
+    return run_sql(
+        con,
+        "rates_scalars",
+        {**filters.params(), **letter_params, "small_n": small_n},
+        fragments={
+            "COLUMNS": columns,
+            "SETS": ", ".join(f"({dim.column})" for dim in dims),
+            "LETTERS": letters,
+        },
+    )
+
+
+def rates_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The rows of ``rates_together`` for the dimension ``name``, as ``rates_by`` gives them:
+    its values (items without one left out), ordered as its registry entry says."""
+    dim = dimensions.get(name)
+    columns = together.columns[1 : together.columns.index("letters")]
+    left_out = 1 << (len(columns) - 1 - columns.index(dim.column))
+    frame = together.filter(
+        pl.col("set_id") == (1 << len(columns)) - 1 - left_out, pl.col(dim.column).is_not_null()
+    )
+    if dim.order == "count":
+        frame = frame.sort(["n", dim.column], descending=[True, False])
+    else:
+        frame = frame.sort(dim.column)
+    rest = together.columns[together.columns.index("letters") :]
+    return frame.select(pl.col(dim.column).alias(dim.name), *rest)
+
+
 # The label of the cells that group the values beyond an axis's top N (never a drill-down).
 OTHER = "(other)"
 

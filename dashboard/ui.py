@@ -698,7 +698,25 @@ def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) ->
     """``queries.rates_by`` for the registry dimension ``name`` (cached), as the pages show it:
     the letters behind each row beside its items, and the overturn rate only (one rate on
     every page: the uphold rate is its complement)."""
-    frame = run(queries.rates_by, filters, name, small_n(), within)
+    return _as_shown(run(queries.rates_by, filters, name, small_n(), within))
+
+
+def rates_each(names: list[str], filters: Filters) -> dict[str, pl.DataFrame]:
+    """``rates`` of each dimension of ``names``, the scalar ones in one pass over the items
+    (``queries.rates_together``): for a page that shows several."""
+    scalar = tuple(n for n in names if dimensions.get(n).shape == "scalar")
+    if len(scalar) < 2:
+        return {name: rates(name, filters) for name in names}
+    together = run(queries.rates_together, filters, scalar, small_n())
+    return {
+        name: _as_shown(queries.rates_from(together, name))
+        if name in scalar
+        else rates(name, filters)
+        for name in names
+    }
+
+
+def _as_shown(frame: pl.DataFrame) -> pl.DataFrame:
     columns = [c for c in frame.columns if c != "letters" and not c.startswith("uphold_")]
     columns.insert(columns.index("n") + 1, "letters")
     return frame.select(columns)
@@ -767,13 +785,18 @@ def rate_chart(dim: Dimension, frame: pl.DataFrame) -> alt.LayerChart:
 
 
 def rate_section(
-    name: str, filters: Filters, *, title: str | None = None, note: str | None = None
+    name: str,
+    filters: Filters,
+    *,
+    title: str | None = None,
+    note: str | None = None,
+    frame: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """A section for one registry dimension: heading (``By <label>``), its help as caption,
-    chart, table and CSV (``by_<name>``)."""
+    chart, table and CSV (``by_<name>``); ``frame``: its ``rates`` when the page has them."""
     dim = dimensions.get(name)
     section(title or dim.title, dim.help if note is None else note)
-    frame = rates(name, filters)
+    frame = rates(name, filters) if frame is None else frame
     if dim.order == "count" and frame.height > charts.MAX_BARS:
         st.caption(
             f"The chart shows the {charts.MAX_BARS} values with the most items, of "

@@ -27,9 +27,11 @@ st.caption(
     "injury year, decision date)."
 )
 
+by = ui.rates_each(["category", "decision_year"], filters)  # one pass over the items
 ui.rate_section(
     "category",
     filters,
+    frame=by["category"],
     title="Outcomes by request category",
     note="Overturn rate per disputed item with 95% Wilson intervals; faded bars are small samples "
     f"(fewer than {n_small} items).",
@@ -42,7 +44,7 @@ ui.section(
     "studies as published (their unit and coverage may differ: all IMR decisions statewide, not "
     "only the letters loaded here).",
 )
-by_year = ui.rates("decision_year", filters)
+by_year = by["decision_year"]
 ui.chart_and_table(
     charts.decision_year_trend(by_year, reference.published_overturn_share()),
     by_year,

@@ -12,12 +12,15 @@ st.title("Timeline")
 st.markdown(ui.UNIT_NOTE + " Items whose letters do not state the date are left out of a chart.")
 ui.filter_caption(filters)
 ui.page_summary(filters)
+# Every section's rates in one pass over the items (both periods: the box below picks one).
+PERIODS = ["decision_quarter", "decision_month"]
+by = ui.rates_each(["decision_year", *PERIODS, "injury_year", "years_to_decision"], filters)
 
 ui.section(
     "By decision year, with DWC / CWCI published overturn shares",
     "The published points are 1 − the upheld share DWC and CWCI publish.",
 )
-by_decision = ui.rates("decision_year", filters)
+by_decision = by["decision_year"]
 ui.chart_and_table(
     charts.decision_year_trend(by_decision, reference.published_overturn_share()),
     by_decision,
@@ -34,11 +37,11 @@ ui.section(
 period = ui.url_select(
     "Period",
     "period",
-    ["decision_quarter", "decision_month"],
+    PERIODS,
     "decision_quarter",
     format_func=lambda name: dimensions.get(name).label,
 )
-by_period = ui.rates(period, filters)
+by_period = by[period]
 typical = int(by_period.get_column("n").median() or 0) if by_period.height else 0
 if by_period.height and typical < n_small:
     st.info(
@@ -52,8 +55,8 @@ else:
     )
     ui.left_out_note(dimensions.get(period), by_period, filters)
 
-ui.rate_section("injury_year", filters)
-ui.rate_section("years_to_decision", filters)
+ui.rate_section("injury_year", filters, frame=by["injury_year"])
+ui.rate_section("years_to_decision", filters, frame=by["years_to_decision"])
 
 ui.section(
     "Timeliness: days from application received to decision, by priority",

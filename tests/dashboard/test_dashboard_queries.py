@@ -14,6 +14,7 @@ from statistics import median
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from dashboard import dimensions, queries
 from dashboard.dimensions import Dimension
@@ -256,6 +257,34 @@ def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
     frame = queries.rates_by(con, filters, name)
     _check_rates(frame, dim, expected.rates(oracle, filters, dim))
     assert dict(frame.select(name, "letters").iter_rows()) == expected.letters(oracle, filters, dim)
+
+
+SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_rates_in_one_pass_equal_rates_by_dimension(con, chosen):
+    """Several scalar dimensions' rates in one pass: each frame as its own query gives it, for
+    every scalar dimension at once and for the Timeline's and the Overview's sets."""
+    filters = Filters.build(**chosen)
+    sets = [
+        SCALARS,
+        ("decision_year", "decision_quarter", "decision_month", "injury_year", "years_to_decision"),
+        ("category", "decision_year"),
+    ]
+    for names in sets:
+        together = queries.rates_together(con, filters, names)
+        for name in names:
+            frame = queries.rates_from(together, name)
+            assert_frame_equal(frame, queries.rates_by(con, filters, name))
+    assert frame.height, "a set where nothing counts proves nothing"
+
+
+def test_rates_in_one_pass_take_scalar_dimensions_only(con):
+    with pytest.raises(ValueError, match="scalar"):
+        queries.rates_together(con, ALL, ("category", "drug"))
+    with pytest.raises(ValueError, match="distinct"):
+        queries.rates_together(con, ALL, ("category", "category"))
 
 
 def test_list_dimensions_count_items_under_each_value(con, oracle, total):
