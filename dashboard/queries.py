@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -213,6 +214,30 @@ def run_sql(
             cur.close()
 
 
+# Answers fixed for the warehouse file a session attached (the dashboard opens a new session
+# when the file changes), asked several times in every page run: the highest letter number,
+# the marts' dimensions and value counts. Each is a few ms; a page run asked about ten.
+_FIXED: weakref.WeakKeyDictionary[Con, dict[tuple[Any, ...], pl.DataFrame]] = (
+    weakref.WeakKeyDictionary()
+)
+_FIXED_LOCK = threading.Lock()
+
+
+def run_fixed(con: Con, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """``run_sql`` for a query that reads no filter, once per session and parameters."""
+    key = (
+        name,
+        *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (params or {}).items()),
+    )
+    with _FIXED_LOCK:
+        known = _FIXED.setdefault(con, {}).get(key)
+    if known is None:
+        known = run_sql(con, name, params)
+        with _FIXED_LOCK:
+            _FIXED[con][key] = known
+    return known
+
+
 def _filtered(
     con: Con, name: str, filters: Filters, small_n: int = 30, **extra: Any
 ) -> pl.DataFrame:
@@ -392,7 +417,7 @@ def letters_count(
     count): the SQL per key (``sql/_letters_bits.sql`` when its bits fit
     ``LETTER_BITS_BUDGET``, a few times faster, else ``sql/_letters_distinct.sql``) and the
     parameters they need."""
-    key_max = int(run_sql(con, "letter_key_max").item(0, "letter_key_max"))
+    key_max = int(run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
     if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
         bits = _fragment("_letters_bits")
         return [bits.replace("__KEY__", key) for key in keys], {"letter_key_max": key_max}
@@ -403,7 +428,7 @@ def letters_count(
 def value_count(con: Con, dimension: str) -> int:
     """How many values the facet mart holds for ``dimension``; for one it does not hold yet
     (added to the registry since the last ingest), as many as a warehouse could hold items."""
-    return int(run_sql(con, "facet_values", {"dimension": dimension}).item(0, "n")) or 1 << 40
+    return int(run_fixed(con, "facet_values", {"dimension": dimension}).item(0, "n")) or 1 << 40
 
 
 def compare(
@@ -587,7 +612,7 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     together (``sql/options.sql``): with no filter set that is the facet_counts mart alone, else
     one pass for the scalar columns and one per list column; each selected filter adds one."""
     filters = filters or Filters()
-    marts = run_sql(con, "facet_dimensions")
+    marts = run_fixed(con, "facet_dimensions")
     in_mart = set(marts.get_column("dimension"))
     paired = set(marts.filter(pl.col("paired")).get_column("dimension"))
     groups: dict[Filters, list[dimensions.Dimension]] = {}

@@ -409,7 +409,7 @@ def drug_options(con: Con, generics: tuple[tuple[str, int], ...]) -> pl.DataFram
     vocabulary as ``name → value``) and ``n`` (items). ``generics``: the (value, items) pairs
     of the warehouse's drugs."""
     names = drug_names()
-    combos = queries.run_sql(
+    combos = queries.run_fixed(
         con, "search_drug_combinations", {"combinations": names.combinations()}
     )
     rows = [(value, value, int(n)) for value, n in generics]
