@@ -287,6 +287,24 @@ def test_rates_in_one_pass_take_scalar_dimensions_only(con):
         queries.rates_together(con, ALL, ("category", "category"))
 
 
+def test_answers_fixed_for_a_warehouse_run_once_per_session(con, oracle, warehouse_file):
+    """The highest letter number and the marts' value counts: asked by every rate query, run
+    once per session; a new session (the dashboard's, after a publish) asks again."""
+    want = oracle.execute("select max(letter_key) from item_facts").fetchone()[0]
+    first = queries.run_fixed(con, "letter_key_max")
+    assert first.item(0, "letter_key_max") == want
+    assert queries.run_fixed(con, "letter_key_max") is first
+    facets = queries.run_fixed(con, "facet_values", {"dimension": "category"})
+    assert queries.run_fixed(con, "facet_values", {"dimension": "drug"}) is not facets
+    assert facets.item(0, "n") == queries.value_count(con, "category") > 0
+    other = queries.connect(warehouse_file)
+    try:
+        again = queries.run_fixed(other, "letter_key_max")
+        assert again is not first and again.equals(first)
+    finally:
+        other.close()
+
+
 def test_list_dimensions_count_items_under_each_value(con, oracle, total):
     for dim in dimensions.DIMENSIONS:
         if dim.shape != "list":
