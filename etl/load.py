@@ -44,7 +44,11 @@ from etl.warehouse.spool import Chunk, Spool
 FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
 FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
-LOAD_BYTES = 32 * 1024 * 1024  # ... and in bounded bytes
+# ... and in bounded bytes: DuckDB holds a transaction's long texts (a string over a block)
+# in memory until it commits. Larger groups load faster (at 4M items, groups of 200 MB took
+# the load 159-181 s instead of 227) but failed to commit 400 letters of 1 MiB under the
+# 384 MB cap (docs/benchmarks.md).
+LOAD_BYTES = 32 * 1024 * 1024
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
 
@@ -388,12 +392,13 @@ class WarehouseBuild:
             replaced=sorted({i for c in self._chunks for i in c.replaced_letters}),
             adding=sum(c.letters for c in self._chunks),
         )
-        for group in _groups(self._chunks):
+        for group in _groups(self._chunks, LOAD_BYTES):
             _load_chunks(con, group)
             derived.add(group)  # from the chunks' own files: no scan of the tables
         self._lap("load and update the derived tables")
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(derived.build())
+        derived.release()  # their scratch tables: the index's queries need the memory
         self._lap(f"derived tables ({derived.mode})")
         self._make_room_for_the_index_writer(con)
         # The search index beside the new version, named in its meta: published together.
@@ -442,13 +447,13 @@ class WarehouseBuild:
         return self.con
 
 
-def _groups(chunks: list[Chunk]) -> list[list[Chunk]]:
-    """Chunks in load order, a few per transaction: at most LOAD_GROUP, and about LOAD_BYTES of
-    input behind them (a transaction's appends are held by DuckDB until it commits)."""
+def _groups(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
+    """Chunks in load order, a few per transaction: at most LOAD_GROUP, and about ``max_bytes``
+    of input behind them (a transaction's appends are held by DuckDB until it commits)."""
     groups: list[list[Chunk]] = []
     size = 0
     for chunk in chunks:
-        if not groups or len(groups[-1]) >= LOAD_GROUP or size + chunk.bytes > LOAD_BYTES:
+        if not groups or len(groups[-1]) >= LOAD_GROUP or size + chunk.bytes > max_bytes:
             groups.append([])
             size = 0
         groups[-1].append(chunk)

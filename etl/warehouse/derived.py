@@ -255,6 +255,14 @@ class DerivedTables:
         self._sum_up()
         return {DIGEST: digest(con)}
 
+    def release(self) -> None:
+        """After ``build``: drop the scratch tables the counts were gathered in (at millions of
+        items a hundred MB of the build's memory cap, which the search index's queries need).
+        The changes (``changed_letters``, ``removed_letters``) stay: the index reads them."""
+        scratch = [parts for parts, _ in PARTS.values()]
+        for name in (*scratch, "scope_facts", "build_baseline", "doomed_letters"):
+            self.con.execute(f"drop table if exists temp.{name}")
+
     def _sum_up(self) -> None:
         """The count tables from their parts; facet_pairs from item_facts when it is counted
         whole (a pass per few pairs of filters over the facts: a bucket adds more pair rows

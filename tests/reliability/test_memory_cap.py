@@ -143,3 +143,41 @@ def test_the_index_writer_heap_comes_out_of_the_build_cap(
         f"set memory_limit = '{while_indexing}'; select current_setting('memory_limit')"
     )
     assert seen == expected.fetchall()
+
+
+def test_the_index_is_built_without_the_derived_tables_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The derived tables gather their counts in temporary tables (a hundred MB at 4M items):
+    # dropped before the index's queries run under the smaller cap, the changes kept for it.
+    from etl.search import build as search_build
+
+    seen: list[set[str]] = []
+    real_build = search_build.SearchBuild.build
+
+    def build(self: search_build.SearchBuild, con: duckdb.DuckDBPyConnection, **kw: bool) -> dict:
+        temporary = "select table_name from duckdb_tables() where temporary"
+        seen.append({name for (name,) in con.execute(temporary).fetchall()})
+        return real_build(self, con, **kw)
+
+    monkeypatch.setattr(search_build.SearchBuild, "build", build)
+    db = tmp_path / "wh" / "current.duckdb"
+    for seed in (2, 3):  # a first build, then an update of it
+        folder = tmp_path / f"in{seed}"
+        write_corpus(folder, letters=20, seed=seed, pdf_share=0.0)
+        ingest([folder], Settings(db=db, jobs=0))
+    assert seen == [{"changed_letters", "removed_letters"}] * 2
+
+
+def test_load_transactions_hold_bounded_input_bytes(tmp_path: Path) -> None:
+    # Spool chunks load a group per transaction: at most LOAD_GROUP chunks, and no more input
+    # bytes than the bound given (a chunk larger than it alone); none left out.
+    from etl.load import LOAD_GROUP, _groups
+    from etl.warehouse.spool import Chunk
+
+    sizes = [5, 30, 30, 50, 1, 1, 100, 2] + [1] * (LOAD_GROUP + 3)
+    chunks = [Chunk(tmp_path, f"c{i:03}", "v", 1, [], size) for i, size in enumerate(sizes)]
+    groups = _groups(chunks, 64)
+    assert [c for group in groups for c in group] == chunks
+    assert [sum(c.bytes for c in g) for g in groups][:5] == [35, 30, 52, 100, 2 + LOAD_GROUP - 1]
+    assert all(len(g) <= LOAD_GROUP for g in groups)
