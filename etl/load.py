@@ -144,11 +144,6 @@ class WarehouseBuild:
                 # Derived tables are rebuilt whole; their row order carries no meaning,
                 # and not keeping it lets DuckDB stream and spill.
                 "preserve_insertion_order": False,
-                # No checkpoint until publish() asks for one: each rewrote the tables' last,
-                # partly filled row groups, about one per load transaction (at 4M items the
-                # load took 140 s instead of 227, the file 1.42 GB instead of 1.56). The WAL
-                # grows to the size of what is loaded meanwhile, and goes with the build.
-                "wal_autocheckpoint": "1TB",
             }
             if mib(self.memory_limit) < SMALL_CAP_MIB:
                 # Each thread's hash tables take their own share of the cap: under a small
