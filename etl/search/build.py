@@ -22,8 +22,9 @@ import datetime as dt
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,13 @@ META_INDEX_ID = "search_index_id"
 HASH_PROBE = "select hash('imr-search-probe', 7::integer, 0::integer)"
 WRITER_HEAP = 128 * 1024 * 1024
 BATCH_ROWS = 5000
+# The documents' query reads a slice of letters at a time: as many as give about SLICE_BYTES
+# of documents (measured on the slice before), between 1 and SLICE_LETTERS, starting from
+# FIRST_SLICE_LETTERS. Item ranges are looked up in blocks of BLOCK_LETTERS.
+BLOCK_LETTERS = 256
+FIRST_SLICE_LETTERS = 64
+SLICE_LETTERS = 4096
+SLICE_BYTES = 32 * 1024 * 1024
 MAX_SALT = 16
 
 
@@ -206,18 +214,65 @@ def _unique_salt(con: duckdb.DuckDBPyConnection, salt: int) -> tuple[int, bool]:
     raise SearchBuildError("no salt gives every item its own search key")
 
 
+@dataclass(frozen=True)
+class Slice:
+    """Letters by row id, and the row ids of decisions that hold their items."""
+
+    first_letter: int
+    last_letter: int
+    first_item: int
+    last_item: int
+
+
+class Slices:
+    """Slices of the letters' row ids, in order, each of the size asked for when it is taken:
+    the size follows the text read, since letters can hold megabytes."""
+
+    def __init__(self, blocks: list[Slice]) -> None:
+        self.blocks = blocks
+        self.block = 0  # the first block not wholly taken
+        self.next_letter = blocks[0].first_letter if blocks else 0
+
+    def take(self, letters: int) -> Slice | None:
+        """The next ``letters`` row ids (None when all are taken)."""
+        if self.block >= len(self.blocks):
+            return None
+        first = max(self.next_letter, self.blocks[self.block].first_letter)
+        last = first + max(letters, 1) - 1
+        covered = list(takewhile(lambda b: b.first_letter <= last, self.blocks[self.block :]))
+        self.next_letter = last + 1
+        while self.block < len(self.blocks) and self.blocks[self.block].last_letter <= last:
+            self.block += 1
+        return Slice(
+            first,
+            min(last, covered[-1].last_letter),
+            min(b.first_item for b in covered),
+            max(b.last_item for b in covered),
+        )
+
+
 def _add_documents(
     con: duckdb.DuckDBPyConnection, writer: tantivy.IndexWriter, salt: int, *, everything: bool
 ) -> int:
     names = drug_names()
-    added = 0
     con.execute(read_sql("scratch.sql"))
-    reader = con.sql(read_sql("documents.sql"), params={"all": everything, "salt": salt})
-    for batch in reader.to_arrow_reader(BATCH_ROWS):
-        columns = batch.to_pydict()
-        for row in range(batch.num_rows):
-            writer.add_document(_document(columns, row, names))
-        added += batch.num_rows
+    blocks = con.execute(
+        read_sql("document_blocks.sql"), {"all": everything, "letters": BLOCK_LETTERS}
+    ).fetchall()
+    slices = Slices([Slice(*row) for row in blocks])
+    query = read_sql("documents.sql")
+    added, size = 0, FIRST_SLICE_LETTERS
+    while (piece := slices.take(size)) is not None:
+        read = 0
+        reader = con.sql(query, params={"all": everything, "salt": salt, **asdict(piece)})
+        for batch in reader.to_arrow_reader(BATCH_ROWS):
+            read += batch.nbytes
+            columns = batch.to_pydict()
+            for row in range(batch.num_rows):
+                writer.add_document(_document(columns, row, names))
+            added += batch.num_rows
+        letters = piece.last_letter - piece.first_letter + 1
+        size = min(max(letters * SLICE_BYTES // max(read, 1), 1), SLICE_LETTERS)
     return added
 
 

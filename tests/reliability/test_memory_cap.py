@@ -17,12 +17,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import tantivy
 
 from etl.demo import write_corpus
 from etl.ingest import ingest
+from etl.search import schema
 from etl.settings import Settings
 from tests.conftest import ROOT
-from tests.reliability.helpers import cli_env, ingest_command, query
+from tests.reliability.helpers import cli_env, ingest_command, query, seed_texts, variant
+from tests.search.conftest import open_index
 
 TINY = "40MB"  # DuckDB's own floor for these queries is about 32 MB
 
@@ -70,6 +73,37 @@ def test_a_large_batch_completes_under_a_tiny_memory_cap(corpus: Path, tmp_path:
     assert query(tiny.db, "select count(*), count(distinct letter_id) from letters") == [
         (5000, 5000)
     ]
+
+
+LONG_LETTERS = 150
+PROSE = "The patient continues to report pain with reduced function despite therapy. "
+
+
+def _long_letters(folder: Path, letters: int, chars: int) -> Path:
+    """Seed-letter variants whose case summaries are padded with prose to ``chars`` and end
+    with a word no other letter has."""
+    folder.mkdir(parents=True)
+    seeds = seed_texts()
+    for n in range(letters):
+        text = variant(seeds[n % len(seeds)], n)
+        note = f"Reference note {n}. "
+        padding = PROSE * (chars // len(PROSE)) + "Quokkafinale. "
+        (folder / f"long-{n:03d}.txt").write_text(text.replace(note, note + padding, 1))
+    return folder
+
+
+def test_long_letters_in_bulk_are_indexed_under_the_default_cap(tmp_path: Path) -> None:
+    # A scan of 2,048 case summaries at once must hold them all: the search index's one join
+    # over the warehouse failed here under the default cap (its 256 MB while indexing), after
+    # the letters had loaded (stop 21's known limit). Now read a slice of letters at a time.
+    folder = _long_letters(tmp_path / "long", LONG_LETTERS, 1_900_000)
+    default = Settings(db=tmp_path / "wh" / "current.duckdb", jobs=2)
+    summary = ingest([folder], default)
+    assert (summary.letters, summary.rejected) == (LONG_LETTERS, 0)
+    # Every item is a document (the build checks the count), with its summary's last word.
+    index = open_index(default.db.resolve())
+    word = tantivy.Query.term_query(index.schema, schema.SUMMARY, "quokkafinale")
+    assert index.searcher.search(word, 1, count=True).count == summary.items
 
 
 def _limited(limit: int):  # type: ignore[no-untyped-def]

@@ -1,8 +1,15 @@
--- The documents of the search index: one row per disputed item, with its letter's case summary
--- and diagnoses. $all: every item; otherwise only the items of the letters in changed_letters
--- (a temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
+-- The search index's documents of one slice (document_slices.sql): one row per disputed item
+-- of the slice's letters, with its letter's case summary and diagnoses. Both scans read only
+-- the slice's row ids. $all: every letter; otherwise only those in changed_letters (a
+-- temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
 -- computes the same to join matches onto its tables.
 with
+letter as (
+    select letter_id, case_summary, diagnoses
+    from letters
+    where rowid between $first_letter and $last_letter
+        and ($all::boolean or letter_id in (select letter_id from changed_letters))
+),
 item as (
     select
         letter_id,
@@ -14,12 +21,7 @@ item as (
         category,
         drug_class
     from decisions
-    where $all::boolean or letter_id in (select letter_id from changed_letters)
-),
-letter as (
-    select letter_id, case_summary, diagnoses
-    from letters
-    where $all::boolean or letter_id in (select letter_id from changed_letters)
+    where rowid between $first_item and $last_item
 )
 select
     hash(item.letter_id, item.item_no, $salt::integer) as key,

@@ -1,0 +1,66 @@
+"""The index reads its documents a slice of letters at a time (`etl/search/build.Slices`): every
+letter row id is in exactly one slice, in order, each slice as large as asked (the last of a
+blocks it reaches may be cut short), with the item row ids of every block it touches."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from etl.search.build import Slice, Slices
+
+
+def _blocks(spec: list[tuple[int, int]]) -> list[Slice]:
+    # (first_letter, last_letter) per block; items: ten row ids per letter row id, reversed
+    # within a block to show the ranges are taken as given, not computed.
+    return [Slice(a, b, 10 * a + 5, 10 * b + 9) for a, b in spec]
+
+
+def _take_all(slices: Slices, sizes: list[int]) -> list[Slice]:
+    taken = []
+    for size in sizes:
+        piece = slices.take(size)
+        if piece is None:
+            break
+        taken.append(piece)
+    assert slices.take(1) is None
+    return taken
+
+
+def test_slices_of_contiguous_blocks() -> None:
+    slices = Slices(_blocks([(0, 255), (256, 511), (512, 600)]))
+    taken = _take_all(slices, [64, 300, 1000])
+    assert [(s.first_letter, s.last_letter) for s in taken] == [(0, 63), (64, 363), (364, 600)]
+    assert [(s.first_item, s.last_item) for s in taken] == [(5, 2559), (5, 5119), (2565, 6009)]
+
+
+def test_a_slice_skips_the_gaps_between_blocks() -> None:
+    # An update indexes only its changed letters: blocks far apart.
+    slices = Slices(_blocks([(10, 20), (5000, 5100)]))
+    taken = _take_all(slices, [4096, 4096])
+    assert [(s.first_letter, s.last_letter) for s in taken] == [(10, 20), (5000, 5100)]
+    assert (taken[0].first_item, taken[0].last_item) == (105, 209)
+    assert (taken[1].first_item, taken[1].last_item) == (50005, 51009)
+
+
+def test_no_blocks_no_slices() -> None:
+    assert Slices([]).take(10) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_letter_row_is_in_one_slice_with_its_items(seed: int) -> None:
+    rng = random.Random(seed)
+    spec, start = [], rng.randrange(0, 100)
+    for _ in range(rng.randrange(1, 30)):
+        length = rng.randrange(1, 300)
+        spec.append((start, start + length - 1))
+        start += length + rng.choice([0, 0, 1, 500])
+    blocks = _blocks(spec)
+    taken = _take_all(Slices(blocks), [rng.choice([1, 3, 64, 256, 4096]) for _ in range(10**5)])
+    rows = [r for s in taken for r in range(s.first_letter, s.last_letter + 1)]
+    assert rows == sorted(set(rows))  # in order, none twice
+    for block in blocks:
+        for row in range(block.first_letter, block.last_letter + 1):
+            piece = next(s for s in taken if s.first_letter <= row <= s.last_letter)
+            assert piece.first_item <= block.first_item and block.last_item <= piece.last_item
