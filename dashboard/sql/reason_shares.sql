@@ -12,18 +12,31 @@ totals as (
     from filtered
 ),
 exploded as (
-    select
-        unnest(case when len(reasons) = 0 then [$empty::varchar] else reasons end) as reason,
-        overturned
+    select unnest(reasons) as reason, overturned
     from filtered
 ),
-counts as (
+listed as (
     select
         reason,
         count(*) filter (where not overturned) as upheld_with,
         count(*) filter (where overturned) as overturned_with
     from exploded
     group by reason
+),
+-- The items without a reason, counted apart (cheaper than a one-value list for each).
+unlisted as (
+    select
+        $empty::varchar as reason,
+        count(*) filter (where not overturned) as upheld_with,
+        count(*) filter (where overturned) as overturned_with
+    from filtered
+    where len(reasons) = 0
+    having count(*) > 0
+),
+counts as (
+    select * from listed
+    union all
+    select * from unlisted
 )
 select
     counts.reason,

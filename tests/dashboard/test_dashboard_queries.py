@@ -648,3 +648,30 @@ def test_a_process_runs_two_queries_at_once_and_the_others_wait(con, monkeypatch
         thread.join()
     assert len(results) == 8 and all(r.equals(want) for r in results)
     assert most == 2
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_reason_shares_equal_python(con, oracle, chosen):
+    """Per reason: upheld items giving it (of all upheld: share, Wilson), overturned items
+    giving it; items without one under "(none found)" — counted in Python from the items."""
+    filters = Filters.build(**chosen)
+    facts = expected.rows(oracle, filters, "reasons, overturned")
+    by: Counter[tuple[str, bool]] = Counter()
+    for reasons, overturned in facts:
+        for reason in reasons or [queries.NO_REASON]:
+            by[reason, overturned] += 1
+    upheld = sum(1 for _, overturned in facts if not overturned)
+    frame = queries.reason_shares(con, filters)
+    got = {
+        row["reason"]: (row["upheld_with"], row["upheld_items"], row["overturned_with"])
+        for row in frame.iter_rows(named=True)
+    }
+    assert got == {r: (by[r, False], upheld, by[r, True]) for r, _ in by}
+    for row in frame.iter_rows(named=True):
+        if upheld:
+            low, high = wilson(row["upheld_with"], upheld)
+            assert abs(row["share_lower"] - low) < 1e-12 and abs(row["share_upper"] - high) < 1e-12
+    keys = [
+        (-r["upheld_with"], -r["overturned_with"], r["reason"]) for r in frame.iter_rows(named=True)
+    ]
+    assert keys == sorted(keys)
