@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from importlib import resources
-from itertools import takewhile
+from itertools import islice, takewhile
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +239,8 @@ class Slices:
             return None
         first = max(self.next_letter, self.blocks[self.block].first_letter)
         last = first + max(letters, 1) - 1
-        covered = list(takewhile(lambda b: b.first_letter <= last, self.blocks[self.block :]))
+        rest = islice(self.blocks, self.block, None)
+        covered = list(takewhile(lambda b: b.first_letter <= last, rest))
         self.next_letter = last + 1
         while self.block < len(self.blocks) and self.blocks[self.block].last_letter <= last:
             self.block += 1
