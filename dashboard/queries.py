@@ -586,12 +586,44 @@ def reason_by(
     """Per (value of the scalar registry dimension ``name``, reason): the share of that value's
     upheld items giving the reason; the ``top`` values with most upheld items. Columns: ``name``,
     reason, upheld_with, upheld_items, share, share_lower, share_upper, small_sample."""
-    dim = dimensions.get(name)
-    if dim.shape != "scalar":
-        raise ValueError(f"{name!r} is not a scalar dimension")
+    return reasons_from(reasons_together(con, filters, (name,), top, small_n), name)
+
+
+def reasons_together(
+    con: Con, filters: Filters, names: tuple[str, ...], top: int = 15, small_n: int = 30
+) -> pl.DataFrame:
+    """``reason_by`` of each scalar registry dimension of ``names`` in one pass over the
+    filtered items (``sql/reason_by.sql``: a grouping set per dimension); ``reasons_from``
+    gives each."""
+    dims = [dimensions.get(name) for name in names]
+    if {dim.shape for dim in dims} != {"scalar"} or len({d.column for d in dims}) != len(dims):
+        raise ValueError(f"reasons_together takes distinct scalar dimensions, not {names}")
+    columns = [dim.column for dim in dims]
     params = {**filters.params(), "small_n": small_n, "top": max(int(top), 1)}
-    frame = run_sql(con, "reason_by", params, column=dim.column)
-    return frame.rename({"value": dim.name})
+    return run_sql(
+        con,
+        "reason_by",
+        params,
+        fragments={
+            "COLUMNS": ", ".join(columns),
+            "TOP_COLUMNS": ", ".join(f"top_values.{c}" for c in columns),
+            "SETS": ", ".join(f"({c})" for c in columns),
+            "REASON_SETS": ", ".join(f"({c}, reason)" for c in columns),
+            "VALUE_KEY": f"coalesce({', '.join(f'{c}::varchar' for c in columns)})",
+        },
+    )
+
+
+def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The rows of ``reasons_together`` for the dimension ``name``, as ``reason_by`` gives them."""
+    dim = dimensions.get(name)
+    columns = together.columns[1 : together.columns.index("reason")]
+    # grouping(): a bit per column left out of the set, the first column highest.
+    left_out = 1 << (len(columns) - 1 - columns.index(dim.column))
+    rest = together.columns[together.columns.index("reason") :]
+    return together.filter(pl.col("set_id") == (1 << len(columns)) - 1 - left_out).select(
+        pl.col(dim.column).alias(dim.name), *rest
+    )
 
 
 def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) -> pl.DataFrame:

@@ -39,14 +39,17 @@ ui.rate_section(
     note=dimensions.get("reason").help,
 )
 
-for name in ("category", "drug_class"):
+# Both dimensions' shares in one pass over the items.
+BY = ("category", "drug_class")
+together = run(queries.reasons_together, filters, BY, 15, ui.small_n())
+for name in BY:
+    by = queries.reasons_from(together, name)
     dim = dimensions.get(name)
     ui.section(
         f"Reasons by {dim.label.lower()}",
         "Share of each group's upheld items giving each reason (the 15 groups with most "
         "upheld items); n and the 95% interval in the tooltip.",
     )
-    by = run(queries.reason_by, filters, name, 15, ui.small_n())
     ui.chart_and_table(
         charts.reason_heatmap(by, name, dim.label), by, f"reasons_by_{name}", filters
     )

@@ -1,26 +1,42 @@
--- Per (value of a scalar dimension __COLUMN__, reason): the share of that value's upheld items
--- giving the reason, for the filtered slice; the $top values with most upheld items only.
+-- Per (value of each scalar dimension, reason): the share of that value's upheld items giving
+-- the reason, for the filtered slice; per dimension, the $top values with most upheld items
+-- only. One pass for several dimensions: __COLUMNS__ are their item_facts columns, __SETS__ a
+-- grouping set per column, __REASON_SETS__ the same with reason; set_id is
+-- grouping(__COLUMNS__) (as in rates_scalars.sql). In a set only its own column has a value, so
+-- __VALUE_KEY__ (coalesce of the columns as text) names the value and ordering by all the
+-- columns orders by it. queries.reasons_from splits the dimensions. Registry constants only.
 with
 filtered as (
-    select __COLUMN__ as value, reasons from item_facts
-    where __FILTERS__ and not overturned and __COLUMN__ is not null
+    select __COLUMNS__, reasons from item_facts where __FILTERS__ and not overturned
 ),
 value_totals as (
-    select value, count(*) as upheld_items from filtered group by value
+    select grouping(__COLUMNS__) as set_id, __COLUMNS__, count(*) as upheld_items
+    from filtered
+    group by grouping sets (__SETS__)
 ),
 top_values as (
-    select value, upheld_items from value_totals order by upheld_items desc, value limit $top
+    select set_id, __VALUE_KEY__ as value_key, __COLUMNS__, upheld_items
+    from value_totals
+    where __VALUE_KEY__ is not null
+    qualify row_number() over (partition by set_id order by upheld_items desc, __COLUMNS__)
+        <= $top
 ),
 exploded as (
-    select value, unnest(reasons) as reason
+    select __COLUMNS__, unnest(reasons) as reason
     from filtered
-    where value in (select value from top_values)
 ),
 counts as (
-    select value, reason, count(*) as upheld_with from exploded group by value, reason
+    select
+        grouping(__COLUMNS__) as set_id,
+        __VALUE_KEY__ as value_key,
+        reason,
+        count(*) as upheld_with
+    from exploded
+    group by grouping sets (__REASON_SETS__)
 )
 select
-    counts.value,
+    top_values.set_id,
+    __TOP_COLUMNS__,
     counts.reason,
     counts.upheld_with::bigint as upheld_with,
     top_values.upheld_items::bigint as upheld_items,
@@ -29,5 +45,10 @@ select
     wilson_high(counts.upheld_with, top_values.upheld_items) as share_upper,
     top_values.upheld_items < $small_n as small_sample
 from counts
-join top_values using (value)
-order by top_values.upheld_items desc, counts.value, counts.upheld_with desc
+join top_values using (set_id, value_key)
+order by
+    top_values.set_id,
+    top_values.upheld_items desc,
+    __TOP_COLUMNS__,
+    counts.upheld_with desc,
+    counts.reason

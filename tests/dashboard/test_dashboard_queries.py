@@ -675,3 +675,33 @@ def test_reason_shares_equal_python(con, oracle, chosen):
         (-r["upheld_with"], -r["overturned_with"], r["reason"]) for r in frame.iter_rows(named=True)
     ]
     assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_reason_by_equal_python(con, oracle, chosen):
+    """Per (value, reason), for the 3 values with most upheld items (ties by value): upheld
+    items giving the reason and the value's upheld items — counted in Python; the two
+    dimensions in one pass give the same frames."""
+    filters = Filters.build(**chosen)
+    together = queries.reasons_together(con, filters, ("category", "drug_class"), 3)
+    for name in ("category", "drug_class"):
+        dim = dimensions.get(name)
+        facts = expected.rows(oracle, filters, f"{dim.column}, reasons, overturned")
+        upheld = Counter(value for value, _, over in facts if not over and value is not None)
+        top = sorted(upheld, key=lambda v: (-upheld[v], v))[:3]
+        with_reason = Counter(
+            (value, reason)
+            for value, reasons, over in facts
+            if not over and value in top
+            for reason in reasons
+        )
+        frame = queries.reason_by(con, filters, name, 3)
+        got = {
+            (r[name], r["reason"]): (r["upheld_with"], r["upheld_items"])
+            for r in frame.iter_rows(named=True)
+        }
+        assert got == {(v, r): (k, upheld[v]) for (v, r), k in with_reason.items()}
+        assert list(dict.fromkeys(frame.get_column(name))) == [
+            v for v in top if any(value == v for value, _ in with_reason)
+        ]
+        assert_frame_equal(queries.reasons_from(together, name), frame)
