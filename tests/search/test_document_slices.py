@@ -1,6 +1,6 @@
 """The index reads its documents a slice of letters at a time (`etl/search/build.Slices`): every
-letter row id is in exactly one slice, in order, each slice as large as asked (the last of a
-blocks it reaches may be cut short), with the item row ids of every block it touches."""
+letter row id is in exactly one slice, in order, each slice as large as asked (cut short at the
+end of the last block it reaches), with the item row ids of every block it touches."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from etl.search.build import Slice, Slices
 
 
 def _blocks(spec: list[tuple[int, int]]) -> list[Slice]:
-    # (first_letter, last_letter) per block; items: ten row ids per letter row id, reversed
-    # within a block to show the ranges are taken as given, not computed.
+    # (first_letter, last_letter) per block; its items: ten row ids per letter row id.
     return [Slice(a, b, 10 * a + 5, 10 * b + 9) for a, b in spec]
 
 

@@ -8,38 +8,21 @@
 -- $all: every letter; otherwise only those in changed_letters.
 with
 letter as (
-    select
-        rowid as letter_row,
-        letter_id
+    select rowid as letter_row, letter_id
     from letters
     where $all::boolean or letter_id in (select letter_id from changed_letters)
 ),
 item as (
     select rowid as item_row, letter_id
     from decisions
-),
-block_letters as (
-    select
-        letter_row // $letters as block,
-        min(letter_row) as first_letter,
-        max(letter_row) as last_letter
-    from letter
-    group by block
-),
-block_items as (
-    select
-        letter.letter_row // $letters as block,
-        min(item.item_row) as first_item,
-        max(item.item_row) as last_item
-    from item
-    join letter using (letter_id)
-    group by block
 )
+-- A letter without items has no documents: no block needs it.
 select
-    block_letters.first_letter,
-    block_letters.last_letter,
-    block_items.first_item,
-    block_items.last_item
-from block_letters
-join block_items using (block)
-order by block_letters.block
+    min(letter.letter_row) as first_letter,
+    max(letter.letter_row) as last_letter,
+    min(item.item_row) as first_item,
+    max(item.item_row) as last_item
+from item
+join letter using (letter_id)
+group by letter.letter_row // $letters
+order by first_letter

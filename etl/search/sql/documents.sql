@@ -1,4 +1,4 @@
--- The search index's documents of one slice (document_slices.sql): one row per disputed item
+-- The search index's documents of one slice (document_blocks.sql, build.Slices): one row per disputed item
 -- of the slice's letters, with its letter's case summary and diagnoses. Both scans read only
 -- the slice's row ids. $all: every letter; otherwise only those in changed_letters (a
 -- temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
