@@ -311,10 +311,7 @@ def rates_together(
     filtered items (``sql/rates_scalars.sql``: a grouping set per dimension; a page showing
     four such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the
     frame ``rates_by`` would for each."""
-    dims = [dimensions.get(name) for name in names]
-    shapes = {dim.shape for dim in dims}
-    if shapes != {"scalar"} or len({dim.column for dim in dims}) != len(dims):
-        raise ValueError(f"rates_together takes distinct scalar dimensions, not {names}")
+    dims = _distinct_scalars(names, "rates_together")
     groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
     [letters], letter_params = letters_count(con, groups)
     columns = ", ".join(dim.column for dim in dims)
@@ -330,14 +327,28 @@ def rates_together(
     )
 
 
+def _distinct_scalars(names: tuple[str, ...], caller: str) -> list[dimensions.Dimension]:
+    """The registry dimensions of ``names``, which a grouping-sets query takes: scalar, each
+    on its own column."""
+    dims = [dimensions.get(name) for name in names]
+    if {dim.shape for dim in dims} != {"scalar"} or len({d.column for d in dims}) != len(dims):
+        raise ValueError(f"{caller} takes distinct scalar dimensions, not {names}")
+    return dims
+
+
+def _grouping_set(columns: list[str], column: str) -> int:
+    """The ``grouping(columns)`` of the set grouping ``column`` alone: a bit per column left
+    out, the first column highest."""
+    return (1 << len(columns)) - 1 - (1 << (len(columns) - 1 - columns.index(column)))
+
+
 def rates_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
     """The rows of ``rates_together`` for the dimension ``name``, as ``rates_by`` gives them:
     its values (items without one left out), ordered as its registry entry says."""
     dim = dimensions.get(name)
     columns = together.columns[1 : together.columns.index("letters")]
-    left_out = 1 << (len(columns) - 1 - columns.index(dim.column))
     frame = together.filter(
-        pl.col("set_id") == (1 << len(columns)) - 1 - left_out, pl.col(dim.column).is_not_null()
+        pl.col("set_id") == _grouping_set(columns, dim.column), pl.col(dim.column).is_not_null()
     )
     if dim.order == "count":
         frame = frame.sort(["n", dim.column], descending=[True, False])
@@ -595,9 +606,7 @@ def reasons_together(
     """``reason_by`` of each scalar registry dimension of ``names`` in one pass over the
     filtered items (``sql/reason_by.sql``: a grouping set per dimension); ``reasons_from``
     gives each."""
-    dims = [dimensions.get(name) for name in names]
-    if {dim.shape for dim in dims} != {"scalar"} or len({d.column for d in dims}) != len(dims):
-        raise ValueError(f"reasons_together takes distinct scalar dimensions, not {names}")
+    dims = _distinct_scalars(names, "reasons_together")
     columns = [dim.column for dim in dims]
     params = {**filters.params(), "small_n": small_n, "top": max(int(top), 1)}
     return run_sql(
@@ -618,10 +627,8 @@ def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
     """The rows of ``reasons_together`` for the dimension ``name``, as ``reason_by`` gives them."""
     dim = dimensions.get(name)
     columns = together.columns[1 : together.columns.index("reason")]
-    # grouping(): a bit per column left out of the set, the first column highest.
-    left_out = 1 << (len(columns) - 1 - columns.index(dim.column))
     rest = together.columns[together.columns.index("reason") :]
-    return together.filter(pl.col("set_id") == (1 << len(columns)) - 1 - left_out).select(
+    return together.filter(pl.col("set_id") == _grouping_set(columns, dim.column)).select(
         pl.col(dim.column).alias(dim.name), *rest
     )
 
