@@ -74,6 +74,34 @@ def wait_for_app(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
 
 
+def filter_widget(page: Page, label: re.Pattern[str]) -> Locator:
+    """The sidebar multiselect whose label matches ``label``."""
+    text = page.get_by_test_id("stWidgetLabel").get_by_text(label)
+    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has=text)
+
+
+def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
+    """Type ``typed`` into a sidebar multiselect and choose ``option`` from what it offers.
+
+    A script rerun that lands while the keys are typed redraws the widget and drops what was
+    typed (Streamlit's behaviour, not the app's): the typing is checked and done again, up to
+    three times, before the option is looked for."""
+    widget = filter_widget(page, label)
+    field = widget.locator("input")
+    for _ in range(3):
+        widget.click()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(typed)
+        wait_for_app(page)
+        if field.input_value() == typed:
+            break
+        page.keyboard.press("Escape")
+    expect(field).to_have_value(typed)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+
+
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)

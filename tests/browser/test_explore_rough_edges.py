@@ -15,7 +15,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.helpers import (
     assert_no_error,
+    filter_widget,
     open_app,
+    pick,
     wait_for_app,
     wait_for_charts,
 )
@@ -23,20 +25,6 @@ from tests.browser.helpers import (
 
 def query(page: Page) -> dict[str, list[str]]:
     return urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
-
-
-def filter_widget(page: Page, label: re.Pattern[str]) -> Any:
-    text = page.get_by_test_id("stWidgetLabel").get_by_text(label)
-    return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has=text)
-
-
-def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
-    widget = filter_widget(page, label)
-    widget.click()
-    page.keyboard.type(typed)
-    page.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_for_app(page)
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ from playwright.sync_api import Page, expect
 from etl.search.engine import SearchIndex
 from tests.browser.helpers import (
     assert_no_error,
+    filter_widget,
     metric_value,
     open_app,
+    pick,
     wait_for_app,
     warehouse,
 )
@@ -79,14 +81,8 @@ def test_typing_a_brand_in_the_drug_filter_selects_its_generic(
 ) -> None:
     items, _ = counts(browser_warehouse, "list_contains(drugs, 'pregabalin')")
     open_app(page, f"{dashboard_url}/")
-    sidebar = page.get_by_test_id("stSidebar")
-    label = page.get_by_test_id("stWidgetLabel").get_by_text(re.compile(r"^Drug \("))
-    drug = sidebar.get_by_test_id("stMultiSelect").filter(has=label)
-    drug.click()
-    page.keyboard.type("Lyrica")
-    page.get_by_role("option", name="lyrica → pregabalin", exact=True).click()
-    page.keyboard.press("Escape")
-    wait_for_app(page)
+    drug = filter_widget(page, re.compile(r"^Drug \("))
+    pick(page, re.compile(r"^Drug \("), "Lyrica", "lyrica → pregabalin")
     expect(page).to_have_url(re.compile(r"drug=pregabalin"))
     expect(metric_value(page, "Disputed items")).to_have_text(f"{items:,}")
     expect(drug).to_contain_text("pregabalin")
