@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboard import dimensions
+from dashboard import dimensions, stats
 from dashboard.filters import Filters, param_name
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -587,8 +587,47 @@ NO_REASON = "(none found)"
 
 def reason_shares(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """Per reason: upheld items giving it and their share of the upheld items (95% Wilson
-    interval), and overturned items giving it; items without a reason under ``NO_REASON``."""
-    return _filtered(con, "reason_shares", filters, small_n, empty=NO_REASON)
+    interval), and overturned items giving it; items without a reason under ``NO_REASON``.
+    Columns: reason, upheld_with, upheld_items, share, share_lower, share_upper,
+    overturned_with, overturned_items, small_sample; most upheld items first."""
+    return shares_from(
+        rates_by(con, filters, "reason", small_n), summary(con, filters, small_n), small_n
+    )
+
+
+def shares_from(reasons: pl.DataFrame, totals: pl.DataFrame, small_n: int = 30) -> pl.DataFrame:
+    """``reason_shares`` from what a page has already: the reason dimension's ``rates_by``
+    (an item under each of its reasons: upheld = n - overturned) and the slice's ``summary``.
+    Querying the shares apart unnested every item's reasons a second time."""
+    row = totals.row(0, named=True)
+    overturned_items = int(row["overturned"] or 0)
+    upheld_items = int(row["n"] or 0) - overturned_items
+    frame = reasons.select(
+        pl.col("reason"),
+        (pl.col("n") - pl.col("overturned")).cast(pl.Int64).alias("upheld_with"),
+        pl.col("overturned").cast(pl.Int64).alias("overturned_with"),
+    )
+    bounds = [
+        stats.wilson(k, upheld_items) if upheld_items else (None, None)
+        for k in frame.get_column("upheld_with").to_list()
+    ]
+    return frame.select(
+        "reason",
+        "upheld_with",
+        pl.lit(upheld_items, pl.Int64).alias("upheld_items"),
+        (pl.col("upheld_with") / upheld_items if upheld_items else pl.lit(None, pl.Float64)).alias(
+            "share"
+        ),
+        pl.Series("share_lower", [low for low, _ in bounds], pl.Float64),
+        pl.Series("share_upper", [high for _, high in bounds], pl.Float64),
+        "overturned_with",
+        pl.lit(overturned_items, pl.Int64).alias("overturned_items"),
+        pl.lit(upheld_items < small_n).alias("small_sample"),
+    ).sort(
+        ["upheld_with", "overturned_with", "reason"],
+        descending=[True, True, False],
+        maintain_order=True,
+    )
 
 
 def reason_by(

@@ -15,14 +15,16 @@ st.markdown(
     "Accuracy against readers' labels is in docs/reasons.md."
 )
 ui.filter_caption(filters)
-ui.page_summary(filters)
+summary = ui.page_summary(filters)
+# One pass over the items' reasons gives the rate table and, with the summary, the shares.
+reason_rates = ui.rates("reason", filters)
 
 ui.section(
     "Why denials are upheld",
     "Share of the upheld items in view that give each reason, with its 95% Wilson interval. "
     "Click a bar to see example decisions.",
 )
-shares = run(queries.reason_shares, filters, ui.small_n())
+shares = queries.shares_from(reason_rates, summary, ui.small_n())
 event = ui.chart_and_table(
     charts.reason_share_bars(shares, selectable=True),
     shares,
@@ -37,6 +39,7 @@ ui.rate_section(
     filters,
     title="Overturn rate where each finding is present",
     note=dimensions.get("reason").help,
+    frame=reason_rates,
 )
 
 # Both dimensions' shares in one pass over the items.
