@@ -103,6 +103,7 @@ class SearchBuild:
         if not incremental:
             self._full(con, salt)
         index_id = uuid.uuid4().hex
+        store.share_files(self.folder)
         store.fsync_tree(self.folder)
         store.write_marker(
             self.folder,

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ _TANTIVY_FILES = re.compile(
 )
 # Copied, not hard-linked, into a new index: Tantivy replaces them (by rename) as it commits.
 _MUTABLE = frozenset({"meta.json", ".managed.json"})
-_LOCKS = frozenset({".tantivy-meta.lock", ".tantivy-writer.lock"})
+_META_LOCK = ".tantivy-meta.lock"
+_LOCKS = frozenset({_META_LOCK, ".tantivy-writer.lock"})
 
 
 def index_dir_for(version: Path) -> Path:
@@ -117,6 +119,22 @@ def link_copy(source: Path, target: Path) -> None:
             os.link(entry.path, destination)
         except OSError:
             shutil.copyfile(entry.path, destination)
+
+
+def share_files(folder: Path) -> None:
+    """Give Tantivy's files the permissions of our marker, which a new file gets under the
+    umask: Tantivy's atomic writes leave ``meta.json`` and ``.managed.json`` readable by their
+    owner only, so a dashboard run as another user (a replica over the published warehouse)
+    could not open the index. A reader also takes a shared lock on ``.tantivy-meta.lock``,
+    which Tantivy opens for writing: whoever may read the index may write that empty file (a
+    published index is never written again: the next version gets a folder of its own)."""
+    mode = stat.S_IMODE((folder / MARKER).stat().st_mode)
+    for entry in os.scandir(folder):
+        if not entry.is_file(follow_symlinks=False) or not is_tantivy_file(entry.name):
+            continue
+        wanted = mode | (mode & 0o444) >> 1 if entry.name == _META_LOCK else mode
+        if stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) != wanted:
+            os.chmod(entry.path, wanted)
 
 
 def fsync_tree(folder: Path) -> None:

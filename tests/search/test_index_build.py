@@ -6,9 +6,11 @@ indexes go with their versions, and only files the tool wrote are ever removed."
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -336,3 +338,81 @@ def test_the_key_check_counts_every_item_beyond_the_first_per_key(tmp_path: Path
     con.execute("delete from decisions where item_no = 1")
     con.execute("insert into decisions values ('a', 1), ('b', 1)")
     assert search_build._unique_salt(con, 5) == (5, False)
+
+
+# Searches the index folder argv[1] with Tantivy alone; prints the number of documents.
+_READ_AS_ANOTHER_USER = """
+import sys, tantivy
+index = tantivy.Index.open(sys.argv[1])
+index.reload()
+print(index.searcher().search(tantivy.Query.all_query(), 1).count)
+"""
+
+
+def _interpreter_for(uid: int, env: dict[str, str]) -> str | None:
+    """A Python this interpreter's packages load in that the user ``uid`` may run."""
+    for candidate in (sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"):
+        try:
+            done = subprocess.run(
+                [candidate, "-c", "import tantivy"],
+                user=uid,
+                group=uid,
+                env=env,
+                cwd="/",
+                capture_output=True,
+                timeout=60,
+            )
+        except OSError:
+            continue
+        if done.returncode == 0:
+            return candidate
+    return None
+
+
+def test_another_user_can_search_the_published_index(tmp_path: Path) -> None:
+    """A dashboard replica run as another user, allowed to read the published warehouse, opens
+    and searches its index. Tantivy wrote meta.json and .managed.json for their owner only,
+    and its reader takes a lock on .tantivy-meta.lock that opens it for writing."""
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "wh" / "current.duckdb"
+        ingest([SAMPLES], Settings(db=db, jobs=1))
+        ingest([_corpus(tmp_path / "corpus", 40, 3)], Settings(db=db, jobs=1))  # incremental
+    finally:
+        os.umask(old)
+    folder = store.index_dir_for(db.resolve())
+    assert _marker(db)["mode"] == "incremental"
+    modes = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    assert modes.pop(".tantivy-meta.lock") == 0o666
+    assert set(modes.values()) == {0o644}, modes
+
+    if os.geteuid() != 0:
+        pytest.skip("reading as another user needs root to switch users")
+    import tantivy
+
+    nobody = 65534
+    site = str(Path(tantivy.__file__).resolve().parent.parent)
+    env = {"PYTHONPATH": site, "PATH": "/usr/bin:/bin", "HOME": "/"}
+    python = _interpreter_for(nobody, env)
+    if python is None:
+        pytest.skip("no Python interpreter here that another user may run")
+    # The build's folders are private to their owner (pytest's): a published copy is not.
+    shared = Path(tempfile.mkdtemp(prefix="imr-shared-"))
+    try:
+        shared.chmod(0o755)
+        copy = shared / folder.name
+        shutil.copytree(folder, copy)  # keeps each file's mode
+        done = subprocess.run(
+            [python, "-c", _READ_AS_ANOTHER_USER, str(copy)],
+            user=nobody,
+            group=nobody,
+            env=env,
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert int(done.stdout) == _marker(db)["documents"]
+    finally:
+        shutil.rmtree(shared)
