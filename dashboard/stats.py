@@ -233,13 +233,14 @@ def funnel(p0: float, groups: Sequence[tuple[int, int]]) -> list[FunnelGroup]:
         for k, n in groups
     ]
     _, q_values, _, _ = multipletests(p_values, alpha=ALPHA, method="fdr_bh")
+    # Every group's limits at once (scipy's distributions take arrays): one call per group
+    # and level took half of the Compare page's statistics.
+    sizes = [max(n, 1) for _, n in groups]
+    limits = [funnel_limits(p0, sizes, level) for level in FUNNEL_LEVELS]
     out = []
-    for (k, n), p, q in zip(groups, p_values, q_values, strict=True):
+    for i, ((k, n), p, q) in enumerate(zip(groups, p_values, q_values, strict=True)):
         rate = k / n if n else 0.0
-        flags = []
-        for level in FUNNEL_LEVELS:
-            low, high = funnel_limits(p0, [max(n, 1)], level)
-            flags.append(bool(rate < low[0] or rate > high[0]))
+        flags = [bool(rate < low[i] or rate > high[i]) for low, high in limits]
         out.append(
             FunnelGroup(
                 k=k,

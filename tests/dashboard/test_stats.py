@@ -165,9 +165,11 @@ def test_funnel_tests_each_group_and_adjusts_for_many():
     assert [g.p_value for g in result] == pytest.approx(p_values)
     assert [g.q_value for g in result] == pytest.approx(list(q_values))
     assert [g.flagged for g in result] == [q < 0.05 for q in q_values]
-    for g in result:
+    for g in result:  # each group's limits as if it were alone
         low, high = stats.funnel_limits(p0, [g.n], 0.95)
         assert g.outside_95 is bool(g.rate < low[0] or g.rate > high[0])
+        low, high = stats.funnel_limits(p0, [g.n], 0.998)
+        assert g.outside_998 is bool(g.rate < low[0] or g.rate > high[0])
         assert not (g.outside_998 and not g.outside_95)  # 99.8% limits are wider
     assert result[2].flagged and result[2].outside_998  # 40% of 100 against 12%
     assert not result[1].flagged  # 2 of 5: too few to tell
