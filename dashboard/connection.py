@@ -173,7 +173,8 @@ def run(fn: Callable[..., pl.DataFrame], *args: Any) -> pl.DataFrame:
 
 
 def run_uncached(fn: Callable[..., Any], *args: Any) -> Any:
-    """For large one-off results (CSV downloads): not kept in the cache."""
+    """``fn(connection, *args)``, not kept in the cache: large one-off results (CSV downloads),
+    and answers computed from frames the cache holds already (``args`` need not hash)."""
     con, _ = connection()
     return fn(con, *args)
 

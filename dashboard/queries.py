@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dashboard import dimensions, stats
+from dashboard import dimensions
 from dashboard.filters import Filters, param_name
 
 SQL_DIR = Path(__file__).with_name("sql")
@@ -199,8 +199,10 @@ def run_sql(
     column: str | None = None,
     columns: dict[str, str] | None = None,
     fragments: dict[str, str] | None = None,
+    frames: Mapping[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
-    """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses."""
+    """Run ``sql/<name>.sql`` on its own cursor with exactly the parameters it uses
+    (``frames``: small frames the query reads as tables, by name, on that cursor only)."""
     from dashboard import search  # it runs queries too
 
     values = search.bind(con, params or {})
@@ -209,6 +211,8 @@ def run_sql(
     with QUERY_SLOTS:
         cur = cursor(con)
         try:
+            for table, frame in (frames or {}).items():
+                cur.register(table, frame.to_arrow())
             return cur.sql(sql, params=bound).pl()
         finally:
             cur.close()
@@ -582,7 +586,7 @@ def letter_evidence(con: Con, letter_id: str) -> pl.DataFrame:
 
 # --- the reviewer's reasons ------------------------------------------------------------------
 
-NO_REASON = "(none found)"
+NO_REASON = dimensions.get("reason").empty
 
 
 def reason_shares(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
@@ -591,42 +595,26 @@ def reason_shares(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame
     Columns: reason, upheld_with, upheld_items, share, share_lower, share_upper,
     overturned_with, overturned_items, small_sample; most upheld items first."""
     return shares_from(
-        rates_by(con, filters, "reason", small_n), summary(con, filters, small_n), small_n
+        con, rates_by(con, filters, "reason", small_n), summary(con, filters, small_n), small_n
     )
 
 
-def shares_from(reasons: pl.DataFrame, totals: pl.DataFrame, small_n: int = 30) -> pl.DataFrame:
+def shares_from(
+    con: Con, reasons: pl.DataFrame, totals: pl.DataFrame, small_n: int = 30
+) -> pl.DataFrame:
     """``reason_shares`` from what a page has already: the reason dimension's ``rates_by``
-    (an item under each of its reasons: upheld = n - overturned) and the slice's ``summary``.
-    Querying the shares apart unnested every item's reasons a second time."""
+    (``reason``, ``n``, ``overturned``) and the slice's ``summary`` (``n``, ``overturned``)."""
     row = totals.row(0, named=True)
-    overturned_items = int(row["overturned"] or 0)
-    upheld_items = int(row["n"] or 0) - overturned_items
-    frame = reasons.select(
-        pl.col("reason"),
-        (pl.col("n") - pl.col("overturned")).cast(pl.Int64).alias("upheld_with"),
-        pl.col("overturned").cast(pl.Int64).alias("overturned_with"),
-    )
-    bounds = [
-        stats.wilson(k, upheld_items) if upheld_items else (None, None)
-        for k in frame.get_column("upheld_with").to_list()
-    ]
-    return frame.select(
-        "reason",
-        "upheld_with",
-        pl.lit(upheld_items, pl.Int64).alias("upheld_items"),
-        (pl.col("upheld_with") / upheld_items if upheld_items else pl.lit(None, pl.Float64)).alias(
-            "share"
-        ),
-        pl.Series("share_lower", [low for low, _ in bounds], pl.Float64),
-        pl.Series("share_upper", [high for _, high in bounds], pl.Float64),
-        "overturned_with",
-        pl.lit(overturned_items, pl.Int64).alias("overturned_items"),
-        pl.lit(upheld_items < small_n).alias("small_sample"),
-    ).sort(
-        ["upheld_with", "overturned_with", "reason"],
-        descending=[True, True, False],
-        maintain_order=True,
+    overturned = int(row["overturned"] or 0)
+    return run_sql(
+        con,
+        "reason_shares",
+        {
+            "upheld_items": int(row["n"] or 0) - overturned,
+            "overturned_items": overturned,
+            "small_n": small_n,
+        },
+        frames={"reason_rates": reasons.select("reason", "n", "overturned")},
     )
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, dimensions, queries, ui
-from dashboard.connection import run
+from dashboard.connection import run, run_uncached
 
 filters = ui.current_filters()
 
@@ -24,7 +24,7 @@ ui.section(
     "Share of the upheld items in view that give each reason, with its 95% Wilson interval. "
     "Click a bar to see example decisions.",
 )
-shares = queries.shares_from(reason_rates, summary, ui.small_n())
+shares = run_uncached(queries.shares_from, reason_rates, summary, ui.small_n())
 event = ui.chart_and_table(
     charts.reason_share_bars(shares, selectable=True),
     shares,
