@@ -5,7 +5,10 @@
 -- items first, else by value. letters: the letters behind each row (counted as
 -- queries.letters_count says).
 with
-filtered as (
+-- Not materialized: read twice (listed, unlisted), DuckDB would keep every filtered item's list
+-- in memory; unfiltered, over the dashboard's 512 MB pool, that spilled to disk (guideline
+-- documents at 4M items: 1.5 s; a second scan costs about 10 ms under a filter).
+filtered as not materialized (
     select __COLUMN__ as value_list, overturned, letter_key from item_facts where __FILTERS__
 ),
 exploded as (
