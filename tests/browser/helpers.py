@@ -80,13 +80,12 @@ def filter_widget(page: Page, label: re.Pattern[str]) -> Locator:
     return page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has=text)
 
 
-def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
-    """Type ``typed`` into a sidebar multiselect and choose ``option`` from what it offers.
+def type_into(page: Page, widget: Locator, typed: str) -> None:
+    """Open the multiselect ``widget`` and type ``typed`` into its search field.
 
     A script rerun that lands while the keys are typed redraws the widget and drops what was
     typed (Streamlit's behaviour, not the app's): the typing is checked and done again, up to
-    three times, before the option is looked for."""
-    widget = filter_widget(page, label)
+    three times."""
     field = widget.locator("input")
     for _ in range(3):
         widget.click()
@@ -97,6 +96,11 @@ def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
             break
         page.keyboard.press("Escape")
     expect(field).to_have_value(typed)
+
+
+def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
+    """Type ``typed`` into a sidebar multiselect and choose ``option`` from what it offers."""
+    type_into(page, filter_widget(page, label), typed)
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
     wait_for_app(page)

@@ -18,6 +18,7 @@ from tests.browser.helpers import (
     filter_widget,
     open_app,
     pick,
+    type_into,
     wait_for_app,
     wait_for_charts,
 )
@@ -64,9 +65,7 @@ def test_2_a_class_picked_on_the_chart_is_in_the_url(page: Page, dashboard_url: 
 
 def test_8_enter_takes_one_prefix_match(page: Page, dashboard_url: str) -> None:
     open_app(page, f"{dashboard_url}/")
-    widget = filter_widget(page, re.compile(r"^Drug class \("))
-    widget.click()
-    page.keyboard.type("opio")
+    type_into(page, filter_widget(page, re.compile(r"^Drug class \(")), "opio")
     offered = page.get_by_role("option")
     expect(offered.first).to_be_visible()
     names = [offered.nth(i).inner_text() for i in range(offered.count())]
