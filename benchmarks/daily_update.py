@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest_speed import machine  # noqa: E402
+from benchmarks.ingest_speed import cpu_shares, host_cpu, machine  # noqa: E402
 
 
 def copy_warehouse(source: Path, folder: Path) -> Path:
@@ -87,8 +87,10 @@ def main() -> None:
         write_day(folder, args.letters, args.seed, start=letters)
         command = [sys.executable, "-m", "etl.cli", "ingest", str(folder), "--db", str(link)]
         start = time.perf_counter()
+        cpu_before = host_cpu()
         done = subprocess.run(command + ["--quiet"], cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
+        host = cpu_shares(cpu_before, host_cpu())
         if done.returncode:
             raise SystemExit(f"imr ingest failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -106,6 +108,7 @@ def main() -> None:
                 "rest": round(seconds - sum(phases.values()), 2),
                 "search_index": index.get("mode"),
                 "peak_rss_mib_so_far": round(peak),
+                "host_cpu": host,
                 "summary": done.stdout.strip().splitlines()[0] if done.stdout.strip() else "",
             }
         )
@@ -120,10 +123,10 @@ def main() -> None:
     )
     print("|---" * (5 + len(runs[0]["phases"])) + "|")
     for run in runs:
-        phases = " | ".join(f"{v:.2f}" for v in run["phases"].values())
+        cells = " | ".join(f"{v:.2f}" for v in run["phases"].values())
         print(
             f"| {run['day']} | {run['letters_added']:,} | {run['items_after']:,} "
-            f"| {run['seconds']:.1f} | {phases} | {run['rest']:.2f} |"
+            f"| {run['seconds']:.1f} | {cells} | {run['rest']:.2f} |"
         )
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest_speed import machine  # noqa: E402
+from benchmarks.ingest_speed import cpu_line, cpu_shares, host_cpu, machine  # noqa: E402
 
 # Every page but Similar decisions, which needs a decision to start from.
 PAGES = sorted(
@@ -129,6 +129,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     env = {"IMR_DB": str(db.resolve()), "PATH": "/usr/bin:/bin"}
     pages = {}
+    before = host_cpu()
     for page in PAGES:
         done = subprocess.run(
             [
@@ -154,6 +155,8 @@ def main() -> None:
             flush=True,
         )
     results["pages"] = pages
+    results["host_cpu"] = cpu_shares(before, host_cpu())
+    print(cpu_line(results["host_cpu"]))  # type: ignore[arg-type]
     results["median_filter_change_ms"] = statistics.median(
         row["filter_change_ms"] for row in pages.values()
     )

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest_speed import machine  # noqa: E402
+from benchmarks.ingest_speed import cpu_line, cpu_shares, host_cpu, machine  # noqa: E402
 
 
 def tree_rss(pid: int) -> int:
@@ -74,6 +74,7 @@ def main() -> None:
     command += ["--quiet", "--jobs", str(args.jobs)]
     print(f"ingesting {corpus.name} into {db} ...", flush=True)
     start = time.perf_counter()
+    cpu_before = host_cpu()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     peak = 0
     timeline: list[tuple[float, int]] = []  # (seconds, MiB) every 5 s: where the peak falls
@@ -93,6 +94,7 @@ def main() -> None:
     sampler.start()
     stdout, _ = process.communicate()
     seconds = time.perf_counter() - start
+    host = cpu_shares(cpu_before, host_cpu())
     done.set()
     sampler.join()
     if process.returncode:
@@ -118,6 +120,7 @@ def main() -> None:
         "warehouse_mib_per_million_items": round(size / 2**20 / (items / 1e6), 1),
         "summary": stdout.strip().splitlines()[0] if stdout.strip() else "",
         "phases": json.loads(phases[0]) if phases else {},
+        "host_cpu": host,
         "peak_at_seconds": next(
             (s for s, mib in timeline if mib == max(m for _, m in timeline)), None
         )
@@ -126,6 +129,7 @@ def main() -> None:
         "rss_timeline_mib": timeline,
     }
     print(json.dumps(results, indent=2))
+    print(cpu_line(host))
     (OUT / "full_history.json").write_text(json.dumps(results, indent=2))
 
 

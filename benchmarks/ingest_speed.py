@@ -58,6 +58,51 @@ def machine() -> str:
     )
 
 
+# The first fields of /proc/stat's "cpu" line, in clock ticks (guest time, after them, is
+# counted in user already).
+CPU_KINDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def host_cpu() -> tuple[int, ...]:
+    """The machine's CPU time so far by kind (``CPU_KINDS``); ``()`` where /proc has none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return ()
+    if not fields or fields[0] != "cpu" or len(fields) <= len(CPU_KINDS):
+        return ()
+    return tuple(int(value) for value in fields[1 : 1 + len(CPU_KINDS)])
+
+
+def cpu_shares(before: tuple[int, ...], after: tuple[int, ...]) -> dict[str, float]:
+    """How the machine's CPU time went between two ``host_cpu`` readings: ``busy`` (user, nice,
+    system, interrupts), ``idle`` (with I/O wait) and ``steal``: time the hypervisor gave other
+    guests of a virtual machine's host, which makes the same run slower one hour than the next
+    (30% of this machine's time during one ingest of stop 23). ``{}`` without readings."""
+    if len(before) != len(CPU_KINDS) or len(after) != len(CPU_KINDS):
+        return {}
+    spent = dict(zip(CPU_KINDS, (b - a for a, b in zip(before, after, strict=True)), strict=True))
+    total = sum(spent.values())
+    if total <= 0:
+        return {}
+    busy = sum(spent[k] for k in ("user", "nice", "system", "irq", "softirq"))
+    return {
+        "busy": round(busy / total, 3),
+        "idle": round((spent["idle"] + spent["iowait"]) / total, 3),
+        "steal": round(spent["steal"] / total, 3),
+    }
+
+
+def cpu_line(shares: dict[str, float]) -> str:
+    if not shares:
+        return "host CPU: not known here (no /proc/stat)"
+    return (
+        f"host CPU during the run: busy {shares['busy']:.0%}, idle {shares['idle']:.0%}, "
+        f"stolen by the hypervisor {shares['steal']:.0%}"
+    )
+
+
 def corpus(letters: int, seed: int, pdf_share: float) -> Path:
     from etl.demo import write_corpus
 
@@ -264,21 +309,27 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
-    results = {"machine": machine(), "runs": runs}
+    results: dict[str, Any] = {"machine": machine(), "runs": runs}
     print(f"machine: {results['machine']}")
     print("| corpus | letters | items | seconds | letters/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|---|")
     plans = [("text", size, 0.0) for size in sorted(args.sizes)]
     if args.pdf_letters:
         plans.append(("pdf", args.pdf_letters, 1.0))
+    before = host_cpu()
     for kind, size, share in plans:
-        run = {"corpus": kind, **measure(corpus(size, args.seed, share), args.jobs)}
+        folder = corpus(size, args.seed, share)
+        started = host_cpu()
+        run = {"corpus": kind, **measure(folder, args.jobs)}
+        run["host_cpu"] = cpu_shares(started, host_cpu())
         runs.append(run)
         print(
             f"| {kind} | {run['letters']:,} | {run['items']:,} | {run['seconds']} "
             f"| {run['letters_per_second']:,} | {run['peak_rss_mib']} |",
             flush=True,
         )
+    results["host_cpu"] = cpu_shares(before, host_cpu())
+    print(cpu_line(results["host_cpu"]))
     pdf_run = next((run for run in runs if run["corpus"] == "pdf"), None)
     if pdf_run:
         folder = corpus(args.pdf_letters, args.seed, 1.0)
