@@ -1,8 +1,8 @@
--- The search index's documents of one slice (document_blocks.sql, build.Slices): one row per disputed item
--- of the slice's letters, with its letter's case summary and diagnoses. Both scans read only
--- the slice's row ids. $all: every letter; otherwise only those in changed_letters (a
--- temporary table of the build). key = hash(letter_id, item_no, $salt): the dashboard
--- computes the same to join matches onto its tables.
+-- The search index's documents of one slice (document_blocks.sql, build.Slices): one row per
+-- disputed item of the slice's letters, with its letter's case summary and diagnoses. Both
+-- scans read only the slice's row ids. $all: every letter; otherwise only those in
+-- changed_letters (a temporary table of the build). key = hash(letter_id, item_no, $salt):
+-- the dashboard computes the same to join matches onto its tables.
 with
 letter as (
     select letter_id, case_summary, diagnoses
