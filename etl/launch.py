@@ -68,7 +68,8 @@ def command(
     python: str = sys.executable,
     path: Path = CONFIG,
 ) -> list[str]:
-    """``python -m streamlit run dashboard/app.py`` with every option of the config as a flag.
+    """``python -m dashboard.serve run dashboard/app.py`` (``streamlit run`` after importing
+    what the pages import: ``dashboard/serve.py``) with every option of the config as a flag.
 
     ``host`` replaces the config's bind address (None keeps it: loopback); a host other than the
     config's allowed ones, and each of ``extra_hosts``, is added to ``server.allowedHosts``.
@@ -78,7 +79,7 @@ def command(
         options["server.address"] = host
     options["server.port"] = port
     options["server.allowedHosts"] = allowed_hosts(host, extra_hosts, path)
-    line = [python, "-m", "streamlit", "run", str(APP)]
+    line = [python, "-m", "dashboard.serve", "run", str(APP)]
     for key, value in options.items():
         for one in value if isinstance(value, list) else [value]:
             line += [f"--{key}", _flag(one)]
