@@ -229,6 +229,7 @@ PDF_STAGES = {
     "parse": ("etl/parse/__init__.py", "parse_letter"),
     "classify": ("etl/classify/__init__.py", "classify_letter"),
     "row building": ("etl/rows.py", "letter_rows"),
+    "rows to Arrow (etl.rows.pack, in the worker)": ("etl/rows.py", "pack"),
     "writer: buffers and spool": ("etl/load.py", "add_loaded"),
     "publish (load, derived tables, checkpoint, swap)": ("etl/load.py", "publish"),
 }

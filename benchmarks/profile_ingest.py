@@ -42,6 +42,7 @@ STAGES = {
     "parse": ("etl/parse/__init__.py", "parse_letter"),
     "classify": ("etl/classify/__init__.py", "classify_letter"),
     "row building": ("etl/rows.py", "letter_rows"),
+    "rows to Arrow (etl.rows.pack, in the worker)": ("etl/rows.py", "pack"),
     "writer: buffers and spool (Parquet)": ("etl/load.py", "add_loaded"),
     "load the spool into DuckDB": ("etl/load.py", "_load_chunks"),
     "derived tables": ("etl/warehouse/derived.py", "build"),

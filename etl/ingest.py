@@ -14,7 +14,7 @@ from pathlib import Path
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
-from etl.rows import LetterRows, letter_rows
+from etl.rows import LetterRows, letter_rows, pack
 from etl.settings import Settings
 from etl.workers import Overrun, WorkerPool
 
@@ -124,7 +124,9 @@ def _process_task(task: Task) -> Rejected | LetterRows | None:
 def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | LetterRows | None]:
     if settings.jobs <= 0:
         # In this process: no time limit, no crash isolation (debugging, tiny batches).
-        yield from map(_process_task, tasks)
+        for seq, task in enumerate(tasks):
+            [(_, result)] = pack([(seq, _process_task(task))])
+            yield result
         return
     pool = WorkerPool(
         _process_task,
@@ -133,6 +135,7 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         settings.worker_memory_cap(),
         inline=lambda task: task[0] != "parse",
         size=lambda task: len(task[2]),
+        pack=pack,  # a batch's rows as Arrow, built in the worker
     )
     for task, result in pool.run(tasks):
         if isinstance(result, Overrun):

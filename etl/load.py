@@ -30,13 +30,14 @@ from types import TracebackType
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
-from etl.rows import APPENDED, LetterRows, Row, arrow_table
+from etl.rows import APPENDED, LETTER_TABLES, SEQ, LetterRows, Row, RowBatch, arrow_table
 from etl.search import store as search_store
 from etl.search.build import WRITER_HEAP, SearchBuild
-from etl.warehouse import WarehouseError, files
+from etl.warehouse import WarehouseError, contract, files
 from etl.warehouse.derived import DerivedTables, mib
 from etl.warehouse.migrations import migrate
 from etl.warehouse.spool import Chunk, Spool
@@ -89,7 +90,8 @@ class WarehouseBuild:
         self.con: duckdb.DuckDBPyConnection | None = None
         self.published = False
         self._now = dt.datetime.now()
-        self._buffers: dict[str, list[Row]] = defaultdict(list)
+        self._buffers: dict[str, list[Row]] = defaultdict(list)  # sources, rejects
+        self._letters: list[LetterRows] = []  # letters added since the last flush (packed)
         self._buffered_letters = 0
         self._replace_ids: list[str] = []
         self._replace_shas: list[str] = []
@@ -239,9 +241,9 @@ class WarehouseBuild:
 
     def _source_of(self, letter_id: str) -> str:
         """The file a letter already here was loaded from (for a conflict's message)."""
-        for row in self._buffers["letters"]:
-            if row["letter_id"] == letter_id:
-                return str(row["source_path"])
+        for rows in self._letters:
+            if rows.letter_id == letter_id:
+                return rows.path
         con = self._connection()
         parts = [str(c.file("letters")) for c in self._chunks if "letters" in c.tables]
         for query, args in (
@@ -283,11 +285,9 @@ class WarehouseBuild:
             self._stale_letters.discard(rows.letter_id)
             self._replace_ids.append(rows.letter_id)
         self.known_letters[rows.letter_id] = rows.items_digest
-        self._buffers["letters"].append({**rows.letter, "loaded_at": self._now})
-        self._buffers["decisions"] += rows.decisions
-        self._buffers["citations"] += rows.citations
-        self._buffers["reason_evidence"] += rows.reason_evidence
-        self._buffers["unresolved"] += rows.unresolved
+        if rows.batch is None:
+            raise ValueError("add_loaded takes packed rows (etl.rows.pack)")
+        self._letters.append(rows)
         self._buffered_letters += 1
         self._buffered_bytes += rows.size
         if self._buffered_letters >= FLUSH_EVERY or self._buffered_bytes >= FLUSH_BYTES:
@@ -329,10 +329,12 @@ class WarehouseBuild:
 
     def flush(self) -> None:
         """Write the buffered rows to the spool as one chunk."""
-        if not any(self._buffers.values()) and not self._refused_paths:
+        if not any(self._buffers.values()) and not self._letters and not self._refused_paths:
             return
-        frames = {}
+        frames = self._letter_frames()
         for table in APPENDED:
+            if table.name in frames:
+                continue
             rows = self._buffers.pop(table.name, [])
             if table.name == "sources":
                 # A file seen twice in one batch keeps its last record.
@@ -350,6 +352,26 @@ class WarehouseBuild:
         )
         self._buffered_letters = self._buffered_bytes = 0
         self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
+
+    def _letter_frames(self) -> dict[str, pa.Table]:
+        """The added letters' rows, per table, from their workers' batches, in input order."""
+        seqs: dict[int, tuple[RowBatch, list[int]]] = {}
+        for rows in self._letters:
+            assert rows.batch is not None  # add_loaded takes packed rows only
+            seqs.setdefault(id(rows.batch), (rows.batch, []))[1].append(rows.seq)
+        self._letters = []
+        frames = {}
+        for name in LETTER_TABLES:
+            schema = contract.table(name).arrow_schema()
+            parts = [batch.rows_of(name, kept) for batch, kept in seqs.values()]
+            frame = pa.concat_tables(parts) if parts else schema.empty_table()
+            if parts:
+                frame = frame.sort_by(SEQ).drop_columns([SEQ])
+            if name == "letters":
+                stamp = pa.array([self._now] * frame.num_rows, schema.field("loaded_at").type)
+                frame = frame.set_column(schema.get_field_index("loaded_at"), "loaded_at", stamp)
+            frames[name] = frame.cast(schema)
+        return frames
 
     # -- DWC's index (imr fetch) ---------------------------------------------------------------
 

@@ -1,14 +1,17 @@
 """Worker processes that parse one file at a time, and are killed when they overrun.
 
 ``imr ingest``'s main process walks and hashes the inputs and writes the warehouse; parsing runs
-here. Each worker gets files one by one over a pipe (two queued, so it never waits for the
-parent) and answers each in turn, so the parent always knows which file a worker is on and
-since when:
+here. Each worker gets files one by one over a pipe (several queued, so it never waits for the
+parent) and answers them in batches (up to ``BATCH`` results in one message, and at once when no
+file is queued: one message and one unpickling per batch, not per file, and the caller's
+``pack`` can turn a batch's results into columns). It tells the parent which file it is on through
+a shared integer, so the parent always knows which file a worker is on and since when:
 
 * a file that runs past ``time_limit`` (a pathological PDF that makes PDFium loop, which no signal
   inside the worker can interrupt) gets its worker killed and becomes a ``parse_timeout`` reject;
 * a worker that dies (a native crash, the kernel's OOM killer, its memory cap) costs its file
-  only, a ``worker_crashed`` reject; a fresh worker takes its place;
+  only, a ``worker_crashed`` reject; a fresh worker takes its place, and the files it had
+  finished but not yet answered are parsed again;
 * each worker's address space is capped (``memory_limit`` bytes beyond what it started with), so
   a decompression bomb fails inside that worker instead of exhausting the machine;
 * workers die with their parent: on Linux the kernel kills them (``PR_SET_PDEATHSIG``), and a
@@ -43,11 +46,15 @@ R = TypeVar("R")
 # handed out, so memory stays bounded whatever the files.
 REORDER_LIMIT = 256
 REORDER_BYTES = 64 * 1024 * 1024
-# Files queued per worker: the next one is already there when a worker finishes, so it never
-# waits for the parent. A worker that dies or overruns costs only the file it is on.
-DEPTH = 2
-# Only a task this small is queued behind a busy worker's current one: it fits in the pipe's
-# buffer (about 200 KiB on Linux), so sending it never blocks the parent.
+# Results a worker sends back in one message (fewer when no file is queued behind them).
+BATCH = 32
+# Files in flight per worker (answered in batches): the next ones are already there when a
+# worker finishes one, so it never waits for the parent. A worker that dies or overruns costs
+# only the file it is on.
+DEPTH = 2 * BATCH
+# Files queued behind a busy worker's current one stay under this many bytes together: they
+# fit in the pipe's buffer (about 200 KiB on Linux), so sending never blocks the parent. A
+# larger file waits for an idle worker.
 QUEUE_BYTES = 64 * 1024
 _PR_SET_PDEATHSIG = 1
 
@@ -64,8 +71,10 @@ class Overrun:
 class _Worker:
     process: Any
     conn: Connection
+    current: Any  # shared with the worker: the task number it is on (-1: none yet)
     inflight: deque[int] = field(default_factory=deque)  # task numbers sent, in order
-    started: float = 0.0  # when the first of them began
+    started: float = 0.0  # when the one it is on began (as far as the parent has seen)
+    seen: int = -1  # the task number it was on when the parent last looked
 
 
 class WorkerPool(Generic[T, R]):
@@ -77,8 +86,11 @@ class WorkerPool(Generic[T, R]):
         memory_limit: int = 0,
         inline: Callable[[T], bool] | None = None,
         size: Callable[[T], int] = lambda task: 0,
+        pack: Callable[[list[tuple[int, R]]], list[tuple[int, R]]] | None = None,
     ) -> None:
         self.function = function
+        # Runs in the worker on each batch of (task number, result) before it is sent back.
+        self.pack = pack
         # Tasks for which this is true are trivial: run here, in order, without a round trip.
         self.inline = inline
         self.size = size  # bytes a task carries (what it costs to send)
@@ -100,8 +112,9 @@ class WorkerPool(Generic[T, R]):
         self._done: dict[int, R | Overrun] = {}
         self._held = 0  # bytes of results held back for order
         self._sizes: dict[int, int] = {}  # ... per task
-        self._retry: deque[int] = deque()  # tasks a dead worker had queued, not begun
+        self._retry: deque[int] = deque()  # tasks a dead worker had queued or not answered
         queued: dict[int, T] = {}
+        self._queued = queued
         try:
             self.workers = [self._spawn() for _ in range(self.jobs)]
             while True:
@@ -119,10 +132,12 @@ class WorkerPool(Generic[T, R]):
                             if self.inline and self.inline(task):
                                 self._done[seq] = self.function(task)
                                 continue
-                        if worker.inflight and self.size(queued[seq]) > QUEUE_BYTES:
-                            # A busy worker may be writing a large result back: a large task
-                            # sent to it now could block both ends of the pipe for good. It
-                            # waits for an idle worker (one blocked reading, never writing).
+                        if worker.inflight and (
+                            self._waiting_bytes(worker) + self.size(queued[seq]) > QUEUE_BYTES
+                        ):
+                            # A busy worker may be writing a large result back: tasks that
+                            # overfill the pipe to it could block both ends for good. This one
+                            # waits (for an idle worker if it is large).
                             self._retry.appendleft(seq)
                             break
                         self._send(worker, seq, queued[seq])
@@ -139,18 +154,29 @@ class WorkerPool(Generic[T, R]):
         finally:
             self.close()
 
+    def _waiting_bytes(self, worker: _Worker) -> int:
+        """Bytes of the tasks sent to ``worker`` that it has not begun (as far as the parent
+        knows: it may be further on)."""
+        sent = list(worker.inflight)  # in the order sent (a retried task may come late)
+        current = worker.current.value
+        waiting = sent[sent.index(current) + 1 :] if current in sent else sent
+        return sum(self.size(self._queued[seq]) for seq in waiting)
+
     def _room(self) -> bool:
         return len(self._done) < REORDER_LIMIT and self._held < REORDER_BYTES
 
     def _send(self, worker: _Worker, seq: int, task: T) -> None:
         if not worker.inflight:
             worker.started = time.monotonic()
+            worker.seen = worker.current.value
         worker.inflight.append(seq)
         # A dead worker refuses the pipe: _collect then sees EOF and records the crash.
         with contextlib.suppress(OSError):
             worker.conn.send((seq, task))
 
     def _collect(self, busy: list[_Worker]) -> None:
+        for worker in busy:
+            self._watch(worker)
         deadline = min(w.started for w in busy) + self.time_limit
         ready = wait([w.conn for w in busy], timeout=max(min(deadline - time.monotonic(), 1.0), 0))
         for worker in busy:
@@ -162,33 +188,46 @@ class WorkerPool(Generic[T, R]):
                         worker, Overrun("worker_crashed", "the process reading this file died")
                     )
                     continue
-                seq, result = pickle.loads(message)
-                worker.inflight.popleft()
-                worker.started = time.monotonic()  # the next file, if any, starts now
-                self._done[seq] = result
-                self._sizes[seq] = len(message)
-                self._held += len(message)
+                answers = pickle.loads(message)
+                for seq, result in answers:
+                    # A worker answers its files in the order it got them.
+                    if worker.inflight.popleft() != seq:
+                        raise RuntimeError("a worker answered out of order")
+                    self._done[seq] = result
+                    self._sizes[seq] = len(message) // len(answers)
+                self._held += len(message) // len(answers) * len(answers)
+                self._watch(worker)
             elif time.monotonic() - worker.started > self.time_limit:
                 stopped = f"still running after {self.time_limit:g} s; the worker was stopped"
                 self._lose(worker, Overrun("parse_timeout", stopped))
 
+    def _watch(self, worker: _Worker) -> None:
+        """Start the clock of a worker's file when it moves on to the next one."""
+        current = worker.current.value
+        if current != worker.seen:
+            worker.seen = current
+            worker.started = time.monotonic()
+
     def _lose(self, worker: _Worker, overrun: Overrun) -> None:
-        """The worker is dead or stopped: its current file gets ``overrun``, the rest go again."""
-        current, *waiting = worker.inflight
+        """The worker is dead or stopped: the file it was on gets ``overrun``; the others it
+        had (queued, or finished and not yet answered) go again."""
+        on = worker.current.value
+        current = on if on in worker.inflight else worker.inflight[0]
         self._done[current] = overrun
-        self._retry.extendleft(reversed(waiting))
+        self._retry.extendleft(reversed([s for s in worker.inflight if s != current]))
         self._replace(worker)
 
     def _spawn(self) -> _Worker:
         parent_end, child_end = self.context.Pipe(duplex=True)
+        current = self.context.RawValue("q", -1)  # shared memory: no lock, one writer
         process = self.context.Process(
             target=_worker_main,
-            args=(child_end, self.function, os.getpid(), self.memory_limit),
+            args=(child_end, self.function, os.getpid(), self.memory_limit, current, self.pack),
             daemon=True,
         )
         process.start()
         child_end.close()
-        return _Worker(process, parent_end)
+        return _Worker(process, parent_end, current)
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker)
@@ -215,13 +254,22 @@ class WorkerPool(Generic[T, R]):
 
 
 def _worker_main(
-    conn: Connection, function: Callable[[Any], Any], parent: int, memory_limit: int
+    conn: Connection,
+    function: Callable[[Any], Any],
+    parent: int,
+    memory_limit: int,
+    current: Any,
+    pack: Callable[[list[tuple[int, Any]]], list[tuple[int, Any]]] | None,
 ) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_limit:
         _cap_address_space(memory_limit)
+    done: list[tuple[int, Any]] = []
     while True:
+        if done and (len(done) >= BATCH or not conn.poll()):
+            _answer(conn, done, current, pack)
+            done = []
         try:
             message = conn.recv()
         except (EOFError, OSError):
@@ -229,7 +277,27 @@ def _worker_main(
         if message is None:
             return
         seq, task = message
-        conn.send((seq, function(task)))
+        current.value = seq
+        done.append((seq, function(task)))
+
+
+def _answer(
+    conn: Connection,
+    done: list[tuple[int, Any]],
+    current: Any,
+    pack: Callable[[list[tuple[int, Any]]], list[tuple[int, Any]]] | None,
+) -> None:
+    try:
+        conn.send_bytes(pickle.dumps(pack(done) if pack else done))
+        return
+    except Exception:  # noqa: BLE001 - found again below, file by file
+        pass
+    # One result breaks the batch: answered one by one, the one that fails kills this worker
+    # while it is the file "on" (``current``), and the parent blames that file alone.
+    for seq, result in done:
+        current.value = seq
+        one = [(seq, result)]
+        conn.send_bytes(pickle.dumps(pack(one) if pack else one))
 
 
 def _die_with_parent(parent: int) -> None:

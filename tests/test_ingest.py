@@ -207,3 +207,40 @@ def test_warehouse_is_a_symlink_to_a_complete_version(tmp_path: Path) -> None:
     third = settings.db.resolve()
     versions = sorted(p.name for p in settings.db.parent.glob("current.*.duckdb"))
     assert versions == sorted([second.name, third.name])
+
+
+def test_a_letter_whose_rows_do_not_fit_the_warehouse_is_a_reject_not_a_lost_batch() -> None:
+    """Workers turn a batch's rows into Arrow (etl.rows.pack): one letter whose rows do not fit
+    the contract's types becomes an internal_error reject; its batch's other letters load."""
+    from etl.pipeline import Loaded, Rejected, process
+    from etl.rows import LetterRows, letter_rows, pack
+
+    def parsed() -> list[tuple[int, LetterRows | Rejected]]:
+        results: list[tuple[int, LetterRows | Rejected]] = []
+        for seq, path in enumerate(sorted((ROOT / "data" / "samples").rglob("*.txt"))[:4]):
+            outcome = process(str(path), path.read_bytes())
+            assert isinstance(outcome, Loaded)
+            results.append((seq, letter_rows(outcome)))
+        return results
+
+    whole = [r for _, r in pack(parsed())]
+    assert all(isinstance(r, LetterRows) and r.batch is whole[0].batch for r in whole)
+    assert isinstance(whole[0], LetterRows) and whole[0].batch is not None
+    assert whole[0].batch.letters == 4
+    assert whole[0].batch.tables["letters"].column("letter_id").to_pylist() == [
+        r.letter_id for r in whole if isinstance(r, LetterRows)
+    ]
+
+    results = parsed()
+    broken = results[2][1]
+    assert isinstance(broken, LetterRows)
+    broken.decisions[0]["item_no"] = 2**40  # beyond the column's integer type
+    packed = dict(pack(results))
+    assert isinstance(packed[2], Rejected) and packed[2].reason == "internal_error"
+    assert "do not fit" in packed[2].detail
+    kept = [r for r in packed.values() if isinstance(r, LetterRows)]
+    assert len(kept) == 3
+    for rows in kept:  # packed again one by one: each its own batch
+        assert rows.batch is not None and rows.decisions == []
+        found = rows.batch.rows_of("letters", [rows.seq]).column("letter_id").to_pylist()
+        assert found == [rows.letter_id]

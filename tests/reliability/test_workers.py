@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.workers import Overrun, WorkerPool
 from tests.reliability.helpers import query, seed_texts, variant, wrapped_ingest
 
 
@@ -134,3 +135,42 @@ def test_large_letters_never_deadlock_the_pipes(tmp_path: Path) -> None:
     assert process.returncode == 0, stderr
     assert query(db, "select count(*), min(length(case_summary)) from letters")[0][0] == 8
     assert query(db, "select min(length(case_summary)) from letters")[0][0] > 300_000
+
+
+def _echo_or_fail(task: int) -> int:
+    """A task: its square, but 13 kills its worker and 17 makes it hang."""
+    if task == 13:
+        os._exit(7)  # as a native crash or the OOM killer would
+    if task == 17:
+        time.sleep(60)
+    return task * task
+
+
+def _pack_or_break(done: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A batch's pack that cannot pack task 5's result (as rows that do not fit)."""
+    if any(seq == 5 for seq, _ in done):
+        raise ValueError("does not fit")
+    return [(seq, result + 1) for seq, result in done]
+
+
+def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung() -> None:
+    """Workers answer many files in one message: a worker that dies or hangs with finished
+    files not yet sent must cost the file it was on, and only that one (the finished ones are
+    parsed again), whatever its place in the batch."""
+    pool: WorkerPool[int, int] = WorkerPool(_echo_or_fail, jobs=2, time_limit=2)
+    tasks = list(range(60))
+    results = dict(pool.run(tasks))
+    assert list(results) == tasks  # every task, in order
+    lost = {task: r.reason for task, r in results.items() if isinstance(r, Overrun)}
+    assert lost == {13: "worker_crashed", 17: "parse_timeout"}
+    assert all(results[t] == t * t for t in tasks if t not in lost)
+
+
+def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
+    pool: WorkerPool[int, int] = WorkerPool(
+        lambda task: task, jobs=2, time_limit=10, pack=_pack_or_break
+    )
+    results = dict(pool.run(range(40)))
+    assert list(results) == list(range(40))
+    assert isinstance(results[5], Overrun) and results[5].reason == "worker_crashed"
+    assert all(results[t] == t + 1 for t in range(40) if t != 5)
