@@ -14,7 +14,7 @@ from pathlib import Path
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
-from etl.rows import LetterRows, letter_rows, pack
+from etl.rows import LetterRows, letter_rows, pack, prepare_worker
 from etl.settings import Settings
 from etl.workers import Overrun, WorkerPool
 
@@ -136,6 +136,9 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         inline=lambda task: task[0] != "parse",
         size=lambda task: len(task[2]),
         pack=pack,  # a batch's rows as Arrow, built in the worker
+        # A worker's unsent results stay far under its memory cap (2 MB letters exist).
+        weight=lambda result: 4 * result.chars if isinstance(result, LetterRows) else 0,
+        initializer=prepare_worker,
     )
     for task, result in pool.run(tasks):
         if isinstance(result, Overrun):

@@ -7,6 +7,8 @@ single writer process only filters and appends columns.
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +75,9 @@ class RowBatch:
         streams = {}
         for name, table in self.tables.items():
             sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
+            # One thread: Arrow's thread pools would take the worker's capped address space.
+            options = pa.ipc.IpcWriteOptions(use_threads=False)
+            with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
                 writer.write_table(table)
             streams[name] = sink.getvalue().to_pybytes()
         return (_read_batch, (streams, self.letters))
@@ -103,6 +107,7 @@ class LetterRows:
     item_count: int
     items_digest: int  # etl.pipeline.items_digest: tells renderings from conflicting letters
     size: int  # bytes of the input file: the writer bounds what it buffers by it
+    chars: int  # characters of its long texts (summary, requests, rationales): what it weighs
     letter: Row
     decisions: list[Row] = field(default_factory=list)
     citations: list[Row] = field(default_factory=list)
@@ -117,6 +122,20 @@ LETTER_TABLES = ("letters", "decisions", "citations", "reason_evidence", "unreso
 SEQ = "_seq"  # a RowBatch's column: the input place of the row's letter
 
 
+def prepare_worker() -> None:
+    """Ready Arrow in a worker process before its address space is capped (etl.workers): the
+    C library's malloc (Arrow's default, mimalloc, reserves address space in large segments),
+    and one batch packed and written, so that what Arrow maps on first use (its thread pools
+    among it) counts as the worker's starting size, not against its cap. Without this, in a
+    process that had used Arrow before forking its workers, every batch failed to pack
+    ("ArrowMemoryError: malloc of size 1600 failed") and each of its letters was lost."""
+    pa.set_memory_pool(pa.system_memory_pool())
+    empty: dict[str, Any] = {name: None for name in contract.table("letters").names}
+    sample = LetterRows("", "", "", 0, 0, 0, 0, letter=empty)
+    [(_, packed)] = _pack_letters([(0, sample)]).items()
+    pickle.loads(pickle.dumps(packed.batch))
+
+
 def pack(results: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
     """``(input place, result)`` pairs with every ``LetterRows`` among them packed into one
     ``RowBatch`` (Arrow built here, in the worker). A letter whose rows do not fit the contract
@@ -124,21 +143,23 @@ def pack(results: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
     letters = [(seq, r) for seq, r in results if isinstance(r, LetterRows)]
     if not letters:
         return results
+    packed: dict[int, LetterRows | Rejected]
     try:
-        _pack_letters(letters)
+        packed = dict(_pack_letters(letters))
     except (pa.ArrowException, ValueError, TypeError, OverflowError):
-        failed = {}
+        packed = {}
         for seq, rows in letters:
             try:
-                _pack_letters([(seq, rows)])
+                packed.update(_pack_letters([(seq, rows)]))
             except (pa.ArrowException, ValueError, TypeError, OverflowError) as error:
                 detail = f"its rows do not fit the warehouse: {type(error).__name__}: {error}"
-                failed[seq] = Rejected(rows.path, rows.sha256, "internal_error", detail)
-        return [(seq, failed.get(seq, r)) for seq, r in results]
-    return results
+                packed[seq] = Rejected(rows.path, rows.sha256, "internal_error", detail)
+    return [(seq, packed.get(seq, r)) for seq, r in results]
 
 
-def _pack_letters(letters: list[tuple[int, LetterRows]]) -> None:
+def _pack_letters(letters: list[tuple[int, LetterRows]]) -> dict[int, LetterRows]:
+    """The letters' rows as one RowBatch: a copy of each ``LetterRows`` pointing into it (the
+    ones given stay whole, should the batch have to be packed again letter by letter)."""
     tables = {}
     for name in LETTER_TABLES:
         rows: list[Row] = []
@@ -150,11 +171,11 @@ def _pack_letters(letters: list[tuple[int, LetterRows]]) -> None:
         frame = arrow_table(contract.table(name), rows)
         tables[name] = frame.append_column(SEQ, pa.array(seqs, pa.int64()))
     batch = RowBatch(tables, len(letters))
-    for seq, letter in letters:
-        letter.seq, letter.batch = seq, batch
-        letter.letter = {}
-        for name in LETTER_TABLES[1:]:
-            setattr(letter, name, [])
+    empty: dict[str, Any] = {name: [] for name in LETTER_TABLES[1:]}
+    return {
+        seq: dataclasses.replace(letter, letter={}, seq=seq, batch=batch, **empty)
+        for seq, letter in letters
+    }
 
 
 def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
@@ -168,6 +189,8 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
         item_count=len(letter.items),
         items_digest=digest,
         size=size,
+        chars=len(letter.case_summary or "")
+        + sum(len(item.request or "") + len(item.rationale or "") for item in letter.items),
         letter={
             "letter_id": letter_id,
             "source_path": outcome.path,

@@ -2,10 +2,10 @@
 
 ``imr ingest``'s main process walks and hashes the inputs and writes the warehouse; parsing runs
 here. Each worker gets files one by one over a pipe (several queued, so it never waits for the
-parent) and answers them in batches (up to ``BATCH`` results in one message, and at once when no
-file is queued: one message and one unpickling per batch, not per file, and the caller's
-``pack`` can turn a batch's results into columns). It tells the parent which file it is on through
-a shared integer, so the parent always knows which file a worker is on and since when:
+parent) and answers them in batches: up to ``BATCH`` results or ``ANSWER_BYTES`` in one message,
+at once when no file is queued (one message and one unpickling per batch, not per file; the
+caller's ``pack`` can turn a batch's results into columns). A shared integer says which file a
+worker is on, so the parent always knows which file a worker is on and since when:
 
 * a file that runs past ``time_limit`` (a pathological PDF that makes PDFium loop, which no signal
   inside the worker can interrupt) gets its worker killed and becomes a ``parse_timeout`` reject;
@@ -48,6 +48,9 @@ REORDER_LIMIT = 256
 REORDER_BYTES = 64 * 1024 * 1024
 # Results a worker sends back in one message (fewer when no file is queued behind them).
 BATCH = 32
+# ... and fewer when their weight (the caller's ``weight``: about a result's bytes) reaches this:
+# a worker holds what it has not sent, under its memory cap.
+ANSWER_BYTES = 8 * 1024 * 1024
 # Files in flight per worker (answered in batches): the next ones are already there when a
 # worker finishes one, so it never waits for the parent. A worker that dies or overruns costs
 # only the file it is on.
@@ -87,8 +90,12 @@ class WorkerPool(Generic[T, R]):
         inline: Callable[[T], bool] | None = None,
         size: Callable[[T], int] = lambda task: 0,
         pack: Callable[[list[tuple[int, R]]], list[tuple[int, R]]] | None = None,
+        weight: Callable[[R], int] | None = None,
+        initializer: Callable[[], None] | None = None,
     ) -> None:
         self.function = function
+        self.initializer = initializer  # runs first in each worker, before its memory cap
+        self.weight = weight  # about the bytes of a result, while a worker holds it
         # Runs in the worker on each batch of (task number, result) before it is sent back.
         self.pack = pack
         # Tasks for which this is true are trivial: run here, in order, without a round trip.
@@ -119,7 +126,9 @@ class WorkerPool(Generic[T, R]):
             self.workers = [self._spawn() for _ in range(self.jobs)]
             while True:
                 for worker in self.workers:
-                    while len(worker.inflight) < DEPTH and self._room():
+                    # A retried task goes out whatever the reorder buffer holds: it is older than
+                    # every result held there, which wait for it (a full buffer waited forever).
+                    while len(worker.inflight) < DEPTH and (self._retry or self._room()):
                         if self._retry:
                             seq = self._retry.popleft()
                         else:
@@ -222,7 +231,16 @@ class WorkerPool(Generic[T, R]):
         current = self.context.RawValue("q", -1)  # shared memory: no lock, one writer
         process = self.context.Process(
             target=_worker_main,
-            args=(child_end, self.function, os.getpid(), self.memory_limit, current, self.pack),
+            args=(
+                child_end,
+                self.function,
+                os.getpid(),
+                self.memory_limit,
+                current,
+                self.pack,
+                self.weight,
+                self.initializer,
+            ),
             daemon=True,
         )
         process.start()
@@ -260,16 +278,21 @@ def _worker_main(
     memory_limit: int,
     current: Any,
     pack: Callable[[list[tuple[int, Any]]], list[tuple[int, Any]]] | None,
+    weight: Callable[[Any], int] | None,
+    initializer: Callable[[], None] | None,
 ) -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if initializer:
+        initializer()
     if memory_limit:
         _cap_address_space(memory_limit)
     done: list[tuple[int, Any]] = []
+    held = 0  # the weight of done
     while True:
-        if done and (len(done) >= BATCH or not conn.poll()):
+        if done and (len(done) >= BATCH or held >= ANSWER_BYTES or not conn.poll()):
             _answer(conn, done, current, pack)
-            done = []
+            done, held = [], 0
         try:
             message = conn.recv()
         except (EOFError, OSError):
@@ -278,7 +301,9 @@ def _worker_main(
             return
         seq, task = message
         current.value = seq
-        done.append((seq, function(task)))
+        result = function(task)
+        done.append((seq, result))
+        held += weight(result) if weight else 0
 
 
 def _answer(

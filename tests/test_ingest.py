@@ -223,7 +223,15 @@ def test_a_letter_whose_rows_do_not_fit_the_warehouse_is_a_reject_not_a_lost_bat
             results.append((seq, letter_rows(outcome)))
         return results
 
-    whole = [r for _, r in pack(parsed())]
+    results = parsed()
+    whole = [r for _, r in pack(results)]
+    # Packing leaves its input whole: a worker that cannot send a packed batch packs its
+    # letters again one by one (etl.workers._answer), from the same results.
+    again = [r for _, r in pack(results)]
+    assert isinstance(again[0], LetterRows) and again[0].batch is not None
+    assert isinstance(whole[0], LetterRows) and whole[0].batch is not None
+    for name in ("letters", "decisions", "citations"):
+        assert again[0].batch.tables[name].equals(whole[0].batch.tables[name])
     assert all(isinstance(r, LetterRows) and r.batch is whole[0].batch for r in whole)
     assert isinstance(whole[0], LetterRows) and whole[0].batch is not None
     assert whole[0].batch.letters == 4

@@ -12,12 +12,15 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from etl.workers import Overrun, WorkerPool
+from etl.workers import ANSWER_BYTES, Overrun, WorkerPool
+from tests.conftest import ROOT
 from tests.reliability.helpers import query, seed_texts, variant, wrapped_ingest
 
 
@@ -174,3 +177,72 @@ def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
     assert list(results) == list(range(40))
     assert isinstance(results[5], Overrun) and results[5].reason == "worker_crashed"
     assert all(results[t] == t + 1 for t in range(40) if t != 5)
+
+
+def _batch_sizes(done: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A pack that tells each result how many results its batch held."""
+    return [(seq, len(done)) for seq, _ in done]
+
+
+def test_a_worker_sends_heavy_results_before_they_pile_up() -> None:
+    """A worker holds its unsent results under ANSWER_BYTES (by the caller's weight), however
+    many files are queued: letters of megabytes must not accumulate 32 to a batch in a worker
+    whose address space is capped."""
+    heavy = ANSWER_BYTES // 2  # two of them fill a batch
+    pool: WorkerPool[int, int] = WorkerPool(
+        lambda task: task,
+        jobs=1,
+        time_limit=10,
+        pack=_batch_sizes,
+        weight=lambda task: heavy if task >= 100 else 1,
+    )
+    sizes = dict(pool.run(range(200)))
+    assert max(sizes[task] for task in range(100)) > 2  # light results share batches ...
+    assert max(sizes[task] for task in range(102, 200)) == 2  # ... heavy ones two at most
+
+
+def test_a_task_lost_with_its_worker_is_retried_even_when_the_reorder_buffer_is_full() -> None:
+    """Regression: a worker died holding finished, unanswered tasks while trivial tasks done in
+    the parent filled the reorder buffer; the lost tasks waited for room that only they could
+    make, and the pool spun forever (seen in a browser-test ingest)."""
+    pool: WorkerPool[int, int] = WorkerPool(
+        _echo_or_fail, jobs=1, time_limit=10, inline=lambda task: task >= 100
+    )
+    tasks = [*range(15), *range(100, 100 + 3 * 256)]  # 13 crashes its worker; then trivial ones
+    found: list[tuple[int, int | Overrun]] = []
+    runner = threading.Thread(target=lambda: found.extend(pool.run(tasks)), daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the pool never finished"
+    assert [task for task, _ in found] == tasks
+    results = dict(found)
+    assert isinstance(results[13], Overrun) and results[13].reason == "worker_crashed"
+    assert all(results[t] == t * t for t in tasks if t != 13)
+
+
+_ARROW_IN_WORKERS = r"""
+import sys, tempfile
+from pathlib import Path
+from etl.ingest import ingest
+from etl.settings import Settings
+from tests.browser import hostile
+folder = Path(tempfile.mkdtemp())
+inputs = [Path("data/samples"), hostile.write_letters(folder / "hostile")]
+print(ingest(inputs, Settings(db=folder / "wh" / "current.duckdb", jobs=2)).line())
+"""
+
+
+def test_workers_can_pack_rows_into_arrow_under_their_memory_cap() -> None:
+    """Regression: workers build their batches' Arrow tables under an address-space cap;
+    Arrow's default allocator (mimalloc) failed there ("ArrowMemoryError: malloc of size 64
+    failed") and every letter of this small ingest was rejected. Run in a fresh process, as
+    `imr ingest` runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ARROW_IN_WORKERS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "0 rejected" in done.stdout, done.stdout
