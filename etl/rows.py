@@ -126,9 +126,9 @@ def prepare_worker() -> None:
     """Ready Arrow in a worker process before its address space is capped (etl.workers): the
     C library's malloc (Arrow's default, mimalloc, reserves address space in large segments),
     and one batch packed and written, so that what Arrow maps on first use (its thread pools
-    among it) counts as the worker's starting size, not against its cap. Without this, in a
-    process that had used Arrow before forking its workers, every batch failed to pack
-    ("ArrowMemoryError: malloc of size 1600 failed") and each of its letters was lost."""
+    among it) counts as the worker's starting size, not against its cap. Without this, an
+    ingest of the sample and hostile letters had every batch fail to pack ("ArrowMemoryError:
+    malloc of size 64 failed") and each of its letters rejected."""
     pa.set_memory_pool(pa.system_memory_pool())
     empty: dict[str, Any] = {name: None for name in contract.table("letters").names}
     sample = LetterRows("", "", "", 0, 0, 0, 0, letter=empty)
