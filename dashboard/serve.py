@@ -13,7 +13,6 @@ import ast
 import importlib
 import importlib.util
 import logging
-import sys
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -58,9 +57,7 @@ def preload() -> list[str]:
 
 
 def main() -> None:
-    root = str(Path(__file__).resolve().parents[1])
-    if root not in sys.path:  # as dashboard/app.py does: the pages import `dashboard`
-        sys.path.insert(0, root)
+    # Run as `python -m dashboard.serve`: `dashboard` is importable, so the pages' imports are.
     preload()
     from streamlit.web import cli
 

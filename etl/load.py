@@ -355,18 +355,19 @@ class WarehouseBuild:
 
     def _letter_frames(self) -> dict[str, pa.Table]:
         """The added letters' rows, per table, from their workers' batches, in input order."""
-        seqs: dict[int, tuple[RowBatch, list[int]]] = {}
+        kept: dict[int, tuple[RowBatch, list[int]]] = {}  # per batch: its letters added
         for rows in self._letters:
             assert rows.batch is not None  # add_loaded takes packed rows only
-            seqs.setdefault(id(rows.batch), (rows.batch, []))[1].append(rows.seq)
+            kept.setdefault(id(rows.batch), (rows.batch, []))[1].append(rows.seq)
         self._letters = []
         frames = {}
         for name in LETTER_TABLES:
             schema = contract.table(name).arrow_schema()
-            parts = [batch.rows_of(name, kept) for batch, kept in seqs.values()]
-            frame = pa.concat_tables(parts) if parts else schema.empty_table()
+            parts = [batch.rows_of(name, seqs) for batch, seqs in kept.values()]
             if parts:
-                frame = frame.sort_by(SEQ).drop_columns([SEQ])
+                frame = pa.concat_tables(parts).sort_by(SEQ).drop_columns([SEQ])
+            else:
+                frame = schema.empty_table()
             if name == "letters":
                 stamp = pa.array([self._now] * frame.num_rows, schema.field("loaded_at").type)
                 frame = frame.set_column(schema.get_field_index("loaded_at"), "loaded_at", stamp)
