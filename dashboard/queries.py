@@ -108,7 +108,17 @@ def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
             clause = _fragment("_filter_range").replace("__MIN__", low).replace("__MAX__", high)
             switches: tuple[str, ...] = (low, high)
         else:
-            clause = _fragment(f"_filter_{dim.shape}").replace("__PARAM__", param_name(dim))
+            clause = _fragment(f"_filter_{dim.shape}")
+            if dim.shape == "list":
+                # The combinations' part only when one is selected: it costs every row a third.
+                # Values not given (no params, or not this one's) keep the combinations' part.
+                name = param_name(dim)
+                unknown = params is None or name not in params
+                values = () if params is None else params.get(name) or ()
+                with_parts = unknown or any(" + " in str(v) for v in values)
+                parts = _fragment("_filter_list_combinations") if with_parts else ""
+                clause = clause.replace("__COMBINATIONS__", parts)
+            clause = clause.replace("__PARAM__", param_name(dim))
             switches = (param_name(dim),)
         clauses.append((clause.replace("__COLUMN__", dim.column), switches))
     clauses.append((_fragment("search_filter"), ("search_id",)))  # q: the items matching it

@@ -31,18 +31,19 @@ UNIT_NOTE = (
 # --- sidebar -------------------------------------------------------------------------------
 
 
-def _option_help(dim: Dimension, options: pl.DataFrame, filtered: bool = False) -> str:
+def _option_help(dim: Dimension, options: list[tuple[Any, int]], filtered: bool = False) -> str:
     where = "under the other filters" if filtered else "whole warehouse"
     lines = [dim.help, ""] if dim.help else []
     lines += [f"Items per {dim.label.lower()} ({where}, most frequent first):", ""]
-    with_items = options.filter(pl.col("n") > 0)
-    for value, n in with_items.head(OPTIONS_IN_HELP).iter_rows():
+    # Plain Python over a few hundred rows: a polars filter per widget and rerun cost more.
+    with_items = [(value, n) for value, n in options if n > 0]
+    for value, n in with_items[:OPTIONS_IN_HELP]:
         lines.append(f"- {dim.fmt(value)}: {n:,}")
-    if with_items.height > OPTIONS_IN_HELP:
-        lines.append(f"- … and {with_items.height - OPTIONS_IN_HELP:,} more")
-    if with_items.height < options.height:
+    if len(with_items) > OPTIONS_IN_HELP:
+        lines.append(f"- … and {len(with_items) - OPTIONS_IN_HELP:,} more")
+    if len(with_items) < len(options):
         lines.append(
-            f"\n{options.height - with_items.height:,} values have no items under the other "
+            f"\n{len(options) - len(with_items):,} values have no items under the other "
             "filters (listed last)."
         )
     return "\n".join(lines)
@@ -225,8 +226,9 @@ def _multiselect_filter(
 ) -> list[str]:
     if dim.name == "drug":  # brand names and combinations (Norco), rewritten to generics
         options = search_ui.drug_filter_options(dim, options)
-    values = options.get_column("value").to_list()
-    counts = dict(options.iter_rows())
+    rows = options.rows()
+    values = [value for value, _ in rows]
+    counts = dict(rows)
     wanted = _url_values(dim)
     unknown = [v for v in wanted or [] if v not in counts]
     if unknown:
@@ -239,7 +241,7 @@ def _multiselect_filter(
         values,
         key=dim.param,
         bind="query-params",
-        help=_option_help(dim, options, filtered),
+        help=_option_help(dim, rows, filtered),
         placeholder="All",
         # Typing filters by prefix, and Enter takes the first match, never "Select all
         # matches" (rough edge 8: "opio" + Enter selected six classes).
@@ -606,7 +608,7 @@ def table(frame: pl.DataFrame, *, height: int | None = None) -> None:
     leading = [c for c in LEADING_COLUMNS if c in frame.columns]
     order = leading + [c for c in frame.columns if c not in leading]
     st.dataframe(
-        frame,
+        frame.to_arrow(),  # as Arrow: Streamlit would convert a polars frame through pandas
         hide_index=True,
         column_config=_column_config(frame),
         column_order=order,
@@ -619,7 +621,7 @@ def download(frame: pl.DataFrame, name: str, filters: Filters) -> None:
     """A CSV download of an (aggregated) table, neutralised, named after the filters."""
     st.download_button(
         f"Download CSV ({name.replace('_', ' ')})",
-        data=export.to_csv_bytes(frame),
+        data=lambda: export.to_csv_bytes(frame),  # built on click: not on every rerun
         file_name=export.file_name(name, filters),
         mime="text/csv",
         key=f"download_{name}",

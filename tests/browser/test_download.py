@@ -85,3 +85,30 @@ def test_download_csv_matches_warehouse(
     assert crafted == {
         "'" + request for request, outcome in hostile.FORMULA_ITEMS if outcome == decision
     }
+
+
+def test_a_rate_table_downloads_on_click(
+    page: Page, dashboard_url: str, browser_warehouse: Path
+) -> None:
+    """An aggregated table's CSV is built when its button is clicked (not on every rerun):
+    the file holds the page's rates for the filters in the URL."""
+    open_app(page, f"{dashboard_url}/medications?decision=Overturned")
+    page.get_by_text("Table: by drug class", exact=True).click()  # the table's expander
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV (by drug class)").click()
+    download = info.value
+    assert download.failure() is None
+    assert download.suggested_filename.startswith("imr_by_drug_class_decision-Overturned_")
+    raw = Path(download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    predicate, params = where({"decision": "Overturned"})
+    with warehouse(browser_warehouse) as con:
+        expected = dict(
+            con.execute(
+                "select drug_class, count(*) from item_facts"
+                f" where {predicate} and drug_class is not null group by all",
+                params,
+            ).fetchall()
+        )
+    assert {row["drug_class"]: int(row["n"]) for row in rows} == expected

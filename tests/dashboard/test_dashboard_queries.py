@@ -507,8 +507,12 @@ def test_the_predicate_holds_the_clauses_of_the_filters_that_are_on(con, total):
     assert clauses(nothing) == {"filter_drug_class"}
     assert queries.summary(con, nothing).item(0, "n") == 0
     assert queries.summary(con, ALL).item(0, "n") == total
+    # A list filter reads its combinations ("a + b": all parts) only when one is selected.
+    assert "list_has_all" not in queries.filter_predicate(Filters.build(drug=["x"]).params())
+    assert "list_has_all" in queries.filter_predicate(Filters.build(drug=["x + y"]).params())
     # Without its parameters a query keeps every clause, so a forgotten filter is an error.
     assert "$filter_drug_class" in queries.filter_predicate({})
+    assert "list_has_all" in queries.filter_predicate({})
     with pytest.raises(ValueError, match="needs parameters"):
         queries.run_sql(con, "timeliness", {"small_n": 30})
 
