@@ -1,6 +1,7 @@
--- Items per value of several scalar columns under __CONDITION__ (the filters, or true), in one
--- pass: one grouping set per column (__SETS__: "(category), (drug_class), ..."), each column
--- then as text under its dimension's name (__CASTS__: "category::varchar as category, ..."),
+-- Items per value of several scalar columns of __SOURCE__ (item_facts, or options.sql's
+-- filtered_items), in one pass: one grouping set per column (__SETS__: "(category),
+-- (drug_class), ..."), each column then as text under its dimension's name (__CASTS__:
+-- "category::varchar as category, ..."),
 -- and one (dimension, value) row per group: unpivot drops the other columns' NULLs, and a NULL
 -- value is no option. Registry constants only.
 select dimension, value, n
@@ -9,8 +10,7 @@ from (
         select __CASTS__, n
         from (
             select __COLUMNS__, count(*) as n
-            from item_facts
-            where __CONDITION__
+            from __SOURCE__
             group by grouping sets (__SETS__)
         )
     )
