@@ -96,6 +96,10 @@ def _fragment(name: str) -> str:
     return _COMMENT.sub("", read_sql(name)).strip()
 
 
+# A list filter with up to this many values is a list_contains per value (see _filter_list.sql).
+LIST_FILTER_TERMS = 8
+
+
 def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
     """The filter predicate: one clause per filter of the dimension registry, the search and
     the demo-letter switch. Given the query's ``params``, only the clauses of filters that are
@@ -110,14 +114,7 @@ def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
         else:
             clause = _fragment(f"_filter_{dim.shape}")
             if dim.shape == "list":
-                # The combinations' part only when one is selected: it costs every row a third.
-                # Values not given (no params, or not this one's) keep the combinations' part.
-                name = param_name(dim)
-                unknown = params is None or name not in params
-                values = () if params is None else params.get(name) or ()
-                with_parts = unknown or any(" + " in str(v) for v in values)
-                parts = _fragment("_filter_list_combinations") if with_parts else ""
-                clause = clause.replace("__COMBINATIONS__", parts)
+                clause = _list_clause(clause, dim, params)
             clause = clause.replace("__PARAM__", param_name(dim))
             switches = (param_name(dim),)
         clauses.append((clause.replace("__COLUMN__", dim.column), switches))
@@ -132,6 +129,24 @@ def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
     ]
     body = _fragment("_filters").replace("__CLAUSES__", "\nand ".join(kept) or "true")
     return f"(\n{body}\n)"
+
+
+def _list_clause(clause: str, dim: dimensions.Dimension, params: Mapping[str, Any] | None) -> str:
+    """``_filter_list.sql`` for the values the query will run with; values not given (no
+    params, or not this filter's) take the general form, combinations included."""
+    name = param_name(dim)
+    unknown = params is None or name not in params
+    values = () if params is None else params.get(name) or ()
+    if unknown or len(values) > LIST_FILTER_TERMS:
+        any_of = _fragment("_filter_list_any")
+    else:
+        term = _fragment("_filter_list_value")
+        terms = [term.replace("__I__", str(i)) for i in range(1, len(values) + 1)]
+        any_of = "(" + " or ".join(terms) + ")" if terms else "false"
+    # The combinations' part only when one is selected: it costs every row a third.
+    with_parts = unknown or any(" + " in str(v) for v in values)
+    parts = _fragment("_filter_list_combinations") if with_parts else ""
+    return clause.replace("__ANY_OF__", any_of).replace("__COMBINATIONS__", parts)
 
 
 def shape_sql(kind: str, shape: str, source: str, empty: str) -> str:

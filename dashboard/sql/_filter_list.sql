@@ -1,6 +1,8 @@
--- A multiselect filter on a list column: the item's list holds any of the selected values
--- (list_filter, not list_has_any: the same answer, two to three times faster a row).
--- __COMBINATIONS__ is _filter_list_combinations.sql when a selected value is a combination.
+-- A multiselect filter on a list column: the item's list holds any of the selected values.
+-- __ANY_OF__ is a list_contains per selected value (_filter_list_value.sql, __I__ its place in
+-- the list; twice as fast a row as list_filter), or _filter_list_any.sql for many values or
+-- values not known when the text is built. __COMBINATIONS__ is _filter_list_combinations.sql
+-- when a selected value is a combination.
 ($__PARAM__::varchar[] is null
- or len(list_filter(__COLUMN__, lambda v: list_contains($__PARAM__::varchar[], v))) > 0
+ or __ANY_OF__
  __COMBINATIONS__)

@@ -128,6 +128,31 @@ def test_every_filter_dimension_filters_its_top_value(con, oracle, total, name):
     assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
 
 
+LIST_FILTERS = [d.name for d in dimensions.FILTERS if d.shape == "list"]
+
+
+@pytest.mark.parametrize("name", LIST_FILTERS)
+@pytest.mark.parametrize("how_many", [1, 2, queries.LIST_FILTER_TERMS + 1])
+def test_a_list_filter_of_few_or_many_values_counts_as_sql_says(con, oracle, name, how_many):
+    """A list filter is a list_contains per value up to LIST_FILTER_TERMS values, one
+    list_filter beyond: both forms select the items whose list holds any value."""
+    dim = dimensions.get(name)
+    held = [
+        v
+        for (v,) in oracle.execute(
+            f"select unnest({dim.column}) as v from item_facts group by v order by count(*), v"
+        ).fetchall()
+    ]
+    # The rarest values first, then values no item holds: the count is not the whole slice.
+    values = (held + [f"not held {i}" for i in range(how_many)])[:how_many]
+    filters = Filters.build(**{name: values})
+    form = "list_filter(" if how_many > queries.LIST_FILTER_TERMS else "list_contains("
+    assert form in queries.filter_predicate(filters.params())
+    want = expected.summary(oracle, filters)
+    assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+    assert queries.summary(con, filters).item(0, "letters") == want["letters"]
+
+
 @pytest.mark.parametrize("name", MULTISELECT)
 @pytest.mark.parametrize(
     "payload",
