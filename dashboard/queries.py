@@ -686,8 +686,17 @@ def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) -> pl.DataFrame:
-    """Items of the slice giving ``reason``, newest first, with the sentence that says so."""
-    return _filtered(con, "reason_examples", filters, reason=reason, limit=limit)
+    """Items of the slice giving ``reason``, newest first, with the sentence that says so:
+    looked for in the latest decision year first (a twelfth of the items at DWC's whole
+    history), then, if it holds fewer than ``limit``, in every year."""
+    latest = run_fixed(con, "decision_year_max").item(0, "decision_year_max")
+    if latest is not None:
+        recent = _filtered(
+            con, "reason_examples", filters, reason=reason, limit=limit, from_year=latest
+        )
+        if recent.height >= limit:
+            return recent
+    return _filtered(con, "reason_examples", filters, reason=reason, limit=limit, from_year=None)
 
 
 # --- warehouse-wide ------------------------------------------------------------------------

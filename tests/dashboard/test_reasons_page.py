@@ -94,16 +94,25 @@ def test_the_letter_reader_marks_each_reason_sentence(oracle):
 
 
 @pytest.mark.parametrize("chosen", [{}, {"drug_class": ["Opioids"]}], ids=["all", "opioids"])
-def test_reason_examples_are_the_newest_items_with_their_sentence(con, oracle, chosen):
+@pytest.mark.parametrize("within_the_latest_year", [True, False], ids=["latest year", "all years"])
+def test_reason_examples_are_the_newest_items_with_their_sentence(
+    con, oracle, chosen, within_the_latest_year
+):
+    """The examples are looked for in the latest decision year first, then in every year
+    when it holds too few: both give the newest items of the whole slice."""
     from dashboard import queries
 
     filters = Filters.build(**chosen)
     reason = oracle.execute(
         "select reason from reason_evidence group by reason order by count(*) desc limit 1"
     ).fetchone()[0]
-    got = queries.reason_examples(con, filters, reason, limit=5)
     facts = expected.rows(oracle, filters, "letter_id, item_no, decision_date, reasons")
     giving = [(d, letter, item) for letter, item, d, reasons in facts if reason in reasons]
+    latest = max(d.year for d, _, _ in giving if d is not None)
+    in_latest = sum(1 for d, _, _ in giving if d is not None and d.year == latest)
+    assert 0 < in_latest < len(giving) - 5
+    limit = min(5, in_latest) if within_the_latest_year else in_latest + 5
+    got = queries.reason_examples(con, filters, reason, limit=limit)
     # Newest first (undated last), then by letter and item.
     giving.sort(key=lambda t: (t[0] is None, -(t[0].toordinal()) if t[0] else 0, t[1], t[2]))
     sentences = dict(
@@ -112,6 +121,6 @@ def test_reason_examples_are_the_newest_items_with_their_sentence(con, oracle, c
             "select letter_id, item_no, sentence from reason_evidence where reason = ?", [reason]
         ).fetchall()
     )
-    want = [(letter, item, sentences[letter, item]) for _, letter, item in giving[:5]]
-    assert len(want) == 5
+    want = [(letter, item, sentences[letter, item]) for _, letter, item in giving[:limit]]
+    assert len(want) == limit
     assert list(got.select("letter_id", "item_no", "sentence").iter_rows()) == want
