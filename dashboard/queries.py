@@ -273,6 +273,22 @@ def _filtered(
     return run_sql(con, name, {**filters.params(), "small_n": small_n, **extra})
 
 
+def newest_first(
+    con: Con, name: str, filters: Filters, limit_param: str, limit: int | None, **extra: Any
+) -> pl.DataFrame:
+    """``_filtered`` for a query of the newest ``limit`` items (its ``$<limit_param>``) that
+    takes ``$from_year``: looked for in the latest decision year first (item_facts is ordered
+    by decision year: a twelfth of its row groups at DWC's whole history), then, when that year
+    holds fewer, in every year. Either way the newest of the whole slice."""
+    params: dict[str, Any] = {**extra, limit_param: limit}
+    latest = run_fixed(con, "decision_year_max").item(0, "decision_year_max")
+    if latest is not None and limit is not None:
+        recent = _filtered(con, name, filters, **params, from_year=latest)
+        if recent.height >= limit:
+            return recent
+    return _filtered(con, name, filters, **params, from_year=None)
+
+
 def like_pattern(text: str | None) -> str | None:
     """``%text%`` with LIKE wildcards escaped (escape character ``\\``); None for blank text."""
     if text is None or not text.strip():
@@ -579,7 +595,7 @@ def search_items(
     first. Without text: the filtered items (no ``rationale_start`` column, no rationale join)."""
     pattern = like_pattern(text)
     if pattern is None:
-        return _filtered(con, "browse", filters, row_limit=limit)
+        return newest_first(con, "browse", filters, "row_limit", limit)
     return _filtered(con, "search", filters, pattern=pattern, row_limit=limit)
 
 
@@ -686,17 +702,8 @@ def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) -> pl.DataFrame:
-    """Items of the slice giving ``reason``, newest first, with the sentence that says so:
-    looked for in the latest decision year first (a twelfth of the items at DWC's whole
-    history), then, if it holds fewer than ``limit``, in every year."""
-    latest = run_fixed(con, "decision_year_max").item(0, "decision_year_max")
-    if latest is not None:
-        recent = _filtered(
-            con, "reason_examples", filters, reason=reason, limit=limit, from_year=latest
-        )
-        if recent.height >= limit:
-            return recent
-    return _filtered(con, "reason_examples", filters, reason=reason, limit=limit, from_year=None)
+    """Items of the slice giving ``reason``, newest first, with the sentence that says so."""
+    return newest_first(con, "reason_examples", filters, "limit", limit, reason=reason)
 
 
 # --- warehouse-wide ------------------------------------------------------------------------

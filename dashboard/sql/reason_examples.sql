@@ -2,7 +2,7 @@
 -- An item has one evidence row per reason it gives (etl/classify: its reasons are those of
 -- its evidence), so the newest $limit items are chosen first and only their sentences read.
 -- $from_year (NULL: every year) leaves out the items decided before it: when that still leaves
--- $limit items, they are the newest of all (queries.reason_examples asks again without it if
+-- $limit items, they are the newest of all (queries.newest_first asks again without it if
 -- not), and item_facts, ordered by decision year, is read from that year's row groups only.
 with
 newest as (

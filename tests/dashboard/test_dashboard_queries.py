@@ -220,6 +220,24 @@ def test_search_requests_and_rationales(con, oracle, total):
     assert queries.search_items(con, ALL, None, None).height == total
 
 
+@pytest.mark.parametrize("chosen", [{}, {"decision": ["Overturned"]}], ids=["all", "overturned"])
+def test_the_items_table_is_the_newest_items_within_the_latest_year_or_not(con, oracle, chosen):
+    """The table without search text is read from the latest decision year first, from every
+    year when that holds fewer rows than asked: both the newest of the whole slice."""
+    filters = Filters.build(**chosen)
+    facts = expected.rows(oracle, filters, "letter_id, item_no, decision_date, decision_year")
+    latest = max(year for *_, year in facts if year is not None)
+    in_latest = sum(1 for *_, year in facts if year == latest)
+    assert 0 < in_latest < len(facts) - 5
+    # Newest first, undated last, then by letter and item.
+    facts.sort(key=lambda t: (t[2] is None, -(t[2].toordinal()) if t[2] else 0, t[0], t[1]))
+    for limit in (min(7, in_latest), in_latest + 5):
+        got = queries.search_items(con, filters, None, limit)
+        assert list(got.select("letter_id", "item_no").iter_rows()) == [
+            (letter, item) for letter, item, *_ in facts[:limit]
+        ]
+
+
 @pytest.mark.parametrize(
     ("k", "n"), [(9, 23), (0, 5), (5, 5), (1, 3), (2, 6), (300, 1000), (1, 100_000)]
 )
