@@ -303,7 +303,7 @@ def like_pattern(text: str | None) -> str | None:
 def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts."""
     (letters, synthetic), letter_params = letters_count(
-        con, 1, ("letter_key", "case when synthetic then letter_key end")
+        con, 1, ("letter_key", "case when synthetic then letter_key end"), filters
     )
     return run_sql(
         con,
@@ -327,7 +327,8 @@ def rates_by(
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
-    [letters], letter_params = letters_count(con, value_count(con, dim.name) + 1)  # + empty
+    # + the items without a value
+    [letters], letter_params = letters_count(con, value_count(con, dim.name) + 1, filters=filters)
     params = {
         **filters.params(),
         **letter_params,
@@ -358,7 +359,7 @@ def rates_together(
     frame ``rates_by`` would for each."""
     dims = _distinct_scalars(names, "rates_together")
     groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
-    [letters], letter_params = letters_count(con, groups)
+    [letters], letter_params = letters_count(con, groups, filters=filters)
     columns = ", ".join(dim.column for dim in dims)
     return run_sql(
         con,
@@ -428,7 +429,8 @@ def crosstab(
         raise ValueError("a cross-tab needs two different dimensions")
     pairs = "one" if row.shape == col.shape == "scalar" else "many"  # pairs per item
     top_rows, top_cols = max(int(top_rows), 1), max(int(top_cols), 1)
-    [letters], letter_params = letters_count(con, (top_rows + 1) * (top_cols + 1))
+    cells = (top_rows + 1) * (top_cols + 1)
+    [letters], letter_params = letters_count(con, cells, filters=filters)
     params = {
         **filters.params(),
         **letter_params,
@@ -463,22 +465,47 @@ def crosstab(
 
 # What a query may spend on counting letters as bits: groups x (letter numbers / 8) bytes.
 LETTER_BITS_BUDGET = 64 * 1024 * 1024
+# Bits cost their bytes whatever the rows; a distinct count, its rows. Bits pay when there are
+# at least this many bytes of them per row counted (measured at 4M items: docs/benchmarks.md).
+BITS_BYTES_PER_ROW = 1024
 
 
 def letters_count(
-    con: Con, groups: int, keys: tuple[str, ...] = ("letter_key",)
+    con: Con, groups: int, keys: tuple[str, ...] = ("letter_key",), filters: Filters | None = None
 ) -> tuple[list[str], dict[str, Any]]:
     """How a query with at most ``groups`` groups counts each group's distinct letters of each
     of ``keys`` (expressions of code, not input: the letter number, NULL for a row not to
     count): the SQL per key (``sql/_letters_bits.sql`` when its bits fit
-    ``LETTER_BITS_BUDGET``, a few times faster, else ``sql/_letters_distinct.sql``) and the
-    parameters they need."""
+    ``LETTER_BITS_BUDGET`` and the slice under ``filters`` is not so small that counting its
+    rows costs less than the bits, ``BITS_BYTES_PER_ROW``; else ``sql/_letters_distinct.sql``)
+    and the parameters they need."""
     key_max = int(run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
-    if groups * (key_max + 1) / 8 <= LETTER_BITS_BUDGET:
+    bits_bytes = groups * (key_max + 1) / 8
+    rows = slice_bound(con, filters) if filters is not None else None
+    if bits_bytes <= LETTER_BITS_BUDGET and (
+        rows is None or rows * BITS_BYTES_PER_ROW >= bits_bytes
+    ):
         bits = _fragment("_letters_bits")
         return [bits.replace("__KEY__", key) for key in keys], {"letter_key_max": key_max}
     distinct = _fragment("_letters_distinct")
     return [distinct.replace("__KEY__", key) for key in keys], {}
+
+
+def slice_bound(con: Con, filters: Filters) -> int | None:
+    """At most how many items ``filters`` select, from the facet_counts mart (the fewest of any
+    selection's values added up: a list counts an item under each value); None when no
+    selection can be bounded (none, or values the mart does not hold: a drug combination)."""
+    bounds = []
+    for name, values in filters.selections:
+        items = dict(run_fixed(con, "facet_items", {"dimension": name}).iter_rows())
+        if dimensions.get(name).widget == "range":
+            low, high = values
+            years = {v: n for v, n in items.items() if v.lstrip("-").isdigit()}
+            if len(years) == len(items):
+                bounds.append(sum(n for v, n in years.items() if low <= int(v) <= high))
+        elif items and all(str(v) in items for v in values):
+            bounds.append(sum(items[str(v)] for v in values))
+    return min(bounds) if bounds else None
 
 
 def value_count(con: Con, dimension: str) -> int:
@@ -514,7 +541,7 @@ def compare(
     }
     strata = value_count(con, stratum.name) if stratum is not None else 1
     # Three sides per stratum, and the items without one.
-    [letters], letter_params = letters_count(con, 3 * (strata + 1))
+    [letters], letter_params = letters_count(con, 3 * (strata + 1), filters=filters)
     fragments["LETTERS"] = letters
     params = {
         **filters.params(),
@@ -547,7 +574,8 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
     """Items per decision year, category, drug class and decision, and letters per decision
     year, under the filters (``kind``: items / letters): what ``reference.compare_published``
     sets beside the published DWC / CWCI figures."""
-    [letters], letter_params = letters_count(con, value_count(con, "decision_year"))
+    years = value_count(con, "decision_year")
+    [letters], letter_params = letters_count(con, years, filters=filters)
     return run_sql(
         con,
         "published_counts",

@@ -306,6 +306,53 @@ SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_the_slice_bound_holds(con, oracle, chosen):
+    """The facet mart's bound of a slice is never below its items; one scalar selection or one
+    value of a list is exact."""
+    filters = Filters.build(**chosen)
+    bound = queries.slice_bound(con, filters)
+    items = expected.summary(oracle, filters)["n"]
+    if not filters.selections:
+        assert bound is None
+        return
+    assert bound is not None and bound >= items
+    alone = not filters.exclude_synthetic and not filters.search
+    if alone and len(filters.selections) == 1 and len(filters.selections[0][1]) == 1:
+        assert bound == items
+    combination = Filters.build(drug=["acetaminophen + hydrocodone"])
+    assert queries.slice_bound(con, combination) is None  # the mart has no such drug value
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_letters_counted_as_bits_or_distinct_agree(con, oracle, chosen, monkeypatch):
+    """Each group's letters, counted as bits (a large slice) or as a distinct count (a slice
+    small beside the bits), are the same numbers in every query that counts them."""
+    filters = Filters.build(**chosen)
+    timeline = ("decision_year", "decision_quarter", "decision_month", "injury_year")
+
+    def answers() -> list[pl.DataFrame]:
+        return [
+            queries.summary(con, filters),
+            queries.rates_together(con, filters, timeline),
+            queries.rates_by(con, filters, "specialty"),
+            queries.crosstab(con, filters, "drug_class", "decision_year"),
+            queries.compare(con, filters, "decision", "Upheld", "Overturned", "category"),
+            queries.published_counts(con, filters),
+        ]
+
+    monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 1 << 40)  # bits whatever the slice
+    bits = answers()
+    monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 0)  # distinct wherever bounded
+    distinct = answers()
+    for one, other in zip(bits, distinct, strict=True):  # the same rows, in any order
+        assert_frame_equal(one.sort(one.columns), other.sort(other.columns))
+    chosen_letters = queries.letters_count(con, 10, filters=filters)[0][0]
+    assert ("bit_count" in chosen_letters) == (queries.slice_bound(con, filters) is None)
+    want = expected.summary(oracle, filters)["letters"]
+    assert distinct[0].item(0, "letters") == want
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
 def test_rates_in_one_pass_equal_rates_by_dimension(con, chosen):
     """Several scalar dimensions' rates in one pass: each frame as its own query gives it, for
     every scalar dimension at once and for the Timeline's and the Overview's sets."""
