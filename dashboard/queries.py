@@ -757,32 +757,23 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     for under, dims in groups.items():
         marted = [d for d in dims if d.name in in_mart]
         scanned = [d for d in dims if d.name not in in_mart]
-        every = _union(_from_mart(marted), _scan(scanned, "item_facts"))
+        every = _union(_from_mart(marted), _scan(scanned, "true"))
         params: dict[str, Any] = {**under.params(), "mart_dimensions": [d.name for d in marted]}
         one = _one_selection(under, paired)
-        filtered: list[dimensions.Dimension] = []  # counted from the filtered items
         if under == Filters():
             counts = every
         elif one is not None:
             from_pairs = [d for d in dims if d.name in paired]
-            filtered = [d for d in dims if d not in from_pairs]
-            counts = _union(_from_pairs(from_pairs), _scan(filtered, "filtered_items"))
+            counts = _union(
+                _from_pairs(from_pairs),
+                _scan([d for d in dims if d not in from_pairs], "__FILTERS__"),
+            )
             params |= {**one, "pair_dimensions": [d.name for d in from_pairs]}
         else:
-            filtered = dims
-            counts = _scan(filtered, "filtered_items")
-        columns = dict.fromkeys(d.column for d in filtered) or {"letter_key": None}
-        # Scalar filters cost a pass little; a list filter or the search, most of one.
-        costly = bool(under.search) or any(
-            dimensions.get(name).shape == "list" for name, _ in under.selections
+            counts = _scan(dims, "__FILTERS__")
+        frames.append(
+            run_sql(con, "options", params, fragments={"EVERY_VALUE": every, "COUNTS": counts})
         )
-        fragments = {
-            "EVERY_VALUE": every,
-            "COUNTS": counts,
-            "FILTERED_COLUMNS": ", ".join(columns),
-            "MATERIALIZED": "materialized" if costly else "not materialized",
-        }
-        frames.append(run_sql(con, "options", params, fragments=fragments))
     rank = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
     return (
         pl.concat(frames, how="vertical")
@@ -832,9 +823,9 @@ def _from_pairs(dims: list[dimensions.Dimension]) -> str:
     return _fragment("_pair_counts") if dims else ""
 
 
-def _scan(dims: list[dimensions.Dimension], source: str) -> str:
-    """Counts of ``dims`` from ``source`` (``item_facts`` or options.sql's ``filtered_items``):
-    one pass for the scalar columns, one per list column (registry constants only)."""
+def _scan(dims: list[dimensions.Dimension], where: str) -> str:
+    """Counts of ``dims`` from item_facts under ``where`` (``__FILTERS__`` or ``true``): one
+    pass for the scalar columns, one per list column (registry constants only)."""
     parts = []
     scalars = [d for d in dims if d.shape == "scalar"]
     if scalars:
@@ -851,7 +842,7 @@ def _scan(dims: list[dimensions.Dimension], source: str) -> str:
                 .replace("__NAME__", dim.name)
                 .replace("__COLUMN__", dim.column)
             )
-    return _union(*(part.replace("__SOURCE__", source) for part in parts))
+    return _union(*(part.replace("__CONDITION__", where) for part in parts))
 
 
 def _union(*parts: str) -> str:

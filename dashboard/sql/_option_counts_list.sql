@@ -1,5 +1,5 @@
--- Items per value of one list column (__COLUMN__ of dimension __NAME__) of __SOURCE__ (item_facts,
--- or options.sql's filtered_items).
+-- Items per value of one list column (__COLUMN__ of dimension __NAME__) under __CONDITION__ (the
+-- filters, or true).
 select '__NAME__' as dimension, value, count(*) as n
-from (select unnest(__COLUMN__)::varchar as value from __SOURCE__)
+from (select unnest(__COLUMN__)::varchar as value from item_facts where __CONDITION__)
 group by value

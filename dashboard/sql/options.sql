@@ -7,13 +7,7 @@
 -- the scalar columns (_option_counts_scalar.sql) and one per list column
 -- (_option_counts_list.sql; an item counts once under each value its list holds). A dimension the mart does not hold yet (added to the
 -- registry since the last ingest) is counted from item_facts. Values without items count 0.
--- The passes under the filters read filtered_items: the items under them, found once when a
--- list filter or the search is on (each costs a pass over every item), else read again by each
--- pass (__MATERIALIZED__: "materialized" or "not materialized"). Not referenced: not computed.
 with
-filtered_items as __MATERIALIZED__ (
-    select __FILTERED_COLUMNS__ from item_facts where __FILTERS__
-),
 every_value as (
     __EVERY_VALUE__
 ),

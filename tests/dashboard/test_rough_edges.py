@@ -57,7 +57,7 @@ OPTION_FILTERS = [
     {"drug": ["hydrocodone", "tramadol"]},
     {"decision_year": (2016, 2017)},
     {"injury_year": (2005, 2012), "state": ["California"]},
-    # Two list filters: the filtered items found once (options.sql's filtered_items).
+    # Three list filters: every list and the scalar columns counted under the others.
     {"drug": ["hydrocodone"], "guideline_source": ["MTUS"], "specialty": ["Family Practice"]},
 ]
 
