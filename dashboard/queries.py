@@ -570,6 +570,26 @@ def compare(
     )
 
 
+def compare_candidates(
+    con: Con, filters: Filters, name: str, a: str, candidates: tuple[str, ...]
+) -> pl.DataFrame:
+    """``candidate``, ``n``: the items of the slice holding each of ``candidates`` (values of
+    the dimension ``name``) and not ``a`` — what ``compare(…, a, candidate)`` counts as B — in
+    one pass (``sql/compare_candidates.sql``); candidates without any are no row."""
+    dim = dimensions.get(name)
+    return run_sql(
+        con,
+        "compare_candidates",
+        {
+            **filters.params(),
+            "a": str(a),
+            "candidates": [str(c) for c in candidates],
+            "group_empty": dim.empty,
+        },
+        fragments={"GROUP_SET": shape_sql("set", dim.shape, dim.column, "group_empty")},
+    )
+
+
 def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
     """Items per decision year, category, drug class and decision, and letters per decision
     year, under the filters (``kind``: items / letters): what ``reference.compare_published``

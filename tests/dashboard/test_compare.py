@@ -91,6 +91,25 @@ def test_compare_counts_match_the_items(con, oracle, name, by):
         assert frame.item(frame.height - 1, "stratum") is None
 
 
+@pytest.mark.parametrize("name", ["specialty", "state", "category", "decision_year"])
+@pytest.mark.parametrize(
+    "chosen", [{}, {"specialty": ["Family Practice"]}], ids=["all", "one specialty"]
+)
+def test_the_candidates_for_b_count_what_compare_counts_as_b(con, oracle, name, chosen):
+    """The default B's one query: per candidate, the items compare() would count as B."""
+    filters = Filters.build(**chosen)
+    values = [str(v) for v in queries.rates_by(con, filters, name).get_column(name).to_list()]
+    a, candidates = values[0], tuple(values[1:7])
+    got = dict(queries.compare_candidates(con, filters, name, a, candidates).iter_rows())
+    want = {
+        b: int(queries.compare(con, filters, name, a, b).get_column("b_n").sum())
+        for b in candidates
+    }
+    assert got == {b: n for b, n in want.items() if n}
+    if name == "specialty" and chosen:
+        assert not got  # every item holds the filtered specialty: no B of its own
+
+
 def test_compare_refuses_nonsense(con):
     with pytest.raises(ValueError, match="two different values"):
         queries.compare(con, Filters(), "category", "Surgery", "Surgery")
