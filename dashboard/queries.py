@@ -498,12 +498,14 @@ def slice_bound(con: Con, filters: Filters) -> int | None:
     bounds = []
     for name, values in filters.selections:
         items = dict(run_fixed(con, "facet_items", {"dimension": name}).iter_rows())
+        if not items:  # not in the mart (added to the registry since the last ingest)
+            continue
         if dimensions.get(name).widget == "range":
             low, high = values
             years = {v: n for v, n in items.items() if v.lstrip("-").isdigit()}
             if len(years) == len(items):
                 bounds.append(sum(n for v, n in years.items() if low <= int(v) <= high))
-        elif items and all(str(v) in items for v in values):
+        elif all(str(v) in items for v in values):
             bounds.append(sum(items[str(v)] for v in values))
     return min(bounds) if bounds else None
 
@@ -511,7 +513,7 @@ def slice_bound(con: Con, filters: Filters) -> int | None:
 def value_count(con: Con, dimension: str) -> int:
     """How many values the facet mart holds for ``dimension``; for one it does not hold yet
     (added to the registry since the last ingest), as many as a warehouse could hold items."""
-    return int(run_fixed(con, "facet_values", {"dimension": dimension}).item(0, "n")) or 1 << 40
+    return run_fixed(con, "facet_items", {"dimension": dimension}).height or 1 << 40
 
 
 def compare(

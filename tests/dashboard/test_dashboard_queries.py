@@ -323,6 +323,25 @@ def test_the_slice_bound_holds(con, oracle, chosen):
     assert queries.slice_bound(con, combination) is None  # the mart has no such drug value
 
 
+def test_a_filter_the_mart_does_not_hold_is_no_bound(con, oracle, monkeypatch):
+    """A range filter added to the registry since the last ingest (no row in the facet mart)
+    bounds nothing: not zero items."""
+    days = Dimension(
+        name="days_to_decision",
+        label="Days to decision",
+        column="days_to_decision",
+        shape="scalar",
+        widget="range",
+        sidebar=False,
+        order="value",
+    )
+    expected.add_dimension(monkeypatch, days)
+    filters = Filters.build(days_to_decision=(0, 30))
+    assert expected.summary(oracle, filters)["n"] > 0
+    assert queries.slice_bound(con, filters) is None
+    assert queries.value_count(con, "days_to_decision") == 1 << 40
+
+
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
 def test_letters_counted_as_bits_or_distinct_agree(con, oracle, chosen, monkeypatch):
     """Each group's letters, counted as bits (a large slice) or as a distinct count (a slice
@@ -384,9 +403,10 @@ def test_answers_fixed_for_a_warehouse_run_once_per_session(con, oracle, warehou
     first = queries.run_fixed(con, "letter_key_max")
     assert first.item(0, "letter_key_max") == want
     assert queries.run_fixed(con, "letter_key_max") is first
-    facets = queries.run_fixed(con, "facet_values", {"dimension": "category"})
-    assert queries.run_fixed(con, "facet_values", {"dimension": "drug"}) is not facets
-    assert facets.item(0, "n") == queries.value_count(con, "category") > 0
+    facets = queries.run_fixed(con, "facet_items", {"dimension": "category"})
+    assert queries.run_fixed(con, "facet_items", {"dimension": "category"}) is facets
+    assert queries.run_fixed(con, "facet_items", {"dimension": "drug"}) is not facets
+    assert facets.height == queries.value_count(con, "category") > 0
     other = queries.connect(warehouse_file)
     try:
         again = queries.run_fixed(other, "letter_key_max")
