@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl import classify
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
-from etl.rows import LetterRows, letter_rows, pack, prepare_worker
+from etl.rows import LetterRows, letter_rows, pack, pack_sample, prepare_worker
 from etl.settings import Settings
 from etl.workers import Overrun, WorkerPool
 
@@ -128,6 +129,9 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
             [(_, result)] = pack([(seq, _process_task(task))])
             yield result
         return
+    # What every worker would load for its first letter, loaded once: forked, they inherit it.
+    classify.prepare()
+    pack_sample()
     pool = WorkerPool(
         _process_task,
         settings.jobs,

@@ -363,6 +363,9 @@ def _is_compound(text: str, mentions: list[_Mention]) -> bool:
     return len(generics) >= 2
 
 
+_LAST_WORD_RE = re.compile(r"([a-z][a-z-]{3,})$")  # compiled here: see etl.classify.prepare
+
+
 def _unknown_names(text: str, mentions: list[_Mention]) -> list[str]:
     """Words written right before a strength that no table knows (e.g. a new kit's name)."""
     covered = [(m.start, m.end) for m in mentions]
@@ -370,7 +373,7 @@ def _unknown_names(text: str, mentions: list[_Mention]) -> list[str]:
     unknown = []
     for strength in _STRENGTH_RE.finditer(text):
         before = lowered[: strength.start()].rstrip(" /,(")
-        word_match = re.search(r"([a-z][a-z-]{3,})$", before)
+        word_match = _LAST_WORD_RE.search(before)
         if not word_match:
             continue
         start = word_match.start()

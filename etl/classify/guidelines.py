@@ -100,13 +100,24 @@ def normalise_guideline(text: str) -> str:
     return plain(text)
 
 
-@functools.cache
+PATTERN_KINDS = ("mtus", "odg_topic", "other")  # guideline_documents.csv rows that are regexes
+
+
 def _rows(kind: str) -> tuple[tuple[re.Pattern[str], str, str], ...]:
-    return tuple(
-        (re.compile(r["pattern"], re.IGNORECASE), r["source"], r["document"])
-        for r in tables.guideline_documents()
-        if r["kind"] == kind
-    )
+    return _compiled().get(kind, ())
+
+
+@functools.cache
+def _compiled() -> dict[str, tuple[tuple[re.Pattern[str], str, str], ...]]:
+    """Each kind's patterns, compiled once (with no argument: ``etl.classify.prepare`` builds
+    it before workers fork)."""
+    kinds: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+    for r in tables.guideline_documents():
+        if r["kind"] not in PATTERN_KINDS:
+            continue  # numbers and page ranges (_acoem_chapters, _acoem_pages)
+        pattern = re.compile(r["pattern"], re.IGNORECASE)
+        kinds.setdefault(r["kind"], []).append((pattern, r["source"], r["document"]))
+    return {kind: tuple(rows) for kind, rows in kinds.items()}
 
 
 @functools.cache
@@ -242,11 +253,20 @@ def _parse_mtus(text: str, default: str | None = None) -> list[_Fields]:
     return citations
 
 
+# Compiled here, not on first use: see etl.classify.prepare.
+_PAGES_LABEL_RE = re.compile(r"\bPage\(s\)", re.IGNORECASE)
+_PAGES_TAIL_RE = re.compile(r"\bPage\(s\)\s*:?.*$", re.IGNORECASE)
+_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+_BASED_ON_RE = re.compile(r"\bbased\s+\w+(?:/\w+)?\s+decision\s+on\s+(?:the\s+)?", re.I)
+_NOT_MTUS_RE = re.compile(r",?\s*which\s+(?:is|are)\s+not\s+part\s+of\s+the\s+MTUS.*$", re.I)
+_PAGES_PHRASE_RE = re.compile(r"\b(?:pages?|pgs?\.?|Page\(s\))\s*:?\s*[\d][\d\s,\-–&and]*", re.I)
+
+
 def _mtus_document_text(part: str) -> str:
     """The document-name part of 'Opioid Treatment 2016, Section(s): ... Chronic Pain ...'."""
     head = _SECTION_RE.split(part, maxsplit=1)[0]
-    head = re.split(r"\bPage\(s\)", head, maxsplit=1, flags=re.IGNORECASE)[0]
-    year = re.search(r"\b(?:19|20)\d\d\b", head)
+    head = _PAGES_LABEL_RE.split(head, maxsplit=1)[0]
+    year = _YEAR_RE.search(head)
     return head[: year.end()] if year else head
 
 
@@ -254,7 +274,7 @@ def _mtus_section(part: str) -> str | None:
     pieces = _SECTION_RE.split(part, maxsplit=1)
     if len(pieces) == 2:
         return pieces[1].strip(" .,;") or None
-    page = re.search(r"\bPage\(s\)\s*:?.*$", part, re.IGNORECASE)
+    page = _PAGES_TAIL_RE.search(part)
     m = _DOC_END_RE.match(part)
     rest = m.group(2).strip(" .,;") if m else ""
     if rest:
@@ -328,13 +348,11 @@ def _prose_section(sentence: str) -> str | None:
 
 
 def _after_based_on(sentence: str) -> str:
-    m = re.search(r"\bbased\s+\w+(?:/\w+)?\s+decision\s+on\s+(?:the\s+)?", sentence, re.I)
+    m = _BASED_ON_RE.search(sentence)
     text = sentence[m.end() :] if m else sentence
-    return re.sub(
-        r",?\s*which\s+(?:is|are)\s+not\s+part\s+of\s+the\s+MTUS.*$", "", text, flags=re.I
-    )
+    return _NOT_MTUS_RE.sub("", text)
 
 
 def _pages(sentence: str) -> str | None:
-    m = re.search(r"\b(?:pages?|pgs?\.?|Page\(s\))\s*:?\s*[\d][\d\s,\-–&and]*", sentence, re.I)
+    m = _PAGES_PHRASE_RE.search(sentence)
     return m.group(0).strip(" ,") if m else None

@@ -39,13 +39,22 @@ _SPLIT_RE = re.compile(r"\s*[,;/]\s*|\s+-\s+")
 _AND_SPLIT_RE = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 
 
+# Compiled here, not on first use: see etl.classify.prepare.
+_BRITISH_RE = re.compile(r"\borthopaedic")
+_AND_RE = re.compile(r"\s+and\s+")
+_AMPERSAND_RE = re.compile(r"\s*&\s*")
+_SPACES_RE = re.compile(r"\s+")
+_LEAD_RE = re.compile(r"^(?:a|an|the)\s+|^(?:licensed|board certified|certified)\s+(?:in\s+)?")
+_PROSE_RE = re.compile(r"\b(?:reviewer|certified|licensed)\b", re.IGNORECASE)
+
+
 def normalise_specialty(text: str) -> str:
     """Lookup key: lower case, '&' for 'and', no periods, 'orthopedic' spelling, single spaces."""
     key = text.lower().replace(".", "")
-    key = re.sub(r"\borthopaedic", "orthopedic", key)
-    key = re.sub(r"\s+and\s+", " & ", key)
-    key = re.sub(r"\s*&\s*", " & ", key)
-    return re.sub(r"\s+", " ", key).strip(" ,;:-")
+    key = _BRITISH_RE.sub("orthopedic", key)
+    key = _AND_RE.sub(" & ", key)
+    key = _AMPERSAND_RE.sub(" & ", key)
+    return _SPACES_RE.sub(" ", key).strip(" ,;:-")
 
 
 @functools.cache
@@ -56,14 +65,14 @@ def _alias_map() -> dict[str, str]:
 def resolve_specialty(name: str) -> str | None:
     """DWC name of one specialty, or None when the table does not know it."""
     key = normalise_specialty(name)
-    key = re.sub(r"^(?:a|an|the)\s+|^(?:licensed|board certified|certified)\s+(?:in\s+)?", "", key)
+    key = _LEAD_RE.sub("", key)
     return _alias_map().get(key)
 
 
 def split_specialties(raw: str) -> list[str]:
     """The raw credential text as separate specialty phrases (prose form reduced to a list)."""
-    text = re.sub(r"\s+", " ", raw).strip().rstrip(".")
-    if re.search(r"\b(?:reviewer|certified|licensed)\b", text, re.IGNORECASE):
+    text = _SPACES_RE.sub(" ", raw).strip().rstrip(".")
+    if _PROSE_RE.search(text):
         text = _PROSE_TAIL_RE.sub("", text)
         text = _PROSE_HEAD_RE.sub("", text, count=1)
         text = _SUBSPECIALTY_RE.sub(", ", text)

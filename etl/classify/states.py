@@ -23,8 +23,11 @@ def _alias_map() -> dict[str, str]:
     return names
 
 
+_SPACES_RE = re.compile(r"\s+")  # compiled here, not on first use: see etl.classify.prepare
+
+
 def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace(".", "")).strip().lower()
+    return _SPACES_RE.sub(" ", text.replace(".", "")).strip().lower()
 
 
 def resolve_state(name: str) -> str | None:
@@ -44,7 +47,7 @@ def parse_states(raw: str | None) -> tuple[list[str], list[str]]:
 # Reviewers' licences repeat across letters: each text is read once per process (bounded).
 @functools.lru_cache(maxsize=4096)
 def _parse_states(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    text = _PROSE_RE.sub("", re.sub(r"\s+", " ", raw).strip().rstrip("."))
+    text = _PROSE_RE.sub("", _SPACES_RE.sub(" ", raw).strip().rstrip("."))
     found: list[str] = []
     unmatched: list[str] = []
     for piece in _SPLIT_RE.split(text):
