@@ -767,7 +767,7 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
 
     Filters without a selection of their own share their counting filters, so they are counted
     together (``sql/options.sql``): with no filter set that is the facet_counts mart alone, else
-    one pass for the scalar columns and one per list column; each selected filter adds one."""
+    one pass for the scalar columns and one for the list columns; each selected filter adds one."""
     filters = filters or Filters()
     marts = run_fixed(con, "facet_dimensions")
     in_mart = set(marts.get_column("dimension"))
@@ -847,7 +847,7 @@ def _from_pairs(dims: list[dimensions.Dimension]) -> str:
 
 def _scan(dims: list[dimensions.Dimension], where: str) -> str:
     """Counts of ``dims`` from item_facts under ``where`` (``__FILTERS__`` or ``true``): one
-    pass for the scalar columns, one per list column (registry constants only)."""
+    pass for the scalar columns, one for the list columns (registry constants only)."""
     parts = []
     scalars = [d for d in dims if d.shape == "scalar"]
     if scalars:
@@ -857,13 +857,16 @@ def _scan(dims: list[dimensions.Dimension], where: str) -> str:
             .replace("__COLUMNS__", ", ".join(dict.fromkeys(d.column for d in scalars)))
             .replace("__SETS__", ", ".join(f"({d.column})" for d in scalars))
         )
-    for dim in dims:
-        if dim.shape == "list":
-            parts.append(
-                _fragment("_option_counts_list")
-                .replace("__NAME__", dim.name)
-                .replace("__COLUMN__", dim.column)
+    lists = [d for d in dims if d.shape == "list"]
+    if lists:
+        parts.append(
+            _fragment("_option_counts_lists")
+            .replace(
+                "__UNNESTS__", ", ".join(f"unnest({d.column})::varchar as {d.name}" for d in lists)
             )
+            .replace("__NAMES__", ", ".join(d.name for d in lists))
+            .replace("__SETS__", ", ".join(f"({d.name})" for d in lists))
+        )
     return _union(*(part.replace("__CONDITION__", where) for part in parts))
 
 

@@ -1,7 +1,7 @@
 -- Items per value of the filters $pair_dimensions under one selection of another filter,
 -- $pair_dimension: its values $pair_values, or its range $pair_low..$pair_high. Sums of the
 -- facet_pairs mart (built at ingest: etl/sql/facet_pairs.sql), so the same counts as
--- _option_counts_scalar.sql and _option_counts_list.sql under that filter, without a scan.
+-- _option_counts_scalar.sql and _option_counts_lists.sql under that filter, without a scan.
 select other as dimension, other_value as value, sum(items)::bigint as n
 from facet_pairs
 where dimension = $pair_dimension::varchar

@@ -4,9 +4,10 @@
 -- counts: the items under the filters per value (both written by queries.filter_options).
 -- Both read the facet_counts mart (built at ingest from the dimension registry) where they
 -- can: every value, and the counts when no filter is set; else one pass over item_facts for
--- the scalar columns (_option_counts_scalar.sql) and one per list column
--- (_option_counts_list.sql; an item counts once under each value its list holds). A dimension the mart does not hold yet (added to the
--- registry since the last ingest) is counted from item_facts. Values without items count 0.
+-- the scalar columns (_option_counts_scalar.sql) and one for the list columns
+-- (_option_counts_lists.sql; an item counts once under each value its list holds). A
+-- dimension the mart does not hold yet (added to the registry since the last ingest) is
+-- counted from item_facts. Values without items count 0.
 with
 every_value as (
     __EVERY_VALUE__
