@@ -759,11 +759,13 @@ def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) ->
 # --- warehouse-wide ------------------------------------------------------------------------
 
 
-def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
-    """dimension (registry name), value (text), n (items) for every filter: every value the
-    warehouse holds, counted under the other filters of ``filters`` (Datasette-style facet
-    counts; none: the whole warehouse); a list dimension counts an item once per value. Most
-    items first, values without items last.
+def filter_options(
+    con: Con, filters: Filters | None = None, names: tuple[str, ...] | None = None
+) -> pl.DataFrame:
+    """dimension (registry name), value (text), n (items) for every filter (or those named in
+    ``names``): every value the warehouse holds, counted under the other filters of ``filters``
+    (Datasette-style facet counts; none: the whole warehouse); a list dimension counts an item
+    once per value. Most items first, values without items last.
 
     Filters without a selection of their own share their counting filters, so they are counted
     together (``sql/options.sql``): with no filter set that is the facet_counts mart alone, else
@@ -774,7 +776,8 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
     paired = set(marts.filter(pl.col("paired")).get_column("dimension"))
     groups: dict[Filters, list[dimensions.Dimension]] = {}
     for dim in dimensions.FILTERS:
-        groups.setdefault(filters.without(dim.name), []).append(dim)
+        if names is None or dim.name in names:
+            groups.setdefault(filters.without(dim.name), []).append(dim)
     frames = []
     for under, dims in groups.items():
         marted = [d for d in dims if d.name in in_mart]
@@ -796,6 +799,8 @@ def filter_options(con: Con, filters: Filters | None = None) -> pl.DataFrame:
         frames.append(
             run_sql(con, "options", params, fragments={"EVERY_VALUE": every, "COUNTS": counts})
         )
+    if not frames:
+        return pl.DataFrame(schema={"dimension": pl.String, "value": pl.String, "n": pl.Int64})
     rank = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
     return (
         pl.concat(frames, how="vertical")

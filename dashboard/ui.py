@@ -19,6 +19,7 @@ from dashboard.filters import Filters
 FILTERS_STATE = "_imr_filters"
 PENDING_FILTERS = "_imr_pending_filters"
 DROPPED_STATE = "_imr_dropped_from_link"
+MORE_FILTERS = "more_filters"  # the "More filters" expander: open or closed
 EXCLUDE_DEMO = "exclude_demo"
 OPTIONS_IN_HELP = 25
 
@@ -188,10 +189,19 @@ def sidebar_filters() -> Filters:
     everything = per_dimension(run(queries.filter_options))
     # Option counts follow the other filters (rough edge 1 of issue 13), Datasette-style.
     now = _filters_now(everything)
-    options = everything if now == Filters() else per_dimension(run(queries.filter_options, now))
+    more = [d for d in dimensions.FILTERS if not d.sidebar]
+    active = any(_filter_set(d, everything) for d in more)
+    # "More filters" builds its widgets only while open or holding a selection (a widget not
+    # built has no state to lose): closed, its 13 filters' counts are not counted, which
+    # under two filters at 4 million items was most of the sidebar's time.
+    show_more = active or bool(st.session_state.get(MORE_FILTERS))
+    counted = tuple(d.name for d in dimensions.FILTERS if d.sidebar or show_more)
+    if now != Filters():
+        options = per_dimension(run(queries.filter_options, now, counted))
+    else:
+        options = everything
     chosen: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
-    more = [d for d in dimensions.FILTERS if not d.sidebar]
     with st.sidebar:
         st.header("Filters")
         chosen["search"] = search_ui.search_box(defaults)  # q: a filter like the others
@@ -199,10 +209,12 @@ def sidebar_filters() -> Filters:
             if dim.sidebar:
                 _filter_widget(dim, options, chosen, defaults, now)
         if more:
-            active = any(_filter_set(d, everything) for d in more)
-            with st.expander("More filters", expanded=active):
-                for dim in more:
-                    _filter_widget(dim, options, chosen, defaults, now)
+            with st.expander(
+                "More filters", expanded=active, key=MORE_FILTERS, on_change="rerun"
+            ) as box:
+                if active or box.open:
+                    for dim in more:
+                        _filter_widget(dim, options, chosen, defaults, now)
         chosen["exclude_synthetic"] = st.toggle(
             "Exclude demo (synthetic) letters", key=EXCLUDE_DEMO, bind="query-params"
         )

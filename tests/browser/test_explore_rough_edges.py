@@ -185,3 +185,20 @@ def test_12_two_key_presses_to_the_filters(page: Page, dashboard_url: str) -> No
     )
     page.keyboard.type("x")  # the first filter takes the typing
     assert page.evaluate("document.activeElement.value") == "x"
+
+
+def test_more_filters_are_built_when_opened(page: Page, dashboard_url: str) -> None:
+    """Closed, "More filters" holds no widget (their option counts are not run); opening it
+    reruns the page with them, and a value picked there stays, in the URL."""
+    open_app(page, f"{dashboard_url}/?decision=Upheld")
+    body_region = re.compile(r"^Body region \(diagnoses\) \(")
+    expect(filter_widget(page, body_region)).to_have_count(0)
+    page.get_by_test_id("stSidebar").get_by_text("More filters", exact=True).click()
+    widget = filter_widget(page, body_region)
+    expect(widget).to_be_visible()  # built by the rerun the click starts
+    wait_for_app(page)
+    pick(page, body_region, "spine-l", "spine-lumbar")  # a body region of every demo corpus
+    assert query(page)["body_region"] == ["spine-lumbar"]
+    expect(filter_widget(page, body_region)).to_contain_text("spine-lumbar")
+    expect(page.get_by_text(re.compile(r"^Filters: .*Body region"))).to_be_visible()
+    assert_no_error(page)

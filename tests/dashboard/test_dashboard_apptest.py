@@ -11,7 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import dimensions
+from dashboard import dimensions, ui
 from dashboard.filters import Filters
 from etl.warehouse import contract
 from tests.browser import hostile
@@ -302,6 +302,10 @@ def test_clear_filters_resets_every_filter(oracle):
 
 def test_sidebar_has_one_widget_per_registry_filter():
     at = run_page("overview")
+    keys = {w.key for w in [*at.multiselect, *at.slider]}
+    assert keys == {d.param for d in dimensions.FILTERS if d.sidebar}
+    at.session_state[ui.MORE_FILTERS] = True  # "More filters" opened: built on demand
+    at.run()
     keys = {w.key for w in [*at.multiselect, *at.slider]}
     assert keys == {d.param for d in dimensions.FILTERS}
 

@@ -116,6 +116,35 @@ def test_1_sidebar_counts_are_those_of_the_view(app_env, oracle):
     assert label.startswith("Request category (") and f"of {categories}" in label
 
 
+def _more_widgets(at: AppTest) -> set[str]:
+    more = {d.param for d in dimensions.FILTERS if not d.sidebar}
+    built = {w.key for w in [*at.multiselect, *at.slider]}
+    return more & built
+
+
+def test_1_more_filters_are_counted_only_when_shown(app_env, oracle):
+    """Closed and without a selection, "More filters" builds no widget, so its 13 filters'
+    option counts are not run; opened, every one is built with counts under the filters; a
+    selection in the link builds them without opening it."""
+    chosen = {"drug_class": "Opioids", "decision": "Overturned"}
+    at = run_page("overview", **chosen)
+    assert _more_widgets(at) == set()
+    at.session_state[ui.MORE_FILTERS] = True  # what opening the expander does
+    at.run()
+    assert _more_widgets(at) == {d.param for d in dimensions.FILTERS if not d.sidebar}
+    dim = dimensions.get("body_region")
+    filters = Filters.build(drug_class=["Opioids"], decision=["Overturned"])
+    with_items = {v for (value,) in expected.rows(oracle, filters, dim.column) for v in value or []}
+    every = expected.options(oracle, dim)
+    assert 0 < len(with_items) < len(every)  # the counts follow the filters
+    label = at.multiselect(key=dim.param).label
+    assert label == f"{dim.label} ({len(with_items):,} of {len(every):,})"
+    value = expected.top_value(oracle, dim)
+    linked = run_page("overview", **chosen, **{dim.param: value})
+    assert dim.param in _more_widgets(linked)
+    assert linked.multiselect(key=dim.param).value == [value]
+
+
 # --- 2. unknown values in a link -----------------------------------------------------------
 
 
