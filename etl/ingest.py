@@ -29,6 +29,7 @@ class IngestSummary:
     unchanged: int = 0  # already in the warehouse: same file, or another rendering of a letter
     ignored: int = 0  # files in folders that are not letters (.md, .tsv, ...)
     resumed: int = 0  # letters an interrupted earlier run had parsed, loaded by this one
+    damaged: int = 0  # ... whose spooled chunk was damaged on disk: dropped
     reasons: Counter[str] = field(default_factory=Counter)
     warehouse: Path | None = None
 
@@ -43,6 +44,11 @@ class IngestSummary:
             text += f"; {self.ignored:,} non-letter files ignored"
         if self.resumed:
             text += f"; {self.resumed:,} letters resumed from an interrupted run"
+        if self.damaged:
+            text += (
+                f"; {self.damaged:,} letters an interrupted run had spooled were dropped (their"
+                " chunk was damaged on disk): read again from their files, when given"
+            )
         return text
 
 
@@ -89,6 +95,7 @@ def ingest(
                 in_flight.discard(outcome.sha256)
         summary.ignored = discovery.ignored
         summary.resumed = build.resumed_letters
+        summary.damaged = build.damaged_letters
         summary.warehouse = build.publish({"last_ingest": summary.line()})
     return summary
 

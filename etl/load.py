@@ -98,6 +98,7 @@ class WarehouseBuild:
         self._refused_paths: list[str] = []
         self._chunks: list[Chunk] = []
         self.resumed_letters = 0  # letters parsed by an earlier run that died, loaded now
+        self.damaged_letters = 0  # ... in chunks damaged on disk since: dropped, parsed again
         # What is here at the current parser version: file hashes, and letters with the digest
         # of their items. Kept lean: millions of keys live here during a full-history build.
         self.known_sources: set[str] = set()
@@ -135,6 +136,7 @@ class WarehouseBuild:
             files.adopt_published_version(self.link)
             files.remove_stale_versions(self.link, keep=[])
             self._chunks = self.spool.open()
+            self.damaged_letters = sum(c.letters for c in self.spool.damaged)
             files.record_version(self.link, self.new_path.name)
             current = self.current_file()
             if current is not None:

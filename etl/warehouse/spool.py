@@ -6,7 +6,8 @@ a time, and loads the chunks into the new warehouse version only at the end. If 
 them without parsing those files again: their hashes count as already seen.
 
 A chunk is complete once its marker ``<chunk>.json`` exists: the marker is written (atomically)
-after the chunk's table files, so a chunk cut short by a crash has no marker and is discarded.
+after the chunk's table files are on disk (fsync), so a chunk cut short by a crash or a power
+cut has no marker and is discarded.
 Only files named like our chunks are ever removed from the spool folder.
 """
 
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from etl.warehouse.files import fsync_path
 
 _CHUNK = r"chunk-\d{20}-\d+"
 _NAME = re.compile(rf"({_CHUNK})(?:\.(\w+)\.parquet|\.json)(?:\.tmp)?")
@@ -49,14 +52,19 @@ class Spool:
     def __init__(self, folder: Path, parser_version: str) -> None:
         self.folder = folder
         self.parser_version = parser_version
+        self.damaged: list[Chunk] = []  # found by open(): complete but unreadable, dropped
 
     def open(self) -> list[Chunk]:
-        """Create the folder; drop incomplete chunks and those of another parser version.
+        """Create the folder; drop incomplete or damaged chunks and those of another parser
+        version (``damaged`` holds the damaged ones: their letters are parsed again).
 
         Returns the complete chunks left by an earlier run, oldest first.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        chunks = [c for c in self.chunks() if c.parser_version == self.parser_version]
+        sound: list[Chunk] = []
+        for chunk in self.chunks():
+            (sound if _readable(chunk) else self.damaged).append(chunk)
+        chunks = [c for c in sound if c.parser_version == self.parser_version]
         # Everything else of ours goes: incomplete or damaged chunks, another parser's.
         kept = {c.name for c in chunks}
         self.remove(sorted({m.group(1) for m in self._our_files()} - kept))
@@ -91,8 +99,11 @@ class Spool:
                 target = self.folder / f"{name}.{table}.parquet"
                 temporary = target.with_name(target.name + ".tmp")
                 pq.write_table(frame, temporary, compression="zstd")
+                fsync_path(temporary)  # on disk before the marker says the chunk is complete
                 os.replace(temporary, target)
                 written.append(table)
+        if written:
+            fsync_path(self.folder)  # ... and under their names
         chunk = Chunk(
             self.folder,
             name,
@@ -135,3 +146,14 @@ class Spool:
         if not self.folder.is_dir():
             return []
         return [m for p in self.folder.iterdir() if (m := _NAME.fullmatch(p.name))]
+
+
+def _readable(chunk: Chunk) -> bool:
+    """Whether each table file of ``chunk`` is whole Parquet (its footer reads): a file cut
+    short or damaged on disk made every later ingest fail at loading it, for good."""
+    try:
+        for table in chunk.tables:
+            pq.read_metadata(chunk.file(table))
+    except (OSError, pa.ArrowException):
+        return False
+    return True

@@ -1,0 +1,68 @@
+"""The spool's chunks survive a power cut whole or not at all: a chunk counts as complete once
+its marker exists (etl/warehouse/spool.py), so its table files must be on disk, under their
+names, before the marker is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from etl import load
+from etl.ingest import ingest
+from etl.warehouse.spool import Spool
+from tests.reliability.helpers import query, settings_for, write_letters
+
+
+def test_a_chunks_tables_reach_the_disk_before_its_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    folder = tmp_path / "spool"
+    spool = Spool(folder, "3")
+    spool.open()
+    frame = pa.table({"letter_id": ["a", "b"]})
+    chunk = spool.write({"letters": frame, "decisions": frame}, 2, 100, [], [], [])
+    assert chunk.tables == ["letters", "decisions"]
+    marker = synced.index(str(folder / f"{chunk.name}.json.tmp"))
+    for table in chunk.tables:
+        assert synced.index(f"{chunk.file(table)}.tmp") < marker, table
+    assert synced.index(str(folder)) < marker  # the renames, too
+    assert [c.name for c in Spool(folder, "3").open()] == [chunk.name]
+
+
+def test_a_damaged_spooled_chunk_is_parsed_again_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk whose table file was cut short on disk (a power cut before its data reached
+    the disk, a bad sector) made every later ingest fail at loading it ("No magic bytes found
+    at end of file"): now it is dropped and reported, and its letters read again from their
+    files."""
+    inputs = write_letters(tmp_path / "in", 0, 40)
+    settings = settings_for(tmp_path / "wh")
+
+    def interrupted(*_: object) -> None:
+        raise RuntimeError("the run dies while loading its chunks")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(load, "_load_chunks", interrupted)
+        with pytest.raises(RuntimeError, match="dies while loading"):
+            ingest([inputs], settings)
+    spool = settings.db.parent / f".{settings.db.name}.spool"
+    [letters] = spool.glob("chunk-*.letters.parquet")
+    letters.write_bytes(letters.read_bytes()[: letters.stat().st_size // 2])
+
+    summary = ingest([inputs], settings)
+    assert (summary.letters, summary.resumed, summary.damaged) == (40, 0, 40)
+    assert "40 letters an interrupted run had spooled were dropped" in summary.line()
+    assert query(settings.db, "select count(*) from letters") == [(40,)]
+    assert not spool.exists()
