@@ -301,7 +301,11 @@ def like_pattern(text: str | None) -> str | None:
 
 
 def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts."""
+    """One row: letters, items (n), upheld, overturned, rates + Wilson bounds, synthetic counts.
+    Under one value of one filter, read from the facet_counts mart (``_one_value``)."""
+    one = _one_value(con, filters)
+    if one is not None:
+        return run_sql(con, "summary_one_value", {**one, "small_n": small_n})
     (letters, synthetic), letter_params = letters_count(
         con, 1, ("letter_key", "case when synthetic then letter_key end"), filters
     )
@@ -311,6 +315,20 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
         {**filters.params(), **letter_params, "small_n": small_n},
         fragments={"LETTERS": letters, "SYNTHETIC_LETTERS": synthetic},
     )
+
+
+def _one_value(con: Con, filters: Filters) -> dict[str, str] | None:
+    """``$dimension``, ``$value`` when ``filters`` select the items holding one value of one
+    multiselect filter that the facet_counts mart holds (no search, no demo switch, no drug
+    combination: the mart counts those otherwise), else None."""
+    if filters.search or filters.exclude_synthetic or len(filters.selections) != 1:
+        return None
+    name, values = filters.selections[0]
+    if dimensions.get(name).widget != "multiselect" or len(values) != 1 or " + " in values[0]:
+        return None
+    if name not in set(run_fixed(con, "facet_dimensions").get_column("dimension")):
+        return None  # added to the registry since the last ingest
+    return {"dimension": name, "value": str(values[0])}
 
 
 def rates_by(
@@ -968,8 +986,12 @@ ITEM_FACTS_COLUMNS = frozenset(
 )
 PARSE_COVERAGE_COLUMNS = frozenset({"scope", "layout", "field", "present", "total"})
 UNRESOLVED_COUNTS_COLUMNS = frozenset({"kind", "value", "occurrences", "letters"})
-FACET_COUNTS_COLUMNS = frozenset({"dimension", "value", "items", "overturned"})
-FACET_PAIRS_COLUMNS = FACET_COUNTS_COLUMNS | {"other", "other_value"}
+FACET_COUNTS_COLUMNS = frozenset(
+    {"dimension", "value", "items", "overturned", "letters", "synthetic_items", "synthetic_letters"}
+)
+FACET_PAIRS_COLUMNS = frozenset(
+    {"dimension", "value", "other", "other_value", "items", "overturned"}
+)
 
 
 def required_columns() -> dict[str, frozenset[str]]:

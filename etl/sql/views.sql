@@ -32,9 +32,17 @@ having sum(occurrences) > 0;
 
 create or replace table facet_counts as
 with parts as (
-    select dimension, value, items, overturned from facet_parts
+    select dimension, value, items, overturned, letters, synthetic_items, synthetic_letters
+    from facet_parts
 )
-select dimension, value, sum(items)::bigint as items, sum(overturned)::bigint as overturned
+select
+    dimension,
+    value,
+    sum(items)::bigint as items,
+    sum(overturned)::bigint as overturned,
+    sum(letters)::bigint as letters,
+    sum(synthetic_items)::bigint as synthetic_items,
+    sum(synthetic_letters)::bigint as synthetic_letters
 from parts
 group by dimension, value
 having sum(items) > 0;

@@ -84,12 +84,20 @@ def facet_sql() -> str:
     parts = []
     for dim in dimensions.DIMENSIONS:
         value = f"unnest({dim.column})" if dim.shape == "list" else dim.column
-        parts.append(
-            template.replace("__VALUE__", f"{value}::varchar")
-            .replace("__NAME__", dim.name)
-            .replace("__COLUMN__", dim.column)
+        facet = (
+            f"select {value}::varchar as value, overturned, letter_key, synthetic from scope_facts"
         )
+        parts.append(template.replace("__FACET__", facet).replace("__NAME__", dim.name))
     return "\nunion all\n".join(f"select * from ({part})" for part in parts)
+
+
+def combination_sql() -> str:
+    """facet_counts.sql over the drug combinations' items (drug_combinations.sql)."""
+    return (
+        read_sql("facet_counts.sql")
+        .replace("__FACET__", read_sql("drug_combinations.sql"))
+        .replace("__NAME__", "drug_combination")
+    )
 
 
 def pair_sql(facts: str = "scope_facts") -> str:
@@ -337,29 +345,25 @@ class DerivedTables:
                 "coverage_parts",
                 read_sql("parse_coverage.sql"),
                 "scope, layout, field",
-                "present",
-                "total",
+                ("present", "total"),
             ),
             (
                 "unresolved_parts",
                 read_sql("unresolved_counts.sql"),
                 "kind, value",
-                "occurrences",
-                "letters",
+                ("occurrences", "letters"),
             ),
-            ("facet_parts", facet_sql(), "dimension, value", "items", "overturned"),
+            ("facet_parts", facet_sql(), "dimension, value", FACET_MEASURES),
         ]
         if not self.pairs_whole:
             keys = "dimension, value, other, other_value"
-            counted.append(("pair_parts", pair_sql(), keys, "items", "overturned"))
-        for parts, sql, keys, first, second in counted:
-            con.execute(
-                f"insert into {parts} select {keys}, {sign} * {first}, {sign} * {second}"
-                f" from ({sql})"
-            )
+            counted.append(("pair_parts", pair_sql(), keys, ("items", "overturned")))
+        for parts, sql, keys, measures in counted:
+            signed = ", ".join(f"{sign} * {measure}" for measure in measures)
+            con.execute(f"insert into {parts} select {keys}, {signed} from ({sql})")
+        signed = ", ".join(f"{sign} * {measure}" for measure in FACET_MEASURES)
         con.execute(
-            f"insert into facet_parts select dimension, value, {sign} * items,"
-            f" {sign} * overturned from ({read_sql('drug_combinations.sql')})",
+            f"insert into facet_parts select dimension, value, {signed} from ({combination_sql()})",
             {"combinations": drug_names().combinations()},
         )
         # A bucket adds more pair rows than it has items: sum them up as they come, so the
@@ -388,6 +392,9 @@ class DerivedTables:
         )
 
 
+# facet_counts' counts, each a sum over letters (a letter's items are in one chunk or bucket:
+# its distinct letters add up across them, as unresolved_counts' do).
+FACET_MEASURES = ("items", "overturned", "letters", "synthetic_items", "synthetic_letters")
 # Each count mart, the temporary table its parts are gathered in, and that table's empty shape.
 PARTS = {
     "parse_coverage": (
@@ -403,7 +410,8 @@ PARTS = {
     "facet_counts": (
         "facet_parts",
         "select ''::varchar as dimension, ''::varchar as value, 0::bigint as items,"
-        " 0::bigint as overturned where false",
+        " 0::bigint as overturned, 0::bigint as letters, 0::bigint as synthetic_items,"
+        " 0::bigint as synthetic_letters where false",
     ),
     "facet_pairs": (
         "pair_parts",

@@ -128,6 +128,41 @@ def test_every_filter_dimension_filters_its_top_value(con, oracle, total, name):
     assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
 
 
+@pytest.mark.parametrize("name", MULTISELECT)
+def test_one_value_is_summed_up_from_the_facet_mart_as_sql_counts_it(
+    con, oracle, name, monkeypatch
+):
+    """Under one value of one filter the headline numbers come from facet_counts: for the
+    commonest and the rarest value of every filter, the same frame as counted over item_facts
+    and the numbers the tests' own SQL gives (letters, demo letters and items too)."""
+    dim = dimensions.get(name)
+    value = f"unnest({dim.column})" if dim.shape == "list" else dim.column
+    held = oracle.execute(
+        f"select v from (select {value}::varchar as v from item_facts) where v is not null"
+        " group by v order by count(*), v"
+    ).fetchall()
+    for value in {held[0][0], held[-1][0]}:
+        filters = Filters.build(**{name: [value]})
+        assert queries._one_value(con, filters) == {"dimension": name, "value": value}
+        from_mart = queries.summary(con, filters)
+        want = expected.summary(oracle, filters)
+        assert {k: from_mart.item(0, k) for k in want} == want, value
+        with monkeypatch.context() as patch:
+            patch.setattr(queries, "_one_value", lambda *_: None)
+            assert_frame_equal(from_mart, queries.summary(con, filters))
+
+
+def test_the_facet_mart_serves_one_plain_value_only(con):
+    one = queries._one_value
+    assert one(con, Filters.build(drug_class=["Opioids"])) is not None
+    assert one(con, Filters.build(drug_class=["Opioids", "NSAIDs"])) is None
+    assert one(con, Filters.build(drug_class=["Opioids"], decision=["Upheld"])) is None
+    assert one(con, Filters.build(decision_year=(2016, 2016))) is None
+    assert one(con, Filters.build(drug=["acetaminophen + hydrocodone"])) is None
+    assert one(con, Filters.build(drug_class=["Opioids"], exclude_synthetic=True)) is None
+    assert one(con, Filters.build(drug_class=["Opioids"], search="tramadol")) is None
+
+
 LIST_FILTERS = [d.name for d in dimensions.FILTERS if d.shape == "list"]
 
 
