@@ -319,16 +319,12 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
 
 def _one_value(con: Con, filters: Filters) -> dict[str, str] | None:
     """``$dimension``, ``$value`` when ``filters`` select the items holding one value of one
-    multiselect filter that the facet_counts mart holds (no search, no demo switch, no drug
-    combination: the mart counts those otherwise), else None."""
-    if filters.search or filters.exclude_synthetic or len(filters.selections) != 1:
+    multiselect filter that the facet_counts mart holds, else None: ``_one_selection``'s
+    case of a single value (a mart of the last ingest may lack a dimension added since)."""
+    one = _one_selection(filters, set(run_fixed(con, "facet_dimensions")["dimension"]))
+    if one is None or one["pair_values"] is None or len(one["pair_values"]) != 1:
         return None
-    name, values = filters.selections[0]
-    if dimensions.get(name).widget != "multiselect" or len(values) != 1 or " + " in values[0]:
-        return None
-    if name not in set(run_fixed(con, "facet_dimensions").get_column("dimension")):
-        return None  # added to the registry since the last ingest
-    return {"dimension": name, "value": str(values[0])}
+    return {"dimension": one["pair_dimension"], "value": str(one["pair_values"][0])}
 
 
 def rates_by(

@@ -340,32 +340,37 @@ class DerivedTables:
 
     def _add_counts(self, sign: int) -> None:
         con = self.con
-        counted = [
+        # Each: its parts table, the counting query, its keys, its measures, its parameters.
+        counted: list[tuple[str, str, str, tuple[str, ...], dict[str, Any]]] = [
             (
                 "coverage_parts",
                 read_sql("parse_coverage.sql"),
                 "scope, layout, field",
                 ("present", "total"),
+                {},
             ),
             (
                 "unresolved_parts",
                 read_sql("unresolved_counts.sql"),
                 "kind, value",
                 ("occurrences", "letters"),
+                {},
             ),
-            ("facet_parts", facet_sql(), "dimension, value", FACET_MEASURES),
+            ("facet_parts", facet_sql(), "dimension, value", FACET_MEASURES, {}),
+            (
+                "facet_parts",
+                combination_sql(),
+                "dimension, value",
+                FACET_MEASURES,
+                {"combinations": drug_names().combinations()},
+            ),
         ]
         if not self.pairs_whole:
             keys = "dimension, value, other, other_value"
-            counted.append(("pair_parts", pair_sql(), keys, ("items", "overturned")))
-        for parts, sql, keys, measures in counted:
+            counted.append(("pair_parts", pair_sql(), keys, ("items", "overturned"), {}))
+        for parts, sql, keys, measures, params in counted:
             signed = ", ".join(f"{sign} * {measure}" for measure in measures)
-            con.execute(f"insert into {parts} select {keys}, {signed} from ({sql})")
-        signed = ", ".join(f"{sign} * {measure}" for measure in FACET_MEASURES)
-        con.execute(
-            f"insert into facet_parts select dimension, value, {signed} from ({combination_sql()})",
-            {"combinations": drug_names().combinations()},
-        )
+            con.execute(f"insert into {parts} select {keys}, {signed} from ({sql})", params)
         # A bucket adds more pair rows than it has items: sum them up as they come, so the
         # parts stay about the size of the mart (summing them all at the end ran a 40 MB
         # build out of memory).

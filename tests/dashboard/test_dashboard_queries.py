@@ -156,6 +156,8 @@ def test_the_facet_mart_serves_one_plain_value_only(con):
     one = queries._one_value
     assert one(con, Filters.build(drug_class=["Opioids"])) is not None
     assert one(con, Filters.build(drug_class=["Opioids", "NSAIDs"])) is None
+    assert one(con, Filters.build(decision=["Upheld"])) is not None
+    assert one(con, Filters.build(decision=["Upheld", "Overturned"])) is None
     assert one(con, Filters.build(drug_class=["Opioids"], decision=["Upheld"])) is None
     assert one(con, Filters.build(decision_year=(2016, 2016))) is None
     assert one(con, Filters.build(drug=["acetaminophen + hydrocodone"])) is None
