@@ -486,8 +486,11 @@ def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> alt.L
         sample=pl.when(pl.col("small_sample")).then(pl.lit("small sample")).otherwise(pl.lit("ok"))
     )
     order = data.get_column("reason").to_list() if data.height else []
-    y = alt.Y("reason:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
-    scale = alt.Scale(domain=[0, 1])
+    # As rate_bars: labels stop at 160 px, the axis at the widest interval and the legend
+    # below, so that a phone keeps room for the bars (a 0-100% axis beside a legend left
+    # them a few dozen pixels at 390 px).
+    y = alt.Y("reason:N", title=None, sort=order, axis=alt.Axis(labelLimit=160))
+    scale = alt.Scale(zero=True, nice=True)
     tooltip = [
         alt.Tooltip("reason:N", title="Reason"),
         alt.Tooltip("upheld_with:Q", title="Upheld items giving it", format=","),
@@ -505,6 +508,7 @@ def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> alt.L
             "sample:N",
             title="Sample",
             scale=alt.Scale(domain=["ok", "small sample"], range=[1, 0.4]),
+            legend=alt.Legend(orient="bottom"),
         ),
         tooltip=tooltip,
     )

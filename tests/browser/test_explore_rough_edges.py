@@ -113,6 +113,12 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     bars = page.get_by_test_id("stVegaLiteChart").first.locator("path[aria-roledescription='bar']")
     widths = [bars.nth(i).bounding_box()["width"] for i in range(min(bars.count(), 5))]  # type: ignore[index]
     assert max(widths) >= 20, widths
+    # So has the reasons' share chart (its legend beside the bars left them 30 px).
+    open_app(page, f"{dashboard_url}/reasons")
+    wait_for_charts(page, 1)
+    bars = page.get_by_test_id("stVegaLiteChart").first.locator("path[aria-roledescription='bar']")
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(min(bars.count(), 3))]  # type: ignore[index]
+    assert max(widths) >= 80, widths
     # The letters table shows the request and the decision first.
     open_app(page, f"{dashboard_url}/letters")
     table = page.get_by_test_id("stDataFrame").first
