@@ -14,7 +14,12 @@ st.caption("Whole warehouse; the sidebar filters do not apply on this page.")
 
 meta = run(queries.meta)
 if meta.height:
-    st.text(" · ".join(f"{key}: {value}" for key, value in meta.iter_rows()))
+    entries = dict(meta.iter_rows())
+    # When and from what, in words; every entry (timings, digests, versions) in the table.
+    built = str(entries.get("built_at", "an unknown time"))[:16].replace("T", " ")
+    st.markdown(f"**Built** {built} UTC · **last ingest:** {entries.get('last_ingest', '—')}")
+    with st.expander("Table: build details"):
+        ui.table(meta)
 by_status = run(queries.sources_by_status)
 if by_status.height:
     ui.table(by_status)

@@ -242,13 +242,19 @@ def test_data_quality_page(oracle):
         "select reason, count(*) from rejects group by all"
     ).fetchall():
         assert reasons.loc[reason, "files"] == files
-    unresolved = frame_with(at, "value")
+    unresolved = frame_with(at, "occurrences")
     assert (
         int(unresolved["occurrences"].sum())
         == oracle.execute("select count(*) from unresolved").fetchone()[0]
     )
     coverage = frame_with(at, "field")
     assert {"share", "layout", "scope"} <= set(coverage.columns)
+    # The build in words, and every meta entry in a table.
+    meta = dict(oracle.execute("select key, value from meta").fetchall())
+    line = f"**Built** {meta['built_at'][:16].replace('T', ' ')} UTC · **last ingest:** "
+    assert any(m.value == line + meta["last_ingest"] for m in at.markdown)
+    details = frame_with(at, "key").set_index("key")
+    assert details["value"].to_dict() == meta
 
 
 def test_small_sample_threshold_from_env(monkeypatch, oracle):
