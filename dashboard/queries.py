@@ -25,6 +25,8 @@ Only named parameters (``$name``) that a query uses are bound, so DuckDB never s
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import threading
 import weakref
@@ -37,6 +39,7 @@ import polars as pl
 
 from dashboard import dimensions
 from dashboard.filters import Filters, param_name
+from etl.warehouse.derived import BITS_PROBE, BITS_PROBE_TEXT, VALUE_BIT
 
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -133,20 +136,70 @@ def filter_predicate(params: Mapping[str, Any] | None = None) -> str:
 
 def _list_clause(clause: str, dim: dimensions.Dimension, params: Mapping[str, Any] | None) -> str:
     """``_filter_list.sql`` for the values the query will run with; values not given (no
-    params, or not this filter's) take the general form, combinations included."""
+    params, or not this filter's) take the general form, combinations included. Values
+    ``bind_value_bits`` gave a bit of their own are one test of the item's bits
+    (``_filter_list_bits.sql``), the others a test of its list."""
     name = param_name(dim)
     unknown = params is None or name not in params
     values = () if params is None else params.get(name) or ()
-    if unknown or len(values) > LIST_FILTER_TERMS:
-        any_of = _fragment("_filter_list_any")
+    bits = not unknown and params is not None and params.get(name + MASK) is not None
+    # With bits, the list is tested for the values that have none ($<param>_rest).
+    rest = (params or {}).get(name + REST) or () if bits else values
+    listed = "__PARAM__" + (REST if bits else "")
+    terms = [_fragment("_filter_list_bits")] if bits else []
+    if unknown or len(rest) > LIST_FILTER_TERMS:
+        terms.append(_fragment("_filter_list_any").replace("__PARAM__", listed))
     else:
-        term = _fragment("_filter_list_value")
-        terms = [term.replace("__I__", str(i)) for i in range(1, len(values) + 1)]
-        any_of = "(" + " or ".join(terms) + ")" if terms else "false"
+        term = _fragment("_filter_list_value").replace("__PARAM__", listed)
+        terms += [term.replace("__I__", str(i)) for i in range(1, len(rest) + 1)]
+    any_of = "(" + " or ".join(terms) + ")" if terms else "false"
     # The combinations' part only when one is selected: it costs every row a third.
     with_parts = unknown or any(" + " in str(v) for v in values)
     parts = _fragment("_filter_list_combinations") if with_parts else ""
     return clause.replace("__ANY_OF__", any_of).replace("__COMBINATIONS__", parts)
+
+
+# bind_value_bits' parameters of a list filter, after its own name.
+MASK, REST = "_mask", "_rest"
+LIST_FILTERS = tuple(d for d in dimensions.FILTERS if d.shape == "list")
+
+
+def value_bits(con: Con) -> dict[str, dict[str, int]]:
+    """Dimension -> value -> bit, for the list filters' values whose bit no other value of
+    their list shares (``sql/value_bits.sql``; empty when the warehouse's bits are not this
+    DuckDB's)."""
+    frame = run_fixed(
+        con,
+        "value_bits",
+        {
+            "dimensions": [d.name for d in LIST_FILTERS],
+            "probe_key": BITS_PROBE,
+            "probe_text": BITS_PROBE_TEXT,
+        },
+    )
+    found: dict[str, dict[str, int]] = {}
+    for dimension, value, bit in (
+        frame.filter(pl.col("unique_bit")).select("dimension", "value", "bit").iter_rows()
+    ):
+        found.setdefault(dimension, {})[value] = int(bit)
+    return found
+
+
+def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with ``<param>_mask`` (the bits of the selected values that have one of
+    their own, or'ed) and ``<param>_rest`` (the other values) for every list filter on."""
+    chosen = {d: params.get(param_name(d)) for d in LIST_FILTERS}
+    if not any(chosen.values()):
+        return params
+    bits = value_bits(con)
+    out = dict(params)
+    for dim, values in chosen.items():
+        known = bits.get(dim.name, {})
+        masked = [v for v in values or () if v in known]
+        if masked:
+            out[param_name(dim) + MASK] = functools.reduce(operator.or_, (known[v] for v in masked))
+            out[param_name(dim) + REST] = [v for v in values or () if v not in known]
+    return out
 
 
 def shape_sql(kind: str, shape: str, source: str, empty: str) -> str:
@@ -186,6 +239,9 @@ def load_sql(
             text = text.replace(f"__{token}__", _fragment(f"_{token.lower()}"))
     if "__FILTERS__" in text:
         text = text.replace("__FILTERS__", filter_predicate(params))
+    if "__VALUE_BIT__" in text:  # the build's bit of a value (sql/value_bits.sql)
+        text = text.replace("__VALUE_BIT__", VALUE_BIT.format(value="value"))
+        text = text.replace("__PROBE_BIT__", VALUE_BIT.format(value="$probe_text::varchar"))
     if "__RATES__" in text:
         text = text.replace("__RATES__", _fragment("_rates"))
     if "__DIMENSION_COLUMNS__" in text:  # every registry dimension's column, once
@@ -230,7 +286,7 @@ def run_sql(
     (``frames``: small frames the query reads as tables, by name, on that cursor only)."""
     from dashboard import search  # it runs queries too
 
-    values = search.bind(con, params or {})
+    values = bind_value_bits(con, search.bind(con, params or {}))
     sql = load_sql(name, column, columns, fragments, values)
     bound = _bound(name, sql, values)
     with QUERY_SLOTS:
@@ -993,7 +1049,9 @@ FACET_PAIRS_COLUMNS = frozenset(
 def required_columns() -> dict[str, frozenset[str]]:
     """Mart -> the columns the dashboard reads from it."""
     return {
-        "item_facts": ITEM_FACTS_COLUMNS | {d.column for d in dimensions.DIMENSIONS},
+        "item_facts": ITEM_FACTS_COLUMNS
+        | {d.column for d in dimensions.DIMENSIONS}
+        | {f"{d.column}_bits" for d in LIST_FILTERS},
         "parse_coverage": PARSE_COVERAGE_COLUMNS,
         "unresolved_counts": UNRESOLVED_COUNTS_COLUMNS,
         "facet_counts": FACET_COUNTS_COLUMNS,

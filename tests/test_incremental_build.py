@@ -104,7 +104,7 @@ def rebuild_whole(db: Path) -> None:
         tables = derived.DerivedTables(con, "384MB")
         tables.snapshot(replaced=[])
         for key, value in tables.build().items():
-            con.execute("insert into meta values (?, ?)", [key, value])
+            con.execute("insert or replace into meta values (?, ?)", [key, value])
         assert tables.mode == "whole"
     finally:
         con.close()

@@ -123,6 +123,9 @@ select
         when 'B2' then 'B2: 2016+ letter'
         else letter.layout
     end as letter_era
+    -- The list filters' value bits (etl/warehouse/derived.py, from the registry): a filter on
+    -- a value whose bit no other value of its list shares tests the bit, not the list.
+    __VALUE_BITS__
 from item
 join letter using (letter_id)
 left join maximus using (letter_id, item_no)

@@ -70,10 +70,41 @@ def digest(con: Connection) -> str:
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
     for name in SQL:
         hasher.update(read_sql(name).encode())
+    hasher.update(facts_sql().encode())
     hasher.update(facet_sql().encode())
     hasher.update(pair_sql().encode())
+    hasher.update(f"value bits {value_bits_probe(con)}".encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
+
+
+# A list value's bit, one of 64, from its MD5: the same in every build, so the bits of items
+# loaded by different ingests agree. The dashboard filters by a value's bit where no other
+# value of that list shares it, and only when meta's probe (the bit function's answer for
+# BITS_PROBE_TEXT, kept by every build) equals its own: another DuckDB could hash otherwise.
+VALUE_BIT = "(1::ubigint << (md5_number_lower({value}) % 64)::integer)"
+BITS_PROBE = "value_bits_probe"
+BITS_PROBE_TEXT = "imr-outcomes value bits"
+
+
+def value_bits_probe(con: Connection) -> str:
+    return str(_scalar(con, f"select {VALUE_BIT.format(value='?::varchar')}", [BITS_PROBE_TEXT]))
+
+
+def facts_sql() -> str:
+    """item_facts.sql with a ``<column>_bits`` column (UBIGINT: its values' bits or'ed
+    together) for every list filter of the dashboard's registry."""
+    from dashboard import dimensions
+
+    columns = dict.fromkeys(d.column for d in dimensions.FILTERS if d.shape == "list")
+    bit = VALUE_BIT.format(value="v")
+    # coalesce: a list the select leaves NULL until it coalesces (none cited) has no bits.
+    bits = "".join(
+        f", coalesce(list_reduce(list_transform({column}, lambda v: {bit}),"
+        f" lambda a, b: a | b, 0::ubigint), 0::ubigint) as {column}_bits"
+        for column in columns
+    )
+    return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
 
 
 def facet_sql() -> str:
@@ -252,7 +283,7 @@ class DerivedTables:
             self._sum_up()
             if self._consistent():
                 self.mode = "incremental"
-                return {DIGEST: digest(con)}
+                return {DIGEST: digest(con), BITS_PROBE: value_bits_probe(con)}
         self.mode = "whole"
         self.pairs_whole = True
         con.execute("drop table if exists item_facts")
@@ -261,7 +292,7 @@ class DerivedTables:
         self._next_key = 0
         self._whole_buckets(only=None, sign=1)
         self._sum_up()
-        return {DIGEST: digest(con)}
+        return {DIGEST: digest(con), BITS_PROBE: value_bits_probe(con)}
 
     def release(self) -> None:
         """After ``build``: drop the scratch tables the counts were gathered in (at millions of
@@ -296,7 +327,7 @@ class DerivedTables:
         for table in SCOPED:
             con.execute(f"create or replace temp view scope_{table} as from {table} where false")
         con.execute("drop table if exists item_facts")
-        con.execute(f"create table item_facts as {read_sql('item_facts.sql')}", {"key_offset": 0})
+        con.execute(f"create table item_facts as {facts_sql()}", {"key_offset": 0})
 
     def _whole_buckets(self, only: str | None, sign: int) -> None:
         """Every letter (or the letters of the table ``only``), a bucket at a time: facts when
@@ -328,7 +359,7 @@ class DerivedTables:
         """The letters in the scope views: their facts into item_facts, their counts added."""
         con = self.con
         con.execute(
-            f"create or replace temp table scope_facts as {read_sql('item_facts.sql')}",
+            f"create or replace temp table scope_facts as {facts_sql()}",
             {"key_offset": self._next_key},
         )
         self._next_key += _scalar(con, "select count(*) from scope_letters")

@@ -3,7 +3,10 @@ number comes from the tests' own SQL over that warehouse (``expected.py``)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import operator
 import subprocess
 import sys
 import threading
@@ -163,6 +166,72 @@ def test_the_facet_mart_serves_one_plain_value_only(con):
     assert one(con, Filters.build(drug=["acetaminophen + hydrocodone"])) is None
     assert one(con, Filters.build(drug_class=["Opioids"], exclude_synthetic=True)) is None
     assert one(con, Filters.build(drug_class=["Opioids"], search="tramadol")) is None
+
+
+def _md5_bit(value: str) -> int:
+    """A value's bit as the build defines it (VALUE_BIT), computed here without DuckDB."""
+    return 1 << (int.from_bytes(hashlib.md5(value.encode()).digest()[8:], "little") % 64)
+
+
+def test_every_item_holds_the_bits_of_its_lists(oracle):
+    for dim in queries.LIST_FILTERS:
+        rows = oracle.execute(f"select {dim.column}, {dim.column}_bits from item_facts")
+        for values, bits in rows.fetchall():
+            assert bits == functools.reduce(operator.or_, map(_md5_bit, values), 0), dim.name
+
+
+def _uses_bits(con, filters: Filters, dim: Dimension) -> bool:
+    params = queries.bind_value_bits(con, filters.params())
+    return f"{dim.column}_bits &" in queries.filter_predicate(params)
+
+
+def test_a_list_value_with_a_bit_of_its_own_is_filtered_by_it(con, oracle):
+    """A value whose bit no other value of its list shares is one test of the item's bits;
+    a value sharing its bit is a test of the list; both, and the two mixed in one filter,
+    count as the tests' SQL does."""
+    bits = queries.value_bits(con)
+    seen = Counter()
+    for dim in queries.LIST_FILTERS:
+        held = [
+            v
+            for (v,) in oracle.execute(
+                f"select distinct unnest({dim.column}) as v from item_facts order by v"
+            ).fetchall()
+        ]
+        shared = Counter(_md5_bit(v) for v in held)
+        for value in held[:4] + held[-4:]:
+            own = shared[_md5_bit(value)] == 1
+            assert (value in bits.get(dim.name, {})) is own, (dim.name, value)
+            filters = Filters.build(**{dim.name: [value]})
+            assert _uses_bits(con, filters, dim) is own
+            want = expected.summary(oracle, filters)
+            assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+            seen[own] += 1
+        mixed = [v for v in held if shared[_md5_bit(v)] == 1][:1] + [
+            v for v in held if shared[_md5_bit(v)] > 1
+        ][:2]
+        if len(mixed) == 3:
+            filters = Filters.build(**{dim.name: mixed})
+            assert _uses_bits(con, filters, dim)
+            want = expected.summary(oracle, filters)
+            assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+            seen["mixed"] += 1
+    assert seen[True] and seen[False] and seen["mixed"], seen
+
+
+def test_the_bits_of_another_bit_function_are_not_used(con, oracle, monkeypatch):
+    """meta keeps the build's bit of a probe text: a DuckDB that hashes otherwise (here, as
+    if, a probe whose bit differs) filters every list by its values."""
+    other = "another probe"
+    assert _md5_bit(other) != _md5_bit(queries.BITS_PROBE_TEXT)
+    monkeypatch.setattr(queries, "BITS_PROBE_TEXT", other)
+    assert queries.value_bits(con) == {}
+    dim = dimensions.get("guideline_source")
+    value = expected.top_value(oracle, dim)
+    filters = Filters.build(guideline_source=[value])
+    assert not _uses_bits(con, filters, dim)
+    want = expected.summary(oracle, filters)
+    assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
 
 
 LIST_FILTERS = [d.name for d in dimensions.FILTERS if d.shape == "list"]
