@@ -190,6 +190,7 @@ def _trend_layers(x_enc: alt.X, x_title: str, x: str, rate: Rate) -> list[alt.Ch
             "sample:N",
             title="Sample",
             scale=alt.Scale(domain=["ok", "small sample"], range=["circle", "triangle"]),
+            legend=alt.Legend(orient="bottom"),  # below: a phone keeps the plot's width
         ),
         opacity=alt.Opacity(
             "sample:N", legend=None, scale=alt.Scale(domain=["ok", "small sample"], range=[1, 0.5])
@@ -244,6 +245,7 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
                 "publisher:N",
                 title="Published",
                 scale=alt.Scale(domain=["DWC", "CWCI"], range=["#d62728", "#ff7f0e"]),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("publisher:N", title="Publisher"),

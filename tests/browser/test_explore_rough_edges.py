@@ -119,6 +119,12 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     bars = page.get_by_test_id("stVegaLiteChart").first.locator("path[aria-roledescription='bar']")
     widths = [bars.nth(i).bounding_box()["width"] for i in range(min(bars.count(), 3))]  # type: ignore[index]
     assert max(widths) >= 80, widths
+    # And the timeline's years spread over the width (its legends below the plot).
+    open_app(page, f"{dashboard_url}/timeline")
+    wait_for_charts(page, 1)
+    points = page.get_by_test_id("stVegaLiteChart").first.locator("[aria-roledescription='point']")
+    xs = [points.nth(i).bounding_box()["x"] for i in range(points.count())]  # type: ignore[index]
+    assert xs and max(xs) - min(xs) >= 220, xs
     # The letters table shows the request and the decision first.
     open_app(page, f"{dashboard_url}/letters")
     table = page.get_by_test_id("stDataFrame").first
