@@ -1,11 +1,11 @@
 -- The filtered items for the on-screen table when there is no search text (no rationale join),
--- newest first. $from_year: see reason_examples.sql (queries.newest_first).
+-- newest first, from $from_year on (_since_year.sql; queries.newest_first).
 with
 filtered as (
     select letter_id, item_no, case_number, decision_date, request, decision, category, drug_class,
            synthetic
     from item_facts
-    where __FILTERS__ and ($from_year::integer is null or decision_year >= $from_year::integer)
+    where __FILTERS__ and __SINCE_YEAR__
 )
 select
     letter_id,

@@ -9,7 +9,7 @@ newest as (
     select letter_id, item_no, decision_date, request, decision, category, drug_class
     from item_facts
     where __FILTERS__ and list_contains(reasons, $reason)
-        and ($from_year::integer is null or decision_year >= $from_year::integer)
+        and __SINCE_YEAR__
     order by decision_date desc nulls last, letter_id, item_no
     limit $limit
 ),
