@@ -140,11 +140,12 @@ def _list_clause(clause: str, dim: dimensions.Dimension, params: Mapping[str, An
     ``bind_value_bits`` gave a bit of their own are one test of the item's bits
     (``_filter_list_bits.sql``), the others a test of its list."""
     name = param_name(dim)
-    unknown = params is None or name not in params
-    values = () if params is None else params.get(name) or ()
-    bits = not unknown and params is not None and params.get(name + MASK) is not None
+    given = params or {}
+    unknown = name not in given
+    values = given.get(name) or ()
+    bits = given.get(name + MASK) is not None  # only bound beside the filter's own values
     # With bits, the list is tested for the values that have none ($<param>_rest).
-    rest = (params or {}).get(name + REST) or () if bits else values
+    rest = given.get(name + REST) or () if bits else values
     listed = "__PARAM__" + (REST if bits else "")
     terms = [_fragment("_filter_list_bits")] if bits else []
     if unknown or len(rest) > LIST_FILTER_TERMS:
