@@ -7,11 +7,59 @@ Streamlit theme (``st.altair_chart(theme="streamlit")``), so charts follow light
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import altair as alt
 import polars as pl
+from altair.utils import schemapi
+
+# Altair checks every schema object against Vega-Lite's JSON schema as it is built (its debug
+# mode): about a fifth of building a chart, on every rerun. The tests check every builder's
+# whole spec instead (tests/dashboard/test_dashboard_charts_export.py).
+schemapi.disable_debug_mode()
+
+# Altair's own chart module (v5 or v6), for the steps of LayerChart.__init__ kept below.
+_ALTAIR_API: Any = inspect.getmodule(alt.LayerChart)
+
+
+class LayerChart(alt.LayerChart):
+    """``alt.LayerChart``, built without copying its layers when none holds a parameter.
+
+    Altair's ``__init__`` deep-copies every layer twice to lift the layers' parameters to the
+    chart, and ``to_dict`` copies the chart by running ``__init__`` again: about 60% of
+    building and drawing a layered chart, on every rerun. Without parameters there is nothing
+    to lift; data and sizes are lifted as Altair does. A chart with parameters (a selection)
+    takes Altair's way. The tests check the specs equal Altair's."""
+
+    def __init__(self, data: Any = alt.Undefined, layer: Sequence[Any] = (), **kwargs: Any):
+        layer = list(layer)
+        # A copy passes every property, unset ones as Undefined.
+        if _has_params(kwargs.get("params")) or any(
+            _has_params(getattr(spec, "params", None)) for spec in layer
+        ):
+            super().__init__(data=data, layer=layer, **kwargs)
+            return
+        for spec in layer:
+            _ALTAIR_API._check_if_valid_subspec(spec, "LayerChart")
+            _ALTAIR_API._check_if_can_be_layered(spec)
+        # alt.LayerChart's base (the schema class), past its __init__.
+        super(alt.LayerChart, self).__init__(data=data, layer=layer, **kwargs)
+        self.data, self.layer = _ALTAIR_API._combine_subchart_data(self.data, self.layer)
+        sizes, self.layer = _ALTAIR_API._remove_layer_props(self, self.layer, LAYER_PROPS)
+        for prop, value in sizes.items():
+            self[prop] = value
+
+
+# What alt.LayerChart moves from its layers to itself.
+LAYER_PROPS = ("height", "width", "view")
+
+
+def _has_params(params: Any) -> bool:
+    return params is not None and not alt.utils.is_undefined(params) and bool(params)
+
 
 Rate = Literal["overturn", "uphold", "same"]
 
@@ -56,7 +104,7 @@ def rate_bars(
     title: str = "",
     max_rows: int | None = MAX_BARS,
     selection: alt.Parameter | None = None,
-) -> alt.LayerChart:
+) -> LayerChart:
     """Horizontal bars of ``<rate>_rate`` per ``dim`` with Wilson error bars, largest n first
     (the first ``max_rows``; None: all)."""
     dim_title = dim_title or dim.replace("_", " ").capitalize()
@@ -115,10 +163,10 @@ def rate_bars(
         .transform_calculate(n_label="'n=' + format(datum.n, ',')")
     )
     # A fixed step per bar: Vega-Lite sizes the plot to the number of rows.
-    return alt.LayerChart(layer=[bars, errors, labels], title=title, height=alt.Step(24))
+    return LayerChart(layer=[bars, errors, labels], title=title, height=alt.Step(24))
 
 
-def drug_class_bars(frame: pl.DataFrame, *, rate: Rate = "overturn") -> alt.LayerChart:
+def drug_class_bars(frame: pl.DataFrame, *, rate: Rate = "overturn") -> LayerChart:
     """Overturn rate by drug class; click a bar to select the class (param ``drug_class_pick``)."""
     pick = alt.selection_point(name=DRUG_CLASS_SELECTION, fields=["drug_class"], on="click")
     return rate_bars(
@@ -207,11 +255,11 @@ def rate_trend(
     x_title: str | None = None,
     rate: Rate = "overturn",
     title: str = "",
-) -> alt.LayerChart:
+) -> LayerChart:
     """Rate over an ordered integer axis (year, years since injury) with a Wilson band."""
     x_title = x_title or x.replace("_", " ").capitalize()
     x_enc = alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0))
-    return alt.LayerChart(
+    return LayerChart(
         data=_with_sample_label(with_gaps(frame, x)),
         layer=_trend_layers(x_enc, x_title, x, rate),
         title=title,
@@ -219,7 +267,7 @@ def rate_trend(
     )
 
 
-def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.LayerChart:
+def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> LayerChart:
     """Overturn rate by decision year (ours, per item, with Wilson band; the line breaks at
     years without items) and the published DWC / CWCI overturn shares (1 − the upheld share
     they publish) as reference points (``published``: publisher, year, value, reference)."""
@@ -259,7 +307,7 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
             ],
         )
     )
-    return alt.LayerChart(
+    return LayerChart(
         data=data,
         layer=[*_trend_layers(x_enc, "Decision year", "decision_year", "overturn"), reference],
         title="Overturn rate by decision year — ours (per item, 95% CI) vs published",
@@ -267,7 +315,7 @@ def decision_year_trend(frame: pl.DataFrame, published: pl.DataFrame) -> alt.Lay
     )
 
 
-def timeliness_chart(frame: pl.DataFrame) -> alt.LayerChart:
+def timeliness_chart(frame: pl.DataFrame) -> LayerChart:
     """Median days from application to decision by priority, with the 25th–75th percentile."""
     base = alt.Chart(frame)
     y = alt.Y("priority:N", title="Priority")
@@ -289,7 +337,7 @@ def timeliness_chart(frame: pl.DataFrame) -> alt.LayerChart:
     median = base.mark_tick(thickness=3, size=20, color="#f58518").encode(
         x="median_days:Q", y=y, tooltip=tooltip
     )
-    return alt.LayerChart(
+    return LayerChart(
         layer=[iqr, median],
         title="Days to decision (median, 25th–75th percentile)",
         height=alt.Step(40),
@@ -340,7 +388,7 @@ def crosstab_heatmap(
     row_title: str,
     col_title: str,
     rate: Rate = "overturn",
-) -> alt.LayerChart:
+) -> LayerChart:
     """A heatmap of ``<rate>_rate`` per (``row_value``, ``col_value``) cell of a cross-tab
     (``queries.crosstab``), axes in ``row_order`` / ``col_order``. Every cell shows its rate
     and n; small samples have a dashed outline and a ``*``; the tooltip gives the 95% Wilson
@@ -401,7 +449,7 @@ def crosstab_heatmap(
         color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
         tooltip=tooltip,
     )
-    return alt.LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
+    return LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
 
 
 def funnel_chart(
@@ -411,7 +459,7 @@ def funnel_chart(
     *,
     dim: str,
     dim_title: str,
-) -> alt.LayerChart:
+) -> LayerChart:
     """A funnel plot: each group's overturn rate against its n (log scale), with the 95% and
     99.8% control limits (``limits``: ``n``, ``low_95``, ``high_95``, ``low_99_8``,
     ``high_99_8``) around the overall rate ``p0``. Points outside a limit are coloured;
@@ -471,7 +519,7 @@ def funnel_chart(
             ],
         )
     )
-    return alt.LayerChart(
+    return LayerChart(
         layer=[band, *lines, centre, points],
         title=f"Overturn rate by {dim_title.lower()} against n, with 95% and 99.8% limits",
         height=360,
@@ -481,7 +529,7 @@ def funnel_chart(
 REASON_SELECTION = "reason_pick"
 
 
-def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> alt.LayerChart:
+def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> LayerChart:
     """Per reason (``queries.reason_shares``): the share of upheld items giving it, with its
     95% Wilson interval; clicking a bar selects the reason (param ``reason_pick``)."""
     data = frame.with_columns(
@@ -521,7 +569,7 @@ def reason_share_bars(frame: pl.DataFrame, *, selectable: bool = False) -> alt.L
     errors = base.mark_rule(strokeWidth=1.5, color="gray").encode(
         x=alt.X("share_lower:Q", scale=scale), x2=alt.X2("share_upper:Q"), y=y, tooltip=tooltip
     )
-    return alt.LayerChart(layer=[bars, errors], height=alt.Step(24))
+    return LayerChart(layer=[bars, errors], height=alt.Step(24))
 
 
 def reason_heatmap(frame: pl.DataFrame, dim: str, dim_title: str) -> alt.Chart:

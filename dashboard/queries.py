@@ -424,31 +424,51 @@ def rates_by(
 def rates_together(
     con: Con, filters: Filters, names: tuple[str, ...], small_n: int = 30
 ) -> pl.DataFrame:
-    """Outcomes per value of each scalar registry dimension of ``names``, in one pass over the
-    filtered items (``sql/rates_scalars.sql``: a grouping set per dimension; a page showing
-    four such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the
-    frame ``rates_by`` would for each."""
-    dims = _distinct_scalars(names, "rates_together")
+    """Outcomes per value of each registry dimension of ``names``, all scalar or all lists, in
+    one pass over the filtered items (``sql/rates_sets.sql``, with ``_value_rows_<shape>.sql``: a
+    grouping set per dimension; a page showing four such dimensions scanned the items four
+    times). ``rates_from(frame, name)`` gives the frame ``rates_by`` would for each."""
+    dims = _distinct_columns(names, "rates_together")
+    shape = dims[0].shape
+    if {dim.shape for dim in dims} != {shape} or shape not in ("scalar", "list"):
+        raise ValueError(f"rates_together takes scalar or list dimensions, not {names}")
     groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
     [letters], letter_params = letters_count(con, groups, filters=filters)
-    columns = ", ".join(dim.column for dim in dims)
-    return run_sql(
-        con,
-        "rates_scalars",
-        {**filters.params(), **letter_params, "small_n": small_n},
-        fragments={
-            "COLUMNS": columns,
-            "SETS": ", ".join(f"({dim.column})" for dim in dims),
-            "LETTERS": letters,
-        },
-    )
+    columns = [dim.column for dim in dims]
+    params = {**filters.params(), **letter_params, "small_n": small_n}
+    fragments = {
+        "VALUE_ROWS": _fragment(f"_value_rows_{shape}"),  # first: it holds the tokens below
+        "COLUMNS": ", ".join(columns),
+        "SETS": ", ".join(f"({column})" for column in columns),
+        "LETTERS": letters,
+    }
+    if shape == "list":
+        params["empties"] = [dim.empty for dim in dims]
+        fragments |= {
+            "UNNESTS": ", ".join(f"unnest({c}) as {c}" for c in columns),
+            "EMPTIES": ", ".join(
+                f"case when len({c}) = 0 then ($empties::varchar[])[{i}] end as {c}"
+                for i, c in enumerate(columns, start=1)
+            ),
+            "ANY_EMPTY": " or ".join(f"len({c}) = 0" for c in columns),
+        }
+    return run_sql(con, "rates_sets", params, fragments=fragments)
+
+
+def _distinct_columns(names: tuple[str, ...], caller: str) -> list[dimensions.Dimension]:
+    """The registry dimensions of ``names``, each on its own column (a grouping-sets query
+    takes them so)."""
+    dims = [dimensions.get(name) for name in names]
+    if len({d.column for d in dims}) != len(dims):
+        raise ValueError(f"{caller} takes dimensions of distinct columns, not {names}")
+    return dims
 
 
 def _distinct_scalars(names: tuple[str, ...], caller: str) -> list[dimensions.Dimension]:
     """The registry dimensions of ``names``, which a grouping-sets query takes: scalar, each
     on its own column."""
-    dims = [dimensions.get(name) for name in names]
-    if {dim.shape for dim in dims} != {"scalar"} or len({d.column for d in dims}) != len(dims):
+    dims = _distinct_columns(names, caller)
+    if {dim.shape for dim in dims} != {"scalar"}:
         raise ValueError(f"{caller} takes distinct scalar dimensions, not {names}")
     return dims
 

@@ -716,18 +716,15 @@ def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) ->
 
 
 def rates_each(names: list[str], filters: Filters) -> dict[str, pl.DataFrame]:
-    """``rates`` of each dimension of ``names``, the scalar ones in one pass over the items
-    (``queries.rates_together``): for a page that shows several."""
-    scalar = tuple(n for n in names if dimensions.get(n).shape == "scalar")
-    if len(scalar) < 2:
-        return {name: rates(name, filters) for name in names}
-    together = run(queries.rates_together, filters, scalar, small_n())
-    return {
-        name: _as_shown(queries.rates_from(together, name))
-        if name in scalar
-        else rates(name, filters)
-        for name in names
-    }
+    """``rates`` of each dimension of ``names``, the scalar ones in one pass over the items and
+    the list ones in another (``queries.rates_together``): for a page that shows several."""
+    out: dict[str, pl.DataFrame] = {}
+    for shape in ("scalar", "list"):
+        same = tuple(n for n in names if dimensions.get(n).shape == shape)
+        if len(same) > 1:
+            together = run(queries.rates_together, filters, same, small_n())
+            out |= {name: _as_shown(queries.rates_from(together, name)) for name in same}
+    return {name: out[name] if name in out else rates(name, filters) for name in names}
 
 
 def _as_shown(frame: pl.DataFrame) -> pl.DataFrame:
@@ -791,7 +788,7 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def rate_chart(dim: Dimension, frame: pl.DataFrame) -> alt.LayerChart:
+def rate_chart(dim: Dimension, frame: pl.DataFrame) -> charts.LayerChart:
     """Bars (most items first) or, for dimensions ordered by value (years), a trend."""
     if dim.order == "value":
         return charts.rate_trend(frame, dim.name, x_title=dim.label)

@@ -14,9 +14,13 @@ st.markdown(ui.UNIT_NOTE + " An item citing several guideline sources counts und
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-ui.rate_section("guideline_source", filters)
+by = ui.rates_each(["guideline_source", "guideline_document"], filters)  # one pass
+ui.rate_section("guideline_source", filters, frame=by["guideline_source"])
 ui.rate_section(
-    "guideline_document", filters, note="The 40 most cited documents (source: document)."
+    "guideline_document",
+    filters,
+    note="The 40 most cited documents (source: document).",
+    frame=by["guideline_document"],
 )
 
 ui.section(

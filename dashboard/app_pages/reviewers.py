@@ -17,5 +17,6 @@ st.info(
 ui.filter_caption(filters)
 ui.page_summary(filters)
 
-ui.rate_section("specialty", filters)
-ui.rate_section("state", filters)
+by = ui.rates_each(["specialty", "state"], filters)  # one pass over the items
+ui.rate_section("specialty", filters, frame=by["specialty"])
+ui.rate_section("state", filters, frame=by["state"])

@@ -2,7 +2,7 @@
 -- the reason, for the filtered slice; per dimension, the $top values with most upheld items
 -- only. One pass for several dimensions: __COLUMNS__ are their item_facts columns, __SETS__ a
 -- grouping set per column, __REASON_SETS__ the same with reason; set_id is
--- grouping(__COLUMNS__) (as in rates_scalars.sql). In a set only its own column has a value, so
+-- grouping(__COLUMNS__) (as in rates_sets.sql). In a set only its own column has a value, so
 -- __VALUE_KEY__ (coalesce of the columns as text) names the value and ordering by all the
 -- columns orders by it. queries.reasons_from splits the dimensions. Registry constants only.
 with

@@ -329,3 +329,57 @@ def test_every_chart_the_pages_draw_validates(con) -> None:
     for chart in built:
         assert chart.to_dict()  # validate=True: raises on a spec Vega-Lite would refuse
     assert built[0].to_dict(validate=False) == built[0].to_dict()
+
+
+def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
+    # charts.LayerChart skips Altair's copies of the layers when none holds a parameter:
+    # every layered builder's spec must be the one alt.LayerChart gives, with and without.
+    from dashboard import stats
+
+    rates = queries.rates_by(con, ALL, "specialty")
+    row = queries.summary(con, ALL).row(0, named=True)
+    p0 = row["overturned"] / row["n"]
+    funnel = stats.funnel_frame(rates, "specialty", p0)
+    curve = pl.DataFrame(stats.funnel_curve(p0, int(funnel.get_column("n").max() or 2)))
+    builders = {
+        "rate_bars": lambda: charts.rate_bars(rates, "specialty"),
+        "rate_bars_selectable": lambda: charts.rate_bars(
+            rates, "specialty", selection=alt.selection_point(fields=["specialty"])
+        ),
+        "drug_class_bars": lambda: charts.drug_class_bars(queries.rates_by(con, ALL, "drug_class")),
+        "rate_trend": lambda: charts.rate_trend(
+            queries.rates_by(con, ALL, "injury_year"), "injury_year", title="Injury year"
+        ),
+        "decision_year_trend": lambda: charts.decision_year_trend(
+            queries.rates_by(con, ALL, "decision_year"), reference.published_overturn_share()
+        ),
+        "timeliness_chart": lambda: charts.timeliness_chart(queries.timeliness(con, ALL)),
+        "crosstab_heatmap": lambda: charts.crosstab_heatmap(
+            queries.crosstab(con, ALL, "specialty", "category"),
+            row_title="Specialty",
+            col_title="Category",
+        ),
+        "funnel_chart": lambda: charts.funnel_chart(
+            funnel, curve, p0, dim="specialty", dim_title="Specialty"
+        ),
+        "reason_share_bars": lambda: charts.reason_share_bars(queries.reason_shares(con, ALL)),
+        "reason_share_bars_selectable": lambda: charts.reason_share_bars(
+            queries.reason_shares(con, ALL), selectable=True
+        ),
+        # Sizes set on a layer move to the chart (no builder does this yet).
+        "sized_layers": lambda: charts.LayerChart(
+            layer=[
+                alt.Chart(rates).mark_bar().encode(x="n:Q").properties(height=120, width=200),
+                alt.Chart(rates).mark_rule().encode(x="n:Q").properties(height=120),
+            ]
+        ),
+    }
+    ours = {name: build() for name, build in builders.items()}
+    assert all(isinstance(chart, charts.LayerChart) for chart in ours.values())
+    # Twice: to_dict copies the chart through its __init__.
+    specs = {name: (chart.to_dict(), chart.to_dict()) for name, chart in ours.items()}
+    monkeypatch.setattr(charts, "LayerChart", alt.LayerChart)
+    for name, build in builders.items():
+        altairs = build()
+        assert type(altairs) is alt.LayerChart
+        assert specs[name] == (altairs.to_dict(), altairs.to_dict()), name

@@ -409,6 +409,7 @@ def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
 
 
 SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
+LISTS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "list")
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
@@ -479,13 +480,17 @@ def test_letters_counted_as_bits_or_distinct_agree(con, oracle, chosen, monkeypa
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
 def test_rates_in_one_pass_equal_rates_by_dimension(con, chosen):
-    """Several scalar dimensions' rates in one pass: each frame as its own query gives it, for
-    every scalar dimension at once and for the Timeline's and the Overview's sets."""
+    """Several scalar (or list) dimensions' rates in one pass: each frame as its own query
+    gives it, for every scalar dimension at once, every list dimension at once, and the sets of
+    the Timeline, the Overview, the Guidelines and the Reviewers."""
     filters = Filters.build(**chosen)
     sets = [
         SCALARS,
         ("decision_year", "decision_quarter", "decision_month", "injury_year", "years_to_decision"),
         ("category", "decision_year"),
+        LISTS,
+        ("guideline_source", "guideline_document"),
+        ("specialty", "state"),
     ]
     for names in sets:
         together = queries.rates_together(con, filters, names)
@@ -495,11 +500,13 @@ def test_rates_in_one_pass_equal_rates_by_dimension(con, chosen):
     assert frame.height, "a set where nothing counts proves nothing"
 
 
-def test_rates_in_one_pass_take_scalar_dimensions_only(con):
-    with pytest.raises(ValueError, match="scalar"):
+def test_rates_in_one_pass_take_one_shape_on_distinct_columns(con):
+    with pytest.raises(ValueError, match="scalar or list"):
         queries.rates_together(con, ALL, ("category", "drug"))
     with pytest.raises(ValueError, match="distinct"):
         queries.rates_together(con, ALL, ("category", "category"))
+    with pytest.raises(ValueError, match="distinct"):
+        queries.rates_together(con, ALL, ("drug", "drug"))
 
 
 def test_answers_fixed_for_a_warehouse_run_once_per_session(con, oracle, warehouse_file):
