@@ -63,6 +63,10 @@ class Dimension:
     """How a value is written in captions and tooltips."""
     missing: str = ""
     """Why an item may have no value (said where a chart leaves such items out)."""
+    per_letter: bool = False
+    """Its value is the letter's, the same for every item of a letter (the letter's fields in
+    ``item_facts``; the tests check it holds in a warehouse). A query whose groups and filters
+    are all such counts a group's letters by their first items (``queries.letters_count``)."""
 
     def __post_init__(self) -> None:
         if not self.param:
@@ -112,6 +116,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Reviewer specialty",
         "reviewer_specialties",
         "list",
+        per_letter=True,
         help=_OVERLAP.format(what="specialty its reviewer lists"),
         empty="(not stated)",
     ),
@@ -128,6 +133,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Reviewer licensure state",
         "reviewer_states",
         "list",
+        per_letter=True,
         help=_OVERLAP.format(what="state its reviewer is licensed in"),
         empty="(not stated)",
     ),
@@ -146,6 +152,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Injury year",
         "injury_year",
         "scalar",
+        per_letter=True,
         help="Setting a range leaves out items whose letters do not state the injury year.",
         widget="range",
         order="value",
@@ -156,6 +163,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Decision year",
         "decision_year",
         "scalar",
+        per_letter=True,
         help="Setting a range leaves out items whose letters do not state the decision date "
         "(most 2014–15 letters state no decision date): a year filter is about dates, so an "
         "undated item is in no year.",
@@ -177,6 +185,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Years from injury to decision",
         "years_to_decision",
         "scalar",
+        per_letter=True,
         help="Decision year minus injury year; items whose letters lack either are left out.",
         widget="range",
         sidebar=False,
@@ -196,6 +205,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Review priority",
         "priority",
         "scalar",
+        per_letter=True,
         help="Standard or Expedited review, where the letter prints it.",
         sidebar=False,
     ),
@@ -204,6 +214,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Decision quarter",
         "decision_quarter",
         "scalar",
+        per_letter=True,
         help="Year and quarter of the decision date; letters without one are left out.",
         sidebar=False,
         order="value",
@@ -214,6 +225,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Decision month",
         "decision_month",
         "scalar",
+        per_letter=True,
         help="Year and month of the decision date; letters without one are left out.",
         sidebar=False,
         order="value",
@@ -224,6 +236,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Patient age band",
         "age_band",
         "scalar",
+        per_letter=True,
         help="From the case summary (“a 48 year old male”); letters that do not state the age "
         "are left out.",
         sidebar=False,
@@ -234,6 +247,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Patient sex",
         "patient_sex",
         "scalar",
+        per_letter=True,
         help="From the case summary's opening sentences; letters that do not state it are left "
         "out.",
         sidebar=False,
@@ -243,6 +257,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Body region (diagnoses)",
         "body_regions",
         "list",
+        per_letter=True,
         help="Regions the letter's diagnoses name (vocabulary: body_regions.csv). "
         + _OVERLAP.format(what="region its diagnoses name"),
         sidebar=False,
@@ -253,6 +268,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Reviewer licensed in California",
         "licensed_in_california",
         "scalar",
+        per_letter=True,
         help="“yes” when California is among the reviewer's licensure states, “only elsewhere” "
         "when the letter names others only; left out when it names none.",
         sidebar=False,
@@ -262,6 +278,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Items in the letter",
         "items_in_letter",
         "scalar",
+        per_letter=True,
         help="How many treatment requests the item's letter decides.",
         widget="range",
         sidebar=False,
@@ -281,6 +298,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "Letter layout / era",
         "letter_era",
         "scalar",
+        per_letter=True,
         help="The letter's layout: A 2013 notices, B 2014–15 letters, B2 2016+ letters.",
         sidebar=False,
         order="value",

@@ -364,7 +364,7 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     if one is not None:
         return run_sql(con, "summary_one_value", {**one, "small_n": small_n})
     (letters, synthetic), letter_params = letters_count(
-        con, 1, ("letter_key", "case when synthetic then letter_key end"), filters
+        con, 1, ("letter_key", "case when synthetic then letter_key end"), filters, dims=()
     )
     return run_sql(
         con,
@@ -399,7 +399,9 @@ def rates_by(
     if within is not None:
         filters = filters.narrow(*within)
     # + the items without a value
-    [letters], letter_params = letters_count(con, value_count(con, dim.name) + 1, filters=filters)
+    [letters], letter_params = letters_count(
+        con, value_count(con, dim.name) + 1, filters=filters, dims=(dim,)
+    )
     params = {
         **filters.params(),
         **letter_params,
@@ -433,7 +435,7 @@ def rates_together(
     if {dim.shape for dim in dims} != {shape} or shape not in ("scalar", "list"):
         raise ValueError(f"rates_together takes scalar or list dimensions, not {names}")
     groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
-    [letters], letter_params = letters_count(con, groups, filters=filters)
+    [letters], letter_params = letters_count(con, groups, filters=filters, dims=tuple(dims))
     columns = [dim.column for dim in dims]
     params = {**filters.params(), **letter_params, "small_n": small_n}
     fragments = {
@@ -562,14 +564,24 @@ BITS_BYTES_PER_ROW = 1024
 
 
 def letters_count(
-    con: Con, groups: int, keys: tuple[str, ...] = ("letter_key",), filters: Filters | None = None
+    con: Con,
+    groups: int,
+    keys: tuple[str, ...] = ("letter_key",),
+    filters: Filters | None = None,
+    dims: tuple[dimensions.Dimension, ...] | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """How a query with at most ``groups`` groups counts each group's distinct letters of each
     of ``keys`` (expressions of code, not input: the letter number, NULL for a row not to
-    count): the SQL per key (``sql/_letters_bits.sql`` when its bits fit
-    ``LETTER_BITS_BUDGET`` and the slice under ``filters`` is not so small that counting its
-    rows costs less than the bits, ``BITS_BYTES_PER_ROW``; else ``sql/_letters_distinct.sql``)
-    and the parameters they need."""
+    count), and the parameters that needs. A query whose rows carry ``first_in_letter`` names
+    the dimensions it groups by in ``dims`` (none: ``()``): when they and every filter are the
+    letter's own (``Dimension.per_letter``; no search, which picks items), a letter's items
+    all fall in the same groups, and its first item counts it (``sql/_letters_first.sql``).
+    Else bits (``sql/_letters_bits.sql``) when they fit ``LETTER_BITS_BUDGET`` and the slice
+    under ``filters`` is not so small that counting its rows costs less than the bits
+    (``BITS_BYTES_PER_ROW``); else a distinct count (``sql/_letters_distinct.sql``)."""
+    if dims is not None and _per_letter(dims, filters):
+        first = _fragment("_letters_first")
+        return [first.replace("__KEY__", key) for key in keys], {}
     key_max = int(run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
     bits_bytes = groups * (key_max + 1) / 8
     rows = slice_bound(con, filters) if filters is not None else None
@@ -580,6 +592,13 @@ def letters_count(
         return [bits.replace("__KEY__", key) for key in keys], {"letter_key_max": key_max}
     distinct = _fragment("_letters_distinct")
     return [distinct.replace("__KEY__", key) for key in keys], {}
+
+
+def _per_letter(dims: tuple[dimensions.Dimension, ...], filters: Filters | None) -> bool:
+    """Whether ``dims`` and ``filters`` are all the letter's own fields."""
+    chosen = [dimensions.get(name) for name, _ in filters.selections] if filters else []
+    searched = filters is not None and bool(filters.search)
+    return not searched and all(dim.per_letter for dim in (*dims, *chosen))
 
 
 def slice_bound(con: Con, filters: Filters) -> int | None:
@@ -1031,6 +1050,7 @@ ITEM_FACTS_COLUMNS = frozenset(
         "letter_id",
         "letter_key",
         "item_no",
+        "first_in_letter",
         "case_number",
         "decision_date",
         "decision_year",

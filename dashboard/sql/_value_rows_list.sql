@@ -5,9 +5,9 @@
 -- where its list is empty ("case when len(c) = 0 then ($empties)[i] end as c", else NULL),
 -- __ANY_EMPTY__ says whether any is. An item counts once under each value its list holds, or
 -- under its dimension's label when the list is empty (none when the label is NULL).
-select __UNNESTS__, overturned, letter_key
+select __UNNESTS__, overturned, letter_key, first_in_letter
 from filtered
 union all
-select __EMPTIES__, overturned, letter_key
+select __EMPTIES__, overturned, letter_key, first_in_letter
 from filtered
 where __ANY_EMPTY__

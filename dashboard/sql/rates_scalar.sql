@@ -4,7 +4,9 @@
 -- says).
 with
 filtered as (
-    select __COLUMN__ as value, overturned, letter_key from item_facts where __FILTERS__
+    select __COLUMN__ as value, overturned, letter_key, first_in_letter
+    from item_facts
+    where __FILTERS__
 ),
 counts as (
     select

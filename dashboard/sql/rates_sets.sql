@@ -5,13 +5,13 @@
 -- (_value_rows_scalar.sql: the items; _value_rows_list.sql: each value of each list, side by
 -- side, and the empty lists under their labels). set_id is grouping(__COLUMNS__): a bit per
 -- column left out of the row's set, the first column highest. The rows without a value in
--- their set are one row of all nulls there: queries.rates_from leaves it out, and orders each
--- dimension's rows.
+-- their set are one row of all nulls there (a list's padding too: its letters count nothing):
+-- queries.rates_from leaves it out, and orders each dimension's rows.
 with
 -- Not materialized: a list shape reads it twice, and DuckDB would keep every filtered item's
 -- lists in memory (as in rates_list.sql).
 filtered as not materialized (
-    select __COLUMNS__, overturned, letter_key from item_facts where __FILTERS__
+    select __COLUMNS__, overturned, letter_key, first_in_letter from item_facts where __FILTERS__
 ),
 value_rows as (
     __VALUE_ROWS__

@@ -41,6 +41,7 @@ from etl.warehouse.spool import Chunk
 DIGEST = "derived_digest"
 SQL = (
     "item_facts.sql",
+    "first_in_letter.sql",
     "parse_coverage.sql",
     "unresolved_counts.sql",
     "facet_counts.sql",
@@ -362,6 +363,7 @@ class DerivedTables:
             f"create or replace temp table scope_facts as {facts_sql()}",
             {"key_offset": self._next_key},
         )
+        con.execute(read_sql("first_in_letter.sql"))
         self._next_key += _scalar(con, "select count(*) from scope_letters")
         if not _exists(con, "item_facts"):
             con.execute("create table item_facts as from scope_facts")

@@ -450,32 +450,84 @@ def test_a_filter_the_mart_does_not_hold_is_no_bound(con, oracle, monkeypatch):
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
-def test_letters_counted_as_bits_or_distinct_agree(con, oracle, chosen, monkeypatch):
-    """Each group's letters, counted as bits (a large slice) or as a distinct count (a slice
-    small beside the bits), are the same numbers in every query that counts them."""
+def test_letters_counted_as_bits_or_distinct_or_first_items_agree(con, oracle, chosen, monkeypatch):
+    """Each group's letters, counted as bits (a large slice), as a distinct count (a slice
+    small beside the bits) or by the letters' first items (groups and filters all the letter's
+    own), are the same numbers in every query that counts them."""
     filters = Filters.build(**chosen)
     timeline = ("decision_year", "decision_quarter", "decision_month", "injury_year")
 
     def answers() -> list[pl.DataFrame]:
+        # The rows of rates_together without a value (the lists' padding) are no group.
+        reviewers = queries.rates_together(con, filters, ("specialty", "state"))
         return [
             queries.summary(con, filters),
             queries.rates_together(con, filters, timeline),
+            queries.rates_from(reviewers, "specialty"),
+            queries.rates_from(reviewers, "state"),
             queries.rates_by(con, filters, "specialty"),
+            queries.rates_by(con, filters, "decision_year"),
+            queries.rates_by(con, filters, "category"),
             queries.crosstab(con, filters, "drug_class", "decision_year"),
             queries.compare(con, filters, "decision", "Upheld", "Overturned", "category"),
             queries.published_counts(con, filters),
         ]
 
+    first = answers()  # by first items wherever the groups and filters allow it
+    monkeypatch.setattr(queries, "_per_letter", lambda dims, filters: False)
     monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 1 << 40)  # bits whatever the slice
     bits = answers()
     monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 0)  # distinct wherever bounded
     distinct = answers()
-    for one, other in zip(bits, distinct, strict=True):  # the same rows, in any order
-        assert_frame_equal(one.sort(one.columns), other.sort(other.columns))
+    for one, two, three in zip(first, bits, distinct, strict=True):  # same rows, any order
+        assert_frame_equal(one.sort(one.columns), two.sort(two.columns))
+        assert_frame_equal(two.sort(two.columns), three.sort(three.columns))
     chosen_letters = queries.letters_count(con, 10, filters=filters)[0][0]
     assert ("bit_count" in chosen_letters) == (queries.slice_bound(con, filters) is None)
     want = expected.summary(oracle, filters)["letters"]
     assert distinct[0].item(0, "letters") == want
+
+
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_letters_counted_by_first_items_where_every_item_of_a_letter_counts_alike(con, chosen):
+    filters = Filters.build(**chosen)
+    specialty, category = dimensions.get("specialty"), dimensions.get("category")
+    letter_own = not filters.search and all(
+        dimensions.get(name).per_letter for name, _ in filters.selections
+    )
+    by_first = {
+        dims: "first_in_letter" in queries.letters_count(con, 10, filters=filters, dims=dims)[0][0]
+        for dims in [(), (specialty,), (specialty, category)]
+    }
+    assert by_first == {(): letter_own, (specialty,): letter_own, (specialty, category): False}
+    # A query that does not carry first_in_letter says so (no dims): never by first items.
+    assert "first_in_letter" not in queries.letters_count(con, 10, filters=filters)[0][0]
+    # A search picks items, not letters.
+    searched = Filters.build(**chosen, search="tramadol")
+    first = queries.letters_count(con, 10, filters=searched, dims=(specialty,))[0][0]
+    assert "first_in_letter" not in first
+
+
+def test_letter_dimensions_hold_one_value_per_letter(oracle):
+    """What the registry calls the letter's own (``per_letter``) is the same for every item of
+    a letter in the warehouse, and each letter has one first item."""
+    for dim in dimensions.DIMENSIONS:
+        if dim.per_letter:
+            mixed = oracle.execute(
+                f"select count(*) from (select letter_key from item_facts group by letter_key"
+                f" having count(distinct {dim.column}::varchar) > 1)"
+            ).fetchone()[0]
+            assert mixed == 0, dim.name
+    letters, firsts = oracle.execute(
+        "select count(distinct letter_key), count(*) filter (where first_in_letter) from item_facts"
+    ).fetchone()
+    assert letters == firsts > 0
+    # Some letter-level check must be able to fail: the test warehouse mixes item values.
+    mixed_categories = oracle.execute(
+        "select count(*) from (select letter_key from item_facts group by letter_key"
+        " having count(distinct category) > 1)"
+    ).fetchone()[0]
+    assert mixed_categories > 0
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
