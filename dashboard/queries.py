@@ -721,7 +721,10 @@ def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.Data
 
 
 def timeliness(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "timeliness", filters, small_n)
+    """Days from application to decision per review priority, over the letters of the slice
+    (``sql/timeliness.sql``: by their first items where ``letters_count`` would count so)."""
+    by_first = _per_letter((dimensions.get("priority"),), filters)
+    return _filtered(con, "timeliness", filters, small_n, by_first=by_first)
 
 
 # --- item level ----------------------------------------------------------------------------

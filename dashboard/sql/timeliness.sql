@@ -1,13 +1,23 @@
 -- Days from application received to decision, by review priority, where the letter states both.
 with
-filtered as (
-    select letter_key, priority, days_to_decision from item_facts where __FILTERS__
+-- Not materialized: read by either branch below.
+filtered as not materialized (
+    select letter_key, first_in_letter, priority, days_to_decision
+    from item_facts
+    where __FILTERS__
 ),
+-- One row per letter: its first item when every filter is the letter's own ($by_first:
+-- queries.timeliness; every item of a letter is then in the slice), else the distinct letters
+-- (letter_key, not letter_id: the same letters, a third faster to tell apart at millions).
+-- Under one specialty at 4M items, 100-110 ms distinct, 65 by first items.
 letter as (
-    -- letter_key, not letter_id: the same letters, a third faster to tell apart at millions.
+    select letter_key, coalesce(priority, '(not stated)') as priority, days_to_decision
+    from filtered
+    where days_to_decision is not null and $by_first::boolean and first_in_letter
+    union all
     select distinct letter_key, coalesce(priority, '(not stated)') as priority, days_to_decision
     from filtered
-    where days_to_decision is not null
+    where days_to_decision is not null and not $by_first::boolean
 )
 select
     priority,

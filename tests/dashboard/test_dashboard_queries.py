@@ -648,15 +648,21 @@ def test_source_concordance(con, oracle):
     }
 
 
-def test_timeliness(con, oracle):
+@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+def test_timeliness(con, oracle, chosen):
+    # Over the letters of the slice: by their first items under the letter's own filters (all,
+    # a specialty, a state, decision years), by distinct letters under the others.
+    filters = Filters.build(**chosen)
+    clause, args = expected.where(filters)
     letters = oracle.execute(
         "select distinct letter_id, coalesce(priority, '(not stated)'), days_to_decision"
-        " from item_facts where days_to_decision is not null"
+        f" from item_facts where days_to_decision is not null and {clause}",
+        args,
     ).fetchall()
     days: dict[str, list[int]] = {}
     for _, priority, d in letters:
         days.setdefault(priority, []).append(d)
-    got = {r["priority"]: r for r in queries.timeliness(con, ALL).iter_rows(named=True)}
+    got = {r["priority"]: r for r in queries.timeliness(con, filters).iter_rows(named=True)}
     assert set(got) == set(days)
     for priority, values in days.items():
         row = got[priority]
