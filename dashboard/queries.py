@@ -630,12 +630,20 @@ def compare(
     con: Con, filters: Filters, name: str, a: str, b: str, by: str | None = None
 ) -> pl.DataFrame:
     """Two values ``a`` and ``b`` of the dimension ``name`` side by side, per stratum of the
-    dimension ``by`` (one stratum, ``(all items)``, when None): ``stratum`` (NULL: the
-    item has no value of ``by``), ``a_letters``, ``a_n``, ``a_overturned``, ``b_letters``,
-    ``b_n``, ``b_overturned`` and
-    ``both_n`` (items listing both values of a list dimension: in neither group), the strata
-    with the most items first (``sql/compare.sql`` with the fragments of the two shapes,
-    ``sql/_set_<shape>.sql`` and ``sql/_value_<shape or none>.sql``)."""
+    dimension ``by`` (one stratum, ``(all items)``, when None): ``compare_rows`` of
+    ``comparison``."""
+    return compare_rows(comparison(con, filters, name, a, b, by), pooled=by is None)
+
+
+def comparison(
+    con: Con, filters: Filters, name: str, a: str, b: str, by: str | None = None
+) -> pl.DataFrame:
+    """``stratum``, ``side`` (a, b, or both: items listing both values of a list dimension, in
+    neither group), ``pooled``, ``n``, ``overturned``, ``letters``: each side per stratum of
+    the dimension ``by`` (``(all items)`` when None) and, ``pooled``, over all of them (the
+    crude comparison) in one scan (``sql/compare.sql`` with the fragments of the two shapes,
+    ``sql/_set_<shape>.sql`` and ``sql/_value_<shape or none>.sql``). ``compare_rows`` gives
+    either as a table."""
     dim = dimensions.get(name)
     if a == b:
         raise ValueError("compare two different values")
@@ -644,16 +652,17 @@ def compare(
         raise ValueError("the strata must come from another dimension")
     fragments = {
         "GROUP_SET": shape_sql("set", dim.shape, dim.column, "group_empty"),
+        "STRATUM_SOURCE": stratum.column if stratum is not None else "null",
         "STRATUM_VALUE": shape_sql(
             "value",
             stratum.shape if stratum is not None else "none",
-            stratum.column if stratum is not None else "none",
+            "stratum_source",
             "stratum_empty",
         ),
     }
     strata = value_count(con, stratum.name) if stratum is not None else 1
-    # Three sides per stratum, and the items without one.
-    [letters], letter_params = letters_count(con, 3 * (strata + 1), filters=filters)
+    # Three sides per stratum, the items without one, and pooled.
+    [letters], letter_params = letters_count(con, 3 * (strata + 2), filters=filters)
     fragments["LETTERS"] = letters
     params = {
         **filters.params(),
@@ -662,8 +671,17 @@ def compare(
         "b": str(b),
         "group_empty": dim.empty,
         "stratum_empty": stratum.empty if stratum is not None else None,
+        "all_items": ALL_ITEMS,
     }
-    long = run_sql(con, "compare", params, fragments=fragments)
+    return run_sql(con, "compare", params, fragments=fragments)
+
+
+def compare_rows(long: pl.DataFrame, pooled: bool) -> pl.DataFrame:
+    """``comparison``'s rows per stratum (``pooled`` False) or over all strata (True: one
+    stratum, ``(all items)``) as a table: ``stratum`` (NULL: the item has no value of the
+    strata's dimension), ``a_letters``, ``a_n``, ``a_overturned``, ``b_letters``, ``b_n``,
+    ``b_overturned`` and ``both_n``, the strata with the most items first."""
+    long = long.filter(pl.col("pooled") == pooled)
     side = pl.col("side")
     wide = long.group_by("stratum").agg(
         a_letters=pl.col("letters").filter(side == "a").sum(),
@@ -680,6 +698,10 @@ def compare(
         .sort(pl.col("stratum").is_null(), -pl.col("_total"), "stratum")
         .drop("_total")
     )
+
+
+# The one stratum of a comparison without strata, and of its pooled rows.
+ALL_ITEMS = "(all items)"
 
 
 def compare_candidates(

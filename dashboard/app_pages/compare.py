@@ -78,7 +78,9 @@ with picks[3]:
 # --- A against B ---------------------------------------------------------------------------
 
 ui.section(f"{dim.fmt(a)} against {dim.fmt(b)}")
-crude = run(queries.compare, filters, name, a, b, None)
+# One scan for both sections: each side per stratum of the dimension held fixed, and pooled.
+found = run(queries.comparison, filters, name, a, b, None if adjust == NONE else adjust)
+crude = queries.compare_rows(found, pooled=True)
 a_n, a_k = int(crude.get_column("a_n").sum()), int(crude.get_column("a_overturned").sum())
 b_n, b_k = int(crude.get_column("b_n").sum()), int(crude.get_column("b_overturned").sum())
 both = int(crude.get_column("both_n").sum())
@@ -150,7 +152,7 @@ if adjust != NONE:
         "Cochran–Mantel–Haenszel test, and the Breslow–Day test of whether the strata agree "
         "(statsmodels StratifiedTable).",
     )
-    strata = stats.strata_frame(run(queries.compare, filters, name, a, b, adjust))
+    strata = stats.strata_frame(queries.compare_rows(found, pooled=False))
     usable = stats.used_strata(strata)
     if not usable:
         st.info(f"No {by.label.lower()} holds items of both groups.")

@@ -1,2 +1,2 @@
--- No dimension (Compare without strata): one value for every item.
-'(all items)'
+-- No dimension (Compare without strata): one value for every item, $all_items.
+$all_items::varchar

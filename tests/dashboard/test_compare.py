@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from polars.testing import assert_frame_equal
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
@@ -89,6 +90,36 @@ def test_compare_counts_match_the_items(con, oracle, name, by):
     assert totals == sorted(totals, reverse=True)
     if None in got:
         assert frame.item(frame.height - 1, "stratum") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "by"),
+    [
+        ("category", "decision_year"),
+        ("category", "specialty"),  # strata that overlap: the pooled rows are not their sum
+        ("specialty", "category"),
+        ("state", "guideline_source"),
+        ("specialty", None),
+    ],
+)
+@pytest.mark.parametrize(
+    "chosen", [{}, {"specialty": ["Family Practice"]}], ids=["all", "one specialty"]
+)
+def test_one_scan_gives_the_crude_comparison_and_its_strata(con, oracle, name, by, chosen):
+    """The Compare page's two sections from one query: its pooled rows are the crude
+    comparison (the oracle's, without strata), its other rows the strata."""
+    filters = Filters.build(**chosen)
+    a, b = two_exclusive_values(oracle, name)
+    found = queries.comparison(con, filters, name, a, b, by)
+    crude = queries.compare_rows(found, pooled=True)
+    want = oracle_compare(oracle, filters, name, a, b, None)
+    assert {
+        row["stratum"]: {k: v for k, v in row.items() if k != "stratum" and v}
+        for row in crude.iter_rows(named=True)
+    } == {s: {k: v for k, v in counts.items() if v} for s, counts in want.items()}
+    assert_frame_equal(
+        queries.compare_rows(found, pooled=False), queries.compare(con, filters, name, a, b, by)
+    )
 
 
 @pytest.mark.parametrize("name", ["specialty", "state", "category", "decision_year"])
