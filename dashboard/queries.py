@@ -203,18 +203,20 @@ def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def shape_sql(kind: str, shape: str, source: str, empty: str) -> str:
+def shape_sql(kind: str, shape: str, source: str, empty: str, top: str = "top") -> str:
     """The fragment ``sql/_<kind>_<shape>.sql`` of one dimension (``kind`` ``value``: one value
-    per row; ``set``: its values as a list; ``shape`` ``scalar``, ``list`` or ``none``), with
+    per row; ``set``: its values as a list; ``place``: its places on a cross-tab's axis, the
+    values ``$<top>`` kept on it; ``shape`` ``scalar``, ``list`` or ``none``), with
     ``__SOURCE__`` the column (or a query's alias of it) and ``__EMPTY__`` the parameter
     ``$<empty>`` an empty list counts as."""
-    for part in (kind, shape, source, empty):
+    for part in (kind, shape, source, empty, top):
         if not _IDENTIFIER.fullmatch(part):
             raise ValueError(f"{part!r} is not a plain identifier")
     return (
         _fragment(f"_{kind}_{shape}")
         .replace("__SOURCE__", source)
         .replace("__EMPTY__", f"${empty}")
+        .replace("__TOP__", f"${top}")
     )
 
 
@@ -512,15 +514,14 @@ def crosstab(
 ) -> pl.DataFrame:
     """Outcomes per (row value, column value) of two registry dimensions: the axes
     (``sql/crosstab_axes.sql``), then the cells (``sql/crosstab.sql``), each axis through the
-    fragments of its shape, ``sql/_value_<shape>.sql`` and ``sql/_has_<shape>.sql``:
-    ``row_value``,
-    ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``, ``col_order``
-    (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the rate columns,
-    and ``left_out`` (filtered items without a value on either side; the same on every row)."""
+    fragments of its shape (``sql/_value_<shape>.sql``, ``_has_``, ``_places_``, ``_place_``):
+    ``row_value``, ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``,
+    ``col_order`` (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the
+    rate columns, and ``left_out`` (filtered items without a value on either side; the same on
+    every row)."""
     row, col = dimensions.get(rows), dimensions.get(cols)
     if row.name == col.name:
         raise ValueError("a cross-tab needs two different dimensions")
-    pairs = "one" if row.shape == col.shape == "scalar" else "many"  # pairs per item
     top_rows, top_cols = max(int(top_rows), 1), max(int(top_cols), 1)
     cells = (top_rows + 1) * (top_cols + 1)
     [letters], letter_params = letters_count(con, cells, filters=filters)
@@ -543,6 +544,12 @@ def crosstab(
         "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
         "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
     }
+    places = {
+        "ROW_PLACES": shape_sql("places", row.shape, row.column, "row_empty", "row_top"),
+        "COL_PLACES": shape_sql("places", col.shape, col.column, "col_empty", "col_top"),
+        "ROW_PLACE": shape_sql("place", row.shape, "row_places", "row_empty", "row_top"),
+        "COL_PLACE": shape_sql("place", col.shape, "col_places", "col_empty", "col_top"),
+    }
     # The axes first, then the cells by their places on them: a join of every item's values
     # with the axes (their sizes unknown to DuckDB's planner) cost more than both queries.
     axes = run_sql(con, "crosstab_axes", params, columns=columns, fragments=fragments)
@@ -552,7 +559,7 @@ def crosstab(
         "crosstab",
         {**params, **kept},
         columns=columns,
-        fragments={**fragments, "ITEM_ROWS": _fragment(f"_item_rows_{pairs}"), "LETTERS": letters},
+        fragments={**fragments, **places, "LETTERS": letters},
     )
 
 

@@ -1,1 +1,0 @@
--- Both axes scalar: an item is one row of one cell already (nothing to write here).

@@ -1,0 +1,2 @@
+-- A scalar axis: the item's one place (_places_scalar.sql), as it is.
+__SOURCE__
