@@ -15,16 +15,21 @@ dwc_cases as (
 ),
 -- Our letter for a DWC case: the one printing its case number, else the one loaded from the
 -- PDF `imr fetch` downloaded for it (letters of 2014-15 print no case number).
+-- Only the case numbers and files DWC lists: grouping every letter cost 500 ms at 1.5 million
+-- letters, with DWC's index empty.
 by_case_number as (
     select case_number, min(letter_id) as letter_id
     from letters
-    where case_number is not null
+    where case_number in (select case_number from dwc_cases)
     group by case_number
 ),
 by_file as (
     select source_sha256, min(letter_id) as letter_id
     from sources
-    where status = 'loaded' and letter_id is not null
+    where
+        status = 'loaded'
+        and letter_id is not null
+        and source_sha256 in (select letter_sha256 from dwc_cases)
     group by source_sha256
 ),
 linked as (

@@ -165,6 +165,21 @@ def test_letters_without_a_case_number_are_linked_through_their_pdf(scenario) ->
     assert linked == (15,)
 
 
+def test_letters_are_linked_by_their_printed_case_number_alone(scenario, tmp_path) -> None:
+    """Without DWC's PDFs (its index fetched, the letters loaded from elsewhere), the letters
+    that print their case number are still found: the three of 2016 on."""
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(Path(scenario[0]).resolve().read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update dwc_index set letter_sha256 = null")
+    session = queries.connect(copy)
+    try:
+        row = queries.dwc_summary(session).row(0, named=True)
+    finally:
+        session.close()
+    assert (row["dwc_letters"], row["letters_in_both"], row["dwc_letters_not_here"]) == (16, 3, 13)
+
+
 def test_a_warehouse_without_dwc_index_says_so(tmp_path: Path) -> None:
     bare = tmp_path / "bare.duckdb"
     with duckdb.connect(str(bare)) as con:
