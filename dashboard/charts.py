@@ -119,15 +119,18 @@ def rate_bars(
     legend = alt.Legend(orient="bottom")
     opacity: Any
     if selection is not None:
-        opacity = alt.condition(
-            selection,
-            alt.Opacity(
-                "sample:N",
+        # Typed, as alt.condition(...) would give: encode() turns a dict into its class through
+        # Altair's from_dict, which hashes the whole schema first (~9 ms a channel).
+        opacity = alt.OpacityValue(
+            0.2,
+            condition=alt.ConditionalParameterMarkPropFieldOrDatumDef(
+                param=selection.name,
+                field="sample",
+                type="nominal",
                 title="Sample",
                 scale=alt.Scale(domain=["ok", "small sample"], range=[1, 0.4]),
                 legend=legend,
             ),
-            alt.value(0.2),
         )
     else:
         opacity = alt.Opacity(
@@ -330,12 +333,12 @@ def timeliness_chart(frame: pl.DataFrame) -> LayerChart:
     # Explicit colours, opaque enough for a dark background as well as a light one.
     iqr = base.mark_rule(strokeWidth=8, opacity=0.85, color="#4c9be8").encode(
         x=alt.X("p25_days:Q", title="Days from application received to decision"),
-        x2="p75_days:Q",
+        x2=alt.X2("p75_days:Q"),  # channel objects: a string costs Altair a from_dict
         y=y,
         tooltip=tooltip,
     )
     median = base.mark_tick(thickness=3, size=20, color="#f58518").encode(
-        x="median_days:Q", y=y, tooltip=tooltip
+        x=alt.X("median_days:Q"), y=y, tooltip=tooltip
     )
     return LayerChart(
         layer=[iqr, median],
@@ -446,7 +449,12 @@ def crosstab_heatmap(
     )
     labels = base.mark_text(fontSize=10, lineBreak="\n").encode(
         text=alt.Text("cell_label:N"),
-        color=alt.condition("datum.dark", alt.value("white"), alt.value("black")),
+        color=alt.ColorValue(  # typed: see rate_bars
+            "black",
+            condition=alt.ConditionalPredicateValueDefGradientstringnullExprRef(
+                test="datum.dark", value="white"
+            ),
+        ),
         tooltip=tooltip,
     )
     return LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
@@ -478,7 +486,7 @@ def funnel_chart(
     band = (
         alt.Chart(limits)
         .mark_area(opacity=0.12)
-        .encode(x=x, y=alt.Y("low_99_8:Q", scale=y_scale), y2="high_99_8:Q")
+        .encode(x=x, y=alt.Y("low_99_8:Q", scale=y_scale), y2=alt.Y2("high_99_8:Q"))
     )
     lines = []
     for level, dash in (("95", [4, 3]), ("99_8", [1, 0])):

@@ -331,9 +331,8 @@ def test_every_chart_the_pages_draw_validates(con) -> None:
     assert built[0].to_dict(validate=False) == built[0].to_dict()
 
 
-def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
-    # charts.LayerChart skips Altair's copies of the layers when none holds a parameter:
-    # every layered builder's spec must be the one alt.LayerChart gives, with and without.
+def _layered_builders(con) -> dict:
+    """Every layered chart builder, on the test warehouse."""
     from dashboard import stats
 
     rates = queries.rates_by(con, ALL, "specialty")
@@ -341,7 +340,7 @@ def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
     p0 = row["overturned"] / row["n"]
     funnel = stats.funnel_frame(rates, "specialty", p0)
     curve = pl.DataFrame(stats.funnel_curve(p0, int(funnel.get_column("n").max() or 2)))
-    builders = {
+    return {
         "rate_bars": lambda: charts.rate_bars(rates, "specialty"),
         "rate_bars_selectable": lambda: charts.rate_bars(
             rates, "specialty", selection=alt.selection_point(fields=["specialty"])
@@ -374,6 +373,12 @@ def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
             ]
         ),
     }
+
+
+def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
+    # charts.LayerChart skips Altair's copies of the layers when none holds a parameter:
+    # every layered builder's spec must be the one alt.LayerChart gives, with and without.
+    builders = _layered_builders(con)
     ours = {name: build() for name, build in builders.items()}
     assert all(isinstance(chart, charts.LayerChart) for chart in ours.values())
     # Twice: to_dict copies the chart through its __init__.
@@ -383,3 +388,27 @@ def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
         altairs = build()
         assert type(altairs) is alt.LayerChart
         assert specs[name] == (altairs.to_dict(), altairs.to_dict()), name
+
+
+def test_chart_builders_give_altair_channel_objects(con, monkeypatch) -> None:
+    # A channel given to encode() as text or a dict (alt.condition gives one) is turned into
+    # its class by Altair's from_dict, which hashes the whole Vega-Lite schema first (~9 ms a
+    # channel, at every page run): the builders give channel objects.
+    from altair.utils import schemapi
+
+    builders = {k: b for k, b in _layered_builders(con).items() if k != "sized_layers"}
+    builders["reason_heatmap"] = lambda: charts.reason_heatmap(
+        queries.reason_by(con, ALL, "category"), "category", "Category"
+    )
+    converters = []
+    original = schemapi._FromDict.__init__
+
+    def counted(self, *args, **kwargs):
+        converters.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(schemapi._FromDict, "__init__", counted)
+    for name, build in builders.items():
+        converters.clear()
+        build()
+        assert not converters, name
