@@ -6,7 +6,10 @@ From these declarations come the DDL (``ddl()``), the Arrow schemas the build wr
 ``Column`` here plus a migration in ``etl.warehouse.migrations`` (``AddColumn``).
 
 Keys are kept unique by the build, not by primary-key constraints: DuckDB keeps such indexes in
-memory, which a warehouse of millions of rows cannot afford (schema version 2).
+memory, which a warehouse of millions of rows cannot afford (schema version 2). A table's
+``lookup`` columns get a plain index instead (``lookup_indexes()``), made at publish once the
+rows are loaded: the dashboard reads one letter's rows by it (a scan of millions of keys
+otherwise); a build that starts from a published version keeps it up to date as it appends.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class Table:
     key: tuple[str, ...] = ()  # unique together (kept so by the build)
     primary_key: bool = False  # a real constraint: small tables only
     notes: tuple[str, ...] = field(default=())
+    lookup: tuple[str, ...] = ()  # columns indexed for point lookups (made at publish)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -115,6 +119,9 @@ class Table:
 
     def arrow_schema(self) -> pa.Schema:
         return pa.schema([c.arrow_field() for c in self.columns])
+
+    def index_name(self, column: str) -> str:
+        return f"{self.name}_by_{column}"
 
 
 def _c(name: str, type_: str, description: str, **options: object) -> Column:
@@ -239,6 +246,7 @@ LETTERS = Table(
         ),
     ),
     key=("letter_id",),
+    lookup=("letter_id",),
 )
 
 DECISIONS_TABLE = Table(
@@ -298,6 +306,7 @@ DECISIONS_TABLE = Table(
         ),
     ),
     key=("letter_id", "item_no"),
+    lookup=("letter_id",),
 )
 
 REASON_EVIDENCE = Table(
@@ -317,6 +326,7 @@ REASON_EVIDENCE = Table(
         _c("end_offset", "integer", "where it ends (exclusive)", nullable=False),
     ),
     key=("letter_id", "item_no", "reason"),
+    lookup=("letter_id",),
 )
 
 CITATIONS = Table(
@@ -348,6 +358,7 @@ CITATIONS = Table(
         _c("raw", "varchar", "the citation as written", nullable=False),
     ),
     notes=('"did not cite any medical evidence" gives no row for that role.',),
+    lookup=("letter_id",),
 )
 
 SOURCES = Table(
@@ -526,3 +537,8 @@ def table(name: str, tables: tuple[Table, ...] | None = None) -> Table:
 def ddl(tables: tuple[Table, ...] | None = None) -> str:
     """``create table if not exists`` for every table (the module's TABLES by default)."""
     return "\n\n".join(t.ddl() for t in (tables or TABLES))
+
+
+def lookup_indexes(tables: tuple[Table, ...] | None = None) -> list[tuple[str, str, str]]:
+    """(index, table, column) of every ``lookup`` column."""
+    return [(t.index_name(c), t.name, c) for t in (tables or TABLES) for c in t.lookup]

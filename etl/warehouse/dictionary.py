@@ -35,6 +35,9 @@ def render(tables: tuple[Table, ...] | None = None) -> str:
             keys = ", ".join(f"`{k}`" for k in table.key)
             how = "a primary key" if table.primary_key else "kept so by the build"
             lines += ["", f"Unique: {keys} ({how})."]
+        if table.lookup:
+            indexed = ", ".join(f"`{c}` (`{table.index_name(c)}`)" for c in table.lookup)
+            lines += ["", f"Indexed for lookups: {indexed}, made at publish."]
         for note in table.notes:
             lines += ["", note]
         parts.append("\n".join(lines))

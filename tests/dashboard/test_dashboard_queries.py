@@ -713,6 +713,19 @@ def test_letter_detail(con, oracle):
     assert queries.letter(con, "' or 1=1 --").height == 0
 
 
+def test_a_letter_is_read_through_the_lookup_indexes(con, oracle):
+    # The build indexes letter_id in the tables the letter reader reads (the contract's
+    # `lookup`): each of its queries finds the letter's rows by the index, not by a scan of
+    # every row's key (30-45 ms a query at 4M items, 7-9 by the index).
+    indexed = set(oracle.execute("select table_name from duckdb_indexes()").fetchall())
+    assert indexed == {(t,) for _, t, _ in contract.lookup_indexes()}
+    letter_id = oracle.execute("select max(letter_id) from letters").fetchone()[0]
+    for name in ("letter", "letter_items", "letter_citations", "letter_evidence"):
+        sql = queries.load_sql(name)
+        plan = queries.cursor(con).sql("explain analyze " + sql, params={"letter_id": letter_id})
+        assert "Type: Index Scan" in plan.fetchall()[0][1], name
+
+
 def test_filter_options(con, oracle):
     options = queries.filter_options(con)
     assert options.columns == ["dimension", "value", "n"]

@@ -16,10 +16,11 @@ import duckdb
 
 from etl.classify.reasons import find_reasons
 from etl.ingest import ingest
+from etl.load import index_lookups
 from etl.pipeline import items_digest
 from etl.settings import Settings
-from etl.warehouse import files
-from etl.warehouse.migrations import SCHEMA_VERSION
+from etl.warehouse import contract, files
+from etl.warehouse.migrations import MIGRATIONS, SCHEMA_VERSION, Rebuild, migrate
 from tests.conftest import ROOT
 from tests.reliability.helpers import SEEDS, cli_env, ingest_command, query, seed_texts, variant
 
@@ -137,3 +138,26 @@ def test_a_warehouse_newer_than_the_code_is_refused_untouched(tmp_path: Path) ->
     # Nothing left behind but the lock and the manifest naming the published version.
     after = sorted(p.name for p in db.parent.iterdir())
     assert set(after) - set(listing) <= {".current.duckdb.lock", ".current.duckdb.versions"}
+
+
+def test_a_migration_alters_tables_that_hold_lookup_indexes(tmp_path: Path) -> None:
+    # DuckDB alters no table an index depends on (a rename fails): migrate() drops the lookup
+    # indexes first, and the build's publish makes them again.
+    db = tmp_path / "wh" / "current.duckdb"
+    ingest([SEEDS], Settings(db=db))
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(db.resolve(), copy)
+    con = duckdb.connect(str(copy))
+    try:
+        assert con.execute("select count(*) from duckdb_indexes()").fetchone() == (4,)
+        rows = con.execute("select count(*) from decisions").fetchone()
+        migrate(con, migrations={**MIGRATIONS, SCHEMA_VERSION + 1: Rebuild(("decisions",))})
+        assert con.execute("select count(*) from decisions").fetchone() == rows
+        assert con.execute("select count(*) from duckdb_indexes()").fetchone() == (0,)
+        index_lookups(con)
+        names = {
+            name for (name,) in con.execute("select index_name from duckdb_indexes()").fetchall()
+        }
+        assert names == {index for index, _, _ in contract.lookup_indexes()}
+    finally:
+        con.close()
