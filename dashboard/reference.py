@@ -52,11 +52,9 @@ def published_metrics() -> pl.DataFrame:
     )
 
 
-def _sum_matching(rows: list[dict[str, Any]], **wanted: str) -> int:
-    """The items (``n``) of ``rows`` holding every non-empty value of ``wanted``."""
-    return sum(
-        row["n"] for row in rows if all(row[key] == value for key, value in wanted.items() if value)
-    )
+def _matching(rows: list[dict[str, Any]], **wanted: str) -> list[dict[str, Any]]:
+    """The rows holding every non-empty value of ``wanted``."""
+    return [row for row in rows if all(row[key] == value for key, value in wanted.items() if value)]
 
 
 def compare_published(counts: pl.DataFrame) -> pl.DataFrame:
@@ -79,20 +77,19 @@ def compare_published(counts: pl.DataFrame) -> pl.DataFrame:
             ours = float(sum(row["n"] for row in year_letters)) if year_letters else None
             base = None
         else:
-            within = [
-                row
-                for row in by_year.get(("items", fig["year"]), [])
-                if (not metric["of_category"] or row["category"] == metric["of_category"])
-                and (not metric["of_drug_class"] or row["drug_class"] == metric["of_drug_class"])
-            ]
-            base = _sum_matching(within)
-            hits = _sum_matching(
+            within = _matching(
+                by_year.get(("items", fig["year"]), []),
+                category=metric["of_category"],
+                drug_class=metric["of_drug_class"],
+            )
+            hits = _matching(
                 within,
                 category=metric["category"],
                 drug_class=metric["drug_class"],
                 decision=metric["decision"],
             )
-            ours = hits / base if base else None
+            base = sum(row["n"] for row in within)
+            ours = sum(row["n"] for row in hits) / base if base else None
         rows.append(
             {
                 "publisher": fig["publisher"],
