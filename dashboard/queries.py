@@ -537,12 +537,13 @@ def crosstab(
         "row_empty": row.empty,
         "col_empty": col.empty,
     }
-    columns = {"ROW": row.column, "COL": col.column}
-    fragments = {
-        "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
-        "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
+    has = {
         "ROW_HAS": shape_sql("has", row.shape, row.column, "row_empty"),
         "COL_HAS": shape_sql("has", col.shape, col.column, "col_empty"),
+    }
+    values = {
+        "ROW_VALUE": shape_sql("value", row.shape, "row_source", "row_empty"),
+        "COL_VALUE": shape_sql("value", col.shape, "col_source", "col_empty"),
     }
     places = {
         "ROW_PLACES": shape_sql("places", row.shape, row.column, "row_empty", "row_top"),
@@ -552,14 +553,16 @@ def crosstab(
     }
     # The axes first, then the cells by their places on them: a join of every item's values
     # with the axes (their sizes unknown to DuckDB's planner) cost more than both queries.
-    axes = run_sql(con, "crosstab_axes", params, columns=columns, fragments=fragments)
+    axes = run_sql(
+        con,
+        "crosstab_axes",
+        params,
+        columns={"ROW": row.column, "COL": col.column},
+        fragments={**has, **values},
+    )
     kept = axes.row(0, named=True)  # row_top, col_top, left_out
     return run_sql(
-        con,
-        "crosstab",
-        {**params, **kept},
-        columns=columns,
-        fragments={**fragments, **places, "LETTERS": letters},
+        con, "crosstab", {**params, **kept}, fragments={**has, **places, "LETTERS": letters}
     )
 
 

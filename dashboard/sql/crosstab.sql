@@ -1,8 +1,8 @@
 -- Cross-tab of two dimensions: outcomes per (row value, column value) under the filters.
 -- The axes come first (crosstab_axes.sql): $row_top / $col_top hold each axis's kept values
 -- in axis order, in the column's type; every other value counts under $other, placed last.
--- __ROW__ and __COL__ are item_facts columns (constants from the dimension registry);
--- __ROW_HAS__ / __COL_HAS__ say whether an item has a value at all (as in crosstab_axes.sql).
+-- __ROW_HAS__ / __COL_HAS__ say whether an item has a value at all (as in crosstab_axes.sql);
+-- the fragments name the axes' item_facts columns (constants from the dimension registry).
 -- Cells are counted by their places on the axes (integers; the values are put back at the
 -- end): the places of an item on an axis (_places_<shape>.sql; multi-line fragments, so their
 -- tokens are not named here) are the positions of its values among the kept ones, else one
