@@ -897,8 +897,14 @@ def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def reason_examples(con: Con, filters: Filters, reason: str, limit: int = 20) -> pl.DataFrame:
-    """Items of the slice giving ``reason``, newest first, with the sentence that says so."""
-    return newest_first(con, "reason_examples", filters, "limit", limit, reason=reason)
+    """Items of the slice giving ``reason``, newest first, with the sentence that says so: the
+    items first, then their letters' sentences by the index (an item has one evidence row per
+    reason it gives: etl/classify's reasons are those of its evidence)."""
+    newest = newest_first(con, "reason_examples", filters, "limit", limit, reason=reason)
+    letter_ids = newest.get_column("letter_id").unique().to_list()
+    sentences = run_sql(con, "reason_sentences", {"letter_ids": letter_ids})
+    saying = sentences.filter(pl.col("reason") == reason).select("letter_id", "item_no", "sentence")
+    return newest.join(saying, on=["letter_id", "item_no"], how="inner", maintain_order="left")
 
 
 # --- warehouse-wide ------------------------------------------------------------------------
