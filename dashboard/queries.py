@@ -416,7 +416,7 @@ def rates_by(
         f"rates_{dim.shape}",
         params,
         column=dim.column,
-        fragments={"LETTERS": letters},
+        fragments={"LETTERS": letters, "EMPTY_LIST": empty_list(con, dim)},
     )
     frame = frame.rename({"value": dim.name})
     if within is not None:
@@ -454,9 +454,19 @@ def rates_together(
                 f"case when len({c}) = 0 then ($empties::varchar[])[{i}] end as {c}"
                 for i, c in enumerate(columns, start=1)
             ),
-            "ANY_EMPTY": " or ".join(f"len({c}) = 0" for c in columns),
+            "ANY_EMPTY": " or ".join(empty_list(con, dim) for dim in dims),
         }
     return run_sql(con, "rates_sets", params, fragments=fragments)
+
+
+def empty_list(con: Con, dim: dimensions.Dimension) -> str:
+    """SQL true for an item whose list ``dim`` is empty: ``sql/_empty_list.sql`` (its bits
+    first) where the warehouse has the list's bits, else its length (a list filter added to
+    the registry since the last ingest has no bits yet)."""
+    have = run_fixed(con, "views_check", {"tables": ["item_facts"]})
+    if f"{dim.column}_bits" in set(have.get_column("column_name")):
+        return _fragment("_empty_list").replace("__COLUMN__", dim.column)
+    return f"len({dim.column}) = 0"
 
 
 def _distinct_columns(names: tuple[str, ...], caller: str) -> list[dimensions.Dimension]:

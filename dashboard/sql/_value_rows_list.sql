@@ -3,7 +3,7 @@
 -- column's values side by side ("unnest(c) as c": DuckDB pairs a row's lists element by
 -- element and pads the shorter with NULL); __EMPTIES__ gives each column its $empties label
 -- where its list is empty ("case when len(c) = 0 then ($empties)[i] end as c", else NULL),
--- __ANY_EMPTY__ says whether any is. An item counts once under each value its list holds, or
+-- __ANY_EMPTY__ says whether any is (_empty_list.sql of each column). An item counts once under each value its list holds, or
 -- under its dimension's label when the list is empty (none when the label is NULL).
 select __UNNESTS__, overturned, letter_key, first_in_letter
 from filtered

@@ -9,9 +9,10 @@
 -- queries.rates_from leaves it out, and orders each dimension's rows.
 with
 -- Not materialized: a list shape reads it twice, and DuckDB would keep every filtered item's
--- lists in memory (as in rates_list.sql).
+-- lists in memory (as in rates_list.sql). Every column: inlined, it reads only those used (a
+-- list shape's empty lists: their bits, _empty_list.sql).
 filtered as not materialized (
-    select __COLUMNS__, overturned, letter_key, first_in_letter from item_facts where __FILTERS__
+    select * from item_facts where __FILTERS__
 ),
 value_rows as (
     __VALUE_ROWS__
