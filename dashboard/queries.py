@@ -232,12 +232,14 @@ def load_sql(
     ``fragments``: ``{"ROW_VALUE": shape_sql(...)}`` expands ``__ROW_VALUE__``; ``params``:
     the values the query will be run with, which leave the filters that are off out of
     ``__FILTERS__``; none: every filter's clause)."""
-    text = read_sql(name)
+    # Comments out first: a token a comment names would be expanded there, and a fragment of
+    # several lines would then leave all but its first line outside the comment.
+    text = _COMMENT.sub("", read_sql(name))
     for token, fragment in (fragments or {}).items():
         text = text.replace(f"__{token}__", fragment)
     # __DWC_PAIRS__ and the like: the CTEs of sql/_dwc_pairs.sql, shared by several queries
     # (__FILTERS__ is built from the registry, below).
-    for token in sorted(set(_FRAGMENT.findall(_COMMENT.sub("", text))) - {"FILTERS"}):
+    for token in sorted(set(_FRAGMENT.findall(text)) - {"FILTERS"}):
         if (SQL_DIR / f"_{token.lower()}.sql").is_file():
             text = text.replace(f"__{token}__", _fragment(f"_{token.lower()}"))
     if "__FILTERS__" in text:
@@ -256,7 +258,7 @@ def load_sql(
         if not _IDENTIFIER.fullmatch(value):
             raise ValueError(f"query {name!r}: {value!r} is not a plain identifier")
         text = text.replace(f"__{token}__", value)
-    left = _TOKEN.findall(_COMMENT.sub("", text))
+    left = _TOKEN.findall(text)
     if left:
         raise ValueError(f"query {name!r}: tokens not expanded: {sorted(set(left))}")
     return text

@@ -790,6 +790,14 @@ def test_unexpanded_tokens_are_caught():
         queries.load_sql("rates_list")
 
 
+def test_a_token_a_comment_names_is_left_alone(con, monkeypatch):
+    # A fragment of several lines expanded inside a comment left its other lines outside it.
+    text = "-- __COUNTED__: what is counted\nselect count(*) as n from (__COUNTED__)"
+    monkeypatch.setattr(queries, "read_sql", lambda name: text)
+    sql = queries.load_sql("counted", fragments={"COUNTED": "select 1\nunion all\nselect 2"})
+    assert queries.cursor(con).sql(sql).fetchall() == [(2,)]
+
+
 def test_the_predicate_holds_the_clauses_of_the_filters_that_are_on(con, total):
     def clauses(filters: Filters) -> set[str]:
         text = queries.filter_predicate(filters.params())
