@@ -1,9 +1,10 @@
--- Columns of the warehouse marts the dashboard reads ($tables), in the attached warehouse.
+-- Columns of the warehouse marts the dashboard reads ($tables), with their types, in the
+-- attached warehouse.
 with
 column_info as (
-    select table_name, column_name from information_schema.columns
+    select table_name, column_name, data_type from information_schema.columns
     where table_catalog = current_database() and list_contains($tables::varchar[], table_name)
 )
-select table_name, column_name
+select table_name, column_name, data_type
 from column_info
 order by table_name, column_name

@@ -2,20 +2,23 @@
 -- rows in scope) per pair of values of two filters of the dashboard's registry
 -- (dashboard/dimensions.py), in both directions: (dimension, value) with (other, other_value).
 -- The dashboard's filter options under one filter are these counts: the items with value under
--- dimension, per value of every other filter. Counted as facet_counts.sql counts: a list counts
--- an item once under each value it holds, so a list pair is counted once per pair of its values;
--- no value (NULL, an empty list) is no row. The pairs are written by etl/warehouse/derived.py
--- from the registry: one grouping-sets pass for the scalar filters, one per list filter with
--- the scalar ones, one per two list filters; each row (dimension, value, other, other_value,
--- items, overturned).
+-- dimension, per value of every other filter; and its rate tables under one selection of a
+-- letter's own field, per value of another such field. Counted as facet_counts.sql counts: a
+-- list counts an item once under each value it holds, so a list pair is counted once per pair
+-- of its values. No value of dimension (NULL) is no row; no value of other (NULL, an empty
+-- list) is other_value NULL: the items with value and nothing of other. letters: the letters
+-- behind a pair of two of the letter's own fields (their first items); NULL for any other
+-- pair. The pairs are written by etl/warehouse/derived.py from the registry: one grouping-sets
+-- pass for the scalar filters, one per list filter with the scalar ones, one per two list
+-- filters; each row (dimension, value, other, other_value, items, overturned, letters).
 with
 pairs as (
     __PAIRS__
 )
-select dimension, value, other, other_value, items, overturned
+select dimension, value, other, other_value, items, overturned, letters
 from pairs
-where value is not null and other_value is not null
+where value is not null
 union all
-select other, other_value, dimension, value, items, overturned
+select other, other_value, dimension, value, items, overturned, letters
 from pairs
-where value is not null and other_value is not null
+where other_value is not null

@@ -49,7 +49,7 @@ having sum(items) > 0;
 
 create or replace table facet_pairs as
 with parts as (
-    select dimension, value, other, other_value, items, overturned from pair_parts
+    select dimension, value, other, other_value, items, overturned, letters from pair_parts
 )
 select
     dimension,
@@ -57,7 +57,8 @@ select
     other,
     other_value,
     sum(items)::bigint as items,
-    sum(overturned)::bigint as overturned
+    sum(overturned)::bigint as overturned,
+    sum(letters)::bigint as letters
 from parts
 group by dimension, value, other, other_value
 having sum(items) > 0;

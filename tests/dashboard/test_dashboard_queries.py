@@ -408,6 +408,46 @@ def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
     assert dict(frame.select(name, "letters").iter_rows()) == expected.letters(oracle, filters, dim)
 
 
+LETTER_FIELD_SELECTIONS = {k: FILTER_SETS[k] for k in ("specialty", "decision-years", "state")}
+
+
+@pytest.mark.parametrize(
+    "chosen", LETTER_FIELD_SELECTIONS.values(), ids=list(LETTER_FIELD_SELECTIONS)
+)
+def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, chosen, monkeypatch):
+    """Under one selection of a letter's own field, the rate tables of the other such fields
+    are the facet_pairs mart's sums, letters included (not a scan of the items): the same
+    rows as the items give; of the items' own fields, still a scan."""
+    ran: list[str] = []
+    real = queries.run_sql
+
+    def spied(session, name, *args, **kwargs):
+        ran.append(name)
+        return real(session, name, *args, **kwargs)
+
+    monkeypatch.setattr(queries, "run_sql", spied)
+    filters = Filters.build(**chosen)
+    (selected,) = chosen
+    fields = [d for d in dimensions.FILTERS if d.per_letter and d.name != selected]
+    for dim in fields:
+        ran.clear()
+        frame = queries.rates_by(con, filters, dim.name)
+        assert "rates_pairs" in ran and f"rates_{dim.shape}" not in ran, dim.name
+        _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+        letters = dict(frame.select(dim.name, "letters").iter_rows())
+        assert letters == expected.letters(oracle, filters, dim), dim.name
+    for shape in ("scalar", "list"):
+        names = tuple(d.name for d in fields if d.shape == shape)
+        ran.clear()
+        together = queries.rates_together(con, filters, names)
+        assert ran.count("rates_pairs") == 1 and "rates_sets" not in ran
+        for name in names:
+            assert queries.rates_from(together, name).equals(queries.rates_by(con, filters, name))
+    ran.clear()
+    queries.rates_by(con, filters, "category")
+    assert "rates_pairs" not in ran and "rates_scalar" in ran
+
+
 SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
 LISTS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "list")
 

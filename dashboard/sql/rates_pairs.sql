@@ -1,0 +1,34 @@
+-- Outcomes per value of several dimensions under one selection of another filter, as
+-- rates_sets.sql gives them (set_id, a column per dimension, letters, the rates), summed from
+-- the facet_pairs mart instead of counted from the items (queries.pair_rates says when: its
+-- letters are those of a letter's own fields). The selection as in _pair_counts.sql:
+-- $pair_dimension, its values $pair_values or its range $pair_low..$pair_high.
+-- $pair_dimensions: the dimensions counted, in their columns' order; $empties: each one's
+-- label of no value (NULL: such items left out, as rates_sets.sql leaves them); $set_ids: the
+-- set_id rates_sets.sql gives each. __COLUMNS__: each dimension's column, the value cast to
+-- its type in that dimension's rows ("case when place = 1 then value::integer end as
+-- decision_year, ...": registry constants and catalog types).
+with
+pairs as (
+    select other, other_value, items, overturned, letters
+    from facet_pairs
+    where dimension = $pair_dimension::varchar
+        and (value in (select unnest($pair_values::varchar[]))
+            or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+        and other in (select unnest($pair_dimensions::varchar[]))
+),
+counts as (
+    select
+        list_position($pair_dimensions::varchar[], other) as place,
+        coalesce(
+            other_value,
+            ($empties::varchar[])[list_position($pair_dimensions::varchar[], other)]
+        ) as value,
+        sum(items)::bigint as n,
+        sum(overturned)::bigint as overturned,
+        sum(letters)::bigint as letters
+    from pairs
+    group by other, other_value
+)
+select ($set_ids::integer[])[place] as set_id, __COLUMNS__, letters, __RATES__
+from counts
