@@ -402,8 +402,8 @@ def rates_by(
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
-    elif (summed := pair_rates(con, filters, [dim], small_n)) is not None:
-        return rates_from(summed, dim.name)
+    elif (mart := summable(con, filters, [dim]))[1]:
+        return rates_from(pair_rates(con, mart[0], [dim], small_n), dim.name)
     # + the items without a value
     [letters], letter_params = letters_count(
         con, value_count(con, dim.name) + 1, filters=filters, dims=(dim,)
@@ -440,9 +440,19 @@ def rates_together(
     shape = dims[0].shape
     if {dim.shape for dim in dims} != {shape} or shape not in ("scalar", "list"):
         raise ValueError(f"rates_together takes scalar or list dimensions, not {names}")
-    summed = pair_rates(con, filters, dims, small_n)
-    if summed is not None:
-        return summed
+    one, by_mart = summable(con, filters, dims)
+    scanned = [dim for dim in dims if dim not in by_mart]
+    parts = [(by_mart, pair_rates(con, one, by_mart, small_n))] if by_mart else []
+    if scanned:
+        parts.append((scanned, _scanned_rates(con, filters, scanned, small_n)))
+    return parts[0][1] if len(parts) == 1 else _joined(parts)
+
+
+def _scanned_rates(
+    con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int
+) -> pl.DataFrame:
+    """``rates_together``'s frame counted from the filtered items (``sql/rates_sets.sql``)."""
+    shape = dims[0].shape
     groups = sum(value_count(con, dim.name) + 1 for dim in dims)  # + items without a value
     [letters], letter_params = letters_count(con, groups, filters=filters, dims=tuple(dims))
     columns = [dim.column for dim in dims]
@@ -481,24 +491,30 @@ def column_types(con: Con, table: str) -> dict[str, str]:
     return dict(columns.select("column_name", "data_type").iter_rows())
 
 
-def pair_rates(
-    con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int
-) -> pl.DataFrame | None:
-    """``rates_together``'s frame summed from the facet_pairs mart (``sql/rates_pairs.sql``),
-    or None when the mart cannot give it. It can under one selection (``_one_selection``) of
-    a letter's own field, for other such fields (``Dimension.per_letter``): the mart counts
-    the letters of those pairs only (their first items; a distinct count per pair cost the
-    build 175 s at 4M items). A mart of an ingest before its letters cannot either. At 4M
-    items ~10 ms, against 100-250 ms for a scan of a large slice."""
+def summable(
+    con: Con, filters: Filters, dims: list[dimensions.Dimension]
+) -> tuple[dict[str, Any], list[dimensions.Dimension]]:
+    """The selection ``_one_selection`` gives and those of ``dims`` whose rate tables under it
+    the facet_pairs mart holds (``pair_rates``; none: ``({}, [])``): under one selection of a
+    letter's own field, the other such fields (``Dimension.per_letter``), whose letters the
+    mart counts (their first items; a distinct count per pair cost the build 175 s at 4M
+    items). A mart of an ingest before its letters holds none."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
-        return None
+        return {}, []
     chosen = dimensions.get(one["pair_dimension"])
-    if not chosen.per_letter or any(
-        not d.per_letter or d.name not in paired or d.name == chosen.name for d in dims
-    ):
-        return None
+    if not chosen.per_letter:
+        return {}, []
+    return one, [d for d in dims if d.per_letter and d.name in paired and d.name != chosen.name]
+
+
+def pair_rates(
+    con: Con, one: dict[str, Any], dims: list[dimensions.Dimension], small_n: int
+) -> pl.DataFrame:
+    """``rates_together``'s frame of ``dims`` under the selection ``one`` (both from
+    ``summable``), summed from the facet_pairs mart (``sql/rates_pairs.sql``): at 4M items
+    ~10-25 ms, against 100-250 ms for a scan of a large slice."""
     types = column_types(con, "item_facts")
     columns = [dim.column for dim in dims]
     cast = []
@@ -515,6 +531,20 @@ def pair_rates(
         "small_n": small_n,
     }
     return run_sql(con, "rates_pairs", params, fragments={"COLUMNS": ", ".join(cast)})
+
+
+def _joined(parts: list[tuple[list[dimensions.Dimension], pl.DataFrame]]) -> pl.DataFrame:
+    """``rates_together``'s frames of parts of its dimensions as the frame of them all: each
+    part's set_id renumbered over every column (``_grouping_set``), the others' columns null."""
+    columns = [dim.column for dims, _ in parts for dim in dims]
+    frames = []
+    for dims, frame in parts:
+        own = [dim.column for dim in dims]
+        ids = {_grouping_set(own, c): _grouping_set(columns, c) for c in own}
+        frames.append(frame.with_columns(pl.col("set_id").replace_strict(ids)))
+    joined = pl.concat(frames, how="diagonal_relaxed")
+    rest = frames[0].columns[frames[0].columns.index("letters") :]
+    return joined.select("set_id", *columns, *rest)
 
 
 def _distinct_columns(names: tuple[str, ...], caller: str) -> list[dimensions.Dimension]:

@@ -1,6 +1,6 @@
 -- Outcomes per value of several dimensions under one selection of another filter, as
 -- rates_sets.sql gives them (set_id, a column per dimension, letters, the rates), summed from
--- the facet_pairs mart instead of counted from the items (queries.pair_rates says when: its
+-- the facet_pairs mart instead of counted from the items (queries.summable says when: its
 -- letters are those of a letter's own fields). The selection as in _pair_counts.sql:
 -- $pair_dimension, its values $pair_values or its range $pair_low..$pair_high.
 -- $pair_dimensions: the dimensions counted, in their columns' order; $empties: each one's
@@ -30,5 +30,5 @@ counts as (
     from pairs
     group by other, other_value
 )
-select ($set_ids::integer[])[place] as set_id, __COLUMNS__, letters, __RATES__
+select ($set_ids::bigint[])[place] as set_id, __COLUMNS__, letters, __RATES__
 from counts

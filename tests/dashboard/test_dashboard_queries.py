@@ -443,6 +443,15 @@ def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, ch
         assert ran.count("rates_pairs") == 1 and "rates_sets" not in ran
         for name in names:
             assert queries.rates_from(together, name).equals(queries.rates_by(con, filters, name))
+        # With dimensions the mart cannot give among them (the selected field, an item's own),
+        # those are counted from the items, in the same frame.
+        own = next(d.name for d in dimensions.FILTERS if d.shape == shape and not d.per_letter)
+        mixed = (*names[:2], own, *([selected] if dimensions.get(selected).shape == shape else []))
+        ran.clear()
+        together = queries.rates_together(con, filters, mixed)
+        assert ran.count("rates_pairs") == 1 and ran.count("rates_sets") == 1
+        for name in mixed:
+            assert queries.rates_from(together, name).equals(queries.rates_by(con, filters, name))
     ran.clear()
     queries.rates_by(con, filters, "category")
     assert "rates_pairs" not in ran and "rates_scalar" in ran
