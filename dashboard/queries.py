@@ -498,7 +498,8 @@ def summable(
     the facet_pairs mart holds (``pair_rates``; none: ``({}, [])``): under one selection of a
     letter's own field, the other such fields (``Dimension.per_letter``), whose letters the
     mart counts (their first items; a distinct count per pair cost the build 175 s at 4M
-    items). A mart of an ingest before its letters holds none."""
+    items), and a selected scalar field itself. A mart of an ingest before its letters holds
+    none."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
@@ -506,7 +507,12 @@ def summable(
     chosen = dimensions.get(one["pair_dimension"])
     if not chosen.per_letter:
         return {}, []
-    return one, [d for d in dims if d.per_letter and d.name in paired and d.name != chosen.name]
+    # The selected scalar's own table is its values' rows of facet_counts; a selected list
+    # value's would be the values listed with it, which no mart holds.
+    own = chosen.shape == "scalar"
+    return one, [
+        d for d in dims if d.per_letter and d.name in paired and (d.name != chosen.name or own)
+    ]
 
 
 def pair_rates(

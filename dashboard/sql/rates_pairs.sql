@@ -1,7 +1,8 @@
--- Outcomes per value of several dimensions under one selection of another filter, as
--- rates_sets.sql gives them (set_id, a column per dimension, letters, the rates), summed from
--- the facet_pairs mart instead of counted from the items (queries.summable says when: its
--- letters are those of a letter's own fields). The selection as in _pair_counts.sql:
+-- Outcomes per value of several dimensions under one selection, as rates_sets.sql gives them
+-- (set_id, a column per dimension, letters, the rates), summed from the facet_pairs mart (the
+-- selected dimension's own values from facet_counts) instead of counted from the items
+-- (queries.summable says when: the letters must be those of a letter's own fields). The
+-- selection as in _pair_counts.sql:
 -- $pair_dimension, its values $pair_values or its range $pair_low..$pair_high.
 -- $pair_dimensions: the dimensions counted, in their columns' order; $empties: each one's
 -- label of no value (NULL: such items left out, as rates_sets.sql leaves them); $set_ids: the
@@ -17,6 +18,20 @@ pairs as (
             or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
         and other in (select unnest($pair_dimensions::varchar[]))
 ),
+-- The selected dimension's own rows, when it is counted (a scalar: its selected values).
+selected as (
+    select dimension as other, value as other_value, items, overturned, letters
+    from facet_counts
+    where dimension = $pair_dimension::varchar
+        and (value in (select unnest($pair_values::varchar[]))
+            or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+        and list_contains($pair_dimensions::varchar[], dimension)
+),
+both_marts as (
+    select * from pairs
+    union all
+    select * from selected
+),
 counts as (
     select
         list_position($pair_dimensions::varchar[], other) as place,
@@ -27,7 +42,7 @@ counts as (
         sum(items)::bigint as n,
         sum(overturned)::bigint as overturned,
         sum(letters)::bigint as letters
-    from pairs
+    from both_marts
     group by other, other_value
 )
 select ($set_ids::bigint[])[place] as set_id, __COLUMNS__, letters, __RATES__

@@ -416,8 +416,8 @@ LETTER_FIELD_SELECTIONS = {k: FILTER_SETS[k] for k in ("specialty", "decision-ye
 )
 def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, chosen, monkeypatch):
     """Under one selection of a letter's own field, the rate tables of the other such fields
-    are the facet_pairs mart's sums, letters included (not a scan of the items): the same
-    rows as the items give; of the items' own fields, still a scan."""
+    (and of a selected scalar itself) are the marts' sums, letters included (not a scan of
+    the items): the same rows as the items give; of the items' own fields, still a scan."""
     ran: list[str] = []
     real = queries.run_sql
 
@@ -428,7 +428,9 @@ def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, ch
     monkeypatch.setattr(queries, "run_sql", spied)
     filters = Filters.build(**chosen)
     (selected,) = chosen
-    fields = [d for d in dimensions.FILTERS if d.per_letter and d.name != selected]
+    # A selected scalar's own table too (its values' rows of facet_counts).
+    own_table = dimensions.get(selected).shape == "scalar"
+    fields = [d for d in dimensions.FILTERS if d.per_letter and (d.name != selected or own_table)]
     for dim in fields:
         ran.clear()
         frame = queries.rates_by(con, filters, dim.name)
@@ -446,7 +448,8 @@ def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, ch
         # With dimensions the mart cannot give among them (the selected field, an item's own),
         # those are counted from the items, in the same frame.
         own = next(d.name for d in dimensions.FILTERS if d.shape == shape and not d.per_letter)
-        mixed = (*names[:2], own, *([selected] if dimensions.get(selected).shape == shape else []))
+        extra = [selected] if dimensions.get(selected).shape == shape else []
+        mixed = tuple(dict.fromkeys((*names[:2], own, *extra)))
         ran.clear()
         together = queries.rates_together(con, filters, mixed)
         assert ran.count("rates_pairs") == 1 and ran.count("rates_sets") == 1
