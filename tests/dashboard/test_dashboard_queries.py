@@ -146,23 +146,54 @@ def test_one_value_is_summed_up_from_the_facet_mart_as_sql_counts_it(
     ).fetchall()
     for value in {held[0][0], held[-1][0]}:
         filters = Filters.build(**{name: [value]})
-        assert queries._one_value(con, filters) == {"dimension": name, "value": value}
-        from_mart = queries.summary(con, filters)
-        want = expected.summary(oracle, filters)
-        assert {k: from_mart.item(0, k) for k in want} == want, value
-        with monkeypatch.context() as patch:
-            patch.setattr(queries, "_one_value", lambda *_: None)
-            assert_frame_equal(from_mart, queries.summary(con, filters))
+        assert queries.summed_selection(con, filters) == {
+            "pair_dimension": name,
+            "pair_values": [value],
+            "pair_low": None,
+            "pair_high": None,
+        }
+        _check_summed_summary(con, oracle, filters, monkeypatch)
 
 
-def test_the_facet_mart_serves_one_plain_value_only(con):
-    one = queries._one_value
+def _check_summed_summary(con, oracle, filters: Filters, monkeypatch) -> None:
+    """The headline numbers from the mart: those the tests' own SQL gives, and the frame
+    counted over item_facts."""
+    from_mart = queries.summary(con, filters)
+    want = expected.summary(oracle, filters)
+    assert {k: from_mart.item(0, k) for k in want} == want, filters
+    with monkeypatch.context() as patch:
+        patch.setattr(queries, "summed_selection", lambda *_: None)
+        assert_frame_equal(from_mart, queries.summary(con, filters))
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        {"decision_year": (2016, 2017)},
+        {"injury_year": (2005, 2012)},
+        {"priority": ["Regular", "Expedited"]},
+    ],
+    ids=["decision-years", "injury-years", "priorities"],
+)
+def test_a_letter_fields_values_are_summed_up_from_the_facet_mart(con, oracle, chosen, monkeypatch):
+    """Several values or a range of a letter's own field: its items and its letters add up
+    over its values (each has one), so the headline numbers are the mart's sums too."""
+    filters = Filters.build(**chosen)
+    assert queries.summed_selection(con, filters) is not None
+    assert expected.summary(oracle, filters)["n"] > 0
+    _check_summed_summary(con, oracle, filters, monkeypatch)
+
+
+def test_the_facet_mart_serves_one_value_or_a_letter_fields_values_only(con):
+    one = queries.summed_selection
     assert one(con, Filters.build(drug_class=["Opioids"])) is not None
     assert one(con, Filters.build(drug_class=["Opioids", "NSAIDs"])) is None
     assert one(con, Filters.build(decision=["Upheld"])) is not None
     assert one(con, Filters.build(decision=["Upheld", "Overturned"])) is None
     assert one(con, Filters.build(drug_class=["Opioids"], decision=["Upheld"])) is None
-    assert one(con, Filters.build(decision_year=(2016, 2016))) is None
+    assert one(con, Filters.build(decision_year=(2016, 2016))) is not None
+    assert one(con, Filters.build(decision_year=(2016, 2017), priority=["Regular"])) is None
+    assert one(con, Filters.build(specialty=["Family Practice", "Preventive Medicine"])) is None
     assert one(con, Filters.build(drug=["acetaminophen + hydrocodone"])) is None
     assert one(con, Filters.build(drug_class=["Opioids"], exclude_synthetic=True)) is None
     assert one(con, Filters.build(drug_class=["Opioids"], search="tramadol")) is None
