@@ -4,8 +4,6 @@
 -- _option_counts_scalar.sql and _option_counts_lists.sql under that filter, without a scan.
 select other as dimension, other_value as value, sum(items)::bigint as n
 from facet_pairs
-where dimension = $pair_dimension::varchar
-    and (value in (select unnest($pair_values::varchar[]))
-        or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+where __CHOSEN__
     and other in (select unnest($pair_dimensions::varchar[]))
 group by other, other_value

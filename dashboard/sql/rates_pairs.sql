@@ -13,18 +13,14 @@ with
 pairs as (
     select other, other_value, items, overturned, letters
     from facet_pairs
-    where dimension = $pair_dimension::varchar
-        and (value in (select unnest($pair_values::varchar[]))
-            or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+    where __CHOSEN__
         and other in (select unnest($pair_dimensions::varchar[]))
 ),
 -- The selected dimension's own rows, when it is counted (a scalar: its selected values).
 selected as (
     select dimension as other, value as other_value, items, overturned, letters
     from facet_counts
-    where dimension = $pair_dimension::varchar
-        and (value in (select unnest($pair_values::varchar[]))
-            or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+    where __CHOSEN__
         and list_contains($pair_dimensions::varchar[], dimension)
 ),
 both_marts as (

@@ -8,9 +8,7 @@ with
 mart as (
     select items, overturned, letters, synthetic_items, synthetic_letters
     from facet_counts
-    where dimension = $pair_dimension::varchar
-        and (value in (select unnest($pair_values::varchar[]))
-            or try_cast(value as integer) between $pair_low::integer and $pair_high::integer)
+    where __CHOSEN__
 ),
 counts as (
     select
