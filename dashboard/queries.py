@@ -378,6 +378,14 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     )
 
 
+def item_count(con: Con, filters: Filters) -> pl.DataFrame:
+    """One row, ``n``: the items under ``filters``. With none set, item_facts' row count (no
+    scan: 1 ms, against 44 for the headline numbers at 4M items), else ``summary``'s."""
+    if filters == Filters():
+        return run_sql(con, "item_count")
+    return summary(con, filters).select("n")
+
+
 def summed_selection(con: Con, filters: Filters) -> dict[str, Any] | None:
     """``_one_selection``'s parameters when the headline numbers of ``filters`` are sums of the
     facet_counts mart, else None: one value of one filter the mart holds (a mart of the last

@@ -91,7 +91,7 @@ def _filter_widget(
         left_out = None
         if now.get(dim.name):
             # Items without a value never pass a range: say how many (under the other filters).
-            under_others = run(queries.summary, now.without(dim.name), small_n()).item(0, "n")
+            under_others = run(queries.item_count, now.without(dim.name)).item(0, "n")
             left_out = int(under_others or 0) - int(dim_options.get_column("n").sum())
         chosen[dim.name] = _range_filter(dim, dim_options, defaults, left_out)
     else:

@@ -184,6 +184,14 @@ def test_a_letter_fields_values_are_summed_up_from_the_facet_mart(con, oracle, c
     _check_summed_summary(con, oracle, filters, monkeypatch)
 
 
+def test_the_items_in_view_are_counted_without_a_scan_when_no_filter_is_set(con, oracle, total):
+    assert queries.item_count(con, ALL).item(0, "n") == total
+    plan = queries.cursor(con).sql("explain " + queries.load_sql("item_count")).fetchall()
+    assert "item_facts" not in plan[0][1]  # a scan names its table; the row count is kept
+    filters = Filters.build(decision=["Overturned"])
+    assert queries.item_count(con, filters).item(0, "n") == expected.summary(oracle, filters)["n"]
+
+
 def test_the_facet_mart_serves_one_value_or_a_letter_fields_values_only(con):
     one = queries.summed_selection
     assert one(con, Filters.build(drug_class=["Opioids"])) is not None
