@@ -429,13 +429,10 @@ def rates_by(
         "by_count": dim.order == "count",
         "empty": dim.empty,
     }
-    frame = run_sql(
-        con,
-        f"rates_{dim.shape}",
-        params,
-        column=dim.column,
-        fragments={"LETTERS": letters, "EMPTY_LIST": empty_list(con, dim)},
-    )
+    fragments = {"LETTERS": letters}
+    if dim.shape == "list":  # rates_list.sql counts the empty lists apart
+        fragments["EMPTY_LIST"] = empty_list(con, dim)
+    frame = run_sql(con, f"rates_{dim.shape}", params, column=dim.column, fragments=fragments)
     frame = frame.rename({"value": dim.name})
     if within is not None:
         outer, value = within
