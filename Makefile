@@ -37,9 +37,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy etl dashboard
 
-# Everything but the browser tests (a real server driven by Debian's Chromium).
+# Everything but the browser tests (a real server driven by Debian's Chromium), on every core
+# (pytest-xdist; JOBS=1 runs them in one process).
+JOBS ?= auto
 unit: setup
-	$(BIN)/pytest -q -m "not browser"
+	$(BIN)/pytest -q -m "not browser" -n $(JOBS)
 
 browser: setup
 	$(BIN)/pytest -q -m browser

@@ -29,6 +29,16 @@ def test_make_test_would_run_lint_types_and_pytest() -> None:
         assert tool in dry, tool
 
 
+def test_every_make_target_and_variable_is_documented() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    variables = set(re.findall(r"^([A-Z_]+) \?=", makefile, re.M))
+    assert {"JOBS", "PORT"} <= variables, "the pattern is out of date"
+    for variable in variables:
+        assert re.search(rf"^\| `{variable}` \| `", README, re.M), variable
+    targets = make_targets()
+    assert targets == set(re.findall(r"^\| `make ([a-z-]+)` \|", README, re.M))
+
+
 def test_every_subcommand_is_documented() -> None:
     parser = _build_parser()
     commands = {name for action in parser._subparsers._group_actions for name in action.choices}
