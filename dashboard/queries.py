@@ -506,23 +506,36 @@ def summable(
     con: Con, filters: Filters, dims: list[dimensions.Dimension]
 ) -> tuple[dict[str, Any], list[dimensions.Dimension]]:
     """The selection ``_one_selection`` gives and those of ``dims`` whose rate tables under it
-    the facet_pairs mart holds (``pair_rates``; none: ``({}, [])``): under one selection of a
-    letter's own field, the other such fields (``Dimension.per_letter``), whose letters the
-    mart counts (their first items; a distinct count per pair cost the build 175 s at 4M
-    items), and a selected scalar field itself. A mart of an ingest before its letters holds
-    none."""
+    the facet_pairs mart holds (``pair_rates``; none: ``({}, [])``): the pairs whose letters
+    the mart counts without a distinct count per pair (175 s more for the build at 4M items),
+    those of two of a letter's own fields (``Dimension.per_letter``: their first items) and of
+    a letter's field with an item's own (the first items of a letter with each value of the
+    item's field, flagged ``<column>_fresh`` in item_facts), and a selected scalar field
+    itself. An item's own field selected must be one value: the letters of several would
+    count a letter holding two of them twice. A mart of an ingest before the letters of a pair
+    of fields held none of them."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
         return {}, []
     chosen = dimensions.get(one["pair_dimension"])
-    if not chosen.per_letter:
+    if not chosen.per_letter and len(one["pair_values"] or ()) != 1:
         return {}, []
+    flagged = column_types(con, "item_facts")
+
+    def counted(a: dimensions.Dimension, b: dimensions.Dimension) -> bool:
+        if a.per_letter and b.per_letter:
+            return True
+        item_own = b if a.per_letter else a
+        return a.per_letter != b.per_letter and f"{item_own.column}_fresh" in flagged
+
     # The selected scalar's own table is its values' rows of facet_counts; a selected list
     # value's would be the values listed with it, which no mart holds.
     own = chosen.shape == "scalar"
     return one, [
-        d for d in dims if d.per_letter and d.name in paired and (d.name != chosen.name or own)
+        d
+        for d in dims
+        if d.name in paired and (own if d.name == chosen.name else counted(chosen, d))
     ]
 
 

@@ -72,6 +72,7 @@ def digest(con: Connection) -> str:
     for name in SQL:
         hasher.update(read_sql(name).encode())
     hasher.update(facts_sql().encode())
+    hasher.update(fresh_sql("item_facts").encode())
     hasher.update(facet_sql().encode())
     hasher.update(pair_sql().encode())
     hasher.update(f"value bits {value_bits_probe(con)}".encode())
@@ -106,6 +107,49 @@ def facts_sql() -> str:
         for column in columns
     )
     return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
+
+
+def fresh_sql(facts: str) -> str:
+    """The rows of ``facts`` (item_facts rows: a table, or a query in parentheses) with a
+    ``<column>_fresh`` column per filter of an item's own field (not ``per_letter``): whether
+    the item is the first of its letter with its value (a scalar: BOOLEAN; no value is a value
+    here), or for each value of its list (BOOLEAN[], aligned with ``_listed``: an empty list is
+    one NULL value). The letters behind a pair of such a field and a letter's own field are
+    these flags' count (``pair_sql``): no distinct count of letters per pair."""
+    scalars, lists = _own_fields()
+    # One window for them all (a window per scalar's partition cost twice the time): each
+    # field's values in the letter's earlier items.
+    earlier = [f"list({c}) over earlier as {c}_earlier" for c in scalars] + [
+        f"flatten(coalesce(list({_listed(c)}) over earlier, [])) as {c}_earlier" for c in lists
+    ]
+    fresh = [
+        f"coalesce(list_position({c}_earlier, {c}) is null, true) as {c}_fresh" for c in scalars
+    ]
+    fresh += [
+        f"list_transform({_listed(c)}, lambda v, i: list_position({_listed(c)}, v) = i"
+        f" and list_position({c}_earlier, v) is null) as {c}_fresh"
+        for c in lists
+    ]
+    dropped = ", ".join(f"{c}_earlier" for c in (*scalars, *lists))
+    return (
+        f"select * exclude ({dropped}), {', '.join(fresh)}"
+        f" from (select *, {', '.join(earlier)} from {facts}"
+        " window earlier as (partition by letter_key order by item_no"
+        " rows between unbounded preceding and 1 preceding))"
+        # item_facts' order (item_facts.sql): its row groups' zone maps skip by years
+        " order by decision_year, injury_year, letter_id, item_no"
+    )
+
+
+def _own_fields() -> tuple[list[str], list[str]]:
+    """The columns of the filters of an item's own field (not the letter's): scalar, list."""
+    from dashboard import dimensions
+
+    own = [d for d in dimensions.FILTERS if not d.per_letter]
+    return (
+        list(dict.fromkeys(d.column for d in own if d.shape == "scalar")),
+        list(dict.fromkeys(d.column for d in own if d.shape == "list")),
+    )
 
 
 def facet_sql() -> str:
@@ -143,34 +187,61 @@ def pair_sql(facts: str = "scope_facts") -> str:
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
     lists = [d for d in dimensions.FILTERS if d.shape == "list"]
     columns = {d.name: d.column for d in scalars}
-    passes = [_grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)))]
-    carried = "overturned, first_in_letter"
+    # An item's own field's flags of the first item of its letter with each value (fresh_sql)
+    fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
+    passes = [_grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)), fresh)]
+    carried = ", ".join(["overturned", "first_in_letter", *dict.fromkeys(fresh.values())])
+
+    def unnest(d: Any) -> str:  # its values, one per row, and their flags beside them
+        flag = "" if d.per_letter else f", unnest({d.column}_fresh) as each_{d.name}_fresh"
+        return f"{_values(d.column)} as each_{d.name}{flag}"
+
+    def flags(*listed: Any) -> dict[str, str]:
+        return {d.name: f"each_{d.name}_fresh" for d in listed if not d.per_letter}
+
     for listed in lists:
-        each = f"each_{listed.name}"  # its values, one per row
         unnested = (
-            f"(select {_values(listed.column)} as {each},"
+            f"(select {unnest(listed)},"
             f" {', '.join(dict.fromkeys(columns.values()))}, {carried} from {facts})"
         )
         passes.append(
-            _grouping_pass(unnested, {listed.name: each, **columns}, [(listed, d) for d in scalars])
+            _grouping_pass(
+                unnested,
+                {listed.name: f"each_{listed.name}", **columns},
+                [(listed, d) for d in scalars],
+                {**fresh, **flags(listed)},
+            )
         )
     for one, two in itertools.combinations(lists, 2):
-        first, second = f"each_{one.name}", f"each_{two.name}"
+        first = f"each_{one.name}" + ("" if one.per_letter else f", each_{one.name}_fresh")
+        second_fresh = "" if two.per_letter else f", {two.column}_fresh"
         both = (
-            f"(select {first}, {_values(two.column)} as {second}, {carried}"
-            f" from (select {_values(one.column)} as {first}, {two.column}, {carried}"
+            f"(select {first}, {unnest(two)}, {carried}"
+            f" from (select {unnest(one)}, {two.column}{second_fresh}, {carried}"
             f" from {facts}))"
         )
-        passes.append(_grouping_pass(both, {one.name: first, two.name: second}, [(one, two)]))
+        passes.append(
+            _grouping_pass(
+                both,
+                {one.name: f"each_{one.name}", two.name: f"each_{two.name}"},
+                [(one, two)],
+                flags(one, two),
+            )
+        )
     kept = [part for p in passes for part in p]
     return read_sql("facet_pairs.sql").replace(
         "__PAIRS__", "\n    union all\n    ".join(f"select * from ({p})" for p in kept)
     )
 
 
+def _listed(column: str) -> str:
+    """A list column's values; an empty list as one NULL (no value)."""
+    return f"(case when len({column}) = 0 then [null::varchar] else {column} end)"
+
+
 def _values(column: str) -> str:
     """A list column's values, one row each; an empty list one row of NULL (no value)."""
-    return f"unnest(case when len({column}) = 0 then [null::varchar] else {column} end)"
+    return f"unnest({_listed(column)})"
 
 
 # Grouping sets per pass: DuckDB keeps a hash table per set, all at once (105 sets over a few
@@ -180,10 +251,16 @@ SETS_PER_PASS = 4
 FOLD_AT = 8
 
 
-def _grouping_pass(source: str, columns: dict[str, str], pairs: list[tuple[Any, Any]]) -> list[str]:
+def _grouping_pass(
+    source: str,
+    columns: dict[str, str],
+    pairs: list[tuple[Any, Any]],
+    fresh: dict[str, str],
+) -> list[str]:
     """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
-    ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts."""
+    ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts. ``fresh``:
+    the flag column (``fresh_sql``) of each dimension of an item's own field."""
     pairs = [(a, b) for a, b in pairs if columns[a.name] != columns[b.name]]
     passes = []
     for start in range(0, len(pairs), SETS_PER_PASS):
@@ -204,21 +281,32 @@ def _grouping_pass(source: str, columns: dict[str, str], pairs: list[tuple[Any, 
             return f"case pair {' '.join(arms)} end"
 
         sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
+
         # The letters of a pair of the letter's own fields: its first items (every item of a
-        # letter is in the same pairs). Of any other pair, a distinct count per pair: 196 s
-        # against 21 for the whole mart at 4M items, so none (NULL).
+        # letter is in the same pairs); of a letter's field and an item's own: the items first
+        # in their letter with the item's value. Of two items' own fields, a distinct count per
+        # pair: 196 s against 21 for the whole mart at 4M items, so none (NULL).
+        def letters(a: Any, b: Any) -> str:
+            if a.per_letter and b.per_letter:
+                return "first_items"
+            if a.per_letter != b.per_letter:
+                return f"fresh_{(b if a.per_letter else a).name}"
+            return "null"
+
+        counted = dict.fromkeys(
+            d.name for pair in chunk for d in pair if d.name in fresh and letters(*pair) != "null"
+        )
         passes.append(
             f"select {case(lambda a, b: repr(a.name))} as dimension,"
             f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
             f" {case(lambda a, b: repr(b.name))} as other,"
             f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value,"
-            " items, overturned,"
-            f" {case(lambda a, b: 'first_items' if a.per_letter and b.per_letter else 'null')}"
-            " as letters"
+            f" items, overturned, {case(letters)} as letters"
             f" from (select grouping({', '.join(grouped)}) as pair, {', '.join(grouped)},"
             " count(*)::bigint as items, count_if(overturned)::bigint as overturned,"
             " count_if(first_in_letter)::bigint as first_items"
-            f" from {source} group by grouping sets ({sets}))"
+            + "".join(f", count_if({fresh[n]})::bigint as fresh_{n}" for n in counted)
+            + f" from {source} group by grouping sets ({sets}))"
         )
     return passes
 
@@ -341,7 +429,9 @@ class DerivedTables:
         for table in SCOPED:
             con.execute(f"create or replace temp view scope_{table} as from {table} where false")
         con.execute("drop table if exists item_facts")
-        con.execute(f"create table item_facts as {facts_sql()}", {"key_offset": 0})
+        con.execute(
+            f"create table item_facts as {fresh_sql(f'({facts_sql()})')}", {"key_offset": 0}
+        )
 
     def _whole_buckets(self, only: str | None, sign: int) -> None:
         """Every letter (or the letters of the table ``only``), a bucket at a time: facts when
@@ -377,6 +467,10 @@ class DerivedTables:
             {"key_offset": self._next_key},
         )
         con.execute(read_sql("first_in_letter.sql"))
+        # The flags of each letter's first items with each value: a step of its own, as above.
+        con.execute(f"create or replace temp table scope_fresh as {fresh_sql('scope_facts')}")
+        con.execute("drop table scope_facts")
+        con.execute("alter table scope_fresh rename to scope_facts")
         self._next_key += _scalar(con, "select count(*) from scope_letters")
         if not _exists(con, "item_facts"):
             con.execute("create table item_facts as from scope_facts")

@@ -448,54 +448,88 @@ def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
 
 
 LETTER_FIELD_SELECTIONS = {k: FILTER_SETS[k] for k in ("specialty", "decision-years", "state")}
+# One value of an item's own field: a list's and a scalar's.
+ITEM_FIELD_SELECTIONS = {
+    "drug": {"drug": ["hydrocodone"]},
+    "guideline_source": FILTER_SETS["guideline_source"],
+    "category": FILTER_SETS["category"],
+}
+
+
+@pytest.fixture
+def ran(monkeypatch) -> list[str]:
+    """The names of the SQL files the dashboard's queries run, in order."""
+    names: list[str] = []
+    real = queries.run_sql
+
+    def spied(session, name, *args, **kwargs):
+        names.append(name)
+        return real(session, name, *args, **kwargs)
+
+    monkeypatch.setattr(queries, "run_sql", spied)
+    return names
+
+
+def _check_summed(con, oracle, ran, filters, fields, scanned) -> None:
+    """The rate tables of ``fields`` are the marts' sums (``rates_pairs``), letters included,
+    with the rows and letters the items give; those of ``scanned`` a scan; and both together
+    in one frame, per shape, as each alone."""
+    for dim in [*fields, *scanned]:
+        ran.clear()
+        frame = queries.rates_by(con, filters, dim.name)
+        from_mart = dim in fields
+        assert ("rates_pairs" in ran) is from_mart, dim.name
+        assert (f"rates_{dim.shape}" in ran) is not from_mart, dim.name
+        _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+        letters = dict(frame.select(dim.name, "letters").iter_rows())
+        assert letters == expected.letters(oracle, filters, dim), dim.name
+    for shape in ("scalar", "list"):
+        summed = tuple(d.name for d in fields if d.shape == shape)
+        counted = tuple(d.name for d in scanned if d.shape == shape)
+        for names in (summed, (*summed[:2], *counted[:2])):
+            if not names:
+                continue
+            ran.clear()
+            together = queries.rates_together(con, filters, names)
+            assert ran.count("rates_pairs") == (1 if set(names) & set(summed) else 0), names
+            assert ran.count("rates_sets") == (1 if set(names) & set(counted) else 0), names
+            for name in names:
+                alone = queries.rates_by(con, filters, name)
+                assert queries.rates_from(together, name).equals(alone), name
 
 
 @pytest.mark.parametrize(
     "chosen", LETTER_FIELD_SELECTIONS.values(), ids=list(LETTER_FIELD_SELECTIONS)
 )
-def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, chosen, monkeypatch):
-    """Under one selection of a letter's own field, the rate tables of the other such fields
-    (and of a selected scalar itself) are the marts' sums, letters included (not a scan of
-    the items): the same rows as the items give; of the items' own fields, still a scan."""
-    ran: list[str] = []
-    real = queries.run_sql
-
-    def spied(session, name, *args, **kwargs):
-        ran.append(name)
-        return real(session, name, *args, **kwargs)
-
-    monkeypatch.setattr(queries, "run_sql", spied)
+def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, chosen, ran):
+    """Under one selection of a letter's own field, the rate tables of every other filter, a
+    letter's field or an item's own (and of a selected scalar itself), are the marts' sums,
+    letters included (not a scan of the items): the same rows as the items give. A selected
+    list's own table (the values listed with the selected one) is still a scan."""
     filters = Filters.build(**chosen)
     (selected,) = chosen
-    # A selected scalar's own table too (its values' rows of facet_counts).
     own_table = dimensions.get(selected).shape == "scalar"
-    fields = [d for d in dimensions.FILTERS if d.per_letter and (d.name != selected or own_table)]
-    for dim in fields:
-        ran.clear()
-        frame = queries.rates_by(con, filters, dim.name)
-        assert "rates_pairs" in ran and f"rates_{dim.shape}" not in ran, dim.name
-        _check_rates(frame, dim, expected.rates(oracle, filters, dim))
-        letters = dict(frame.select(dim.name, "letters").iter_rows())
-        assert letters == expected.letters(oracle, filters, dim), dim.name
-    for shape in ("scalar", "list"):
-        names = tuple(d.name for d in fields if d.shape == shape)
-        ran.clear()
-        together = queries.rates_together(con, filters, names)
-        assert ran.count("rates_pairs") == 1 and "rates_sets" not in ran
-        for name in names:
-            assert queries.rates_from(together, name).equals(queries.rates_by(con, filters, name))
-        # With dimensions the mart cannot give among them (the selected field, an item's own),
-        # those are counted from the items, in the same frame.
-        own = next(d.name for d in dimensions.FILTERS if d.shape == shape and not d.per_letter)
-        extra = [selected] if dimensions.get(selected).shape == shape else []
-        mixed = tuple(dict.fromkeys((*names[:2], own, *extra)))
-        ran.clear()
-        together = queries.rates_together(con, filters, mixed)
-        assert ran.count("rates_pairs") == 1 and ran.count("rates_sets") == 1
-        for name in mixed:
-            assert queries.rates_from(together, name).equals(queries.rates_by(con, filters, name))
+    fields = [d for d in dimensions.FILTERS if d.name != selected or own_table]
+    scanned = [] if own_table else [dimensions.get(selected)]
+    _check_summed(con, oracle, ran, filters, fields, scanned)
+
+
+@pytest.mark.parametrize("chosen", ITEM_FIELD_SELECTIONS.values(), ids=list(ITEM_FIELD_SELECTIONS))
+def test_rates_under_one_value_of_an_items_field_sum_the_letters_fields(con, oracle, chosen, ran):
+    """Under one value of an item's own field, the rate tables of the letter's fields (and of a
+    selected scalar itself) are the marts' sums, letters included; those of the items' own
+    fields are counted from the items (no mart counts their letters). Two values: every table
+    is a scan (the letters of two values would count a letter holding both twice)."""
+    filters = Filters.build(**chosen)
+    ((selected, values),) = chosen.items()
+    own_table = dimensions.get(selected).shape == "scalar"
+    fields = [d for d in dimensions.FILTERS if d.per_letter or (d.name == selected and own_table)]
+    scanned = [d for d in dimensions.FILTERS if d not in fields]
+    _check_summed(con, oracle, ran, filters, fields, scanned)
+    other = {"drug": "tramadol", "guideline_source": "MTUS", "category": "Surgery"}[selected]
+    two = {selected: [values[0], other]}
     ran.clear()
-    queries.rates_by(con, filters, "category")
+    queries.rates_by(con, Filters.build(**two), "decision_year")
     assert "rates_pairs" not in ran and "rates_scalar" in ran
 
 
