@@ -7,6 +7,7 @@ import functools
 import hashlib
 import math
 import operator
+import shutil
 import subprocess
 import sys
 import threading
@@ -531,6 +532,40 @@ def test_rates_under_one_value_of_an_items_field_sum_the_letters_fields(con, ora
     ran.clear()
     queries.rates_by(con, Filters.build(**two), "decision_year")
     assert "rates_pairs" not in ran and "rates_scalar" in ran
+
+
+def test_a_warehouse_built_before_the_flags_scans_those_tables(
+    warehouse_file, tmp_path, oracle, ran
+):
+    """A warehouse whose build kept no ``<column>_fresh`` flags (its mart holds no letters for
+    a letter's field with an item's own): such tables are counted from the items, rightly;
+    those of two letter's fields still come from the mart."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    own = [d for d in dimensions.FILTERS if not d.per_letter]
+    for column in dict.fromkeys(d.column for d in own):
+        writer.execute(f"alter table item_facts drop column {column}_fresh")
+    names = [d.name for d in own]
+    writer.execute(
+        "update facet_pairs set letters = null where (dimension in (select unnest($own)))"
+        " != (other in (select unnest($own)))",
+        {"own": names},
+    )
+    writer.close()
+    session = queries.connect(old)
+    try:
+        filters = Filters.build(**FILTER_SETS["specialty"])
+        for name, summed in (("category", False), ("guideline_source", False), ("state", True)):
+            ran.clear()
+            dim = dimensions.get(name)
+            frame = queries.rates_by(session, filters, name)
+            assert ("rates_pairs" in ran) is summed, name
+            _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+            letters = dict(frame.select(name, "letters").iter_rows())
+            assert letters == expected.letters(oracle, filters, dim), name
+    finally:
+        session.close()
 
 
 SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
