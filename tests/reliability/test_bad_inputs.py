@@ -6,7 +6,6 @@ The accounting invariant ``loaded + rejected + unchanged == inputs`` is checked 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import resource
@@ -14,7 +13,6 @@ import stat
 import tracemalloc
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -337,12 +335,10 @@ def test_zip_bomb_ratio_and_size_are_refused_without_inflating(tmp_path: Path) -
     with zipfile.ZipFile(control / "good.zip", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("a-good.txt", _seed())
     settings = settings_for(tmp_path)
-    # In a process of its own (a process's peak RSS is a high-water mark: the tests run before
-    # this one in the same process set it or hide the ingest's), the Python memory it allocates.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        summary, peak = pool.submit(
-            _ingest_peak, control, folder, settings_for(tmp_path / "c"), settings
-        ).result()
+    # The Python memory the ingest allocates (tracemalloc), not the process's peak RSS: that
+    # is a high-water mark, which the tests run before this one in the same process (as
+    # pytest-xdist orders them) set or hide.
+    summary, peak = _ingest_peak(control, folder, settings_for(tmp_path / "c"), settings)
     _accounting(summary, 3)
     assert summary.letters == 1
     rows = dict(query(settings.db, "select source_path, reason from rejects"))
@@ -360,10 +356,11 @@ def _ingest_peak(
     an ingest of ``control`` has loaded what any ingest loads (modules, vocabularies)."""
     ingest([control], warm)
     tracemalloc.start()
-    summary = ingest([folder], settings)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return summary, peak
+    try:
+        summary = ingest([folder], settings)
+        return summary, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def test_zip_total_size_limit_accounts_for_every_member(tmp_path: Path) -> None:
