@@ -281,27 +281,18 @@ def _grouping_pass(
             return f"case pair {' '.join(arms)} end"
 
         sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
-
-        # The letters of a pair of the letter's own fields: its first items (every item of a
-        # letter is in the same pairs); of a letter's field and an item's own: the items first
-        # in their letter with the item's value. Of two items' own fields, a distinct count per
-        # pair: 196 s against 21 for the whole mart at 4M items, so none (NULL).
-        def letters(a: Any, b: Any) -> str:
-            if a.per_letter and b.per_letter:
-                return "first_items"
-            if a.per_letter != b.per_letter:
-                return f"fresh_{(b if a.per_letter else a).name}"
-            return "null"
-
         counted = dict.fromkeys(
-            d.name for pair in chunk for d in pair if d.name in fresh and letters(*pair) != "null"
+            d.name
+            for pair in chunk
+            for d in pair
+            if d.name in fresh and _pair_letters(*pair) != "null"
         )
         passes.append(
             f"select {case(lambda a, b: repr(a.name))} as dimension,"
             f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
             f" {case(lambda a, b: repr(b.name))} as other,"
             f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value,"
-            f" items, overturned, {case(letters)} as letters"
+            f" items, overturned, {case(_pair_letters)} as letters"
             f" from (select grouping({', '.join(grouped)}) as pair, {', '.join(grouped)},"
             " count(*)::bigint as items, count_if(overturned)::bigint as overturned,"
             " count_if(first_in_letter)::bigint as first_items"
@@ -309,6 +300,19 @@ def _grouping_pass(
             + f" from {source} group by grouping sets ({sets}))"
         )
     return passes
+
+
+def _pair_letters(a: Any, b: Any) -> str:
+    """The count in ``_grouping_pass`` that is the letters of the pair of dimensions a, b: of
+    two of the letter's own fields, its first items (every item of a letter is in the same
+    pairs); of a letter's field and an item's own, the items first in their letter with the
+    item's value (``fresh_sql``). Of two items' own fields a distinct count per pair: 196 s
+    against 21 for the whole mart at 4M items, so none (NULL)."""
+    if a.per_letter and b.per_letter:
+        return "first_items"
+    if a.per_letter != b.per_letter:
+        return f"fresh_{(b if a.per_letter else a).name}"
+    return "null"
 
 
 class DerivedTables:
@@ -463,14 +467,10 @@ class DerivedTables:
         """The letters in the scope views: their facts into item_facts, their counts added."""
         con = self.con
         con.execute(
-            f"create or replace temp table scope_facts as {facts_sql()}",
+            f"create or replace temp table scope_facts as {fresh_sql(f'({facts_sql()})')}",
             {"key_offset": self._next_key},
         )
         con.execute(read_sql("first_in_letter.sql"))
-        # The flags of each letter's first items with each value: a step of its own, as above.
-        con.execute(f"create or replace temp table scope_fresh as {fresh_sql('scope_facts')}")
-        con.execute("drop table scope_facts")
-        con.execute("alter table scope_fresh rename to scope_facts")
         self._next_key += _scalar(con, "select count(*) from scope_letters")
         if not _exists(con, "item_facts"):
             con.execute("create table item_facts as from scope_facts")
