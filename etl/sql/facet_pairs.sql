@@ -1,17 +1,18 @@
--- The facet_pairs mart: the items and overturned items of scope_facts (the build's item_facts
--- rows in scope) per pair of values of two filters of the dashboard's registry
--- (dashboard/dimensions.py), in both directions: (dimension, value) with (other, other_value).
--- The dashboard's filter options under one filter are these counts: the items with value under
+-- The facet_pairs mart: the items and overturned items of scope_facts (the build's item_facts rows
+-- in scope) per pair of values of two filters of the dashboard's registry
+-- (dashboard/dimensions.py), in both directions: (dimension, value) with (other, other_value). The
+-- dashboard's filter options under one filter are these counts: the items with value under
 -- dimension, per value of every other filter; and its rate tables under one selection of a
--- letter's own field or one value of an item's, per value of another. Counted as facet_counts.sql counts: a
--- list counts an item once under each value it holds, so a list pair is counted once per pair
--- of its values. No value of dimension (NULL) is no row; no value of other (NULL, an empty
+-- letter's own field or one value of an item's, per value of another. Counted as facet_counts.sql
+-- counts: a list counts an item once under each value it holds, so a list pair is counted once per
+-- pair of its values. No value of dimension (NULL) is no row; no value of other (NULL, an empty
 -- list) is other_value NULL: the items with value and nothing of other. letters: the letters
--- behind a pair of two of the letter's own fields (their first items), or of a letter's field
--- and an item's own (the items first in their letter with the item's value: the
--- <column>_fresh flags of item_facts); NULL for a pair of two items' own fields. The pairs are written by etl/warehouse/derived.py from the registry: one grouping-sets
--- pass for the scalar filters, one per list filter with the scalar ones, one per two list
--- filters; each row (dimension, value, other, other_value, items, overturned, letters).
+-- behind a pair of two of the letter's own fields (their first items), or of a letter's field and
+-- an item's own (the items first in their letter with the item's value: the <column>_fresh flags
+-- of item_facts); NULL for a pair of two items' own fields. The pairs are written by
+-- etl/warehouse/derived.py from the registry: one grouping-sets pass for the scalar filters, one
+-- per list filter with the scalar ones, one per two list filters; each row (dimension, value,
+-- other, other_value, items, overturned, letters).
 with
 pairs as (
     __PAIRS__
