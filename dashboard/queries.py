@@ -867,7 +867,27 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
 
 
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
-    return _filtered(con, "source_concordance", filters, small_n)
+    """How often MAXIMUS cites the claims administrator's guideline source, overall and per
+    MAXIMUS source (``sql/source_concordance.sql``). Under one selection of a filter other than
+    the sources themselves, the facet_pairs mart's sums (``sql/source_concordance_pairs.sql``:
+    the counts are items', so any one selection adds up, several values of a scalar too);
+    a mart built before it counted the agreement has no ``same_source``: counted then."""
+    sources = "guideline_source"
+    paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
+    one = _one_selection(filters, paired)
+    if one is None or sources not in paired or one["pair_dimension"] == sources:
+        return _filtered(con, "source_concordance", filters, small_n)
+    if "same_source" not in column_types(con, "facet_pairs"):
+        return _filtered(con, "source_concordance", filters, small_n)
+    chosen = dimensions.get(one["pair_dimension"])
+    # Any other scalar filter: its rows with the selection hold each of its items once.
+    total = next(
+        d.name
+        for d in dimensions.FILTERS
+        if d.shape == "scalar" and d.name in paired and d.column != chosen.column
+    )
+    params = {**one, "sources_dimension": sources, "total_dimension": total, "small_n": small_n}
+    return run_sql(con, "source_concordance_pairs", params)
 
 
 def timeliness(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:

@@ -28,13 +28,4 @@ counts as (
     union all
     select * from per_source
 )
-select
-    maximus_source,
-    n,
-    same,
-    same / nullif(n, 0) as same_rate,
-    wilson_low(same, n) as same_lower,
-    wilson_high(same, n) as same_upper,
-    n < $small_n as small_sample
-from counts
-order by maximus_source = 'All sources' desc, n desc, maximus_source
+__CONCORDANCE__

@@ -9,18 +9,22 @@
 -- list) is other_value NULL: the items with value and nothing of other. letters: the letters
 -- behind a pair of two of the letter's own fields (their first items), or of a letter's field and
 -- an item's own (the items first in their letter with the item's value: the <column>_fresh flags
--- of item_facts); NULL for a pair of two items' own fields. The pairs are written by
--- etl/warehouse/derived.py from the registry: one grouping-sets pass for the scalar filters, one
--- per list filter with the scalar ones, one per two list filters; each row (dimension, value,
--- other, other_value, items, overturned, letters).
+-- of item_facts); NULL for a pair of two items' own fields. both_cited, same_source: the
+-- agreement of MAXIMUS's guideline sources with the claims administrator's (the Guidelines
+-- page's, as dashboard/sql/source_concordance.sql counts it: derived.PAIR_MEASURES says how).
+-- The pairs are written by etl/warehouse/derived.py from the registry: one grouping-sets pass
+-- for the scalar filters, one per list filter with the scalar ones, one per two list filters;
+-- each row (dimension, value, other, other_value, then derived.PAIR_MEASURES).
 with
 pairs as (
     __PAIRS__
 )
-select dimension, value, other, other_value, items, overturned, letters
+-- Each pair in both directions, its counts (every column but the four keys) as they are.
+select *
 from pairs
 where value is not null
 union all
-select other, other_value, dimension, value, items, overturned, letters
+select
+    other, other_value, dimension, value, columns(* exclude (dimension, value, other, other_value))
 from pairs
 where other_value is not null

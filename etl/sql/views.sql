@@ -47,18 +47,18 @@ from parts
 group by dimension, value
 having sum(items) > 0;
 
+-- Its counts are every column of the parts but the keys (etl/warehouse/derived.py's
+-- PAIR_MEASURES), each a sum.
 create or replace table facet_pairs as
 with parts as (
-    select dimension, value, other, other_value, items, overturned, letters from pair_parts
+    select * from pair_parts
 )
 select
     dimension,
     value,
     other,
     other_value,
-    sum(items)::bigint as items,
-    sum(overturned)::bigint as overturned,
-    sum(letters)::bigint as letters
+    sum(columns(* exclude (dimension, value, other, other_value)))::bigint
 from parts
 group by dimension, value, other, other_value
 having sum(items) > 0;

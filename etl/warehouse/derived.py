@@ -189,15 +189,26 @@ def pair_sql(facts: str = "scope_facts") -> str:
     columns = {d.name: d.column for d in scalars}
     # An item's own field's flags of the first item of its letter with each value (fresh_sql)
     fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
-    passes = [_grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)), fresh)]
-    carried = ", ".join(["overturned", "first_in_letter", *dict.fromkeys(fresh.values())])
+    any_same = "same_source_as_claims_admin"
+    passes = [
+        _grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)), fresh, any_same)
+    ]
+    carried = ", ".join(["overturned", "first_in_letter", any_same, *dict.fromkeys(fresh.values())])
 
     def unnest(d: Any) -> str:  # its values, one per row, and their flags beside them
         flag = "" if d.per_letter else f", unnest({d.column}_fresh) as each_{d.name}_fresh"
+        if d.column == CONCORDANT:  # whether the claims administrator cited that source too
+            flag += (
+                f", unnest(list_transform({_listed(d.column)},"
+                f" lambda v: list_contains(claims_admin_sources, v))) as each_{d.name}_same"
+            )
         return f"{_values(d.column)} as each_{d.name}{flag}"
 
     def flags(*listed: Any) -> dict[str, str]:
         return {d.name: f"each_{d.name}_fresh" for d in listed if not d.per_letter}
+
+    def same(*listed: Any) -> str:
+        return next((f"each_{d.name}_same" for d in listed if d.column == CONCORDANT), any_same)
 
     for listed in lists:
         unnested = (
@@ -210,14 +221,18 @@ def pair_sql(facts: str = "scope_facts") -> str:
                 {listed.name: f"each_{listed.name}", **columns},
                 [(listed, d) for d in scalars],
                 {**fresh, **flags(listed)},
+                same(listed),
             )
         )
     for one, two in itertools.combinations(lists, 2):
         first = f"each_{one.name}" + ("" if one.per_letter else f", each_{one.name}_fresh")
-        second_fresh = "" if two.per_letter else f", {two.column}_fresh"
+        first += f", each_{one.name}_same" if one.column == CONCORDANT else ""
+        second = ("" if two.per_letter else f", {two.column}_fresh") + (
+            ", claims_admin_sources" if two.column == CONCORDANT else ""
+        )
         both = (
             f"(select {first}, {unnest(two)}, {carried}"
-            f" from (select {unnest(one)}, {two.column}{second_fresh}, {carried}"
+            f" from (select {unnest(one)}, {two.column}{second}, {carried}"
             f" from {facts}))"
         )
         passes.append(
@@ -226,6 +241,7 @@ def pair_sql(facts: str = "scope_facts") -> str:
                 {one.name: f"each_{one.name}", two.name: f"each_{two.name}"},
                 [(one, two)],
                 flags(one, two),
+                same(one, two),
             )
         )
     kept = [part for p in passes for part in p]
@@ -244,6 +260,14 @@ def _values(column: str) -> str:
     return f"unnest({_listed(column)})"
 
 
+# facet_pairs' counts of a pair of values, each adding up over batches of letters: its items,
+# their overturned ones, their letters (_pair_letters), and for the Guidelines page's agreement
+# with the claims administrator: both_cited, the items where MAXIMUS and the claims administrator
+# each cited a guideline source; same_source, those of them whose claims administrator cited
+# the pair's MAXIMUS source (the value of CONCORDANT) or, in a pair without one, any of them
+# (same_source_as_claims_admin).
+PAIR_MEASURES = ("items", "overturned", "letters", "both_cited", "same_source")
+CONCORDANT = "guideline_sources"
 # Grouping sets per pass: DuckDB keeps a hash table per set, all at once (105 sets over a few
 # hundred items ran a 384 MB build out of memory; 8 sets over a 40 MB build's bucket too).
 SETS_PER_PASS = 4
@@ -256,11 +280,13 @@ def _grouping_pass(
     columns: dict[str, str],
     pairs: list[tuple[Any, Any]],
     fresh: dict[str, str],
+    same: str,
 ) -> list[str]:
     """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
     ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts. ``fresh``:
-    the flag column (``fresh_sql``) of each dimension of an item's own field."""
+    the flag column (``fresh_sql``) of each dimension of an item's own field; ``same``: the
+    column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``)."""
     pairs = [(a, b) for a, b in pairs if columns[a.name] != columns[b.name]]
     passes = []
     for start in range(0, len(pairs), SETS_PER_PASS):
@@ -292,10 +318,12 @@ def _grouping_pass(
             f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
             f" {case(lambda a, b: repr(b.name))} as other,"
             f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value,"
-            f" items, overturned, {case(_pair_letters)} as letters"
+            f" items, overturned, {case(_pair_letters)} as letters, both_cited, same_source"
             f" from (select grouping({', '.join(grouped)}) as pair, {', '.join(grouped)},"
             " count(*)::bigint as items, count_if(overturned)::bigint as overturned,"
-            " count_if(first_in_letter)::bigint as first_items"
+            " count_if(first_in_letter)::bigint as first_items,"
+            " count_if(same_source_as_claims_admin is not null)::bigint as both_cited,"
+            f" count_if({same})::bigint as same_source"
             + "".join(f", count_if({fresh[n]})::bigint as fresh_{n}" for n in counted)
             + f" from {source} group by grouping sets ({sets}))"
         )
@@ -507,7 +535,7 @@ class DerivedTables:
         ]
         if not self.pairs_whole:
             keys = "dimension, value, other, other_value"
-            counted.append(("pair_parts", pair_sql(), keys, ("items", "overturned", "letters"), {}))
+            counted.append(("pair_parts", pair_sql(), keys, PAIR_MEASURES, {}))
         for parts, sql, keys, measures, params in counted:
             signed = ", ".join(f"{sign} * {measure}" for measure in measures)
             con.execute(f"insert into {parts} select {keys}, {signed} from ({sql})", params)
@@ -520,8 +548,8 @@ class DerivedTables:
         ):
             con.execute(
                 "create or replace temp table pair_parts as"
-                " select dimension, value, other, other_value, sum(items)::bigint as items,"
-                " sum(overturned)::bigint as overturned, sum(letters)::bigint as letters"
+                " select dimension, value, other, other_value,"
+                " sum(columns(* exclude (dimension, value, other, other_value)))::bigint"
                 " from pair_parts group by all"
             )
 
@@ -562,8 +590,9 @@ PARTS = {
     "facet_pairs": (
         "pair_parts",
         "select ''::varchar as dimension, ''::varchar as value, ''::varchar as other,"
-        " ''::varchar as other_value, 0::bigint as items, 0::bigint as overturned,"
-        " 0::bigint as letters where false",
+        " ''::varchar as other_value, "
+        + ", ".join(f"0::bigint as {measure}" for measure in PAIR_MEASURES)
+        + " where false",
     ),
 }
 

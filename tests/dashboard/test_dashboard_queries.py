@@ -784,28 +784,91 @@ def test_drill_down_within_a_drug_class(con, oracle):
     assert queries.summary(con, nsaid.narrow("drug_class", "Opioids")).item(0, "n") == 0
 
 
-def test_source_concordance(con, oracle):
+def _concordance(oracle, filters: Filters) -> dict[str, tuple[int, int]]:
+    """The Guidelines page's agreement counts (n, same) per MAXIMUS source and 'All sources',
+    from the items under ``filters``."""
+    clause, args = expected.where(filters)
     both = oracle.execute(
         "select guideline_sources, claims_admin_sources, same_source_as_claims_admin"
         " from item_facts where len(guideline_sources) > 0 and len(claims_admin_sources) > 0"
+        f" and {clause}",
+        args,
     ).fetchall()
-    assert both
     per_source: Counter[str] = Counter()
     same: Counter[str] = Counter()
     for maximus, claims_admin, _ in both:
         for source in maximus:
             per_source[source] += 1
             same[source] += source in claims_admin
+    overall = (len(both), sum(1 for *_, agreed in both if agreed))
+    return {"All sources": overall, **{s: (per_source[s], same[s]) for s in per_source}}
+
+
+def test_source_concordance(con, oracle):
+    want = _concordance(oracle, ALL)
+    assert want["All sources"][0]
     rows = {
         r["maximus_source"]: r for r in queries.source_concordance(con, ALL).iter_rows(named=True)
     }
-    overall = rows.pop("All sources")
-    overall_same = sum(1 for *_, agreed in both if agreed)
-    assert (overall["n"], overall["same"]) == (len(both), overall_same)
-    assert overall["same_lower"] == pytest.approx(wilson(overall_same, len(both))[0])
-    assert {s: (r["n"], r["same"]) for s, r in rows.items()} == {
-        s: (per_source[s], same[s]) for s in per_source
-    }
+    assert {s: (r["n"], r["same"]) for s, r in rows.items()} == want
+    n, same = want["All sources"]
+    assert rows["All sources"]["same_lower"] == pytest.approx(wilson(same, n)[0])
+
+
+# One selection of any filter but the sources themselves: the agreement is a count of items
+# (no letters), so several values of a scalar add up too. A source, two drugs: counted.
+CONCORDANCE_SELECTIONS = {
+    **LETTER_FIELD_SELECTIONS,
+    "drug": ITEM_FIELD_SELECTIONS["drug"],
+    "category": ITEM_FIELD_SELECTIONS["category"],
+    "two-categories": {"category": ["Surgery", "Injection"]},
+    "guideline_document": {
+        "guideline_document": ["MTUS: Chronic Pain Medical Treatment Guidelines"]
+    },
+    "guideline_source": FILTER_SETS["guideline_source"],
+    "drugs": FILTER_SETS["drugs"],
+    "category-state": FILTER_SETS["category-state"],
+}
+
+
+@pytest.mark.parametrize(
+    "chosen", CONCORDANCE_SELECTIONS.values(), ids=list(CONCORDANCE_SELECTIONS)
+)
+def test_source_concordance_under_one_selection_sums_the_pairs_mart(con, oracle, chosen, ran):
+    filters = Filters.build(**chosen)
+    frame = queries.source_concordance(con, filters)
+    want = _concordance(oracle, filters)
+    assert want["All sources"][0] and len(want) > 2
+    assert {r["maximus_source"]: (r["n"], r["same"]) for r in frame.iter_rows(named=True)} == want
+    summed = len(chosen) == 1 and not any(
+        name == "guideline_source" or (name == "drug" and len(values) > 1)
+        for name, values in chosen.items()
+    )
+    assert ("source_concordance_pairs" in ran) is summed
+    assert ("source_concordance" in ran) is not summed
+    assert frame.equals(queries._filtered(con, "source_concordance", filters, 30))
+
+
+def test_a_mart_built_before_the_agreement_counts_it_from_the_items(
+    warehouse_file, tmp_path, oracle, ran
+):
+    """A facet_pairs mart of a build before it held both_cited and same_source: the agreement
+    under one selection is counted from the items, rightly."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    for column in ("both_cited", "same_source"):
+        writer.execute(f"alter table facet_pairs drop column {column}")
+    writer.close()
+    session = queries.connect(old)
+    try:
+        filters = Filters.build(**FILTER_SETS["specialty"])
+        frame = queries.source_concordance(session, filters)
+        assert "source_concordance" in ran and "source_concordance_pairs" not in ran
+        rows = {r["maximus_source"]: (r["n"], r["same"]) for r in frame.iter_rows(named=True)}
+        assert rows == _concordance(oracle, filters)
+    finally:
+        session.close()
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
