@@ -67,6 +67,9 @@ class Dimension:
     """Its value is the letter's, the same for every item of a letter (the letter's fields in
     ``item_facts``; the tests check it holds in a warehouse). A query whose groups and filters
     are all such counts a group's letters by their first items (``queries.letters_count``)."""
+    reasons_by: bool = False
+    """The Reasons page shares each of its values' upheld items out by reason (a scalar); the
+    reason_pairs mart counts them under one selection of every filter."""
 
     def __post_init__(self) -> None:
         if not self.param:
@@ -78,6 +81,8 @@ class Dimension:
             raise ValueError(f"dimension {self.name!r}: a range filter needs a scalar column")
         if self.empty is not None and self.shape != "list":
             raise ValueError(f"dimension {self.name!r}: only list dimensions have an empty label")
+        if self.reasons_by and self.shape != "scalar":
+            raise ValueError(f"dimension {self.name!r}: reasons are shared by a scalar's values")
 
     @property
     def title(self) -> str:
@@ -95,6 +100,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "category",
         "scalar",
         help="DWC request category of the disputed treatment.",
+        reasons_by=True,
     ),
     Dimension(
         "drug_class",
@@ -102,6 +108,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "drug_class",
         "scalar",
         help="Pharmaceuticals only: the DWC subcategory of the drug.",
+        reasons_by=True,
     ),
     Dimension(
         "drug",
@@ -308,6 +315,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
 BY_NAME: dict[str, Dimension] = {d.name: d for d in DIMENSIONS}
 FILTERS: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.widget is not None)
 """Every filter (a widget bound to its URL parameter); ``sidebar`` says which are main ones."""
+REASONS_BY: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.reasons_by)
+"""The Reasons page's "Reasons by" sections, in this order."""
 
 if len(BY_NAME) != len(DIMENSIONS) or len({d.param for d in FILTERS}) != len(FILTERS):
     raise ValueError("dimension names and URL parameters must be unique")

@@ -507,13 +507,13 @@ def summable(
 ) -> tuple[dict[str, Any], list[dimensions.Dimension]]:
     """The selection ``_one_selection`` gives and those of ``dims`` whose rate tables under it
     the facet_pairs mart holds (``pair_rates``; none: ``({}, [])``): the pairs whose letters
-    the mart counts without a distinct count per pair (175 s more for the build at 4M items),
-    those of two of a letter's own fields (``Dimension.per_letter``: their first items) and of
-    a letter's field with an item's own (the first items of a letter with each value of the
-    item's field, flagged ``<column>_fresh`` in item_facts), and a selected scalar field
-    itself. An item's own field selected must be one value: the letters of several would
-    count a letter holding two of them twice. A mart of an ingest before the letters of a pair
-    of fields held none of them."""
+    the mart counts — two of a letter's own fields (``Dimension.per_letter``: their first
+    items), a letter's field with an item's own (the first items of a letter with each value
+    of the item's field, flagged ``<column>_fresh`` in item_facts), two items' own fields
+    (grouped per letter at ingest) — and a selected scalar field itself. An item's own field
+    selected must be one value: the letters of several would count a letter holding two of
+    them twice. A mart of an ingest before the letters of a kind of pair held none of them:
+    those tables are counted from the items."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
@@ -522,12 +522,15 @@ def summable(
     if not chosen.per_letter and len(one["pair_values"] or ()) != 1:
         return {}, []
     flagged = column_types(con, "item_facts")
+    every_pair = bool(run_fixed(con, "pairs_lettered").item(0, "every_pair"))
 
     def counted(a: dimensions.Dimension, b: dimensions.Dimension) -> bool:
         if a.per_letter and b.per_letter:
             return True
-        item_own = b if a.per_letter else a
-        return a.per_letter != b.per_letter and f"{item_own.column}_fresh" in flagged
+        if a.per_letter != b.per_letter:
+            item_own = b if a.per_letter else a
+            return f"{item_own.column}_fresh" in flagged
+        return every_pair
 
     # The selected scalar's own table is its values' rows of facet_counts; a selected list
     # value's would be the values listed with it, which no mart holds.
@@ -1005,9 +1008,20 @@ def reasons_together(
     con: Con, filters: Filters, names: tuple[str, ...], top: int = 15, small_n: int = 30
 ) -> pl.DataFrame:
     """``reason_by`` of each scalar registry dimension of ``names`` in one pass over the
-    filtered items (``sql/reason_by.sql``: a grouping set per dimension); ``reasons_from``
-    gives each."""
+    filtered items (``sql/reason_by.sql``: a grouping set per dimension), or under one
+    selection the reason_pairs mart's sums (``_reasons_selection``); ``reasons_from`` gives
+    each."""
     dims = _distinct_scalars(names, "reasons_together")
+    one = _reasons_selection(con, filters, dims)
+    if one is not None:
+        return _summed_reasons(con, one, dims, small_n, max(int(top), 1))
+    return _scanned_reasons(con, filters, dims, small_n, top)
+
+
+def _scanned_reasons(
+    con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int, top: int
+) -> pl.DataFrame:
+    """``reasons_together``'s frame counted from the filtered items (``sql/reason_by.sql``)."""
     columns = [dim.column for dim in dims]
     params = {**filters.params(), "small_n": small_n, "top": max(int(top), 1)}
     return run_sql(
@@ -1022,6 +1036,45 @@ def reasons_together(
             "VALUE_KEY": f"coalesce({', '.join(f'{c}::varchar' for c in columns)})",
         },
     )
+
+
+def _reasons_selection(
+    con: Con, filters: Filters, dims: list[dimensions.Dimension]
+) -> dict[str, Any] | None:
+    """``_one_selection``'s parameters when the reason_pairs mart holds the reasons of
+    ``dims`` under ``filters``: one selection of a filter it counts under (several values of a
+    scalar add up: an item has one), ``dims`` among those it shares out by; else None (a
+    warehouse of a build before the mart has none)."""
+    if not column_types(con, "reason_pairs"):
+        return None
+    held = run_fixed(con, "reason_pair_dimensions")
+    one = _one_selection(filters, set(held["dimension"]))
+    if one is None or not {d.name for d in dims} <= set(held["other"]):
+        return None
+    return one
+
+
+def _summed_reasons(
+    con: Con, one: dict[str, Any], dims: list[dimensions.Dimension], small_n: int, top: int
+) -> pl.DataFrame:
+    """``reasons_together``'s frame under the selection ``one``, summed from the reason_pairs
+    mart (``sql/reason_by_pairs.sql``)."""
+    types = column_types(con, "item_facts")
+    columns = [dim.column for dim in dims]
+    cast = []
+    for place, dim in enumerate(dims, start=1):
+        kind = types[dim.column].lower()
+        if not _IDENTIFIER.fullmatch(kind):
+            raise ValueError(f"{dim.column}: unexpected column type {kind!r}")
+        cast.append(f"case when place = {place} then value::{kind} end as {dim.column}")
+    params = {
+        **one,
+        "by_dimensions": [dim.name for dim in dims],
+        "set_ids": [_grouping_set(columns, column) for column in columns],
+        "small_n": small_n,
+        "top": top,
+    }
+    return run_sql(con, "reason_by_pairs", params, fragments={"COLUMNS": ", ".join(cast)})
 
 
 def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:

@@ -24,6 +24,7 @@ COVERAGE = "select * from parse_coverage order by all"
 UNRESOLVED = "select * from unresolved_counts order by all"
 FACETS = "select * from facet_counts order by all"
 PAIRS = "select * from facet_pairs order by all"
+REASON_PAIRS = "select * from reason_pairs order by all"
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,7 @@ def tables(db: Path) -> dict[str, list[tuple]]:
                 ("unresolved", UNRESOLVED),
                 ("facets", FACETS),
                 ("pairs", PAIRS),
+                ("reason pairs", REASON_PAIRS),
             )
         }
     finally:

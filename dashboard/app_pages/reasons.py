@@ -43,7 +43,7 @@ ui.rate_section(
 )
 
 # Both dimensions' shares in one pass over the items.
-BY = ("category", "drug_class")
+BY = tuple(d.name for d in dimensions.REASONS_BY)
 together = run(queries.reasons_together, filters, BY, 15, ui.small_n())
 for name in BY:
     by = queries.reasons_from(together, name)

@@ -42,10 +42,7 @@ select
     counts.reason,
     counts.upheld_with::bigint as upheld_with,
     top_values.upheld_items::bigint as upheld_items,
-    counts.upheld_with / top_values.upheld_items as share,
-    wilson_low(counts.upheld_with, top_values.upheld_items) as share_lower,
-    wilson_high(counts.upheld_with, top_values.upheld_items) as share_upper,
-    top_values.upheld_items < $small_n as small_sample
+    __REASON_SHARES__
 from counts
 join top_values using (set_id, value_key)
 order by

@@ -9,14 +9,14 @@
 -- list) is other_value NULL: the items with value and nothing of other. letters: the letters
 -- behind a pair of two of the letter's own fields (their first items), or of a letter's field and
 -- an item's own (the items first in their letter with the item's value: the <column>_fresh flags
--- of item_facts); NULL for a pair of two items' own fields. both_cited, same_source: the
+-- of item_facts), or of two items' own fields (their groups per letter). both_cited, same_source: the
 -- agreement of MAXIMUS's guideline sources with the claims administrator's (the Guidelines
 -- page's, as dashboard/sql/source_concordance.sql counts it: derived.PAIR_MEASURES says how).
--- The pairs are written by etl/warehouse/derived.py from the registry: one grouping-sets pass
--- for the scalar filters, one per list filter with the scalar ones, one per two list filters;
--- each row (dimension, value, other, other_value, then derived.PAIR_MEASURES).
+-- __PAIRS__ is one grouping-sets pass of etl/warehouse/derived.py, which writes them from the
+-- registry (a query each): over the scalar filters, each list filter with the scalar ones, each
+-- two list filters; each row (dimension, value, other, other_value, then derived.PAIR_MEASURES).
 with
-pairs as (
+pairs as materialized (
     __PAIRS__
 )
 -- Each pair in both directions, its counts (every column but the four keys) as they are.

@@ -62,3 +62,12 @@ select
 from parts
 group by dimension, value, other, other_value
 having sum(items) > 0;
+
+create or replace table reason_pairs as
+with parts as (
+    select dimension, value, other, other_value, reason, upheld from reason_parts
+)
+select dimension, value, other, other_value, reason, sum(upheld)::bigint as upheld
+from parts
+group by dimension, value, other, other_value, reason
+having sum(upheld) > 0;

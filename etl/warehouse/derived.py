@@ -46,10 +46,21 @@ SQL = (
     "unresolved_counts.sql",
     "facet_counts.sql",
     "facet_pairs.sql",
+    "reason_pairs.sql",
     "drug_combinations.sql",
     "views.sql",
 )
-DERIVED = ("item_facts", "parse_coverage", "unresolved_counts", "facet_counts", "facet_pairs")
+DERIVED = (
+    "item_facts",
+    "parse_coverage",
+    "unresolved_counts",
+    "facet_counts",
+    "facet_pairs",
+    "reason_pairs",
+)
+# The marts of pairs: a batch yields more of their rows than it has items, so a large build
+# counts them whole from item_facts at its end (DerivedTables._sum_up).
+PAIRED = ("facet_pairs", "reason_pairs")
 # The base tables a derived table reads, each seen through a scope_<name> view.
 SCOPED = ("letters", "decisions", "citations", "unresolved")
 # DuckDB needs about BUCKET_BASE_MIB for a bucket's query itself, then about ITEMS_PER_MIB items
@@ -74,7 +85,8 @@ def digest(con: Connection) -> str:
     hasher.update(facts_sql().encode())
     hasher.update(fresh_sql("item_facts").encode())
     hasher.update(facet_sql().encode())
-    hasher.update(pair_sql().encode())
+    hasher.update("\n".join(pair_sql()).encode())
+    hasher.update("\n".join(reason_pair_sql()).encode())
     hasher.update(f"value bits {value_bits_probe(con)}".encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
@@ -176,12 +188,13 @@ def combination_sql() -> str:
     )
 
 
-def pair_sql(facts: str = "scope_facts") -> str:
+def pair_sql(facts: str = "scope_facts") -> list[str]:
     """facet_pairs.sql for every two filters of the dashboard's registry, over the table
-    ``facts`` (item_facts rows; default: the build's scope): one grouping-sets pass over the
-    scalar filters, one per list filter with the scalar ones (its values
-    unnested first), one per two list filters. An empty list is one row of no value (NULL),
-    as a scalar without one is: the items with no value of the other filter are counted too."""
+    ``facts`` (item_facts rows; default: the build's scope), a query per grouping-sets pass
+    (``_grouping_pass``: run as one union, the passes of the whole history took 89 s, one by
+    one 62): the scalar filters' pairs, each list filter's with the scalar ones (its values
+    unnested first), each two list filters'. An empty list is one row of no value (NULL), as a
+    scalar without one is: the items with no value of the other filter are counted too."""
     from dashboard import dimensions
 
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
@@ -193,7 +206,10 @@ def pair_sql(facts: str = "scope_facts") -> str:
     passes = [
         _grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)), fresh, any_same)
     ]
-    carried = ", ".join(["overturned", "first_in_letter", any_same, *dict.fromkeys(fresh.values())])
+    # letter_key: the pairs of two items' own fields group per letter (_grouping_pass)
+    carried = ", ".join(
+        ["letter_key", "overturned", "first_in_letter", any_same, *dict.fromkeys(fresh.values())]
+    )
 
     def unnest(d: Any) -> str:  # its values, one per row, and their flags beside them
         flag = "" if d.per_letter else f", unnest({d.column}_fresh) as each_{d.name}_fresh"
@@ -244,10 +260,8 @@ def pair_sql(facts: str = "scope_facts") -> str:
                 same(one, two),
             )
         )
-    kept = [part for p in passes for part in p]
-    return read_sql("facet_pairs.sql").replace(
-        "__PAIRS__", "\n    union all\n    ".join(f"select * from ({p})" for p in kept)
-    )
+    template = read_sql("facet_pairs.sql")
+    return [template.replace("__PAIRS__", part) for p in passes for part in p]
 
 
 def _listed(column: str) -> str:
@@ -271,6 +285,8 @@ CONCORDANT = "guideline_sources"
 # Grouping sets per pass: DuckDB keeps a hash table per set, all at once (105 sets over a few
 # hundred items ran a 384 MB build out of memory; 8 sets over a 40 MB build's bucket too).
 SETS_PER_PASS = 4
+# A pass that counts letters by grouping per letter first holds about a group per item per set.
+LETTER_SETS_PER_PASS = 2
 # facet_pairs' parts are summed up when they hold more rows than this many buckets' items.
 FOLD_AT = 8
 
@@ -286,61 +302,163 @@ def _grouping_pass(
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
     ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts. ``fresh``:
     the flag column (``fresh_sql``) of each dimension of an item's own field; ``same``: the
-    column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``)."""
+    column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``). The pairs of two
+    items' own fields, whose letters no flag counts, are grouped per letter first
+    (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters."""
     pairs = [(a, b) for a, b in pairs if columns[a.name] != columns[b.name]]
+    flagged = [p for p in pairs if _pair_letters(*p) != PER_LETTER]
+    own = [p for p in pairs if _pair_letters(*p) == PER_LETTER]
+    chunks = [flagged[i : i + SETS_PER_PASS] for i in range(0, len(flagged), SETS_PER_PASS)]
+    chunks += [own[i : i + LETTER_SETS_PER_PASS] for i in range(0, len(own), LETTER_SETS_PER_PASS)]
+    measures = (
+        "count(*)::bigint as items, count_if(overturned)::bigint as overturned,"
+        " count_if(same_source_as_claims_admin is not null)::bigint as both_cited,"
+        f" count_if({same})::bigint as same_source"
+    )
     passes = []
-    for start in range(0, len(pairs), SETS_PER_PASS):
-        chunk = pairs[start : start + SETS_PER_PASS]
+    for chunk in chunks:
         grouped = list(dict.fromkeys(columns[d.name] for pair in chunk for d in pair))
+        listed = ", ".join(grouped)
 
-        def case(
-            pick: Callable[[Any, Any], str],
-            chunk: list[tuple[Any, Any]] = chunk,
-            grouped: list[str] = grouped,
-        ) -> str:
-            # grouping(): a bit per column left out of the row's set, the first one highest.
-            full = (1 << len(grouped)) - 1
-            arms = []
-            for a, b in chunk:
-                bits = {1 << (len(grouped) - 1 - grouped.index(columns[d.name])) for d in (a, b)}
-                arms.append(f"when {full - sum(bits)} then {pick(a, b)}")
-            return f"case pair {' '.join(arms)} end"
-
-        sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
-        counted = dict.fromkeys(
-            d.name
-            for pair in chunk
-            for d in pair
-            if d.name in fresh and _pair_letters(*pair) != "null"
-        )
+        case = _pair_case(chunk, columns, grouped)
+        if chunk[0] in own:
+            sets = ", ".join(
+                f"({columns[a.name]}, {columns[b.name]}, letter_key)" for a, b in chunk
+            )
+            counts = (
+                f"select pair, {listed}, sum(items)::bigint as items,"
+                " sum(overturned)::bigint as overturned, sum(both_cited)::bigint as both_cited,"
+                f" sum(same_source)::bigint as same_source, count(*)::bigint as {PER_LETTER}"
+                f" from (select grouping({listed}) as pair, {listed}, {measures}"
+                f" from {source} group by grouping sets ({sets})) group by pair, {listed}"
+            )
+        else:
+            sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
+            counted = dict.fromkeys(
+                d.name for pair in chunk for d in pair if d.name in fresh and pair not in own
+            )
+            counts = (
+                f"select grouping({listed}) as pair, {listed}, {measures},"
+                " count_if(first_in_letter)::bigint as first_items"
+                + "".join(f", count_if({fresh[n]})::bigint as fresh_{n}" for n in counted)
+                + f" from {source} group by grouping sets ({sets})"
+            )
         passes.append(
-            f"select {case(lambda a, b: repr(a.name))} as dimension,"
-            f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
-            f" {case(lambda a, b: repr(b.name))} as other,"
-            f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value,"
+            f"select {_pair_keys(chunk, columns, grouped)},"
             f" items, overturned, {case(_pair_letters)} as letters, both_cited, same_source"
-            f" from (select grouping({', '.join(grouped)}) as pair, {', '.join(grouped)},"
-            " count(*)::bigint as items, count_if(overturned)::bigint as overturned,"
-            " count_if(first_in_letter)::bigint as first_items,"
-            " count_if(same_source_as_claims_admin is not null)::bigint as both_cited,"
-            f" count_if({same})::bigint as same_source"
-            + "".join(f", count_if({fresh[n]})::bigint as fresh_{n}" for n in counted)
-            + f" from {source} group by grouping sets ({sets}))"
+            f" from ({counts})"
         )
     return passes
+
+
+def _pair_case(
+    chunk: list[tuple[Any, Any]], columns: dict[str, str], grouped: list[str]
+) -> Callable[[Callable[[Any, Any], str]], str]:
+    """A ``case`` over a grouping-sets pass's ``pair`` (``grouping(grouped)``) giving, for the
+    rows of each pair (a, b) of ``chunk``, ``pick(a, b)``."""
+
+    def case(pick: Callable[[Any, Any], str]) -> str:
+        # grouping(): a bit per column left out of the row's set, the first one highest.
+        full = (1 << len(grouped)) - 1
+        arms = []
+        for a, b in chunk:
+            bits = {1 << (len(grouped) - 1 - grouped.index(columns[d.name])) for d in (a, b)}
+            arms.append(f"when {full - sum(bits)} then {pick(a, b)}")
+        return f"case pair {' '.join(arms)} end"
+
+    return case
+
+
+def _pair_keys(chunk: list[tuple[Any, Any]], columns: dict[str, str], grouped: list[str]) -> str:
+    """The key columns of a pass's rows: dimension, value, other, other_value (as text)."""
+    case = _pair_case(chunk, columns, grouped)
+    return (
+        f"{case(lambda a, b: repr(a.name))} as dimension,"
+        f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
+        f" {case(lambda a, b: repr(b.name))} as other,"
+        f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value"
+    )
+
+
+def reason_pair_sql(facts: str = "scope_facts") -> list[str]:
+    """reason_pairs.sql for every filter of the dashboard's registry with each dimension the
+    Reasons page shares reasons out by (``Dimension.reasons_by``), over the upheld items of
+    ``facts`` (item_facts rows; default: the build's scope): a query per grouping-sets pass,
+    the scalar filters' in passes of ``SETS_PER_PASS`` sets, each list filter's (its values
+    unnested first) in one. Each upheld item counts once per reason it gives and once as
+    reason NULL (all upheld items: the shares' denominators)."""
+    from dashboard import dimensions
+
+    by = list(dimensions.REASONS_BY)
+    scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
+    kept = list(dict.fromkeys([*(d.column for d in scalars), *(d.column for d in by)]))
+    by_columns = ", ".join(dict.fromkeys(d.column for d in by))
+    # Two unnests in one select pair up element by element: a list filter's values first.
+    reasons = "unnest(list_append(reasons, null::varchar)) as reason"
+    upheld = f"{facts} where not overturned"
+    sources: list[tuple[str, dict[str, str], list[tuple[Any, Any]]]] = [
+        (
+            f"(select {', '.join(kept)}, {reasons} from {upheld})",
+            {d.name: d.column for d in (*scalars, *by)},
+            [(d, b) for d in scalars for b in by],
+        )
+    ]
+    for listed in (d for d in dimensions.FILTERS if d.shape == "list"):
+        values = f"unnest({listed.column}) as each_{listed.name}"
+        sources.append(
+            (
+                f"(select each_{listed.name}, {by_columns}, {reasons}"
+                f" from (select {values}, {by_columns}, reasons from {upheld}))",
+                {listed.name: f"each_{listed.name}", **{b.name: b.column for b in by}},
+                [(listed, b) for b in by],
+            )
+        )
+    template = read_sql("reason_pairs.sql")
+    passes = []
+    for source, columns, pairs in sources:
+        # A pass's sets are told apart by their columns: (category, drug_class) and
+        # (drug_class, category), one set, go to different passes.
+        chunks: list[list[tuple[Any, Any]]] = []
+        for pair in pairs:
+            cols = {columns[d.name] for d in pair}
+            fits = [c for c in chunks if len(c) < SETS_PER_PASS]
+            free = [c for c in fits if all({columns[d.name] for d in p} != cols for p in c)]
+            if free:
+                free[0].append(pair)
+            else:
+                chunks.append([pair])
+        for chunk in chunks:
+            grouped = list(dict.fromkeys(columns[d.name] for pair in chunk for d in pair))
+            keys = ", ".join(grouped)
+            sets = ", ".join(
+                f"({', '.join(dict.fromkeys((columns[a.name], columns[b.name])))}, reason)"
+                for a, b in chunk
+            )
+            passes.append(
+                f"select {_pair_keys(chunk, columns, grouped)}, reason, upheld"
+                f" from (select grouping({keys}) as pair, {keys}, reason,"
+                " count(*)::bigint as upheld"
+                f" from {source} group by grouping sets ({sets}))"
+            )
+    return [template.replace("__PAIRS__", p) for p in passes]
+
+
+# The column of a pass grouped per letter first (_grouping_pass): a pair's groups there.
+PER_LETTER = "letter_groups"
 
 
 def _pair_letters(a: Any, b: Any) -> str:
     """The count in ``_grouping_pass`` that is the letters of the pair of dimensions a, b: of
     two of the letter's own fields, its first items (every item of a letter is in the same
     pairs); of a letter's field and an item's own, the items first in their letter with the
-    item's value (``fresh_sql``). Of two items' own fields a distinct count per pair: 196 s
-    against 21 for the whole mart at 4M items, so none (NULL)."""
+    item's value (``fresh_sql``); of two items' own fields the pair's groups per letter
+    (``PER_LETTER``: at 4M items about 0.6 s a pair, where a distinct count per pair cost the
+    build 175 s in all)."""
     if a.per_letter and b.per_letter:
         return "first_items"
     if a.per_letter != b.per_letter:
         return f"fresh_{(b if a.per_letter else a).name}"
-    return "null"
+    return PER_LETTER
 
 
 class DerivedTables:
@@ -371,7 +489,7 @@ class DerivedTables:
             self._create_empty()
         else:
             for table in DERIVED[1:]:  # the counts so far: the parts start from them
-                if not (table == "facet_pairs" and self.pairs_whole):
+                if not (table in PAIRED and self.pairs_whole):
                     con.execute(f"insert into {_parts(table)} select * from {table}")
         if replaced:
             con.execute(
@@ -442,7 +560,9 @@ class DerivedTables:
         than it has items, so summing parts is the dearer way for a large build)."""
         con = self.con
         if self.pairs_whole:  # its parts are empty: the counts of every fact are its parts
-            con.execute(f"insert into pair_parts select * from ({pair_sql('item_facts')})")
+            for table, sqls in _pair_marts("item_facts").items():
+                for sql in sqls:
+                    con.execute(f"insert into {_parts(table)} select * from ({sql})")
         con.execute(read_sql("views.sql"))
 
     # -- steps -------------------------------------------------------------------------------
@@ -534,24 +654,23 @@ class DerivedTables:
             ),
         ]
         if not self.pairs_whole:
-            keys = "dimension, value, other, other_value"
-            counted.append(("pair_parts", pair_sql(), keys, PAIR_MEASURES, {}))
+            for table, sqls in _pair_marts("scope_facts").items():
+                # One query for a batch's few items (a query per pass: its overhead 90 times)
+                passes = "\nunion all\n".join(f"select * from ({sql})" for sql in sqls)
+                counted.append((_parts(table), passes, PAIR_KEYS[table], PAIR_COUNTS[table], {}))
         for parts, sql, keys, measures, params in counted:
             signed = ", ".join(f"{sign} * {measure}" for measure in measures)
             con.execute(f"insert into {parts} select {keys}, {signed} from ({sql})", params)
         # A bucket adds more pair rows than it has items: sum them up as they come, so the
         # parts stay about the size of the mart (summing them all at the end ran a 40 MB
         # build out of memory).
-        if (
-            not self.pairs_whole
-            and _scalar(con, "select count(*) from pair_parts") > self.per_bucket * FOLD_AT
-        ):
-            con.execute(
-                "create or replace temp table pair_parts as"
-                " select dimension, value, other, other_value,"
-                " sum(columns(* exclude (dimension, value, other, other_value)))::bigint"
-                " from pair_parts group by all"
-            )
+        for table in PAIRED if not self.pairs_whole else ():
+            parts, keys = _parts(table), PAIR_KEYS[table]
+            if _scalar(con, f"select count(*) from {parts}") > self.per_bucket * FOLD_AT:
+                con.execute(
+                    f"create or replace temp table {parts} as select {keys},"
+                    f" sum(columns(* exclude ({keys})))::bigint from {parts} group by all"
+                )
 
     def _consistent(self) -> bool:
         """One fact per item and one coverage count per letter: the update added up."""
@@ -594,7 +713,25 @@ PARTS = {
         + ", ".join(f"0::bigint as {measure}" for measure in PAIR_MEASURES)
         + " where false",
     ),
+    "reason_pairs": (
+        "reason_parts",
+        "select ''::varchar as dimension, ''::varchar as value, ''::varchar as other,"
+        " ''::varchar as other_value, ''::varchar as reason, 0::bigint as upheld where false",
+    ),
 }
+
+
+# The pair marts' keys and counts (_add_counts sums their parts by them).
+PAIR_KEYS = {
+    "facet_pairs": "dimension, value, other, other_value",
+    "reason_pairs": "dimension, value, other, other_value, reason",
+}
+PAIR_COUNTS = {"facet_pairs": PAIR_MEASURES, "reason_pairs": ("upheld",)}
+
+
+def _pair_marts(facts: str) -> dict[str, list[str]]:
+    """Each pair mart's queries (a query per pass) over the table ``facts``."""
+    return {"facet_pairs": pair_sql(facts), "reason_pairs": reason_pair_sql(facts)}
 
 
 def _parts(table: str) -> str:

@@ -516,16 +516,19 @@ def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, ch
 
 
 @pytest.mark.parametrize("chosen", ITEM_FIELD_SELECTIONS.values(), ids=list(ITEM_FIELD_SELECTIONS))
-def test_rates_under_one_value_of_an_items_field_sum_the_letters_fields(con, oracle, chosen, ran):
-    """Under one value of an item's own field, the rate tables of the letter's fields (and of a
-    selected scalar itself) are the marts' sums, letters included; those of the items' own
-    fields are counted from the items (no mart counts their letters). Two values: every table
-    is a scan (the letters of two values would count a letter holding both twice)."""
+def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
+    con, oracle, chosen, ran
+):
+    """Under one value of an item's own field, the rate tables of every other filter, a
+    letter's field or an item's own (and of a selected scalar itself), are the marts' sums,
+    letters included: the same rows as the items give. A selected list's own table (the
+    values listed with the selected one) is still a scan. Two values: every table is a scan
+    (the letters of two values would count a letter holding both twice)."""
     filters = Filters.build(**chosen)
     ((selected, values),) = chosen.items()
     own_table = dimensions.get(selected).shape == "scalar"
-    fields = [d for d in dimensions.FILTERS if d.per_letter or (d.name == selected and own_table)]
-    scanned = [d for d in dimensions.FILTERS if d not in fields]
+    fields = [d for d in dimensions.FILTERS if d.name != selected or own_table]
+    scanned = [] if own_table else [dimensions.get(selected)]
     _check_summed(con, oracle, ran, filters, fields, scanned)
     other = {"drug": "tramadol", "guideline_source": "MTUS", "category": "Surgery"}[selected]
     two = {selected: [values[0], other]}
@@ -553,19 +556,45 @@ def test_a_warehouse_built_before_the_flags_scans_those_tables(
         {"own": names},
     )
     writer.close()
+    expected_tables = {"category": False, "guideline_source": False, "state": True}
+    _check_old_mart(old, oracle, ran, FILTER_SETS["specialty"], expected_tables)
+
+
+def _check_old_mart(old, oracle, ran, chosen: dict, summed: dict[str, bool]) -> None:
+    """Under ``chosen`` in the warehouse ``old``, each rate table of ``summed`` comes from the
+    mart (True) or a scan (False), with the rows and letters the items give."""
     session = queries.connect(old)
     try:
-        filters = Filters.build(**FILTER_SETS["specialty"])
-        for name, summed in (("category", False), ("guideline_source", False), ("state", True)):
+        filters = Filters.build(**chosen)
+        for name, from_mart in summed.items():
             ran.clear()
             dim = dimensions.get(name)
             frame = queries.rates_by(session, filters, name)
-            assert ("rates_pairs" in ran) is summed, name
+            assert ("rates_pairs" in ran) is from_mart, name
             _check_rates(frame, dim, expected.rates(oracle, filters, dim))
             letters = dict(frame.select(name, "letters").iter_rows())
             assert letters == expected.letters(oracle, filters, dim), name
     finally:
         session.close()
+
+
+def test_a_mart_without_the_letters_of_two_items_fields_scans_those_tables(
+    warehouse_file, tmp_path, oracle, ran
+):
+    """A mart of a build before the pairs of two items' own fields were counted per letter
+    (their letters NULL): under one drug those tables are counted from the items, rightly;
+    a letter's field's still comes from the mart."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    writer.execute(
+        "update facet_pairs set letters = null"
+        " where dimension in (select unnest($own)) and other in (select unnest($own))",
+        {"own": [d.name for d in dimensions.FILTERS if not d.per_letter]},
+    )
+    writer.close()
+    expected_tables = {"category": False, "reason": False, "state": True}
+    _check_old_mart(old, oracle, ran, ITEM_FIELD_SELECTIONS["drug"], expected_tables)
 
 
 SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
@@ -1210,6 +1239,63 @@ def test_reason_shares_equal_python(con, oracle, chosen):
         (-r["upheld_with"], -r["overturned_with"], r["reason"]) for r in frame.iter_rows(named=True)
     ]
     assert keys == sorted(keys)
+
+
+# One selection of any filter (several values of a scalar add up); two selections, two values
+# of a list filter, the demo switch: counted from the items.
+REASON_SELECTIONS = {
+    **{k: FILTER_SETS[k] for k in ("specialty", "decision-years", "state", "category")},
+    "drug": ITEM_FIELD_SELECTIONS["drug"],
+    "drug_class": FILTER_SETS["drug_class"],
+    "two-categories": {"category": ["Surgery", "Pharmaceuticals"]},
+    "a-reason": {"reason": ["no_functional_improvement"]},
+    "guideline_source": FILTER_SETS["guideline_source"],
+    "two-specialties": FILTER_SETS["two-specialties"],
+    "category-state": FILTER_SETS["category-state"],
+    "opioids-real-only": FILTER_SETS["opioids-real-only"],
+}
+
+
+@pytest.mark.parametrize("chosen", REASON_SELECTIONS.values(), ids=list(REASON_SELECTIONS))
+def test_reasons_under_one_selection_are_sums_of_the_reason_mart(con, chosen, ran):
+    """Under one selection the Reasons page's shares by category and drug class are the
+    reason_pairs mart's sums: the same frame, rows and order, as a scan of the items."""
+    filters = Filters.build(**chosen)
+    together = queries.reasons_together(con, filters, ("category", "drug_class"), 4)
+    summed = len(filters.selections) == 1 and not filters.exclude_synthetic
+    summed = summed and not any(
+        dimensions.get(name).shape == "list" and len(values) > 1 for name, values in chosen.items()
+    )
+    assert ran.count("reason_by_pairs") == summed and ran.count("reason_by") == (not summed)
+    assert together.height > 0 or "exclude_synthetic" in chosen  # the tests' letters are demo ones
+    scanned = queries._scanned_reasons(
+        con, filters, [dimensions.get("category"), dimensions.get("drug_class")], 30, 4
+    )
+    assert_frame_equal(together, scanned)
+
+
+def test_a_warehouse_before_the_reason_mart_counts_the_reasons_from_the_items(
+    warehouse_file, tmp_path, ran
+):
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    writer.execute("drop table reason_pairs")
+    writer.close()
+    session = queries.connect(old)
+    try:
+        filters = Filters.build(**FILTER_SETS["specialty"])
+        frame = queries.reasons_together(session, filters, ("category", "drug_class"), 4)
+        assert "reason_by" in ran and "reason_by_pairs" not in ran
+        new = queries.connect(warehouse_file)
+        try:
+            assert_frame_equal(
+                frame, queries.reasons_together(new, filters, ("category", "drug_class"), 4)
+            )
+        finally:
+            new.close()
+    finally:
+        session.close()
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
