@@ -39,7 +39,7 @@ import polars as pl
 
 from dashboard import dimensions
 from dashboard.filters import Filters, param_name
-from etl.warehouse.derived import BITS_PROBE, BITS_PROBE_TEXT, VALUE_BIT
+from etl.warehouse.derived import BITS_PROBE, BITS_PROBE_TEXT, CONCORDANT, VALUE_BIT
 
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -548,14 +548,7 @@ def pair_rates(
     """``rates_together``'s frame of ``dims`` under the selection ``one`` (both from
     ``summable``), summed from the facet_pairs mart (``sql/rates_pairs.sql``): at 4M items
     ~10-25 ms, against 100-250 ms for a scan of a large slice."""
-    types = column_types(con, "item_facts")
     columns = [dim.column for dim in dims]
-    cast = []
-    for place, dim in enumerate(dims, start=1):
-        kind = "varchar" if dim.shape == "list" else types[dim.column].lower()
-        if not _IDENTIFIER.fullmatch(kind):
-            raise ValueError(f"{dim.column}: unexpected column type {kind!r}")
-        cast.append(f"case when place = {place} then value::{kind} end as {dim.column}")
     params = {
         **one,
         "pair_dimensions": [dim.name for dim in dims],
@@ -563,7 +556,20 @@ def pair_rates(
         "set_ids": [_grouping_set(columns, column) for column in columns],
         "small_n": small_n,
     }
-    return run_sql(con, "rates_pairs", params, fragments={"COLUMNS": ", ".join(cast)})
+    return run_sql(con, "rates_pairs", params, fragments={"COLUMNS": _placed_columns(con, dims)})
+
+
+def _placed_columns(con: Con, dims: list[dimensions.Dimension]) -> str:
+    """A mart query's ``__COLUMNS__``: each dimension's column, its rows' ``value`` (those of
+    ``place``, its position in ``dims``) cast to the column's type (a list's values: text)."""
+    types = column_types(con, "item_facts")
+    cast = []
+    for place, dim in enumerate(dims, start=1):
+        kind = "varchar" if dim.shape == "list" else types[dim.column].lower()
+        if not _IDENTIFIER.fullmatch(kind):
+            raise ValueError(f"{dim.column}: unexpected column type {kind!r}")
+        cast.append(f"case when place = {place} then value::{kind} end as {dim.column}")
+    return ", ".join(cast)
 
 
 def _joined(parts: list[tuple[list[dimensions.Dimension], pl.DataFrame]]) -> pl.DataFrame:
@@ -875,12 +881,16 @@ def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.Data
     the sources themselves, the facet_pairs mart's sums (``sql/source_concordance_pairs.sql``:
     the counts are items', so any one selection adds up, several values of a scalar too);
     a mart built before it counted the agreement has no ``same_source``: counted then."""
-    sources = "guideline_source"
+    # The filter of the sources the mart's agreement counts are per (etl: derived.CONCORDANT)
+    sources = next(d.name for d in dimensions.FILTERS if d.column == CONCORDANT)
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
-    if one is None or sources not in paired or one["pair_dimension"] == sources:
-        return _filtered(con, "source_concordance", filters, small_n)
-    if "same_source" not in column_types(con, "facet_pairs"):
+    if (
+        one is None
+        or sources not in paired
+        or one["pair_dimension"] == sources
+        or "same_source" not in column_types(con, "facet_pairs")
+    ):
         return _filtered(con, "source_concordance", filters, small_n)
     chosen = dimensions.get(one["pair_dimension"])
     # Any other scalar filter: its rows with the selection hold each of its items once.
@@ -1059,14 +1069,7 @@ def _summed_reasons(
 ) -> pl.DataFrame:
     """``reasons_together``'s frame under the selection ``one``, summed from the reason_pairs
     mart (``sql/reason_by_pairs.sql``)."""
-    types = column_types(con, "item_facts")
     columns = [dim.column for dim in dims]
-    cast = []
-    for place, dim in enumerate(dims, start=1):
-        kind = types[dim.column].lower()
-        if not _IDENTIFIER.fullmatch(kind):
-            raise ValueError(f"{dim.column}: unexpected column type {kind!r}")
-        cast.append(f"case when place = {place} then value::{kind} end as {dim.column}")
     params = {
         **one,
         "by_dimensions": [dim.name for dim in dims],
@@ -1074,7 +1077,8 @@ def _summed_reasons(
         "small_n": small_n,
         "top": top,
     }
-    return run_sql(con, "reason_by_pairs", params, fragments={"COLUMNS": ", ".join(cast)})
+    columns_sql = _placed_columns(con, dims)
+    return run_sql(con, "reason_by_pairs", params, fragments={"COLUMNS": columns_sql})
 
 
 def reasons_from(together: pl.DataFrame, name: str) -> pl.DataFrame:

@@ -334,9 +334,7 @@ def _grouping_pass(
             )
         else:
             sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
-            counted = dict.fromkeys(
-                d.name for pair in chunk for d in pair if d.name in fresh and pair not in own
-            )
+            counted = dict.fromkeys(d.name for pair in chunk for d in pair if d.name in fresh)
             counts = (
                 f"select grouping({listed}) as pair, {listed}, {measures},"
                 " count_if(first_in_letter)::bigint as first_items"
