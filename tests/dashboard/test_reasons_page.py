@@ -59,6 +59,29 @@ def test_reasons_page_shares_and_rates(oracle):
     assert marked, "no example sentence marked"
 
 
+def test_reasons_by_group_under_one_filter(oracle):
+    """The "Reasons by" tables under one filter (read from the reason_pairs mart): per group of
+    the registry's reasons_by dimensions, its upheld items and those giving each reason, for
+    the 15 groups with most upheld items — counted here from the items."""
+    at = run_page("reasons", drug_class="Opioids")
+    filters = Filters.build(drug_class=["Opioids"])
+    for dim in dimensions.REASONS_BY:
+        facts = expected.rows(oracle, filters, f"{dim.column}, reasons, overturned")
+        upheld = Counter(v for v, _, over in facts if not over and v is not None)
+        top = sorted(upheld, key=lambda v: (-upheld[v], v))[:15]
+        with_reason = Counter(
+            (v, r) for v, reasons, over in facts if not over and v in top for r in reasons
+        )
+        shown = next(
+            df.value for df in at.dataframe if {dim.name, "upheld_with"} <= set(df.value.columns)
+        )
+        got = {
+            (row[dim.name], row["reason"]): (int(row["upheld_with"]), int(row["upheld_items"]))
+            for _, row in shown.iterrows()
+        }
+        assert got and got == {(v, r): (n, upheld[v]) for (v, r), n in with_reason.items()}
+
+
 def test_reason_filter_from_the_url(oracle):
     reason = expected.top_value(oracle, dimensions.get("reason"))
     at = run_page("overview", reason=reason)
