@@ -96,7 +96,8 @@ def digest(con: Connection) -> str:
 # loaded by different ingests agree. The dashboard filters by a value's bit where no other
 # value of that list shares it, and only when meta's probe (the bit function's answer for
 # BITS_PROBE_TEXT, kept by every build) equals its own: another DuckDB could hash otherwise.
-VALUE_BIT = "(1::ubigint << (md5_number_lower({value}) % 64)::integer)"
+# (The shift by a UBIGINT: by an INTEGER DuckDB widens the result to HUGEINT.)
+VALUE_BIT = "(1::ubigint << (md5_number_lower({value}) % 64))"
 BITS_PROBE = "value_bits_probe"
 BITS_PROBE_TEXT = "imr-outcomes value bits"
 

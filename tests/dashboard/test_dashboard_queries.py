@@ -214,7 +214,15 @@ def _md5_bit(value: str) -> int:
 
 
 def test_every_item_holds_the_bits_of_its_lists(oracle):
+    """...as one 64-bit word: DuckDB types ``1::ubigint << integer`` HUGEINT (twice the bytes
+    read by every filter on the bits)."""
     for dim in queries.LIST_FILTERS:
+        [(kind,)] = oracle.execute(
+            "select data_type from information_schema.columns"
+            " where table_name = 'item_facts' and column_name = ?",
+            [f"{dim.column}_bits"],
+        ).fetchall()
+        assert kind == "UBIGINT", dim.name
         rows = oracle.execute(f"select {dim.column}, {dim.column}_bits from item_facts")
         for values, bits in rows.fetchall():
             assert bits == functools.reduce(operator.or_, map(_md5_bit, values), 0), dim.name
