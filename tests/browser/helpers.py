@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Download, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard import dimensions
 
@@ -109,6 +110,22 @@ def pick(page: Page, label: re.Pattern[str], typed: str, option: str) -> None:
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
     wait_for_app(page)
+
+
+def download(page: Page, button: Locator, timeout: float = 15_000) -> Download:
+    """Click a download button (a deferred download: the server builds the file on the click)
+    and return its download. A click that brought none in ``timeout`` ms is made once more,
+    the app idle first: in CI one such click in many runs never answered (passed on every
+    rerun); a reader would click again too. Two lost clicks fail."""
+    expect(button).to_be_enabled(timeout=timeout)
+    try:
+        with page.expect_download(timeout=timeout) as info:
+            button.click()
+    except PlaywrightTimeout:
+        wait_for_app(page)
+        with page.expect_download(timeout=timeout) as info:
+            button.click()
+    return info.value
 
 
 def url_with(base: str, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> str:

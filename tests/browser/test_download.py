@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser import hostile
+from tests.browser.helpers import download as save
 from tests.browser.helpers import open_app, wait_for_app, wait_for_charts, warehouse, where
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -42,9 +43,7 @@ def test_download_csv_matches_warehouse(
     page: Page, dashboard_url: str, browser_warehouse: Path, decision: str
 ) -> None:
     open_app(page, f"{dashboard_url}/?decision={decision}")
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV", exact=True).click()
-    download = info.value
+    download = save(page, page.get_by_role("button", name="Download CSV", exact=True))
     assert download.failure() is None
     assert re.fullmatch(
         rf"imr_items_decision-{decision}_\d{{4}}-\d{{2}}-\d{{2}}\.csv", download.suggested_filename
@@ -97,9 +96,7 @@ def test_a_rate_table_downloads_on_click(
     wait_for_charts(page, 1)
     page.get_by_text("Table: by decision year", exact=True).click()  # the table's expander
     wait_for_app(page)
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV (by decision year)").click()
-    download = info.value
+    download = save(page, page.get_by_role("button", name="Download CSV (by decision year)"))
     assert download.failure() is None
     assert download.suggested_filename.startswith("imr_by_decision_year_decision-Overturned_")
     raw = Path(download.path()).read_bytes()

@@ -25,6 +25,7 @@ from tests.browser.helpers import (
     wait_for_app,
     warehouse,
 )
+from tests.browser.helpers import download as save
 from tests.search.conftest import open_index
 
 Key = tuple[str, int]
@@ -104,16 +105,12 @@ def test_q_changes_the_overview_numbers_and_the_csv(
     expect(metric_value(page, "Letters")).to_have_text(f"{len(letters):,}")
     expect(page.get_by_text("Search: “lyrica”", exact=False).first).to_be_visible()
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV", exact=True).click()
-    download = info.value
+    download = save(page, page.get_by_role("button", name="Download CSV", exact=True))
     assert re.fullmatch(r"imr_items_q-lyrica_\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8-sig"))))
     assert {(r["letter_id"], int(r["item_no"])) for r in rows} == want
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV with text", exact=True).click()
-    download = info.value
+    download = save(page, page.get_by_role("button", name="Download CSV with text", exact=True))
     assert download.suggested_filename.startswith("imr_items_text_q-lyrica_")
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8-sig"))))
     assert {(r["letter_id"], int(r["item_no"])) for r in rows} == want
