@@ -510,11 +510,13 @@ def summable(
     the mart counts — two of a letter's own fields (``Dimension.per_letter``: their first
     items), a letter's field with an item's own (the first items of a letter with each value
     of the item's field, flagged ``<column>_fresh`` in item_facts), two items' own fields
-    (grouped per letter at ingest) — and a selected scalar field itself. An item's own field
+    (grouped per letter at ingest) — and the selected field itself (a list: the values listed
+    with the selected one, its pairs with itself). An item's own field
     selected must be one value: the letters of several would count a letter holding two of
     them twice. A mart of an ingest before the letters of a kind of pair held none of them:
     those tables are counted from the items."""
-    paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
+    marts = run_fixed(con, "facet_dimensions")
+    paired = set(marts.filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
         return {}, []
@@ -533,8 +535,10 @@ def summable(
         return every_pair
 
     # The selected scalar's own table is its values' rows of facet_counts; a selected list
-    # value's would be the values listed with it, which no mart holds.
-    own = chosen.shape == "scalar"
+    # value's, the values listed with it: its pairs with itself (a mart of a build before those
+    # pairs holds none: scanned).
+    self_paired = set(marts.filter(pl.col("self_paired"))["dimension"])
+    own = chosen.shape == "scalar" or (chosen.name in self_paired and counted(chosen, chosen))
     return one, [
         d
         for d in dims
@@ -551,6 +555,8 @@ def pair_rates(
     columns = [dim.column for dim in dims]
     params = {
         **one,
+        # A selected scalar's own rows are facet_counts'; a list's, its pairs with itself.
+        "own_from_counts": dimensions.get(one["pair_dimension"]).shape == "scalar",
         "pair_dimensions": [dim.name for dim in dims],
         "empties": [dim.empty for dim in dims],
         "set_ids": [_grouping_set(columns, column) for column in columns],

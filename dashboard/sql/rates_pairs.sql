@@ -1,7 +1,7 @@
 -- Outcomes per value of several dimensions under one selection, as rates_sets.sql gives them
--- (set_id, a column per dimension, letters, the rates), summed from the facet_pairs mart (the
--- selected dimension's own values from facet_counts) instead of counted from the items
--- (queries.summable says when: the letters must be those of a letter's own fields). The
+-- (set_id, a column per dimension, letters, the rates), summed from the facet_pairs mart (a
+-- selected scalar's own values from facet_counts) instead of counted from the items
+-- (queries.summable says when: the letters must be those the mart counts). The
 -- selection as in _pair_counts.sql:
 -- $pair_dimension, its values $pair_values or its range $pair_low..$pair_high.
 -- $pair_dimensions: the dimensions counted, in their columns' order; $empties: each one's
@@ -16,12 +16,14 @@ pairs as (
     where __CHOSEN__
         and other in (select unnest($pair_dimensions::varchar[]))
 ),
--- The selected dimension's own rows, when it is counted (a scalar: its selected values).
+-- The selected dimension's own rows, when it is counted and $own_from_counts (a scalar: its
+-- selected values; a list's own rows are its pairs with itself, above).
 selected as (
     select dimension as other, value as other_value, items, overturned, letters
     from facet_counts
     where __CHOSEN__
         and list_contains($pair_dimensions::varchar[], dimension)
+        and $own_from_counts::boolean
 ),
 both_marts as (
     select * from pairs

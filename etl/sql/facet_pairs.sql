@@ -14,12 +14,15 @@
 -- page's, as dashboard/sql/source_concordance.sql counts it: derived.PAIR_MEASURES says how).
 -- __PAIRS__ is one grouping-sets pass of etl/warehouse/derived.py, which writes them from the
 -- registry (a query each): over the scalar filters, each list filter with the scalar ones, each
--- two list filters; each row (dimension, value, other, other_value, then derived.PAIR_MEASURES).
+-- two list filters, each list filter with itself (the values its items list with a value; its
+-- own value too: (v, v) holds the items listing v); each row (dimension, value, other,
+-- other_value, then derived.PAIR_MEASURES).
 with
 pairs as materialized (
     __PAIRS__
 )
--- Each pair in both directions, its counts (every column but the four keys) as they are.
+-- Each pair in both directions, its counts (every column but the four keys) as they are; a
+-- list filter's pairs with itself are both already.
 select *
 from pairs
 where value is not null
@@ -27,4 +30,4 @@ union all
 select
     other, other_value, dimension, value, columns(* exclude (dimension, value, other, other_value))
 from pairs
-where other_value is not null
+where other_value is not null and other <> dimension

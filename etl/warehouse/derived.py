@@ -24,6 +24,7 @@ fails. Either way the same SQL runs, over the views ``scope_letters``, ``scope_d
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -241,7 +242,9 @@ def pair_sql(facts: str = "scope_facts") -> list[str]:
                 same(listed),
             )
         )
-    for one, two in itertools.combinations(lists, 2):
+    # Each list filter with itself too (a value with the others its items list: the table of
+    # a list filter under one of its own values); the second side a twin of the first.
+    for one, two in [*itertools.combinations(lists, 2), *((d, _twin(d)) for d in lists)]:
         first = f"each_{one.name}" + ("" if one.per_letter else f", each_{one.name}_fresh")
         first += f", each_{one.name}_same" if one.column == CONCORDANT else ""
         second = ("" if two.per_letter else f", {two.column}_fresh") + (
@@ -263,6 +266,20 @@ def pair_sql(facts: str = "scope_facts") -> list[str]:
         )
     template = read_sql("facet_pairs.sql")
     return [template.replace("__PAIRS__", part) for p in passes for part in p]
+
+
+# The name of a list filter's second side in its pairs with itself (pair_sql): its own column,
+# its own name in facet_pairs.
+TWIN = "_twin"
+
+
+def _twin(dim: Any) -> Any:
+    return dataclasses.replace(dim, name=dim.name + TWIN)
+
+
+def _key(dim: Any) -> str:
+    """A dimension's name in facet_pairs (a twin's is its own)."""
+    return repr(dim.name.removesuffix(TWIN))
 
 
 def _listed(column: str) -> str:
@@ -372,9 +389,9 @@ def _pair_keys(chunk: list[tuple[Any, Any]], columns: dict[str, str], grouped: l
     """The key columns of a pass's rows: dimension, value, other, other_value (as text)."""
     case = _pair_case(chunk, columns, grouped)
     return (
-        f"{case(lambda a, b: repr(a.name))} as dimension,"
+        f"{case(lambda a, b: _key(a))} as dimension,"
         f" {case(lambda a, b: f'{columns[a.name]}::varchar')} as value,"
-        f" {case(lambda a, b: repr(b.name))} as other,"
+        f" {case(lambda a, b: _key(b))} as other,"
         f" {case(lambda a, b: f'{columns[b.name]}::varchar')} as other_value"
     )
 

@@ -511,33 +511,25 @@ def _check_summed(con, oracle, ran, filters, fields, scanned) -> None:
     "chosen", LETTER_FIELD_SELECTIONS.values(), ids=list(LETTER_FIELD_SELECTIONS)
 )
 def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, chosen, ran):
-    """Under one selection of a letter's own field, the rate tables of every other filter, a
-    letter's field or an item's own (and of a selected scalar itself), are the marts' sums,
-    letters included (not a scan of the items): the same rows as the items give. A selected
-    list's own table (the values listed with the selected one) is still a scan."""
+    """Under one selection of a letter's own field, the rate tables of every filter, a
+    letter's field or an item's own, and of the selected one itself (a list's: the values
+    listed with the selected one), are the marts' sums, letters included (not a scan of the
+    items): the same rows as the items give."""
     filters = Filters.build(**chosen)
-    (selected,) = chosen
-    own_table = dimensions.get(selected).shape == "scalar"
-    fields = [d for d in dimensions.FILTERS if d.name != selected or own_table]
-    scanned = [] if own_table else [dimensions.get(selected)]
-    _check_summed(con, oracle, ran, filters, fields, scanned)
+    _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
 
 
 @pytest.mark.parametrize("chosen", ITEM_FIELD_SELECTIONS.values(), ids=list(ITEM_FIELD_SELECTIONS))
 def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
     con, oracle, chosen, ran
 ):
-    """Under one value of an item's own field, the rate tables of every other filter, a
-    letter's field or an item's own (and of a selected scalar itself), are the marts' sums,
-    letters included: the same rows as the items give. A selected list's own table (the
-    values listed with the selected one) is still a scan. Two values: every table is a scan
-    (the letters of two values would count a letter holding both twice)."""
+    """Under one value of an item's own field, the rate tables of every filter, a letter's
+    field or an item's own, and of the selected one itself, are the marts' sums, letters
+    included: the same rows as the items give. Two values: every table is a scan (the
+    letters of two values would count a letter holding both twice)."""
     filters = Filters.build(**chosen)
     ((selected, values),) = chosen.items()
-    own_table = dimensions.get(selected).shape == "scalar"
-    fields = [d for d in dimensions.FILTERS if d.name != selected or own_table]
-    scanned = [] if own_table else [dimensions.get(selected)]
-    _check_summed(con, oracle, ran, filters, fields, scanned)
+    _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
     other = {"drug": "tramadol", "guideline_source": "MTUS", "category": "Surgery"}[selected]
     two = {selected: [values[0], other]}
     ran.clear()
@@ -603,6 +595,24 @@ def test_a_mart_without_the_letters_of_two_items_fields_scans_those_tables(
     writer.close()
     expected_tables = {"category": False, "reason": False, "state": True}
     _check_old_mart(old, oracle, ran, ITEM_FIELD_SELECTIONS["drug"], expected_tables)
+
+
+def test_a_mart_without_a_lists_pairs_with_itself_scans_its_own_table(
+    warehouse_file, tmp_path, oracle, ran
+):
+    """A mart of a build before a list filter was paired with itself: under one of its values
+    its own table (the values listed with it) is counted from the items, rightly; another
+    filter's still comes from the mart."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    writer.execute("delete from facet_pairs where other = dimension")
+    writer.close()
+    for chosen, summed in (
+        (FILTER_SETS["specialty"], {"specialty": False, "category": True}),
+        (ITEM_FIELD_SELECTIONS["drug"], {"drug": False, "state": True}),
+    ):
+        _check_old_mart(old, oracle, ran, chosen, summed)
 
 
 SCALARS = tuple(d.name for d in dimensions.DIMENSIONS if d.shape == "scalar")
