@@ -1,7 +1,7 @@
 -- Two values $a and $b of one dimension, side by side, per stratum (Compare page).
--- __GROUP_SET__: the item's values of the dimension as a list (_set_scalar.sql: a list of one;
--- _set_list.sql: its list, an empty one as [$group_empty]); an item listing both $a and $b is
--- on side 'both', which the comparison leaves out.
+-- __HOLDS_A__, __HOLDS_B__: whether the item holds $a, $b (queries.holds_value: in its values
+-- as a list, _set_<shape>.sql, an empty list as [$group_empty]; or by the value's own bit);
+-- an item listing both $a and $b is on side 'both', which the comparison leaves out.
 -- __STRATUM_SOURCE__ is the strata's column (null: none); __STRATUM_VALUE__: the item's
 -- strata, one row each (_value_scalar.sql: the value of a scalar
 -- column, NULL when it has none; _value_list.sql: each value of a list column, empty =
@@ -14,7 +14,8 @@ with
 filtered as (
     select
         letter_key,
-        __GROUP_SET__ as group_set,
+        __HOLDS_A__ as has_a,
+        __HOLDS_B__ as has_b,
         __STRATUM_SOURCE__ as stratum_source,
         overturned
     from item_facts
@@ -24,16 +25,15 @@ filtered as (
 sided as materialized (
     select
         case
-            when list_contains(group_set, $a::varchar)
-                and list_contains(group_set, $b::varchar) then 'both'
-            when list_contains(group_set, $a::varchar) then 'a'
-            when list_contains(group_set, $b::varchar) then 'b'
+            when has_a and has_b then 'both'
+            when has_a then 'a'
+            when has_b then 'b'
         end as side,
         letter_key,
         stratum_source,
         overturned
     from filtered
-    where list_contains(group_set, $a::varchar) or list_contains(group_set, $b::varchar)
+    where has_a or has_b
 ),
 -- An item once under each of its strata, and once pooled.
 counted as (

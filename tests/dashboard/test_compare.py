@@ -264,3 +264,27 @@ def test_compare_unknown_values_in_a_link_are_named(app_env):
     warnings = [w.value for w in at.warning]
     assert any("a=Astrology" in w for w in warnings)
     assert any("adjust=nothing" in w for w in warnings)
+
+
+@pytest.mark.parametrize("name", ["specialty", "state", "guideline_source"])
+def test_a_list_value_with_a_bit_of_its_own_is_compared_by_its_bits(con, oracle, name, monkeypatch):
+    """A list value whose bit no other value shares is asked of the item's bits, not its list
+    (the list is not read); the answer is the same as by the lists, and the empty label (no
+    bit: an empty list) is asked of the lists."""
+    dim = dimensions.get(name)
+    a, b = two_exclusive_values(oracle, name)
+    params: dict[str, Any] = {}
+    assert f"{dim.column}_bits &" in queries.holds_value(con, dim, a, "a", params)
+    assert set(params) == {"a_mask"}
+    by_bits = queries.comparison(con, Filters(), name, a, b, "category")
+    if dim.empty is not None:
+        assert "_bits" not in queries.holds_value(con, dim, dim.empty, "b", {})
+        frame = queries.compare(con, Filters(), name, a, dim.empty)
+        want = oracle_compare(oracle, Filters(), name, a, dim.empty, None)
+        assert {
+            row["stratum"]: {k: v for k, v in row.items() if k != "stratum" and v}
+            for row in frame.iter_rows(named=True)
+        } == {s: {k: v for k, v in counts.items() if v} for s, counts in want.items()}
+    monkeypatch.setattr(queries, "value_bits", lambda con: {})
+    assert "_bits" not in queries.holds_value(con, dim, a, "a", {})
+    assert_frame_equal(by_bits, queries.comparison(con, Filters(), name, a, b, "category"))
