@@ -11,13 +11,15 @@
 -- of its values fall (its other place is kept once, before the rows are made: one pass,
 -- where a distinct over the other cells' rows read the items twice; the default cross-tab's
 -- cells at 4M items 450-480 -> 270-320 ms).
--- __LETTERS__ counts a cell's distinct letters (_letters_bits.sql or _letters_distinct.sql,
--- chosen by queries.crosstab). $left_out comes from the axes' query.
+-- __LETTERS__ counts a cell's distinct letters (_letters_flagged.sql, by the item flagged
+-- __LETTER_FLAG__ in each letter; else _letters_bits.sql or _letters_distinct.sql: chosen by
+-- queries.crosstab_letters). $left_out comes from the axes' query.
 with
 paired as (
     select
         letter_key,
         overturned,
+        __LETTER_FLAG__ as letter_flag,
         __ROW_PLACES__ as row_places,
         __COL_PLACES__ as col_places
     from item_facts
@@ -25,11 +27,11 @@ paired as (
 ),
 -- Two steps: two unnests in one select would be zipped, not crossed.
 row_placed as (
-    select letter_key, overturned, __ROW_PLACE__ as row_order, col_places
+    select letter_key, overturned, letter_flag, __ROW_PLACE__ as row_order, col_places
     from paired
 ),
 placed as (
-    select letter_key, overturned, row_order, __COL_PLACE__ as col_order
+    select letter_key, overturned, letter_flag, row_order, __COL_PLACE__ as col_order
     from row_placed
 ),
 cells as (

@@ -96,17 +96,20 @@ PAIRS = [
     ("state", "category", 4, 20),  # list x scalar, every category shown
     ("specialty", "state", 5, 3),  # list x list
     ("guideline_source", "decision", 2, 2),
+    ("specialty", "drug_class", 4, 3),  # an item's own scalar on the columns, an "(other)" one
 ]
+# None; a letter's field; an item's own field (a letter's items may fall in different cells).
+CROSSTAB_FILTERS = {
+    "all": {},
+    "filtered": {"exclude_synthetic": False, "decision_year": (2015, 2024)},
+    "item-field": {"decision": ["Overturned"]},
+}
 
 
 @pytest.mark.parametrize(("rows", "cols", "top_rows", "top_cols"), PAIRS)
-@pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
-def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols, filtered):
-    filters = (
-        Filters.build(exclude_synthetic=False, decision_year=(2015, 2024))
-        if filtered
-        else Filters()
-    )
+@pytest.mark.parametrize("chosen", CROSSTAB_FILTERS.values(), ids=list(CROSSTAB_FILTERS))
+def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols, chosen):
+    filters = Filters.build(**chosen)
     frame = queries.crosstab(con, filters, rows, cols, top_rows, top_cols)
     want, row_order, col_order, left_out = oracle_crosstab(
         oracle, filters, rows, cols, top_rows, top_cols
@@ -129,6 +132,33 @@ def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols,
             high
         )
         assert r["small_sample"] is (r["n"] < 30)
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "chosen", "flag"),
+    [
+        ("specialty", "state", {}, "first_in_letter"),
+        ("specialty", "state", {"decision_year": (2015, 2024)}, "first_in_letter"),
+        ("drug_class", "specialty", {"state": ["Texas"]}, "drug_class_fresh"),
+        ("specialty", "category", {}, "category_fresh"),
+        ("drug_class", "specialty", {"category": ["Pharmaceuticals"]}, None),
+        ("drug_class", "specialty", {"search": "tramadol"}, None),
+        ("drug_class", "category", {}, None),  # two items' own fields
+        ("drug", "specialty", {}, None),  # an item's own list: no flag per value here
+    ],
+)
+def test_crosstab_counts_letters_by_a_flagged_item_where_one_stands_for_its_letter(
+    con, rows, cols, chosen, flag
+):
+    """The letters of a cell are the items flagged in it when each letter has exactly one such
+    item there: its first, when both axes and the filters are the letter's fields; its first
+    with its value of an item's own scalar axis (not in that axis's "(other)" cells). Else
+    bits or a distinct count. test_crosstab_matches_the_items checks the counts either way."""
+    letters, got, _ = queries.crosstab_letters(
+        con, Filters.build(**chosen), dimensions.get(rows), dimensions.get(cols), 30
+    )
+    assert got == (flag or "null::boolean")
+    assert ("filter (where letter_flag)" in letters) is (flag is not None)
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
