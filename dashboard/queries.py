@@ -386,6 +386,14 @@ def item_count(con: Con, filters: Filters) -> pl.DataFrame:
     return summary(con, filters).select("n")
 
 
+def counted_items(con: Con, filters: Filters) -> int | None:
+    """The items under ``filters`` when no scan is needed to know them (none set: the row
+    count; a selection the facet_counts mart sums: ``summed_selection``), else None."""
+    if filters == Filters() or summed_selection(con, filters) is not None:
+        return int(item_count(con, filters).item(0, "n"))
+    return None
+
+
 def summed_selection(con: Con, filters: Filters) -> dict[str, Any] | None:
     """``_one_selection``'s parameters when the headline numbers of ``filters`` are sums of the
     facet_counts mart, else None: one value of one filter the mart holds (a mart of the last
@@ -684,6 +692,18 @@ def crosstab(
         "ROW_PLACE": shape_sql("place", row.shape, "row_places", "row_empty", "row_top"),
         "COL_PLACE": shape_sql("place", col.shape, "col_places", "col_empty", "col_top"),
     }
+    # left_out without a scan where it can (at 4M items about 30 ms of the axes' query): the
+    # items under the filters from the marts, those with both values from a scalar axis's ranks.
+    params["filtered_items"] = counted_items(con, filters)
+    scalar = next((axis for axis, d in (("row", row), ("col", col)) if d.shape == "scalar"), None)
+    counts = {
+        "FILTERED_ITEMS": "(select count(*) from item_facts where __FILTERS__)"
+        if params["filtered_items"] is None
+        else "$filtered_items::bigint",
+        "PAIRED_ITEMS": f"(select sum(n) from {scalar}_ranked)"
+        if scalar
+        else "(select count(*) from paired)",
+    }
     # The axes first, then the cells by their places on them: a join of every item's values
     # with the axes (their sizes unknown to DuckDB's planner) cost more than both queries.
     axes = run_sql(
@@ -691,7 +711,7 @@ def crosstab(
         "crosstab_axes",
         params,
         columns={"ROW": row.column, "COL": col.column},
-        fragments={**has, **values},
+        fragments={**has, **values, **counts},
     )
     kept = axes.row(0, named=True)  # row_top, col_top, left_out
     fragments = {**has, **places, "LETTERS": letters, "LETTER_FLAG": flag}

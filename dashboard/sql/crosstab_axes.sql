@@ -6,7 +6,10 @@
 -- __ROW_VALUE__ / __COL_VALUE__ turn each into one value per row by its shape (_value_scalar.sql:
 -- the value; _value_list.sql: each value of the list, an empty list under $row_empty /
 -- $col_empty), and __ROW_HAS__ / __COL_HAS__ (_has_<shape>.sql) say whether an item has a value
--- at all. left_out: the items under the filters without a value on either side. One row.
+-- at all. left_out: the items under the filters without a value on either side: the items under
+-- the filters (__FILTERED_ITEMS__: $filtered_items when the marts hold them, else a count)
+-- less those with both (__PAIRED_ITEMS__: a scalar axis's ranked counts summed, each such
+-- item holding one value of it; else a count of paired). One row.
 -- paired is not materialized: read twice (each axis) and once more for left_out, its lists
 -- held in memory spilled under the dashboard's 512 MB pool (at 4M items the axes of reviewer
 -- specialty by state 1.7-1.9 s -> 0.26 s, drug by reason 0.55 -> 0.30; single scalar axes
@@ -18,13 +21,13 @@ paired as not materialized (
     where __FILTERS__ and __ROW_HAS__ and __COL_HAS__
 ),
 row_ranked as (
-    select row_key, row_number() over (order by count(*) desc, row_key) as axis_rank
+    select row_key, count(*) as n, row_number() over (order by count(*) desc, row_key) as axis_rank
     from (select __ROW_VALUE__ as row_key from paired)
     where row_key is not null
     group by row_key
 ),
 col_ranked as (
-    select col_key, row_number() over (order by count(*) desc, col_key) as axis_rank
+    select col_key, count(*) as n, row_number() over (order by count(*) desc, col_key) as axis_rank
     from (select __COL_VALUE__ as col_key from paired)
     where col_key is not null
     group by col_key
@@ -42,5 +45,4 @@ select
         from col_ranked
         where axis_rank <= $top_cols::integer
     ) as col_top,
-    (select count(*) from item_facts where __FILTERS__) - (select count(*) from paired)
-        as left_out
+    __FILTERED_ITEMS__ - __PAIRED_ITEMS__ as left_out

@@ -103,6 +103,7 @@ CROSSTAB_FILTERS = {
     "all": {},
     "filtered": {"exclude_synthetic": False, "decision_year": (2015, 2024)},
     "item-field": {"decision": ["Overturned"]},
+    "two-filters": {"decision": ["Overturned"], "decision_year": (2015, 2024)},  # no mart sums
 }
 
 
