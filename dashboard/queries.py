@@ -734,14 +734,13 @@ def crosstab_letters(
     distinct count (``letters_count``). At 4M items the default cross-tab under a specialty:
     its cells 186-191 -> 162-165 ms."""
     flagged = None
-    if _per_letter((), filters):
-        own = [(axis, d) for axis, d in (("row", row), ("col", col)) if not d.per_letter]
-        if not own:
-            flagged = ("first_in_letter", "false")
-        elif len(own) == 1 and own[0][1].shape == "scalar":
-            axis, dim = own[0]
-            if f"{dim.column}_fresh" in column_types(con, "item_facts"):
-                flagged = (f"{dim.column}_fresh", f"{axis}_order > len(${axis}_top)")
+    own = [(axis, d) for axis, d in (("row", row), ("col", col)) if not d.per_letter]
+    if _per_letter((row, col), filters):
+        flagged = ("first_in_letter", "false")
+    elif _per_letter((), filters) and len(own) == 1 and own[0][1].shape == "scalar":
+        axis, dim = own[0]
+        if f"{dim.column}_fresh" in column_types(con, "item_facts"):
+            flagged = (f"{dim.column}_fresh", f"{axis}_order > len(${axis}_top)")
     if flagged is None:
         [letters], params = letters_count(con, cells, filters=filters)
         return letters, "null::boolean", params

@@ -10,10 +10,10 @@
 -- the filters (__FILTERED_ITEMS__: $filtered_items when the marts hold them, else a count)
 -- less those with both (__PAIRED_ITEMS__: a scalar axis's ranked counts summed, each such
 -- item holding one value of it; else a count of paired). One row.
--- paired is not materialized: read twice (each axis) and once more for left_out, its lists
--- held in memory spilled under the dashboard's 512 MB pool (at 4M items the axes of reviewer
--- specialty by state 1.7-1.9 s -> 0.26 s, drug by reason 0.55 -> 0.30; single scalar axes
--- the same).
+-- paired is not materialized: read twice (each axis), and once more for left_out when neither
+-- axis is scalar; materialized, its lists held in memory spilled under the dashboard's 512 MB
+-- pool (at 4M items the axes of reviewer specialty by state 1.7-1.9 s -> 0.26 s, drug by
+-- reason 0.55 -> 0.30; single scalar axes the same).
 with
 paired as not materialized (
     select __ROW__ as row_source, __COL__ as col_source
