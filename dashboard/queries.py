@@ -31,6 +31,7 @@ import re
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ import polars as pl
 
 from dashboard import dimensions
 from dashboard.filters import Filters, param_name
-from etl.warehouse.derived import BITS_PROBE, BITS_PROBE_TEXT, CONCORDANT, VALUE_BIT
+from etl.warehouse.derived import CONCORDANT
 
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -167,23 +168,62 @@ LIST_FILTERS = tuple(d for d in dimensions.FILTERS if d.shape == "list")
 
 def value_bits(con: Con) -> dict[str, dict[str, int]]:
     """Dimension -> value -> bit, for the list filters' values whose bit no other value of
-    their list shares (``sql/value_bits.sql``; empty when the warehouse's bits are not this
-    DuckDB's)."""
-    frame = run_fixed(
+    their list shares (``sql/value_bits.sql``; empty for a warehouse built before the
+    dictionary of bits, whose bits are another function's)."""
+    found: dict[str, dict[str, int]] = {}
+    for dimension, value, bit in (
+        _bits(con).filter(pl.col("unique_bit")).select("dimension", "value", "bit").iter_rows()
+    ):
+        found.setdefault(dimension, {})[value] = int(bit)
+    return found
+
+
+@dataclass(frozen=True)
+class SharedBits:
+    """The list dimensions whose values the warehouse's dictionary numbers (``bitted``: their
+    ``<column>_bits`` built from it) and, for those with values that share a bit, the shared
+    bits or'ed (``masks``)."""
+
+    bitted: frozenset[str]
+    masks: dict[str, int]
+
+
+def shared_bits(con: Con) -> SharedBits | None:
+    """The warehouse's ``SharedBits``; None for a warehouse built before the dictionary."""
+    if not column_types(con, "value_bits"):
+        return None
+    facts = column_types(con, "item_facts")
+    bits = _bits(con)
+    shared = bits.filter(~pl.col("unique_bit"))
+    return SharedBits(
+        frozenset(
+            d.name for d in dimensions.FILTERS if d.shape == "list" and f"{d.column}_bits" in facts
+        ),
+        {
+            dimension: functools.reduce(operator.or_, (int(b) for b in group.get_column("bit")))
+            for (dimension,), group in shared.group_by("dimension")
+        },
+    )
+
+
+def _bits(con: Con) -> pl.DataFrame:
+    if not column_types(con, "value_bits"):
+        return pl.DataFrame(
+            schema={
+                "dimension": pl.String,
+                "value": pl.String,
+                "bit": pl.UInt64,
+                "unique_bit": pl.Boolean,
+            }
+        )
+    return run_fixed(
         con,
         "value_bits",
         {
             "dimensions": [d.name for d in LIST_FILTERS],
-            "probe_key": BITS_PROBE,
-            "probe_text": BITS_PROBE_TEXT,
+            "columns": [d.column for d in LIST_FILTERS],
         },
     )
-    found: dict[str, dict[str, int]] = {}
-    for dimension, value, bit in (
-        frame.filter(pl.col("unique_bit")).select("dimension", "value", "bit").iter_rows()
-    ):
-        found.setdefault(dimension, {})[value] = int(bit)
-    return found
 
 
 def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
@@ -244,9 +284,6 @@ def load_sql(
             text = text.replace(f"__{token}__", _fragment(f"_{token.lower()}"))
     if "__FILTERS__" in text:
         text = text.replace("__FILTERS__", filter_predicate(params))
-    if "__VALUE_BIT__" in text:  # the build's bit of a value (sql/value_bits.sql)
-        text = text.replace("__VALUE_BIT__", VALUE_BIT.format(value="value"))
-        text = text.replace("__PROBE_BIT__", VALUE_BIT.format(value="$probe_text::varchar"))
     if "__RATES__" in text:
         text = text.replace("__RATES__", _fragment("_rates"))
     if "__DIMENSION_COLUMNS__" in text:  # every registry dimension's column, once
@@ -1200,6 +1237,7 @@ def filter_options(
     marts = run_fixed(con, "facet_dimensions")
     in_mart = set(marts.get_column("dimension"))
     paired = set(marts.filter(pl.col("paired")).get_column("dimension"))
+    shared = shared_bits(con)
     groups: dict[Filters, list[dimensions.Dimension]] = {}
     for dim in dimensions.FILTERS:
         if names is None or dim.name in names:
@@ -1208,7 +1246,7 @@ def filter_options(
     for under, dims in groups.items():
         marted = [d for d in dims if d.name in in_mart]
         scanned = [d for d in dims if d.name not in in_mart]
-        every = _union(_from_mart(marted), _scan(scanned, "true"))
+        every = _union(_from_mart(marted), _scan(scanned, "true", shared))
         params: dict[str, Any] = {**under.params(), "mart_dimensions": [d.name for d in marted]}
         one = _one_selection(under, paired)
         if under == Filters():
@@ -1217,11 +1255,11 @@ def filter_options(
             from_pairs = [d for d in dims if d.name in paired]
             counts = _union(
                 _from_pairs(from_pairs),
-                _scan([d for d in dims if d not in from_pairs], "__FILTERS__"),
+                _scan([d for d in dims if d not in from_pairs], "__FILTERS__", shared),
             )
             params |= {**one, "pair_dimensions": [d.name for d in from_pairs]}
         else:
-            counts = _scan(dims, "__FILTERS__")
+            counts = _scan(dims, "__FILTERS__", shared)
         frames.append(
             run_sql(con, "options", params, fragments={"EVERY_VALUE": every, "COUNTS": counts})
         )
@@ -1276,9 +1314,11 @@ def _from_pairs(dims: list[dimensions.Dimension]) -> str:
     return _fragment("_pair_counts") if dims else ""
 
 
-def _scan(dims: list[dimensions.Dimension], where: str) -> str:
+def _scan(dims: list[dimensions.Dimension], where: str, shared: SharedBits | None) -> str:
     """Counts of ``dims`` from item_facts under ``where`` (``__FILTERS__`` or ``true``): one
-    pass for the scalar columns, one for the list columns (registry constants only)."""
+    pass for the scalar columns, one for the list columns (registry constants only): by their
+    bits where the warehouse's dictionary numbers them (``shared``: ``shared_bits``), else by
+    their values unnested."""
     parts = []
     scalars = [d for d in dims if d.shape == "scalar"]
     if scalars:
@@ -1289,6 +1329,24 @@ def _scan(dims: list[dimensions.Dimension], where: str) -> str:
             .replace("__SETS__", ", ".join(f"({d.column})" for d in scalars))
         )
     lists = [d for d in dims if d.shape == "list"]
+    masks = shared.masks if shared is not None else {}
+    bitted = [d for d in lists if shared is not None and d.name in shared.bitted]
+    if bitted:
+        held = [
+            f"select '{d.name}' as dimension, unnest({d.column})::varchar as value"
+            f" from item_facts where __CONDITION__"
+            f" and ({d.column}_bits & {masks[d.name]}::ubigint) <> 0"
+            for d in bitted
+            if d.name in masks
+        ]
+        parts.append(
+            _fragment("_option_counts_bits")
+            .replace("__SHARED__", "\nunion all\n".join(held) or _NO_VALUES)
+            .replace("__NAMED__", ", ".join(f"('{d.name}', '{d.column}')" for d in bitted))
+            .replace("__BITS__", ", ".join(f"{d.column}_bits" for d in bitted))
+            .replace("__SETS__", ", ".join(f"({d.column}_bits)" for d in bitted))
+        )
+    lists = [d for d in lists if d not in bitted]
     if lists:
         parts.append(
             _fragment("_option_counts_lists")
@@ -1299,6 +1357,9 @@ def _scan(dims: list[dimensions.Dimension], where: str) -> str:
             .replace("__SETS__", ", ".join(f"({d.name})" for d in lists))
         )
     return _union(*(part.replace("__CONDITION__", where) for part in parts))
+
+
+_NO_VALUES = "select ''::varchar as dimension, ''::varchar as value where false"
 
 
 def _union(*parts: str) -> str:

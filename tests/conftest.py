@@ -45,3 +45,35 @@ def stop(process: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+# item_facts' columns that depend on the order the letters were loaded in: the surrogate
+# letter_key (one number per letter) and the list bits (from the build's dictionary, whose
+# values take their bits as they first appear).
+UNORDERED_FACTS = (
+    "select columns(lambda c: c <> 'letter_key' and not ends_with(c, '_bits')) from item_facts"
+)
+
+
+def assert_bits_hold_their_lists(con: Any) -> None:
+    """Every item's ``<list>_bits`` are its list's values' bits in the build's dictionary
+    (``value_bits``), computed here in Python; and a bit is one value's, but the last one."""
+    from etl.warehouse.derived import SHARED_BIT
+
+    bit = {(c, v): b for c, v, b in con.execute("select * from value_bits").fetchall()}
+    owners: dict[tuple[str, int], int] = {}
+    for (column, _), b in bit.items():
+        owners[(column, b)] = owners.get((column, b), 0) + 1
+    assert all(n == 1 for (_, b), n in owners.items() if b < SHARED_BIT), owners
+    columns = [
+        name[: -len("_bits")]
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_name = 'item_facts' and column_name like '%\\_bits' escape '\\'"
+        ).fetchall()
+    ]
+    assert columns
+    for column in columns:
+        rows = con.execute(f"select {column}, {column}_bits from item_facts").fetchall()
+        for values, bits in rows:
+            assert bits == sum({1 << bit[(column, v)] for v in values}), (column, values)

@@ -1,16 +1,19 @@
--- The bits of the list filters' values (etl/warehouse/derived.py, VALUE_BIT as __VALUE_BIT__):
--- every value facet_counts holds for the dimensions named in $dimensions, its bit, and whether
--- no other value of its dimension shares it (only those are filtered by their bit). No row when
--- meta's probe (the build's bit of $probe_text) is not this DuckDB's: its bits could differ.
+-- The bits of the list filters' values (the build's dictionary value_bits,
+-- etl/sql/value_bits.sql): every value of the list columns $columns (their dimensions
+-- $dimensions, in the same order), its bit as a mask of <column>_bits, and whether no other
+-- value of its list shares it (only those are filtered and counted by their bit).
 with
-probe as (
-    select value from meta where key = $probe_key
+named as (
+    select unnest($dimensions::varchar[]) as dimension, unnest($columns::varchar[]) as list_column
 ),
 held as (
-    select dimension, value, __VALUE_BIT__ as bit
-    from facet_counts
-    where dimension in (select unnest($dimensions::varchar[]))
+    select named.dimension, value_bits.value, value_bits.bit
+    from value_bits
+    join named using (list_column)
 )
-select dimension, value, bit, count(*) over (partition by dimension, bit) = 1 as unique_bit
+select
+    dimension,
+    value,
+    (1::ubigint << bit::ubigint) as bit,
+    count(*) over (partition by dimension, bit) = 1 as unique_bit
 from held
-where (select value from probe) = (__PROBE_BIT__)::varchar

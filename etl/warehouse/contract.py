@@ -505,10 +505,7 @@ META = Table(
             "folder of this version's search index beside it, and the id its marker holds: "
             "a reader uses the index only when both agree), `derived_digest` (what defined "
             "this version's derived tables: a build updates them only when it is unchanged), "
-            "`value_bits_probe` (the build's bit of a fixed text under the bit function of "
-            "`item_facts`' `<list>_bits` columns: the dashboard uses those bits only when its "
-            "own bit function agrees), `build_seconds` (seconds per phase of the build that "
-            "made this version, JSON)",
+            "`build_seconds` (seconds per phase of the build that made this version, JSON)",
             nullable=False,
         ),
         _c("value", "varchar", "its value"),

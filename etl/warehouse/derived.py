@@ -50,6 +50,8 @@ SQL = (
     "reason_pairs.sql",
     "drug_combinations.sql",
     "views.sql",
+    "value_bits.sql",
+    "value_bits_table.sql",
 )
 DERIVED = (
     "item_facts",
@@ -88,39 +90,57 @@ def digest(con: Connection) -> str:
     hasher.update(facet_sql().encode())
     hasher.update("\n".join(pair_sql()).encode())
     hasher.update("\n".join(reason_pair_sql()).encode())
-    hasher.update(f"value bits {value_bits_probe(con)}".encode())
+    hasher.update("\n".join(bits_sql("item_facts")).encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
 
 
-# A list value's bit, one of 64, from its MD5: the same in every build, so the bits of items
-# loaded by different ingests agree. The dashboard filters by a value's bit where no other
-# value of that list shares it, and only when meta's probe (the bit function's answer for
-# BITS_PROBE_TEXT, kept by every build) equals its own: another DuckDB could hash otherwise.
-# (The shift by a UBIGINT: by an INTEGER DuckDB widens the result to HUGEINT.)
-VALUE_BIT = "(1::ubigint << (md5_number_lower({value}) % 64))"
-BITS_PROBE = "value_bits_probe"
-BITS_PROBE_TEXT = "imr-outcomes value bits"
+# A list value's bit, one of 64, from the build's dictionary (table value_bits, kept with the
+# warehouse): a list's values take the next free bit as they first appear, the commonest of a
+# batch first, so the bits of items loaded by different ingests agree. Bits 0..62 belong to
+# one value each; every value after the 63rd shares the last. The dashboard filters and counts
+# a value by its bit where no other value of its list shares it: every value of a list of up
+# to 64 values. (An MD5 bit of each value shared a bit between about a third of 27 values.)
+SHARED_BIT = 63
 
 
-def value_bits_probe(con: Connection) -> str:
-    return str(_scalar(con, f"select {VALUE_BIT.format(value='?::varchar')}", [BITS_PROBE_TEXT]))
+def _list_columns() -> list[str]:
+    from dashboard import dimensions
+
+    return list(dict.fromkeys(d.column for d in dimensions.FILTERS if d.shape == "list"))
 
 
 def facts_sql() -> str:
     """item_facts.sql with a ``<column>_bits`` column (UBIGINT: its values' bits or'ed
-    together) for every list filter of the dashboard's registry."""
-    from dashboard import dimensions
+    together) for every list filter of the dashboard's registry: zero here, set by
+    ``bits_sql`` once the dictionary holds the values."""
+    bits = "".join(f", 0::ubigint as {column}_bits" for column in _list_columns())
+    return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
 
-    columns = dict.fromkeys(d.column for d in dimensions.FILTERS if d.shape == "list")
-    bit = VALUE_BIT.format(value="v")
-    # coalesce: a list the select leaves NULL until it coalesces (none cited) has no bits.
-    bits = "".join(
-        f", coalesce(list_reduce(list_transform({column}, lambda v: {bit}),"
-        f" lambda a, b: a | b, 0::ubigint), 0::ubigint) as {column}_bits"
+
+def bits_sql(facts: str) -> tuple[str, str]:
+    """The statements that give the rows of the table ``facts`` their bits: the dictionary's
+    new values first (``value_bits.sql``), then the bits from it."""
+    columns = _list_columns()
+    seen = "\nunion all\n".join(
+        f"select '{column}' as list_column, unnest({column}) as value from {facts}"
         for column in columns
     )
-    return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
+    add = read_sql("value_bits.sql").replace("__SEEN__", seen)
+    maps = ", ".join(
+        "map_from_entries(list({'key': value, 'value': bit::ubigint})"
+        f" filter (where list_column = '{column}')) as {column}_map"
+        for column in columns
+    )
+    # coalesce: a NULL value has no bit; an empty list none at all.
+    sets = ", ".join(
+        f"{column}_bits = coalesce(list_reduce(list_transform({facts}.{column},"
+        f" lambda v: coalesce(1::ubigint << bit_map.{column}_map[v], 0::ubigint)),"
+        " lambda a, b: a | b, 0::ubigint), 0::ubigint)"
+        for column in columns
+    )
+    update = f"update {facts} set {sets} from (select {maps} from value_bits) as bit_map"
+    return add, update
 
 
 def fresh_sql(facts: str) -> str:
@@ -551,16 +571,17 @@ class DerivedTables:
             self._sum_up()
             if self._consistent():
                 self.mode = "incremental"
-                return {DIGEST: digest(con), BITS_PROBE: value_bits_probe(con)}
+                return {DIGEST: digest(con)}
         self.mode = "whole"
         self.pairs_whole = True
         con.execute("drop table if exists item_facts")
+        con.execute(read_sql("value_bits_table.sql"))  # the commonest values first again
         for table in DERIVED[1:]:
             con.execute(f"delete from {_parts(table)}")
         self._next_key = 0
         self._whole_buckets(only=None, sign=1)
         self._sum_up()
-        return {DIGEST: digest(con), BITS_PROBE: value_bits_probe(con)}
+        return {DIGEST: digest(con)}
 
     def release(self) -> None:
         """After ``build``: drop the scratch tables the counts were gathered in (at millions of
@@ -586,7 +607,7 @@ class DerivedTables:
     def _current(self) -> bool:
         """Whether this copy's derived tables are there and defined as this code defines them."""
         con = self.con
-        if not all(_exists(con, table) for table in DERIVED):
+        if not all(_exists(con, table) for table in (*DERIVED, "value_bits")):
             return False
         row = con.execute("select value from meta where key = ?", [DIGEST]).fetchone()
         return row is not None and row[0] == digest(con)
@@ -600,6 +621,7 @@ class DerivedTables:
         con.execute(
             f"create table item_facts as {fresh_sql(f'({facts_sql()})')}", {"key_offset": 0}
         )
+        con.execute(read_sql("value_bits_table.sql"))
 
     def _whole_buckets(self, only: str | None, sign: int) -> None:
         """Every letter (or the letters of the table ``only``), a bucket at a time: facts when
@@ -634,6 +656,9 @@ class DerivedTables:
             f"create or replace temp table scope_facts as {fresh_sql(f'({facts_sql()})')}",
             {"key_offset": self._next_key},
         )
+        add_values, set_bits = bits_sql("scope_facts")
+        con.execute(add_values, {"shared_bit": SHARED_BIT})
+        con.execute(set_bits)
         con.execute(read_sql("first_in_letter.sql"))
         self._next_key += _scalar(con, "select count(*) from scope_letters")
         if not _exists(con, "item_facts"):

@@ -30,6 +30,7 @@ from dashboard import queries  # noqa: E402
 from etl.demo import write_corpus  # noqa: E402
 from etl.ingest import ingest  # noqa: E402
 from etl.settings import Settings  # noqa: E402
+from etl.warehouse import derived  # noqa: E402
 from tests.browser import hostile  # noqa: E402
 
 CORPUS_LETTERS = 400
@@ -64,19 +65,52 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_warehouse(tmp_path_factory.mktemp("dashboard"))
 
 
+# The bits of every list value after the third shared (derived.SHARED_BIT; 63 in a build): a
+# warehouse where the lists of the corpus have values that share a bit.
+NARROW_SHARED_BIT = 3
+
+
+@pytest.fixture(scope="session")
+def narrow_bits_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test warehouse built with NARROW_SHARED_BIT: its values from the fourth of each list
+    on share one bit (a list of more than 63 values, at a size the tests can build)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(derived, "SHARED_BIT", NARROW_SHARED_BIT)
+        published = build_warehouse(tmp_path_factory.mktemp("narrow-bits"))
+    return Path(os.path.realpath(published))
+
+
+@pytest.fixture()
+def narrow_bits(
+    narrow_bits_file: Path,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]]:
+    """A dashboard session and a read-only connection (``con``, ``oracle``) on that warehouse."""
+    session = queries.connect(narrow_bits_file)
+    connection = duckdb.connect(str(narrow_bits_file), read_only=True)
+    try:
+        yield session, connection
+    finally:
+        session.close()
+        connection.close()
+
+
 @pytest.fixture(scope="session")
 def warehouse_file(warehouse: Path) -> Path:
     return Path(os.path.realpath(warehouse))
 
 
-@pytest.fixture()
-def con(warehouse_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A dashboard session (``queries.connect``), as the app opens it."""
-    session = queries.connect(warehouse_file)
+def session_on(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A dashboard session (``queries.connect``) on ``path``, as the app opens it."""
+    session = queries.connect(path)
     try:
         yield session
     finally:
         session.close()
+
+
+@pytest.fixture()
+def con(warehouse_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    yield from session_on(warehouse_file)
 
 
 @pytest.fixture(scope="session")

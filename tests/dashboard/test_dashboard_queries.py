@@ -4,7 +4,6 @@ number comes from the tests' own SQL over that warehouse (``expected.py``)."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import operator
 import shutil
@@ -23,9 +22,9 @@ from polars.testing import assert_frame_equal
 from dashboard import dimensions, queries
 from dashboard.dimensions import Dimension
 from dashboard.filters import Filters
-from etl.warehouse import contract
+from etl.warehouse import contract, derived
 from tests.browser import hostile
-from tests.dashboard import expected
+from tests.dashboard import conftest, expected
 from tests.dashboard.expected import wilson
 
 ALL = Filters()
@@ -208,14 +207,25 @@ def test_the_facet_mart_serves_one_value_or_a_letter_fields_values_only(con):
     assert one(con, Filters.build(drug_class=["Opioids"], search="tramadol")) is None
 
 
-def _md5_bit(value: str) -> int:
-    """A value's bit as the build defines it (VALUE_BIT), computed here without DuckDB."""
-    return 1 << (int.from_bytes(hashlib.md5(value.encode()).digest()[8:], "little") % 64)
+def _dictionary(oracle) -> dict[tuple[str, str], int]:
+    """(list column, value) -> bit number, as the build's dictionary (table value_bits) holds."""
+    rows = oracle.execute("select list_column, value, bit from value_bits").fetchall()
+    assert len(rows) == len({(column, value) for column, value, _ in rows})  # one bit a value
+    return {(column, value): bit for column, value, bit in rows}
 
 
-def test_every_item_holds_the_bits_of_its_lists(oracle):
-    """...as one 64-bit word: DuckDB types ``1::ubigint << integer`` HUGEINT (twice the bytes
-    read by every filter on the bits)."""
+@pytest.mark.parametrize("narrow", [False, True], ids=["63-own-bits", "3-own-bits"])
+def test_every_item_holds_the_bits_of_its_lists(request, narrow):
+    """...as one 64-bit word (DuckDB types ``1::ubigint << integer`` HUGEINT: twice the bytes
+    read by every filter on the bits), from the dictionary: every value a list holds has a bit,
+    the first SHARED_BIT values of a list one each, the commonest first (one batch builds the
+    test warehouse), the others the last bit together."""
+    if narrow:
+        _, oracle = request.getfixturevalue("narrow_bits")
+    else:
+        oracle = request.getfixturevalue("oracle")
+    shared_bit = conftest.NARROW_SHARED_BIT if narrow else derived.SHARED_BIT
+    dictionary = _dictionary(oracle)
     for dim in queries.LIST_FILTERS:
         [(kind,)] = oracle.execute(
             "select data_type from information_schema.columns"
@@ -225,7 +235,15 @@ def test_every_item_holds_the_bits_of_its_lists(oracle):
         assert kind == "UBIGINT", dim.name
         rows = oracle.execute(f"select {dim.column}, {dim.column}_bits from item_facts")
         for values, bits in rows.fetchall():
-            assert bits == functools.reduce(operator.or_, map(_md5_bit, values), 0), dim.name
+            want = functools.reduce(
+                operator.or_, (1 << dictionary[(dim.column, v)] for v in values), 0
+            )
+            assert bits == want, dim.name
+        counts = expected.options(oracle, dim)
+        ranked = sorted(counts, key=lambda v: (-counts[v], v))
+        got = [dictionary[(dim.column, v)] for v in ranked]
+        assert got == [min(i, shared_bit) for i in range(len(ranked))], dim.name
+    assert {c for c, _ in dictionary} == {d.column for d in queries.LIST_FILTERS}
 
 
 def _uses_bits(con, filters: Filters, dim: Dimension) -> bool:
@@ -233,11 +251,13 @@ def _uses_bits(con, filters: Filters, dim: Dimension) -> bool:
     return f"{dim.column}_bits &" in queries.filter_predicate(params)
 
 
-def test_a_list_value_with_a_bit_of_its_own_is_filtered_by_it(con, oracle):
+def test_a_list_value_with_a_bit_of_its_own_is_filtered_by_it(narrow_bits):
     """A value whose bit no other value of its list shares is one test of the item's bits;
     a value sharing its bit is a test of the list; both, and the two mixed in one filter,
     count as the tests' SQL does."""
+    con, oracle = narrow_bits
     bits = queries.value_bits(con)
+    dictionary = _dictionary(oracle)
     seen = Counter()
     for dim in queries.LIST_FILTERS:
         held = [
@@ -246,17 +266,17 @@ def test_a_list_value_with_a_bit_of_its_own_is_filtered_by_it(con, oracle):
                 f"select distinct unnest({dim.column}) as v from item_facts order by v"
             ).fetchall()
         ]
-        shared = Counter(_md5_bit(v) for v in held)
+        shared = Counter(dictionary[(dim.column, v)] for v in held)
         for value in held[:4] + held[-4:]:
-            own = shared[_md5_bit(value)] == 1
+            own = shared[dictionary[(dim.column, value)]] == 1
             assert (value in bits.get(dim.name, {})) is own, (dim.name, value)
             filters = Filters.build(**{dim.name: [value]})
             assert _uses_bits(con, filters, dim) is own
             want = expected.summary(oracle, filters)
             assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
             seen[own] += 1
-        mixed = [v for v in held if shared[_md5_bit(v)] == 1][:1] + [
-            v for v in held if shared[_md5_bit(v)] > 1
+        mixed = [v for v in held if shared[dictionary[(dim.column, v)]] == 1][:1] + [
+            v for v in held if shared[dictionary[(dim.column, v)]] > 1
         ][:2]
         if len(mixed) == 3:
             filters = Filters.build(**{dim.name: mixed})
@@ -267,19 +287,29 @@ def test_a_list_value_with_a_bit_of_its_own_is_filtered_by_it(con, oracle):
     assert seen[True] and seen[False] and seen["mixed"], seen
 
 
-def test_the_bits_of_another_bit_function_are_not_used(con, oracle, monkeypatch):
-    """meta keeps the build's bit of a probe text: a DuckDB that hashes otherwise (here, as
-    if, a probe whose bit differs) filters every list by its values."""
-    other = "another probe"
-    assert _md5_bit(other) != _md5_bit(queries.BITS_PROBE_TEXT)
-    monkeypatch.setattr(queries, "BITS_PROBE_TEXT", other)
-    assert queries.value_bits(con) == {}
-    dim = dimensions.get("guideline_source")
-    value = expected.top_value(oracle, dim)
-    filters = Filters.build(guideline_source=[value])
-    assert not _uses_bits(con, filters, dim)
-    want = expected.summary(oracle, filters)
-    assert n_and_overturned(con, filters) == (want["n"], want["overturned"])
+def test_a_warehouse_without_the_dictionary_of_bits_is_read_by_its_lists(
+    con, warehouse_file, oracle, tmp_path
+):
+    """A warehouse built before the dictionary (its bits another function's): no value is
+    filtered or counted by its bits, and the counts are the lists'."""
+    older = tmp_path / "older.duckdb"
+    shutil.copyfile(warehouse_file, older)
+    with duckdb.connect(str(older)) as writer:
+        writer.execute("drop table value_bits")
+        writer.execute("update item_facts set drugs_bits = 0, reviewer_specialties_bits = 0")
+    session = queries.connect(older)
+    try:
+        assert queries.value_bits(session) == {}
+        dim = dimensions.get("specialty")
+        filters = Filters.build(specialty=[expected.top_value(oracle, dim)])
+        assert not _uses_bits(session, filters, dim)
+        want = expected.summary(oracle, filters)
+        assert n_and_overturned(session, filters) == (want["n"], want["overturned"])
+        under = Filters.build(decision=["Upheld"], category=["Pharmacy"])
+        options = queries.filter_options(session, under)
+        assert_frame_equal(options, queries.filter_options(con, under))
+    finally:
+        session.close()
 
 
 LIST_FILTERS = [d.name for d in dimensions.FILTERS if d.shape == "list"]

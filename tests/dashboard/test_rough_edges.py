@@ -76,8 +76,15 @@ def test_1_one_selection_is_counted_from_the_pairs_mart():
     assert one(Filters.build(drug_class=["Opioids"]), paired - {"drug_class"}) is None
 
 
+@pytest.mark.parametrize("narrow", [False, True], ids=["63-own-bits", "3-own-bits"])
 @pytest.mark.parametrize("chosen", OPTION_FILTERS, ids=lambda c: "-".join(c))
-def test_1_option_counts_follow_the_other_filters(con, oracle, chosen):
+def test_1_option_counts_follow_the_other_filters(request, chosen, narrow):
+    """Also on a warehouse whose lists have values sharing a bit (counted from the lists of
+    the items holding it) beside values with bits of their own (counted by the bits)."""
+    if narrow:
+        con, oracle = request.getfixturevalue("narrow_bits")
+    else:
+        con, oracle = request.getfixturevalue("con"), request.getfixturevalue("oracle")
     filters = Filters.build(**chosen)
     options = queries.filter_options(con, filters)
     for dim in dimensions.FILTERS:

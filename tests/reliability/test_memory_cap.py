@@ -23,7 +23,7 @@ from etl.demo import write_corpus
 from etl.ingest import ingest
 from etl.search import schema
 from etl.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, UNORDERED_FACTS, assert_bits_hold_their_lists
 from tests.reliability.helpers import cli_env, ingest_command, query, seed_texts, variant
 from tests.search.conftest import open_index
 
@@ -43,8 +43,9 @@ def _derived(db: Path) -> dict[str, set[tuple[object, ...]]]:
         # Lists as tuples, so rows can be compared as sets.
         facts = [
             tuple(tuple(v) if isinstance(v, list) else v for v in row)
-            for row in con.execute("select * exclude (letter_key) from item_facts").fetchall()
+            for row in con.execute(UNORDERED_FACTS).fetchall()
         ]
+        assert_bits_hold_their_lists(con)
         keys = con.execute(
             "select count(distinct letter_key), min(letter_key), max(letter_key),"
             " count(distinct letter_id) from item_facts"

@@ -13,9 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import queries
 from etl.search.engine import SearchIndex
-from tests.dashboard.conftest import build_warehouse
+from tests.dashboard.conftest import build_warehouse, session_on
 
 # The index's analysis (Tantivy's "default" tokenizer): runs of letters and digits, lower case,
 # words over 40 characters dropped.
@@ -97,8 +96,4 @@ def items(search_file: Path) -> list[Item]:
 @pytest.fixture()
 def con(search_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A dashboard session on the warehouse, as the app opens it."""
-    session = queries.connect(search_file)
-    try:
-        yield session
-    finally:
-        session.close()
+    yield from session_on(search_file)
