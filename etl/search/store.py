@@ -81,18 +81,20 @@ def create_index_dir(folder: Path, data: dict[str, Any]) -> None:
 def remove_index_dir(folder: Path) -> bool:
     """Delete what we wrote in ``folder``, then the folder if nothing else is left.
 
-    Without our marker only an empty folder is removed (a build killed between creating the
-    folder and marking it). Returns True when the folder is gone.
+    Without our marker only a folder empty but for the marker's temporary file is removed (a
+    build killed between creating the folder and marking it: the temporary file written, not
+    yet renamed). Returns True when the folder is gone.
     """
     if folder.is_symlink() or not folder.is_dir():
         return not folder.exists() and not folder.is_symlink()
     marker_tmp = re.compile(rf"\.{re.escape(MARKER)}\.\d+\.tmp")
-    if (folder / MARKER).is_file():
-        for entry in os.scandir(folder):
-            if entry.is_file(follow_symlinks=False) and (
-                is_tantivy_file(entry.name) or marker_tmp.fullmatch(entry.name)
-            ):
-                os.unlink(entry.path)
+    marked = (folder / MARKER).is_file()
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False) and (
+            marker_tmp.fullmatch(entry.name) or (marked and is_tantivy_file(entry.name))
+        ):
+            os.unlink(entry.path)
+    if marked:
         (folder / MARKER).unlink(missing_ok=True)
     try:
         folder.rmdir()

@@ -276,6 +276,17 @@ def test_only_files_the_tool_wrote_are_removed(tmp_path: Path) -> None:
     empty = tmp_path / "y.duckdb.search"
     empty.mkdir()
     assert store.remove_index_dir(empty) and not empty.exists()
+    # Regression (20-run SIGKILL loop in CI): killed between creating the folder and renaming
+    # its marker into place, a build leaves only the marker's temporary file: ours, removed.
+    unmarked = tmp_path / "w.duckdb.search"
+    unmarked.mkdir()
+    (unmarked / f".{store.MARKER}.4242.tmp").write_text('{"state": "bu')
+    assert store.remove_index_dir(unmarked) and not unmarked.exists()
+    unmarked.mkdir()
+    (unmarked / f".{store.MARKER}.4242.tmp").write_text("")
+    (unmarked / "meta.json").write_text("{}")
+    assert not store.remove_index_dir(unmarked)
+    assert sorted(p.name for p in unmarked.iterdir()) == ["meta.json"]
     # A symlink named like an index folder is not followed.
     target = tmp_path / "target"
     target.mkdir()
