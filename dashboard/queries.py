@@ -181,11 +181,11 @@ def value_bits(con: Con) -> dict[str, dict[str, int]]:
 @dataclass(frozen=True)
 class SharedBits:
     """The list dimensions whose values the warehouse's dictionary numbers (``bitted``: their
-    ``<column>_bits`` built from it) and, for those with values that share a bit, the shared
-    bits or'ed (``masks``)."""
+    ``<column>_bits`` built from it) and those of them with values that share a bit
+    (``sharing``)."""
 
     bitted: frozenset[str]
-    masks: dict[str, int]
+    sharing: frozenset[str]
 
 
 def shared_bits(con: Con) -> SharedBits | None:
@@ -193,17 +193,17 @@ def shared_bits(con: Con) -> SharedBits | None:
     if not column_types(con, "value_bits"):
         return None
     facts = column_types(con, "item_facts")
-    bits = _bits(con)
-    shared = bits.filter(~pl.col("unique_bit"))
     return SharedBits(
-        frozenset(
-            d.name for d in dimensions.FILTERS if d.shape == "list" and f"{d.column}_bits" in facts
-        ),
-        {
-            dimension: functools.reduce(operator.or_, (int(b) for b in group.get_column("bit")))
-            for (dimension,), group in shared.group_by("dimension")
-        },
+        frozenset(d.name for d in LIST_FILTERS if f"{d.column}_bits" in facts),
+        frozenset(_bits(con).filter(~pl.col("unique_bit")).get_column("dimension")),
     )
+
+
+# The parameters of sql/_value_bits.sql: the list filters' dimensions and their columns.
+BIT_PARAMS = {
+    "bit_dimensions": [d.name for d in LIST_FILTERS],
+    "bit_columns": [d.column for d in LIST_FILTERS],
+}
 
 
 def _bits(con: Con) -> pl.DataFrame:
@@ -216,14 +216,7 @@ def _bits(con: Con) -> pl.DataFrame:
                 "unique_bit": pl.Boolean,
             }
         )
-    return run_fixed(
-        con,
-        "value_bits",
-        {
-            "dimensions": [d.name for d in LIST_FILTERS],
-            "columns": [d.column for d in LIST_FILTERS],
-        },
-    )
+    return run_fixed(con, "value_bits", BIT_PARAMS)
 
 
 def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
@@ -1247,7 +1240,11 @@ def filter_options(
         marted = [d for d in dims if d.name in in_mart]
         scanned = [d for d in dims if d.name not in in_mart]
         every = _union(_from_mart(marted), _scan(scanned, "true", shared))
-        params: dict[str, Any] = {**under.params(), "mart_dimensions": [d.name for d in marted]}
+        params: dict[str, Any] = {
+            **under.params(),
+            **BIT_PARAMS,
+            "mart_dimensions": [d.name for d in marted],
+        }
         one = _one_selection(under, paired)
         if under == Filters():
             counts = every
@@ -1329,20 +1326,19 @@ def _scan(dims: list[dimensions.Dimension], where: str, shared: SharedBits | Non
             .replace("__SETS__", ", ".join(f"({d.column})" for d in scalars))
         )
     lists = [d for d in dims if d.shape == "list"]
-    masks = shared.masks if shared is not None else {}
     bitted = [d for d in lists if shared is not None and d.name in shared.bitted]
     if bitted:
+        sharing = shared.sharing if shared is not None else frozenset()
         held = [
-            f"select '{d.name}' as dimension, unnest({d.column})::varchar as value"
-            f" from item_facts where __CONDITION__"
-            f" and ({d.column}_bits & {masks[d.name]}::ubigint) <> 0"
+            _fragment("_option_counts_shared")
+            .replace("__DIMENSION__", d.name)
+            .replace("__COLUMN__", d.column)
             for d in bitted
-            if d.name in masks
+            if d.name in sharing
         ]
         parts.append(
             _fragment("_option_counts_bits")
             .replace("__SHARED__", "\nunion all\n".join(held) or _NO_VALUES)
-            .replace("__NAMED__", ", ".join(f"('{d.name}', '{d.column}')" for d in bitted))
             .replace("__BITS__", ", ".join(f"{d.column}_bits" for d in bitted))
             .replace("__SETS__", ", ".join(f"({d.column}_bits)" for d in bitted))
         )
