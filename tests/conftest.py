@@ -55,16 +55,18 @@ UNORDERED_FACTS = (
 )
 
 
-def assert_bits_hold_their_lists(con: Any) -> None:
+def assert_bits_hold_their_lists(con: Any, shared_bit: int | None = None) -> None:
     """Every item's ``<list>_bits`` are its list's values' bits in the build's dictionary
-    (``value_bits``), computed here in Python; and a bit is one value's, but the last one."""
+    (``value_bits``), computed here in Python; and a bit is one value's, but the last one
+    (``shared_bit``: the build's ``SHARED_BIT`` unless given)."""
     from etl.warehouse.derived import SHARED_BIT
 
+    shared_bit = SHARED_BIT if shared_bit is None else shared_bit
     bit = {(c, v): b for c, v, b in con.execute("select * from value_bits").fetchall()}
     owners: dict[tuple[str, int], int] = {}
     for (column, _), b in bit.items():
         owners[(column, b)] = owners.get((column, b), 0) + 1
-    assert all(n == 1 for (_, b), n in owners.items() if b < SHARED_BIT), owners
+    assert all(n == 1 for (_, b), n in owners.items() if b < shared_bit), owners
     columns = [
         name[: -len("_bits")]
         for (name,) in con.execute(
