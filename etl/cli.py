@@ -15,6 +15,8 @@ from etl.terminal import printable
 # `imr demo`'s corpus: the one `make demo` has always built.
 DEMO_LETTERS = 5000
 DEMO_SEED = 2013
+# The exit status when the reader of the output stopped reading (128 + SIGPIPE, as a shell has it).
+BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings.with_overrides(db=db if db is not None else _path(str(settings.db)))
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
-        return handler(args, settings)
+        status = handler(args, settings)
+        sys.stdout.flush()  # a closed pipe fails here, not at the interpreter's exit
+        return status
     except KeyboardInterrupt:
         print("interrupted: the warehouse was left as it was", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away (`imr ingest ... | head -1`). What was done stays
+        # done (a build publishes whole or not at all); the rest of the output goes nowhere, so
+        # that Python's flush at exit does not fail again. The status is a shell's for SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 def _build_parser() -> argparse.ArgumentParser:

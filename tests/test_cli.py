@@ -136,3 +136,23 @@ def test_dashboard_allows_the_hosts_it_is_reached_by(
     assert allowed(launched[0]) == ["127.0.0.1", "localhost", "::1"]
     # Another address: loopback, that address and the names given; nothing else.
     assert allowed(launched[1]) == ["127.0.0.1", "localhost", "::1", "10.0.0.5", "imr.lan"]
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path: Path) -> None:
+    """`imr ingest ... | head -0`: the reader closes the pipe before the summary is printed.
+    The ingest is done (published), the output is dropped without a traceback, and the exit
+    status is a shell's for SIGPIPE."""
+    db = tmp_path / "current.duckdb"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "etl.cli", "ingest", str(SEEDS), "--db", str(db), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # before anything is written: the summary meets a closed pipe
+    errors = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141, errors
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from letters").fetchone() == (2,)
