@@ -172,6 +172,18 @@ def run(fn: Callable[..., pl.DataFrame], *args: Any) -> pl.DataFrame:
     return _cached(ident.key, f"{fn.__module__}.{fn.__qualname__}", args, fn)
 
 
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def _computed(name: str, args: tuple[Any, ...], _fn: Callable[..., Any]) -> Any:
+    del name  # part of the cache key only
+    return _fn(*args)
+
+
+def computed(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` for a pure function of hashable values (a statistic of rows a query
+    gave), cached like the queries: a rerun showing the same rows does not compute it again."""
+    return _computed(f"{fn.__module__}.{fn.__qualname__}", args, fn)
+
+
 def run_uncached(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(connection, *args)``, not kept in the cache: large one-off results (CSV downloads),
     and answers computed from frames the cache holds already (``args`` need not hash)."""

@@ -312,12 +312,21 @@ def used_strata(strata: pl.DataFrame) -> list[tuple[int, int, int, int]]:
     ]
 
 
-def funnel_frame(rates: pl.DataFrame, name: str, p0: float) -> pl.DataFrame:
+def funnel_groups(rates: pl.DataFrame) -> tuple[tuple[int, int], ...]:
+    """A rate table's (overturned, n) per row: what ``funnel`` tests."""
+    return tuple((int(k), int(n)) for k, n in rates.select("overturned", "n").iter_rows())
+
+
+def funnel_frame(
+    rates: pl.DataFrame, name: str, p0: float, tested: Sequence[FunnelGroup] | None = None
+) -> pl.DataFrame:
     """A rate table (``queries.rates_by``: ``name``, ``n``, ``overturned``, …) with each
     group's place in the funnel around ``p0`` (``funnel``): ``outside_95``, ``outside_99_8``,
-    ``p_value``, ``q_value`` (Benjamini–Hochberg), ``flagged``."""
-    groups = [(int(k), int(n)) for k, n in rates.select("overturned", "n").iter_rows()]
-    result = funnel(p0, groups)
+    ``p_value``, ``q_value`` (Benjamini–Hochberg), ``flagged``. ``tested``: ``funnel(p0,
+    funnel_groups(rates))`` when the caller has it already (kept between reruns)."""
+    result = tested if tested is not None else funnel(p0, funnel_groups(rates))
+    if len(result) != rates.height:
+        raise ValueError(f"{len(result)} groups tested for a table of {rates.height} rows")
     return rates.select(name, "n", "overturned", "overturn_rate").with_columns(
         pl.Series("outside_95", [g.outside_95 for g in result], dtype=pl.Boolean),
         pl.Series("outside_99_8", [g.outside_998 for g in result], dtype=pl.Boolean),

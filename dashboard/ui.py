@@ -11,8 +11,24 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import charts, dimensions, export, highlight, queries, reference, search_ui
-from dashboard.connection import WarehouseMissing, run, run_uncached, settings, warehouse_id
+from dashboard import (
+    charts,
+    dimensions,
+    export,
+    highlight,
+    queries,
+    reference,
+    search_ui,
+    stats,
+)
+from dashboard.connection import (
+    WarehouseMissing,
+    computed,
+    run,
+    run_uncached,
+    settings,
+    warehouse_id,
+)
 from dashboard.dimensions import Dimension
 from dashboard.filters import Filters
 
@@ -713,6 +729,14 @@ def rates(name: str, filters: Filters, within: tuple[str, str] | None = None) ->
     the letters behind each row beside its items, and the overturn rate only (one rate on
     every page: the uphold rate is its complement)."""
     return _as_shown(run(queries.rates_by, filters, name, small_n(), within))
+
+
+def league_table(name: str, filters: Filters, p0: float) -> pl.DataFrame:
+    """``rates`` of ``name`` placed in the funnel around ``p0`` (``stats.funnel_frame``), its
+    binomial tests kept between reruns (at 27 specialties, half of a Compare page's rerun)."""
+    table = rates(name, filters)
+    tested = computed(stats.funnel, p0, stats.funnel_groups(table))
+    return stats.funnel_frame(table, name, p0, tested)
 
 
 def rates_each(names: list[str], filters: Filters) -> dict[str, pl.DataFrame]:

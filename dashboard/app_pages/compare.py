@@ -201,7 +201,7 @@ if not overall["n"]:
     st.info("No items match the filters.")
     st.stop()
 p0 = overall["overturned"] / overall["n"]
-table = stats.funnel_frame(ui.rates(league, filters), league, p0)
+table = ui.league_table(league, filters, p0)
 curve = pl.DataFrame(stats.funnel_curve(p0, int(table.get_column("n").max() or 2)))
 ui.altair_chart(
     charts.funnel_chart(table, curve, p0, dim=league, dim_title=league_dim.label),

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import streamlit as st
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import StratifiedTable
@@ -16,7 +17,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import dimensions, queries
+from dashboard import dimensions, queries, stats
 from dashboard.filters import Filters
 from tests.dashboard import expected, pages
 
@@ -241,6 +242,31 @@ def test_league_table_tests_every_group_and_adjusts(app_env, oracle):
         for m in at.markdown
     )
     assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_the_league_tables_tests_are_kept_between_reruns(app_env, monkeypatch, request):
+    """The binomial tests of the league table run once per table shown: not again on a rerun
+    showing the same rows (half of the page's rerun at 27 specialties), again for other rows."""
+    tested: list[Any] = []
+    real = stats.funnel
+
+    def counted(p0: float, groups: Any) -> Any:
+        tested.append(groups)
+        return real(p0, groups)
+
+    monkeypatch.setattr(stats, "funnel", counted)
+    st.cache_data.clear()
+    request.addfinalizer(st.cache_data.clear)
+    at = run_page(league="state")
+    shown = next(df.value for df in at.dataframe if "q_value" in df.value.columns)
+    at.run()
+    assert len(tested) == 1
+    again = next(df.value for df in at.dataframe if "q_value" in df.value.columns)
+    assert again.equals(shown)
+    run_page(league="specialty")
+    assert len(tested) == 2 and tested[1] != tested[0]
+    run_page(league="state")
+    assert len(tested) == 2
 
 
 def test_compare_state_in_the_url(app_env, oracle):
