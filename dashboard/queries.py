@@ -956,8 +956,20 @@ def compare_candidates(
 ) -> pl.DataFrame:
     """``candidate``, ``n``: the items of the slice holding each of ``candidates`` (values of
     the dimension ``name``) and not ``a`` — what ``compare(…, a, candidate)`` counts as B — in
-    one pass (``sql/compare_candidates.sql``); candidates without any are no row."""
+    one pass (``sql/compare_candidates.sql``); candidates without any are no row. A list
+    whose ``a`` and candidates all have bits of their own is counted from its bits' patterns
+    (``sql/compare_candidates_bits.sql``: at 4M items 120 -> 31 ms unfiltered, 50 -> 29 under a
+    drug class, 110 -> 31 under a reason and a guideline source)."""
     dim = dimensions.get(name)
+    bits = value_bits(con).get(dim.name, {}) if dim.shape == "list" else {}
+    if str(a) in bits and all(str(c) in bits for c in candidates):
+        params = {
+            **filters.params(),
+            "a" + MASK: bits[str(a)],
+            "candidates": [str(c) for c in candidates],
+            "candidate_masks": [bits[str(c)] for c in candidates],
+        }
+        return run_sql(con, "compare_candidates_bits", params, column=dim.column)
     return run_sql(
         con,
         "compare_candidates",

@@ -142,6 +142,38 @@ def test_the_candidates_for_b_count_what_compare_counts_as_b(con, oracle, name, 
         assert not got  # every item holds the filtered specialty: no B of its own
 
 
+@pytest.mark.parametrize("narrow", [False, True], ids=["own bits", "shared bits"])
+@pytest.mark.parametrize("name", ["specialty", "state"])
+def test_the_candidates_for_b_by_bits_are_those_by_lists(
+    con, narrow_bits, name, narrow, monkeypatch
+):
+    """Values that all have a bit of their own are counted from the items' bits (the list is
+    not read), with the counts the lists give; a value sharing its bit (the narrow warehouse:
+    three own bits a list) sends the query to the lists, and still counts what compare()
+    counts as B."""
+    session = narrow_bits[0] if narrow else con
+    values = [str(v) for v in queries.rates_by(session, Filters(), name).get_column(name)]
+    a, candidates = values[0], tuple(values[1:7])
+    used: list[str] = []
+    real_run = queries.run_sql
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        used.append(args[1])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "run_sql", recorded)
+    found = queries.compare_candidates(session, Filters(), name, a, candidates)
+    assert ("compare_candidates_bits" in used) is not narrow
+    want = {
+        b: int(queries.compare(session, Filters(), name, a, b).get_column("b_n").sum())
+        for b in candidates
+    }
+    assert dict(found.iter_rows()) == {b: n for b, n in want.items() if n}
+    monkeypatch.setattr(queries, "value_bits", lambda con: {})
+    by_lists = queries.compare_candidates(session, Filters(), name, a, candidates)
+    assert_frame_equal(found.sort("candidate"), by_lists.sort("candidate"))
+
+
 def test_compare_refuses_nonsense(con):
     with pytest.raises(ValueError, match="two different values"):
         queries.compare(con, Filters(), "category", "Surgery", "Surgery")
