@@ -555,7 +555,7 @@ def summable(
     those tables are counted from the items."""
     marts = run_fixed(con, "facet_dimensions")
     paired = set(marts.filter(pl.col("paired"))["dimension"])
-    one = _one_selection(filters, paired)
+    one = _one_selection(filters, paired) or _every_item(con, filters, paired)
     if one is None or "letters" not in column_types(con, "facet_pairs"):
         return {}, []
     chosen = dimensions.get(one["pair_dimension"])
@@ -1006,7 +1006,7 @@ def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.Data
     # The filter of the sources the mart's agreement counts are per (etl: derived.CONCORDANT)
     sources = next(d.name for d in dimensions.FILTERS if d.column == CONCORDANT)
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
-    one = _one_selection(filters, paired)
+    one = _one_selection(filters, paired) or _every_item(con, filters, paired)
     if (
         one is None
         or sources not in paired
@@ -1305,6 +1305,28 @@ def _one_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
     else:
         chosen = {"pair_values": list(values), "pair_low": None, "pair_high": None}
     return {"pair_dimension": name, **chosen}
+
+
+def _every_item(con: Con, filters: Filters, paired: set[str]) -> dict[str, Any] | None:
+    """No filter at all as a selection the facet_pairs mart sums over (``_one_selection``'s
+    parameters): every value of a letter's own scalar field that every item holds a value of
+    (its facet_counts items add up to all the items), the one with the fewest values. Each
+    item, and each letter, is then in exactly one of the values, so their pairs add up to the
+    whole warehouse's tables: at 4M items, unfiltered rate tables of the lists 200-400 ms
+    counted. None when a filter is set or no such field is in the mart."""
+    if filters != Filters():
+        return None
+    total = int(run_fixed(con, "item_count").item(0, "n"))
+    complete = []
+    for dim in dimensions.FILTERS:
+        if dim.per_letter and dim.shape == "scalar" and dim.name in paired:
+            items = run_fixed(con, "facet_items", {"dimension": dim.name})
+            if items.height and int(items.get_column("items").sum()) == total:
+                complete.append((items.height, dim.name, items.get_column("value").to_list()))
+    if not complete:
+        return None
+    _, name, values = min(complete)
+    return {"pair_dimension": name, "pair_values": values, "pair_low": None, "pair_high": None}
 
 
 def _from_mart(dims: list[dimensions.Dimension]) -> str:

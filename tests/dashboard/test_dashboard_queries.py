@@ -543,6 +543,43 @@ def test_rates_under_one_letter_field_are_sums_of_the_pairs_mart(con, oracle, ch
     _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
 
 
+def test_with_no_filter_the_tables_are_sums_of_the_pairs_mart(con, oracle, ran):
+    """With no filter, every rate table (letters included) and the guideline agreement are the
+    marts' sums over every value of a letter's own field that every item holds a value of
+    (each item and each letter under exactly one of them): the rows the items give."""
+    paired = set(queries.run_fixed(con, "facet_dimensions")["dimension"])
+    one = queries._every_item(con, Filters(), paired)
+    assert one is not None
+    field = dimensions.get(one["pair_dimension"])
+    assert field.per_letter and field.shape == "scalar"
+    held = dict(queries.run_fixed(con, "facet_items", {"dimension": field.name}).iter_rows())
+    assert sorted(one["pair_values"]) == sorted(held)
+    assert sum(held.values()) == oracle.execute("select count(*) from item_facts").fetchone()[0]
+    _check_summed(con, oracle, ran, Filters(), list(dimensions.FILTERS), [])
+    ran.clear()
+    frame = queries.source_concordance(con, Filters())
+    assert "source_concordance_pairs" in ran and "source_concordance" not in ran
+    assert frame.equals(queries._filtered(con, "source_concordance", Filters(), 30))
+    assert queries._every_item(con, Filters.build(category=["Surgery"]), paired) is None
+
+
+def test_no_field_held_by_every_item_means_a_scan(con, ran, monkeypatch):
+    """When no letter's own field in the mart holds a value for every item (here: one item more
+    than the mart counts), no filter is no selection: the tables are counted from the items."""
+    real = queries.run_fixed
+
+    def one_more(session, name, params=None):
+        frame = real(session, name, params)
+        return frame.with_columns(pl.col("n") + 1) if name == "item_count" else frame
+
+    monkeypatch.setattr(queries, "run_fixed", one_more)
+    paired = set(real(con, "facet_dimensions")["dimension"])
+    assert queries._every_item(con, Filters(), paired) is None
+    ran.clear()
+    queries.rates_by(con, Filters(), "specialty")
+    assert "rates_pairs" not in ran and "rates_list" in ran
+
+
 @pytest.mark.parametrize("chosen", ITEM_FIELD_SELECTIONS.values(), ids=list(ITEM_FIELD_SELECTIONS))
 def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
     con, oracle, chosen, ran
