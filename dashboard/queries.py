@@ -429,9 +429,10 @@ def summed_selection(con: Con, filters: Filters) -> dict[str, Any] | None:
     facet_counts mart, else None: one value of one filter the mart holds (a mart of the last
     ingest may lack a dimension added since), or several values or a range of a letter's own
     scalar field (an item, and a letter, has one value of it: both add up over its values;
-    an item's own field's values can share a letter). At 4M items a range of decision years
-    was 35-60 ms counted."""
-    one = _one_selection(filters, set(run_fixed(con, "facet_dimensions")["dimension"]))
+    an item's own field's values can share a letter), or no filter (``_every_item``). At 4M
+    items a range of decision years was 35-60 ms counted."""
+    marted = set(run_fixed(con, "facet_dimensions")["dimension"])
+    one = _one_selection(filters, marted) or _every_item(con, filters, marted)
     if one is None:
         return None
     single = one["pair_values"] is not None and len(one["pair_values"]) == 1
@@ -1175,12 +1176,13 @@ def _reasons_selection(
 ) -> dict[str, Any] | None:
     """``_one_selection``'s parameters when the reason_pairs mart holds the reasons of
     ``dims`` under ``filters``: one selection of a filter it counts under (several values of a
-    scalar add up: an item has one), ``dims`` among those it shares out by; else None (a
-    warehouse of a build before the mart has none)."""
+    scalar add up: an item has one) or none (``_every_item``), ``dims`` among those it shares
+    out by; else None (a warehouse of a build before the mart has none)."""
     if not column_types(con, "reason_pairs"):
         return None
     held = run_fixed(con, "reason_pair_dimensions")
-    one = _one_selection(filters, set(held["dimension"]))
+    by = set(held["dimension"])
+    one = _one_selection(filters, by) or _every_item(con, filters, by)
     if one is None or not {d.name for d in dims} <= set(held["other"]):
         return None
     return one

@@ -80,7 +80,9 @@ def test_the_warehouse_has_what_the_tests_need(oracle):
     assert reasons == {"not_a_letter", "unreadable_pdf"}
 
 
-def test_summary_unfiltered(con, oracle):
+def test_summary_unfiltered(con, oracle, monkeypatch):
+    assert queries.summed_selection(con, ALL) is not None  # no filter: the mart's sums
+    _check_summed_summary(con, oracle, ALL, monkeypatch)
     row = queries.summary(con, ALL).row(0, named=True)
     want = expected.summary(oracle, ALL)
     # Independently of item_facts too: the base tables the ETL loaded.
@@ -1323,6 +1325,7 @@ def test_reason_shares_equal_python(con, oracle, chosen):
 # One selection of any filter (several values of a scalar add up); two selections, two values
 # of a list filter, the demo switch: counted from the items.
 REASON_SELECTIONS = {
+    "none": {},
     **{k: FILTER_SETS[k] for k in ("specialty", "decision-years", "state", "category")},
     "drug": ITEM_FIELD_SELECTIONS["drug"],
     "drug_class": FILTER_SETS["drug_class"],
@@ -1341,7 +1344,7 @@ def test_reasons_under_one_selection_are_sums_of_the_reason_mart(con, chosen, ra
     reason_pairs mart's sums: the same frame, rows and order, as a scan of the items."""
     filters = Filters.build(**chosen)
     together = queries.reasons_together(con, filters, ("category", "drug_class"), 4)
-    summed = len(filters.selections) == 1 and not filters.exclude_synthetic
+    summed = len(filters.selections) <= 1 and not filters.exclude_synthetic
     summed = summed and not any(
         dimensions.get(name).shape == "list" and len(values) > 1 for name, values in chosen.items()
     )
