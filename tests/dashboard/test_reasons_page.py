@@ -116,15 +116,28 @@ def test_the_letter_reader_marks_each_reason_sentence(oracle):
         assert rationale[start:end] in {content for _, content in marks}
 
 
+@pytest.mark.parametrize("by_bits", [True, False], ids=["by bits", "by lists"])
 @pytest.mark.parametrize("chosen", [{}, {"drug_class": ["Opioids"]}], ids=["all", "opioids"])
 @pytest.mark.parametrize("within_the_latest_year", [True, False], ids=["latest year", "all years"])
 def test_reason_examples_are_the_newest_items_with_their_sentence(
-    con, oracle, chosen, within_the_latest_year
+    con, oracle, chosen, within_the_latest_year, by_bits, monkeypatch
 ):
     """The examples are looked for in the latest decision year first, then in every year
-    when it holds too few: both give the newest items of the whole slice."""
+    when it holds too few: both give the newest items of the whole slice. A reason with a bit
+    of its own is asked of the items' bits, else of their lists: the same items."""
     from dashboard import queries
 
+    asked: list[str] = []
+    real_run = queries.run_sql
+
+    def recorded(session, name, params=None, **kwargs):
+        if name == "reason_examples":
+            asked.append(queries.load_sql(name, fragments=kwargs.get("fragments")))
+        return real_run(session, name, params, **kwargs)
+
+    monkeypatch.setattr(queries, "run_sql", recorded)
+    if not by_bits:
+        monkeypatch.setattr(queries, "value_bits", lambda session: {})
     filters = Filters.build(**chosen)
     reason = oracle.execute(
         "select reason from reason_evidence group by reason order by count(*) desc limit 1"
@@ -147,3 +160,4 @@ def test_reason_examples_are_the_newest_items_with_their_sentence(
     want = [(letter, item, sentences[letter, item]) for _, letter, item in giving[:limit]]
     assert len(want) == limit
     assert list(got.select("letter_id", "item_no", "sentence").iter_rows()) == want
+    assert asked and all(("reasons_bits &" in sql) is by_bits for sql in asked)
