@@ -467,8 +467,8 @@ def rates_by(
     dim = dimensions.get(name)
     if within is not None:
         filters = filters.narrow(*within)
-    elif (mart := summable(con, filters, [dim]))[1]:
-        return rates_from(pair_rates(con, mart[0], [dim], small_n), dim.name)
+    if (mart := summable(con, filters, [dim]))[1]:  # a drill-down too: one selection narrowed
+        return _within(rates_from(pair_rates(con, mart[0], [dim], small_n), dim.name), within)
     # + the items without a value
     [letters], letter_params = letters_count(
         con, value_count(con, dim.name) + 1, filters=filters, dims=(dim,)
@@ -484,7 +484,11 @@ def rates_by(
     if dim.shape == "list":  # rates_list.sql counts the empty lists apart
         fragments["EMPTY_LIST"] = empty_list(con, dim)
     frame = run_sql(con, f"rates_{dim.shape}", params, column=dim.column, fragments=fragments)
-    frame = frame.rename({"value": dim.name})
+    return _within(frame.rename({"value": dim.name}), within)
+
+
+def _within(frame: pl.DataFrame, within: tuple[str, str] | None) -> pl.DataFrame:
+    """``rates_by``'s frame with the drill-down's dimension as its first column."""
     if within is not None:
         outer, value = within
         frame.insert_column(0, pl.Series(outer, [value] * frame.height, dtype=pl.String))

@@ -879,15 +879,24 @@ def test_empty_slice_has_null_rates(con):
     assert row["overturn_rate"] is None and row["overturn_lower"] is None
 
 
-def test_drill_down_within_a_drug_class(con, oracle):
+def test_drill_down_within_a_drug_class(con, oracle, ran):
+    """The drugs of one class: the marts' sums when the narrowed filters are one selection (no
+    filter, or the class among those selected), else a scan; the rows and letters the items
+    give either way."""
     drug = dimensions.get("drug")
     for chosen in ({}, {"decision": ["Upheld"]}, {"drug_class": ["Opioids", "NSAID"]}):
         filters = Filters.build(**chosen)
+        ran.clear()
         frame = queries.rates_by(con, filters, "drug", within=("drug_class", "Opioids"))
+        assert ("rates_pairs" in ran) is ("decision" not in chosen), chosen
+        assert frame.columns[0] == "drug_class"
         assert set(frame.get_column("drug_class")) == {"Opioids"}
-        want = expected.rates(oracle, filters.narrow("drug_class", "Opioids"), drug)
+        narrowed = filters.narrow("drug_class", "Opioids")
+        want = expected.rates(oracle, narrowed, drug)
         assert want
         _check_rates(frame.drop("drug_class"), drug, want)
+        letters = dict(frame.select("drug", "letters").iter_rows())
+        assert letters == expected.letters(oracle, narrowed, drug), chosen
     # Narrowing never widens the user's selection: another class selected, nothing matches.
     nsaid = Filters.build(drug_class=["NSAID"])
     assert queries.rates_by(con, nsaid, "drug", within=("drug_class", "Opioids")).height == 0
