@@ -89,6 +89,22 @@ def modes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def spy_on_long_form(monkeypatch: pytest.MonkeyPatch, allowed: bool) -> set[bool]:
+    """Allow the long form of facet_pairs (derived.long_pair_sql) or not; the set returned
+    collects which way each of its counts went."""
+    if not allowed:
+        monkeypatch.setattr(derived, "LONG_FORM_ITEMS", 0)
+    used: set[bool] = set()
+    original = derived.pair_sql
+
+    def spy(facts: str, long_form: bool = False, one_query: bool = False) -> list[str]:
+        used.add(long_form)
+        return original(facts, long_form, one_query)
+
+    monkeypatch.setattr(derived, "pair_sql", spy)
+    return used
+
+
 def digest_of(db: Path) -> str:
     con = duckdb.connect(str(resolve(db)), read_only=True)
     try:
@@ -121,9 +137,17 @@ def whole_of(first: Path, second: Path, tmp_path: Path) -> Path:
     return whole.db
 
 
+@pytest.mark.parametrize("long_form", [True, False], ids=["long form", "grouping-sets passes"])
 def test_two_batches_give_what_a_whole_build_gives(
-    batches: tuple[Path, Path], tmp_path: Path, modes: list[str]
+    batches: tuple[Path, Path],
+    tmp_path: Path,
+    modes: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    long_form: bool,
 ) -> None:
+    # A few hundred items: facet_pairs from the long form unless it is switched off, in the
+    # batches' builds and the whole one alike.
+    used = spy_on_long_form(monkeypatch, allowed=long_form)
     first, second = batches
     stepwise = settings(tmp_path / "stepwise")
     ingest([first], stepwise)
@@ -135,6 +159,7 @@ def test_two_batches_give_what_a_whole_build_gives(
     assert {row[0] for row in got["facets"]} >= {"category", "drug", "reason", "decision"}
     assert {(row[0], row[2]) for row in got["pairs"]} >= {("drug_class", "drug"), ("drug", "state")}
     assert got == expected
+    assert used == {long_form}
     # A rerun adds nothing: the update is empty and changes nothing.
     ingest([first, second], stepwise)
     assert modes[-1] == "incremental"
@@ -180,3 +205,49 @@ def test_a_changed_definition_rebuilds_whole(
     assert modes == ["incremental", "whole"]
     assert before != digest_of(stepwise.db) == "another definition"
     assert tables(stepwise.db) == tables(whole_of(first, second, tmp_path))
+
+
+@pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
+def test_the_long_form_counts_what_the_passes_count(
+    batches: tuple[Path, Path], tmp_path: Path, corpus: str
+) -> None:
+    """facet_pairs' two ways (derived.pair_sql): one join of each item's values, or the
+    grouping-sets passes one by one or as one union, give the same rows on the same items."""
+    from tests.conftest import require_shared
+
+    folders = [*batches, ROOT / "data" / "samples"]
+    if corpus == "real letters":
+        folders = [require_shared() / "pdftotext"]
+    db = settings(tmp_path / "wh").db
+    ingest(folders, settings(tmp_path / "wh"))
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        con.execute("create temp table scope_facts as from item_facts")
+        assert con.execute("select count(*) from scope_facts").fetchone()[0] > 200
+        ways = {
+            name: sorted(
+                (
+                    row
+                    for sql in derived.pair_sql("scope_facts", long_form, one_query)
+                    for row in con.execute(sql).fetchall()
+                ),
+                key=repr,
+            )
+            for name, long_form, one_query in (
+                ("long form", True, False),
+                ("passes", False, False),
+                ("union of passes", False, True),
+            )
+        }
+        # Every kind of pair is there: two scalars, a list and a scalar, two lists, a list
+        # with itself, each with letters counted its own way.
+        kinds = {(row[0], row[2]) for row in ways["passes"]}
+        assert {("category", "decision_year"), ("drug", "category"), ("drug", "reason")} <= kinds
+        assert {
+            ("drug", "drug"),
+            ("specialty", "specialty"),
+            ("guideline_source", "state"),
+        } <= kinds
+        assert ways["long form"] == ways["passes"] == ways["union of passes"]
+    finally:
+        con.close()

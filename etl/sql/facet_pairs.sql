@@ -12,11 +12,12 @@
 -- of item_facts), or of two items' own fields (their groups per letter). both_cited, same_source: the
 -- agreement of MAXIMUS's guideline sources with the claims administrator's (the Guidelines
 -- page's, as dashboard/sql/source_concordance.sql counts it: derived.PAIR_MEASURES says how).
--- __PAIRS__ is one grouping-sets pass of etl/warehouse/derived.py, which writes them from the
--- registry (a query each): over the scalar filters, each list filter with the scalar ones, each
--- two list filters, each list filter with itself (the values its items list with a value; its
--- own value too: (v, v) holds the items listing v); each row (dimension, value, other,
--- other_value, then derived.PAIR_MEASURES).
+-- The pairs below are written from the registry by etl/warehouse/derived.py (pair_sql), one
+-- direction each: a grouping-sets pass (over the scalar filters, each list filter with the scalar
+-- ones, each two list filters, each list filter with itself: the values its items list with a
+-- value, its own value too: (v, v) holds the items listing v), a union of them, or for a few items
+-- the same rows from one join of each item's values with each other; each row (dimension, value,
+-- other, other_value, then derived.PAIR_MEASURES).
 with
 pairs as materialized (
     __PAIRS__

@@ -88,7 +88,8 @@ def digest(con: Connection) -> str:
     hasher.update(facts_sql().encode())
     hasher.update(fresh_sql("item_facts").encode())
     hasher.update(facet_sql().encode())
-    hasher.update("\n".join(pair_sql()).encode())
+    hasher.update("\n".join(_pair_passes("scope_facts")).encode())
+    hasher.update(long_pair_sql().encode())
     hasher.update("\n".join(reason_pair_sql()).encode())
     hasher.update("\n".join(bits_sql("item_facts")).encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
@@ -210,15 +211,47 @@ def combination_sql() -> str:
     )
 
 
-def pair_sql(facts: str = "scope_facts") -> list[str]:
-    """facet_pairs.sql for every two filters of the dashboard's registry, over the table
-    ``facts`` (item_facts rows; default: the build's scope), a query per grouping-sets pass
-    (``_grouping_pass``: run as one union, the passes of the whole history took 89 s, one by
-    one 62): the scalar filters' pairs, each list filter's with the scalar ones (its values
-    unnested first), each two list filters'. An empty list is one row of no value (NULL), as a
-    scalar without one is: the items with no value of the other filter are counted too."""
+def pair_sql(
+    facts: str = "scope_facts", long_form: bool = False, one_query: bool = False
+) -> list[str]:
+    """facet_pairs.sql over the table ``facts`` (item_facts rows; default: the build's scope):
+    its rows from one join of each item's values with each other (``long_pair_sql``: for a
+    few items), or from grouping-sets passes (``_pair_passes``), their union in one query
+    (``one_query``: a batch's) or a query each (the whole warehouse: run as one union, the
+    passes of the whole history took 89 s, one by one 62). ``DerivedTables._pair_queries``
+    chooses."""
+    template = read_sql("facet_pairs.sql")
+    if long_form:
+        parts = [long_pair_sql(facts)]
+    else:
+        passes = _pair_passes(facts)
+        parts = ["\nunion all\n".join(f"from ({p})" for p in passes)] if one_query else passes
+    return [template.replace("__PAIRS__", part) for part in parts]
+
+
+def _filter_pairs() -> list[tuple[Any, Any]]:
+    """The pairs (a, b) of the dashboard's filters that facet_pairs counts, each once: every
+    two scalar filters (of two columns), each list filter with each scalar one, every two list
+    filters, and each list filter with itself (b its twin: the values its items list with a
+    value, that value too)."""
     from dashboard import dimensions
 
+    scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
+    lists = [d for d in dimensions.FILTERS if d.shape == "list"]
+    pairs = [(a, b) for a, b in itertools.combinations(scalars, 2) if a.column != b.column]
+    pairs += [(listed, d) for listed in lists for d in scalars]
+    return pairs + [*itertools.combinations(lists, 2), *((d, _twin(d)) for d in lists)]
+
+
+def _pair_passes(facts: str) -> list[str]:
+    """facet_pairs' rows (one direction: ``_filter_pairs``' a as dimension) in grouping-sets
+    passes (``_grouping_pass``): the scalar filters' pairs, each list filter's with the scalar
+    ones (its values unnested first), each two list filters'. An empty list is one row of no
+    value (NULL), as a scalar without one is: the items with no value of the other filter are
+    counted too."""
+    from dashboard import dimensions
+
+    pairs = _filter_pairs()
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
     lists = [d for d in dimensions.FILTERS if d.shape == "list"]
     columns = {d.name: d.column for d in scalars}
@@ -226,7 +259,9 @@ def pair_sql(facts: str = "scope_facts") -> list[str]:
     fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
     any_same = "same_source_as_claims_admin"
     passes = [
-        _grouping_pass(facts, columns, list(itertools.combinations(scalars, 2)), fresh, any_same)
+        _grouping_pass(
+            facts, columns, [p for p in pairs if p[0].shape == "scalar"], fresh, any_same
+        )
     ]
     # letter_key: the pairs of two items' own fields group per letter (_grouping_pass)
     carried = ", ".join(
@@ -257,14 +292,13 @@ def pair_sql(facts: str = "scope_facts") -> list[str]:
             _grouping_pass(
                 unnested,
                 {listed.name: f"each_{listed.name}", **columns},
-                [(listed, d) for d in scalars],
+                [p for p in pairs if p[0] is listed and p[1].shape == "scalar"],
                 {**fresh, **flags(listed)},
                 same(listed),
             )
         )
-    # Each list filter with itself too (a value with the others its items list: the table of
-    # a list filter under one of its own values); the second side a twin of the first.
-    for one, two in [*itertools.combinations(lists, 2), *((d, _twin(d)) for d in lists)]:
+    # Each two list filters, and each with itself (the second side a twin of the first).
+    for one, two in (p for p in pairs if p[1].shape == "list"):
         first = f"each_{one.name}" + ("" if one.per_letter else f", each_{one.name}_fresh")
         first += f", each_{one.name}_same" if one.column == CONCORDANT else ""
         second = ("" if two.per_letter else f", {two.column}_fresh") + (
@@ -284,8 +318,72 @@ def pair_sql(facts: str = "scope_facts") -> list[str]:
                 same(one, two),
             )
         )
-    template = read_sql("facet_pairs.sql")
-    return [template.replace("__PAIRS__", part) for p in passes for part in p]
+    return [part for p in passes for part in p]
+
+
+# facet_pairs' rows come from long_pair_sql up to this many items: its one plan against the
+# passes' 97 (about 5 ms of planning each, whatever the items: half a second for one letter),
+# but its rows grow as the square of an item's values (benchmarks/pair_marts.py) ...
+LONG_FORM_ITEMS = 4000
+# ... and so does its memory, which it does not spill well: this many items per MiB of the
+# build's cap beyond BUCKET_BASE_MIB (under a 40 MB cap 260 items took 0.1 s, 390 took 0.9 s
+# spilling, against 0.4 s by the passes, and 1,400 ran it out of memory).
+LONG_FORM_ITEMS_PER_MIB = 25
+
+
+def long_pair_sql(facts: str = "scope_facts") -> str:
+    """The rows of ``_pair_passes`` (one direction) in one query: each item's values of every
+    filter as rows (a list's each, an empty list one NULL, with its flags), joined with each
+    other within the item and kept where ``_filter_pairs`` pairs their filters."""
+    from dashboard import dimensions
+
+    number = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
+
+    def values(d: Any) -> str:  # an item's values of d: (filter, value, fresh flag, same source)
+        fresh = "null::boolean" if d.per_letter else f"{d.column}_fresh"
+        if d.shape == "scalar":
+            value = f"{{'d': {number[d.name]}, 'v': {d.column}::varchar, 'f': {fresh}"
+            return f"[{value}, 's': null::boolean}}]"
+        same = "list_contains(claims_admin_sources, v)" if d.column == CONCORDANT else "null"
+        fresh += "" if d.per_letter else "[i]"
+        return (
+            f"list_transform({_listed(d.column)}, lambda v, i:"
+            f" {{'d': {number[d.name]}, 'v': v, 'f': {fresh}, 's': {same}::boolean}})"
+        )
+
+    # Each pair: its filters' numbers and names, then which count is its letters (0 the first
+    # items, 1 or 2 the flags of side a or b, 3 the distinct letters: _pair_letters) and whose
+    # same_source it counts (1 or 2 the side of CONCORDANT, 0 same_source_as_claims_admin).
+    kinds = []
+    for a, b in _filter_pairs():
+        count = _pair_letters(a, b)
+        own = b if a.per_letter else a
+        letters = 0 if count == "first_items" else 3 if count == PER_LETTER else 1 + (own is b)
+        concordant = [d.column == CONCORDANT for d in (a, b)]
+        same = 1 if concordant[0] else 2 if concordant[1] else 0
+        kinds.append(
+            f"({number[a.name]}, {number[b.name.removesuffix(TWIN)]}, {_key(a)}, {_key(b)},"
+            f" {letters}, {same})"
+        )
+    items = ", ".join(values(d) for d in dimensions.FILTERS)
+    return (
+        # Numbered once (a materialized CTE): both sides see the same numbers.
+        "with entries as materialized (select item, letter_key, overturned, first_in_letter,"
+        f" same_source_as_claims_admin, unnest(list_concat({items})) as e"
+        f" from (select row_number() over () as item, * from {facts}))"
+        " select k.dimension, a.e.v as value, k.other, b.e.v as other_value,"
+        " count(*)::bigint as items, count_if(a.overturned)::bigint as overturned,"
+        " (case any_value(k.letters) when 0 then count_if(a.first_in_letter)"
+        " when 1 then count_if(a.e.f) when 2 then count_if(b.e.f)"
+        " else count(distinct a.letter_key) filter (where k.letters = 3) end)::bigint as letters,"
+        " count_if(a.same_source_as_claims_admin is not null)::bigint as both_cited,"
+        " (case any_value(k.same) when 1 then count_if(a.e.s) when 2 then count_if(b.e.s)"
+        " else count_if(a.same_source_as_claims_admin) end)::bigint as same_source"
+        " from entries as a join entries as b using (item)"
+        f" join (values {', '.join(kinds)}) as k(d, o, dimension, other, letters, same)"
+        " on k.d = a.e.d and k.o = b.e.d"
+        " group by k.dimension, value, k.other, other_value"
+    )
 
 
 # The name of a list filter's second side in its pairs with itself (pair_sql): its own column,
@@ -502,7 +600,10 @@ class DerivedTables:
 
     def __init__(self, con: Connection, memory_limit: str) -> None:
         self.con = con
-        self.per_bucket = max((mib(memory_limit) - BUCKET_BASE_MIB) * ITEMS_PER_MIB, 500)
+        room = mib(memory_limit) - BUCKET_BASE_MIB
+        self.per_bucket = max(room * ITEMS_PER_MIB, 500)
+        # The most items whose facet_pairs rows come from long_pair_sql (pair_sql).
+        self.long_form = min(LONG_FORM_ITEMS, room * LONG_FORM_ITEMS_PER_MIB)
         self.incremental = False
         self.mode = "whole"
         self.pairs_whole = False
@@ -597,7 +698,7 @@ class DerivedTables:
         than it has items, so summing parts is the dearer way for a large build)."""
         con = self.con
         if self.pairs_whole:  # its parts are empty: the counts of every fact are its parts
-            for table, sqls in _pair_marts("item_facts").items():
+            for table, sqls in self._pair_queries("item_facts", one_query=False).items():
                 for sql in sqls:
                     con.execute(f"insert into {_parts(table)} select * from ({sql})")
         con.execute(read_sql("views.sql"))
@@ -695,7 +796,7 @@ class DerivedTables:
             ),
         ]
         if not self.pairs_whole:
-            for table, sqls in _pair_marts("scope_facts").items():
+            for table, sqls in self._pair_queries("scope_facts", one_query=True).items():
                 # One query for a batch's few items (a query per pass: its overhead 90 times)
                 passes = "\nunion all\n".join(f"select * from ({sql})" for sql in sqls)
                 counted.append((_parts(table), passes, PAIR_KEYS[table], PAIR_COUNTS[table], {}))
@@ -712,6 +813,16 @@ class DerivedTables:
                     f"create or replace temp table {parts} as select {keys},"
                     f" sum(columns(* exclude ({keys})))::bigint from {parts} group by all"
                 )
+
+    def _pair_queries(self, facts: str, one_query: bool) -> dict[str, list[str]]:
+        """Each pair mart's queries over the table ``facts``: facet_pairs' long form for a few
+        items, else its passes (``one_query``: as one union, a batch's; as such the whole
+        facts of 2,000 letters took 140 MiB more, for no time measurably saved)."""
+        items = _scalar(self.con, f"select count(*) from {facts}")
+        return {
+            "facet_pairs": pair_sql(facts, items <= self.long_form, one_query),
+            "reason_pairs": reason_pair_sql(facts),
+        }
 
     def _consistent(self) -> bool:
         """One fact per item and one coverage count per letter: the update added up."""
@@ -768,11 +879,6 @@ PAIR_KEYS = {
     "reason_pairs": "dimension, value, other, other_value, reason",
 }
 PAIR_COUNTS = {"facet_pairs": PAIR_MEASURES, "reason_pairs": ("upheld",)}
-
-
-def _pair_marts(facts: str) -> dict[str, list[str]]:
-    """Each pair mart's queries (a query per pass) over the table ``facts``."""
-    return {"facet_pairs": pair_sql(facts), "reason_pairs": reason_pair_sql(facts)}
 
 
 def _parts(table: str) -> str:
