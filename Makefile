@@ -35,7 +35,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy etl dashboard
+	$(BIN)/mypy etl dashboard benchmarks
 
 # Everything but the browser tests (a real server driven by Debian's Chromium), on every core
 # (pytest-xdist; JOBS=1 runs them in one process).

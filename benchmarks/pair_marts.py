@@ -54,7 +54,8 @@ def measure(folder: Path, letters: int, rounds: int, memory: str) -> str:
     )
     try:
         con.execute("create temp table scope_facts as from item_facts")
-        items = con.execute("select count(*) from scope_facts").fetchone()[0]
+        counted = con.execute("select count(*) from scope_facts").fetchone()
+        items = counted[0] if counted else 0
         cells, results = [], []
         for _, long_form, one_query in WAYS:
             queries = derived.pair_sql("scope_facts", long_form, one_query)

@@ -175,7 +175,7 @@ def measure_queries(db: Path) -> dict:
             filters = Filters.build(search=text)
             start = time.perf_counter()
             summary = queries.summary(con, filters)
-            first = time.perf_counter() - start
+            summed = time.perf_counter() - start
             start = time.perf_counter()
             queries.rates_by(con, filters, "category")
             chart = time.perf_counter() - start
@@ -183,20 +183,20 @@ def measure_queries(db: Path) -> dict:
                 {
                     "query": text,
                     "items": summary.item(0, "n"),
-                    "summary_ms": round(first * 1000, 1),
+                    "summary_ms": round(summed * 1000, 1),
                     "by_category_ms": round(chart * 1000, 1),
                 }
             )
         documents = state.index.documents
     finally:
         con.close()
-    warm = [r["warm_ms"] for r in ranked]
+    warm_ms = [r["warm_ms"] for r in ranked]
     return {
         "documents": documents,
         "index_open_ms": round(opened * 1000, 1),
         "ranked": ranked,
-        "ranked_warm_median_ms": round(statistics.median(warm), 1),
-        "ranked_warm_p95_ms": round(percentile(warm, 0.95), 1),
+        "ranked_warm_median_ms": round(statistics.median(warm_ms), 1),
+        "ranked_warm_p95_ms": round(percentile(warm_ms, 0.95), 1),
         "filter": filtered,
         "filter_max_ms": max(r["summary_ms"] for r in filtered),
     }
