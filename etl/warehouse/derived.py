@@ -326,7 +326,7 @@ def _pair_passes(facts: str) -> list[str]:
 # but its rows grow as the square of an item's values (benchmarks/pair_marts.py) ...
 LONG_FORM_ITEMS = 4000
 # ... and so does its memory, which it does not spill well: this many items per MiB of the
-# build's cap beyond BUCKET_BASE_MIB (under a 40 MB cap 260 items took 0.1 s, 390 took 0.9 s
+# build's cap beyond BUCKET_BASE_MIB (under a 40 MB cap 260 items took 0.1 s, 390 up to 0.9 s
 # spilling, against 0.4 s by the passes, and 1,400 ran it out of memory).
 LONG_FORM_ITEMS_PER_MIB = 25
 
