@@ -226,7 +226,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from etl.ingest import ingest
     from etl.load import WarehouseBusy, WarehouseError
+    from etl.rows import convert_without_pandas
 
+    convert_without_pandas()
     settings = settings.with_overrides(jobs=args.jobs)
     show_progress = not args.quiet and sys.stderr.isatty()
     try:

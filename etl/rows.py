@@ -8,8 +8,13 @@ single writer process only filters and appends columns.
 from __future__ import annotations
 
 import dataclasses
+import importlib.abc
+import importlib.machinery
 import pickle
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -140,6 +145,36 @@ def pack_sample() -> None:
     sample = LetterRows("", "", "", 0, 0, 0, 0, letter=empty)
     [(_, packed)] = _pack_letters([(0, sample)]).items()
     pickle.loads(pickle.dumps(packed.batch))
+
+
+class _PandasAbsent(importlib.abc.MetaPathFinder):
+    """An import finder for which pandas does not exist (``convert_without_pandas``)."""
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+def convert_without_pandas() -> None:
+    """Make this process's first Arrow conversion with pandas unimportable.
+
+    pyarrow's first conversion of Python objects imports pandas to check whether it was given
+    pandas objects: about 0.4 s of an `imr ingest` of one letter (1.1 s), which never gives it
+    any. Made with pandas unimportable, pyarrow notes pandas absent for those checks and never
+    imports it (its workers, forked later, neither); a conversion that needs pandas
+    (``from_pandas``, ``to_pandas``) still imports it then. So only a process that hands
+    pyarrow no pandas objects calls this: the CLI's ingest (the dashboard replaces it)."""
+    if "pandas" in sys.modules:
+        return  # imported already: nothing to save
+    absent = _PandasAbsent()
+    sys.meta_path.insert(0, absent)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(absent)
 
 
 def pack(results: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
