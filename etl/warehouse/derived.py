@@ -441,7 +441,6 @@ def _grouping_pass(
     column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``). The pairs of two
     items' own fields, whose letters no flag counts, are grouped per letter first
     (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters."""
-    pairs = [(a, b) for a, b in pairs if columns[a.name] != columns[b.name]]
     flagged = [p for p in pairs if _pair_letters(*p) != PER_LETTER]
     own = [p for p in pairs if _pair_letters(*p) == PER_LETTER]
     chunks = [flagged[i : i + SETS_PER_PASS] for i in range(0, len(flagged), SETS_PER_PASS)]
