@@ -70,6 +70,10 @@ class Dimension:
     reasons_by: bool = False
     """The Reasons page shares each of its values' upheld items out by reason (a scalar); the
     reason_pairs mart counts them under one selection of every filter."""
+    outcome: tuple[str, str] | None = None
+    """The outcome every count is split by (a scalar every item holds one of two values of):
+    its value the marts count as ``overturned`` items, then the other one (the rest). The
+    sidebar's options under it and one other selection are then the facet_pairs mart's."""
 
     def __post_init__(self) -> None:
         if not self.param:
@@ -83,6 +87,8 @@ class Dimension:
             raise ValueError(f"dimension {self.name!r}: only list dimensions have an empty label")
         if self.reasons_by and self.shape != "scalar":
             raise ValueError(f"dimension {self.name!r}: reasons are shared by a scalar's values")
+        if self.outcome is not None and (self.shape != "scalar" or len(set(self.outcome)) != 2):
+            raise ValueError(f"dimension {self.name!r}: an outcome is a scalar of two values")
 
     @property
     def title(self) -> str:
@@ -144,7 +150,14 @@ DIMENSIONS: tuple[Dimension, ...] = (
         help=_OVERLAP.format(what="state its reviewer is licensed in"),
         empty="(not stated)",
     ),
-    Dimension("decision", "Decision", "decision", "scalar", help="Upheld or Overturned."),
+    Dimension(
+        "decision",
+        "Decision",
+        "decision",
+        "scalar",
+        help="Upheld or Overturned.",
+        outcome=("Overturned", "Upheld"),
+    ),
     Dimension(
         "reason",
         "Reviewer's reason",
@@ -317,7 +330,11 @@ FILTERS: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.widget is not 
 """Every filter (a widget bound to its URL parameter); ``sidebar`` says which are main ones."""
 REASONS_BY: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.reasons_by)
 """The Reasons page's "Reasons by" sections, in this order."""
+OUTCOMES: tuple[Dimension, ...] = tuple(d for d in FILTERS if d.outcome is not None)
+"""The filter of the outcome (``Dimension.outcome``), or none."""
 
+if len(OUTCOMES) > 1:
+    raise ValueError("one dimension at most is the outcome")
 if len(BY_NAME) != len(DIMENSIONS) or len({d.param for d in FILTERS}) != len(FILTERS):
     raise ValueError("dimension names and URL parameters must be unique")
 

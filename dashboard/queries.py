@@ -1280,7 +1280,7 @@ def filter_options(
             **BIT_PARAMS,
             "mart_dimensions": [d.name for d in marted],
         }
-        one = _one_selection(under, paired)
+        one = _one_selection(under, paired) or _split_selection(under, paired)
         if under == Filters():
             counts = every
         elif one is not None:
@@ -1289,7 +1289,7 @@ def filter_options(
                 _from_pairs(from_pairs),
                 _scan([d for d in dims if d not in from_pairs], "__FILTERS__", shared),
             )
-            params |= {**one, "pair_dimensions": [d.name for d in from_pairs]}
+            params |= {"pair_outcome": None, **one, "pair_dimensions": [d.name for d in from_pairs]}
         else:
             counts = _scan(dims, "__FILTERS__", shared)
         frames.append(
@@ -1328,6 +1328,24 @@ def _one_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
     else:
         chosen = {"pair_values": list(values), "pair_low": None, "pair_high": None}
     return {"pair_dimension": name, **chosen}
+
+
+def _split_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
+    """``_one_selection``'s parameters when ``filters`` is one such selection and a selection
+    of the outcome (``Dimension.outcome``: the decision), whose values split the mart's items
+    into its ``overturned`` ones and the rest: ``pair_outcome`` True counts the overturned,
+    False the rest (``_pair_counts.sql``). Items only: the letters are not split. Else None."""
+    outcome = next(iter(dimensions.OUTCOMES), None)
+    if outcome is None or outcome.outcome is None or outcome.name not in paired:
+        return None
+    chosen = set(filters.get(outcome.name))
+    if not chosen or not chosen <= set(outcome.outcome):
+        return None  # a value no item holds matches nothing: counted as the filter says
+    one = _one_selection(filters.without(outcome.name), paired)
+    if one is None:
+        return None
+    both = len(chosen) == len(outcome.outcome)
+    return {**one, "pair_outcome": None if both else outcome.outcome[0] in chosen}
 
 
 def _every_item(con: Con, filters: Filters, paired: set[str]) -> dict[str, Any] | None:

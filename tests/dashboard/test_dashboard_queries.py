@@ -1226,6 +1226,22 @@ def test_registry_entries_are_checked():
     with pytest.raises(ValueError, match="range"):
         Dimension("years", "Years", "drugs", "list", widget="range")
     assert Dimension("x", "X", "category", "scalar").param == "x"
+    with pytest.raises(ValueError, match="outcome"):
+        Dimension("x", "X", "drugs", "list", outcome=("a", "b"))
+    with pytest.raises(ValueError, match="outcome"):
+        Dimension("x", "X", "decision", "scalar", outcome=("a", "a"))
+
+
+def test_the_outcome_splits_the_items_as_the_marts_count_them(oracle):
+    # Dimension.outcome: every item holds one of its two values, the first the overturned.
+    (outcome,) = dimensions.OUTCOMES
+    assert outcome.outcome is not None
+    counted, split = oracle.execute(
+        f"select count(*), count(*) filter ({outcome.column} = ? and overturned"
+        f" or {outcome.column} = ? and not overturned) from item_facts",
+        list(outcome.outcome),
+    ).fetchone()  # type: ignore[misc]
+    assert counted == split > 0
 
 
 def test_list_columns_hold_each_value_once(oracle):

@@ -49,9 +49,13 @@ def warnings(at: AppTest) -> str:
 
 
 # Counted from the facet_pairs mart where one selection is on (a scalar filter, one value of
-# a list filter, a range), else over item_facts (two values of a list filter, two filters).
+# a list filter, a range), with or without a decision (its items split by the mart's
+# overturned), else over item_facts (two values of a list filter, two filters).
 OPTION_FILTERS = [
     {"drug_class": ["Opioids"], "decision": ["Overturned"]},
+    {"injury_year": (2005, 2012), "decision": ["Upheld"]},
+    {"drug": ["hydrocodone"], "decision": ["Upheld", "Overturned"]},
+    {"specialty": ["Family Practice"], "decision": ["Overturned"]},
     {"drug_class": ["Opioids", "NSAID"]},
     {"specialty": ["Family Practice"]},
     {"drug": ["hydrocodone", "tramadol"]},
@@ -74,6 +78,34 @@ def test_1_one_selection_is_counted_from_the_pairs_mart():
     assert one(Filters.build(drug_class=["Opioids"], exclude_synthetic=True), paired) is None
     assert one(Filters.build(drug_class=["Opioids"], search="tramadol"), paired) is None
     assert one(Filters.build(drug_class=["Opioids"]), paired - {"drug_class"}) is None
+
+
+def test_1_one_selection_with_a_decision_is_split_by_the_pairs_mart():
+    paired = {d.name for d in dimensions.FILTERS}
+    split = queries._split_selection
+    opioids = {"pair_dimension": "drug_class", "pair_values": ["Opioids"]}
+    assert split(Filters.build(drug_class=["Opioids"], decision=["Overturned"]), paired) == {
+        **opioids,
+        "pair_low": None,
+        "pair_high": None,
+        "pair_outcome": True,
+    }
+    upheld = split(Filters.build(drug_class=["Opioids"], decision=["Upheld"]), paired)
+    assert upheld is not None and upheld["pair_outcome"] is False
+    both = split(Filters.build(drug_class=["Opioids"], decision=["Upheld", "Overturned"]), paired)
+    assert both is not None and both["pair_outcome"] is None
+    # Not a selection of the decision, the decision alone, a value no item holds, or the rest
+    # not one selection the mart counts under.
+    assert split(Filters.build(drug_class=["Opioids"]), paired) is None
+    assert split(Filters.build(decision=["Upheld"]), paired) is None
+    assert split(Filters.build(drug_class=["Opioids"], decision=["Remanded"]), paired) is None
+    assert (
+        split(Filters.build(drug=["hydrocodone", "tramadol"], decision=["Upheld"]), paired) is None
+    )
+    assert (
+        split(Filters.build(drug_class=["Opioids"], decision=["Upheld"]), paired - {"decision"})
+        is None
+    )
 
 
 @pytest.mark.parametrize("narrow", [False, True], ids=["63-own-bits", "3-own-bits"])
