@@ -27,6 +27,8 @@ from etl.classify import tables
 
 # Joins the ingredients of a combination in a Drug filter value: "acetaminophen + hydrocodone".
 COMBINATION = " + "
+# How many items' lists of drugs DrugNames.index_names keeps the terms of (a few MB).
+NAMES_KEPT = 50_000
 # Written between a name and its generic in a Drug filter option's label: "lyrica → pregabalin".
 ARROW = " → "
 
@@ -66,10 +68,24 @@ class DrugNames:
                 found[ingredient].append(name)
         return dict(found)
 
+    @functools.cached_property
+    def _names_of(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
+
     def index_names(self, drugs: list[str] | tuple[str, ...] | None) -> list[str]:
         """An item's drug terms: its generics, then every name all of whose ingredients it
-        holds (sorted)."""
-        held = {d.strip().lower() for d in drugs or () if d and d.strip()}
+        holds (sorted). Kept per list of drugs: the index build asks for every item's, and a
+        common ingredient is in hundreds of names (a sixth of the build's time)."""
+        key = tuple(drugs or ())
+        known = self._names_of.get(key)
+        if known is None:
+            if len(self._names_of) >= NAMES_KEPT:
+                self._names_of.clear()
+            known = self._names_of[key] = tuple(self._index_names(key))
+        return list(known)
+
+    def _index_names(self, drugs: tuple[str, ...]) -> list[str]:
+        held = {d.strip().lower() for d in drugs if d and d.strip()}
         names: set[str] = set()
         for ingredient in held:
             for name in self._by_ingredient.get(ingredient, ()):

@@ -39,6 +39,20 @@ def test_every_name_resolves_to_its_ingredients(row: dict[str, str]) -> None:
     assert set(ingredients) <= NAMES.related(name)
 
 
+def test_an_items_terms_are_kept_per_list_of_drugs(monkeypatch) -> None:
+    names = DrugNames.from_vocabulary()
+    terms = names.index_names(["hydrocodone", "acetaminophen"])
+    terms.append("changed by its caller")
+    again = names.index_names(["hydrocodone", "acetaminophen"])
+    assert again == DrugNames.from_vocabulary().index_names(["hydrocodone", "acetaminophen"])
+    assert "norco" in again and "changed by its caller" not in again
+    # At most NAMES_KEPT lists are kept: then they are forgotten, not wrong.
+    monkeypatch.setattr("etl.search.synonyms.NAMES_KEPT", 2)
+    for drugs in (["tramadol"], ["pregabalin"], ["hydrocodone", "acetaminophen"]):
+        assert names.index_names(drugs) == DrugNames.from_vocabulary().index_names(drugs)
+    assert len(names._names_of) <= 2
+
+
 def test_norco_and_lyrica() -> None:
     assert NAMES.canonical("Lyrica") == "pregabalin"
     assert NAMES.canonical("Norco") == "acetaminophen + hydrocodone"
