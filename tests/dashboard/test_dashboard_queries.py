@@ -156,14 +156,16 @@ def test_one_value_is_summed_up_from_the_facet_mart_as_sql_counts_it(
         _check_summed_summary(con, oracle, filters, monkeypatch)
 
 
-def _check_summed_summary(con, oracle, filters: Filters, monkeypatch) -> None:
+def _check_summed_summary(
+    con, oracle, filters: Filters, monkeypatch, summed: str = "summed_selection"
+) -> None:
     """The headline numbers from the mart: those the tests' own SQL gives, and the frame
-    counted over item_facts."""
+    counted over item_facts (``summed``: the function that says when the mart sums them)."""
     from_mart = queries.summary(con, filters)
     want = expected.summary(oracle, filters)
     assert {k: from_mart.item(0, k) for k in want} == want, filters
     with monkeypatch.context() as patch:
-        patch.setattr(queries, "summed_selection", lambda *_: None)
+        patch.setattr(queries, summed, lambda *_: None)
         assert_frame_equal(from_mart, queries.summary(con, filters))
 
 
@@ -1433,3 +1435,80 @@ def test_reason_by_equal_python(con, oracle, chosen):
             v for v in top if any(value == v for value, _ in with_reason)
         ]
         assert_frame_equal(queries.reasons_from(together, name), frame)
+
+
+# --- the headline numbers of one selection and a decision, from the facet_pairs mart --------
+
+
+def _warehouse_of(folder, inputs) -> str:
+    from etl.ingest import ingest
+    from etl.settings import Settings
+
+    settings = Settings(db=folder / "wh" / "current.duckdb", jobs=1)
+    ingest(inputs, settings)
+    return str(settings.db.resolve())
+
+
+@pytest.fixture(scope="module", params=["every-item-a-demo", "no-demo-item"])
+def unmixed(request, tmp_path_factory):
+    """A warehouse whose items are all demo ones, or none (the test warehouse mixes them)."""
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "no-demo-item":  # the sample letters but the demo one among them
+        samples = conftest.ROOT / "data" / "samples"
+        for letter in samples.rglob("*.txt"):
+            if not letter.read_text(encoding="utf-8").count("SY20-"):
+                copy = folder / "letters" / letter.relative_to(samples)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(letter, copy)
+        return _warehouse_of(folder, [folder / "letters"])
+    conftest.write_corpus(folder / "corpus", letters=300, seed=11, pdf_share=0.0)
+    return _warehouse_of(folder, [folder / "corpus"])
+
+
+def _split_filters(oracle) -> list[Filters]:
+    def top(column: str) -> str:
+        (value,) = oracle.execute(
+            f"select v from (select unnest({column}) as v from item_facts)"
+            " group by v order by count(*) desc, v limit 1"
+        ).fetchone()
+        return value
+
+    drug_class, category = (
+        oracle.execute(
+            f"select {c} from item_facts where {c} is not null group by {c} order by count(*) desc"
+        ).fetchone()[0]
+        for c in ("drug_class", "category")
+    )
+    return [
+        Filters.build(injury_year=(2005, 2012), decision=["Overturned"]),
+        Filters.build(decision_year=(2014, 2017), decision=["Upheld"]),
+        Filters.build(drug_class=[drug_class], decision=["Upheld"]),
+        Filters.build(category=[category], decision=["Overturned"]),
+        Filters.build(specialty=[top("reviewer_specialties")], decision=["Upheld"]),
+        Filters.build(drug=[top("drugs")], decision=["Overturned"]),
+    ]
+
+
+def test_one_selection_and_a_decision_are_summed_from_the_pairs_mart(unmixed, monkeypatch):
+    """Letters, items, overturned and demo counts as the tests' own SQL counts them, and the
+    frame counted over item_facts; not with both decisions, nor on a warehouse mixing demo
+    letters with others."""
+    session = queries.connect(unmixed)
+    oracle = duckdb.connect(unmixed, read_only=True)
+    try:
+        summed = 0
+        for filters in _split_filters(oracle):
+            split = queries._summed_split(session, filters)
+            summed += split is not None
+            _check_summed_summary(session, oracle, filters, monkeypatch, "_summed_split")
+        assert summed >= 5  # an item's own field's several values are not summed
+        both = Filters.build(injury_year=(2005, 2012), decision=["Upheld", "Overturned"])
+        assert queries._summed_split(session, both) is None
+    finally:
+        session.close()
+        oracle.close()
+
+
+def test_a_warehouse_mixing_demo_letters_counts_them(con):
+    filters = Filters.build(injury_year=(2005, 2012), decision=["Overturned"])
+    assert queries._summed_split(con, filters) is None
