@@ -1184,7 +1184,7 @@ def reasons_together(
     selection the reason_pairs mart's sums (``_reasons_selection``); ``reasons_from`` gives
     each."""
     dims = _distinct_scalars(names, "reasons_together")
-    one = _reasons_selection(con, filters, dims)
+    one = _reasons_selection(con, _upheld_items(filters), dims)
     if one is not None:
         return _summed_reasons(con, one, dims, small_n, max(int(top), 1))
     return _scanned_reasons(con, filters, dims, small_n, top)
@@ -1208,6 +1208,17 @@ def _scanned_reasons(
             "VALUE_KEY": f"coalesce({', '.join(f'{c}::varchar' for c in columns)})",
         },
     )
+
+
+def _upheld_items(filters: Filters) -> Filters:
+    """The filters a count of upheld items alone follows: a selection of the decision
+    (``Dimension.outcome``) that holds the upheld value selects every upheld item, so it is
+    left out (and the reason_pairs mart sums the rest, when it is one selection)."""
+    for outcome in dimensions.OUTCOMES:
+        chosen = set(filters.get(outcome.name))
+        if outcome.outcome is not None and outcome.outcome[1] in chosen:
+            return filters.without(outcome.name)
+    return filters
 
 
 def _reasons_selection(
