@@ -2,22 +2,23 @@
 with
 -- Not materialized: read by either branch below.
 filtered as not materialized (
-    select letter_key, first_in_letter, priority, days_to_decision
+    select letter_key, __LETTER_FLAG__ as letter_flag, priority, days_to_decision
     from item_facts
     where __FILTERS__
 ),
--- One row per letter: its first item when every filter is the letter's own ($by_first:
--- queries.timeliness; every item of a letter is then in the slice), else the distinct letters
--- (letter_key, not letter_id: the same letters, a third faster to tell apart at millions).
--- Under one specialty at 4M items, 100-110 ms distinct, 65 by first items.
+-- One row per letter: its one flagged item where the slice has such a flag ($by_flag:
+-- queries.letter_flag; the first item when every filter is the letter's own, the first with
+-- the selected value of an item's own field), else the distinct letters (letter_key, not
+-- letter_id: the same letters, a third faster to tell apart at millions). Under one specialty
+-- at 4M items, 100-110 ms distinct, 65 by first items.
 letter as (
     select letter_key, coalesce(priority, '(not stated)') as priority, days_to_decision
     from filtered
-    where days_to_decision is not null and $by_first::boolean and first_in_letter
+    where days_to_decision is not null and $by_flag::boolean and letter_flag
     union all
     select distinct letter_key, coalesce(priority, '(not stated)') as priority, days_to_decision
     from filtered
-    where days_to_decision is not null and not $by_first::boolean
+    where days_to_decision is not null and not $by_flag::boolean
 )
 select
     priority,

@@ -992,7 +992,24 @@ def test_a_mart_built_before_the_agreement_counts_it_from_the_items(
         session.close()
 
 
-@pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
+TWO_OWN_VALUES = {"drug_class": ["Opioids"], "decision": ["Overturned"]}
+
+
+def test_the_letters_of_a_slice_are_flagged_where_one_item_each_can_be(con):
+    flag = queries.letter_flag
+    assert flag(con, Filters.build(specialty=["Family Practice"])) == "first_in_letter"
+    assert flag(con, Filters.build(**FILTER_SETS["overturned-injury-range"])) == "decision_fresh"
+    assert flag(con, Filters.build(drug_class=["Opioids"])) == "drug_class_fresh"
+    # Two values, two fields of an item's own, a list, a search: counted distinct.
+    assert flag(con, Filters.build(**FILTER_SETS["category-state"])) is None
+    assert flag(con, Filters.build(**TWO_OWN_VALUES)) is None
+    assert flag(con, Filters.build(drug=["tramadol"])) is None
+    assert flag(con, Filters.build(drug_class=["Opioids"], search="tramadol")) is None
+
+
+@pytest.mark.parametrize(
+    "chosen", [{}, *FILTER_SETS.values(), TWO_OWN_VALUES], ids=["all", *FILTER_SETS, "two-own"]
+)
 def test_timeliness(con, oracle, chosen):
     # Over the letters of the slice: by their first items under the letter's own filters (all,
     # a specialty, a state, decision years), by distinct letters under the others.
@@ -1124,9 +1141,13 @@ def test_data_quality(con, oracle):
     )
 
 
+# The flag timeliness.sql counts letters by (queries.letter_flag): its one fragment.
+FIRST_ITEMS = {"LETTER_FLAG": "first_in_letter"}
+
+
 def test_unused_or_missing_parameters_are_caught(con):
     with pytest.raises(ValueError, match="needs parameters"):
-        queries.run_sql(con, "timeliness", {})
+        queries.run_sql(con, "timeliness", {}, fragments=FIRST_ITEMS)
 
 
 def test_unexpanded_tokens_are_caught():
@@ -1166,7 +1187,7 @@ def test_the_predicate_holds_the_clauses_of_the_filters_that_are_on(con, total):
     assert "$filter_drug_class" in queries.filter_predicate({})
     assert "list_has_all" in queries.filter_predicate({})
     with pytest.raises(ValueError, match="needs parameters"):
-        queries.run_sql(con, "timeliness", {"small_n": 30})
+        queries.run_sql(con, "timeliness", {"small_n": 30}, fragments=FIRST_ITEMS)
 
 
 def test_like_pattern_escapes_wildcards():
