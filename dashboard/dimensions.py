@@ -3,7 +3,8 @@
 An entry names the dimension, its URL query parameter, its label and help text, the
 ``item_facts`` column it reads, whether that column holds one value per item (``scalar``) or a
 list (``list``), its sidebar widget (a multiselect, a year range, or none), how its rate table
-is ordered, and how a value is written in captions. From it come the sidebar filters
+is ordered, how a value is written in captions, and (the decision) which of its values the
+marts count as ``overturned``. From it come the sidebar filters
 (``ui.sidebar_filters``), the filter predicate (``queries.filter_predicate``), the filter
 options, the "rate by dimension" query of its shape (``sql/rates_scalar.sql``,
 ``sql/rates_list.sql``), the column and file names of its CSV (``by_<name>``) and the page
