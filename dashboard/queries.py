@@ -807,10 +807,9 @@ def crosstab_letters(
     own = [(axis, d) for axis, d in (("row", row), ("col", col)) if not d.per_letter]
     if _per_letter((row, col), filters):
         flagged = ("first_in_letter", "false")
-    elif _per_letter((), filters) and len(own) == 1 and own[0][1].shape == "scalar":
-        axis, dim = own[0]
-        if f"{dim.column}_fresh" in column_types(con, "item_facts"):
-            flagged = (f"{dim.column}_fresh", f"{axis}_order > len(${axis}_top)")
+    elif _per_letter((), filters) and len(own) == 1 and (flag := fresh_flag(con, own[0][1])):
+        axis = own[0][0]
+        flagged = (flag, f"{axis}_order > len(${axis}_top)")
     if flagged is None:
         [letters], params = letters_count(con, cells, filters=filters)
         return letters, "null::boolean", params
@@ -1079,18 +1078,22 @@ def letter_flag(con: Con, filters: Filters) -> str | None:
     one value of an item's own scalar field besides, the letter's first item with that value
     (``<column>_fresh``: at 4M items the timeliness of opioids 61 -> 52 ms against distinct). A
     search picks items: none then (nor for several values, which a letter can hold two of)."""
-    if filters.search:
-        return None
+    if _per_letter((), filters):
+        return "first_in_letter"
     own = [
         (dimensions.get(n), v) for n, v in filters.selections if not dimensions.get(n).per_letter
     ]
-    if not own:
-        return "first_in_letter"
-    dim, values = own[0]
-    if len(own) > 1 or dim.shape != "scalar" or len(values) != 1:
+    if filters.search or len(own) != 1 or len(own[0][1]) != 1:
         return None
+    return fresh_flag(con, own[0][0])
+
+
+def fresh_flag(con: Con, dim: dimensions.Dimension) -> str | None:
+    """The item_facts flag of the items that come first in their letter with their value of
+    ``dim``, an item's own scalar field (``<column>_fresh``), if the warehouse has it."""
     flag = f"{dim.column}_fresh"
-    return flag if flag in column_types(con, "item_facts") else None
+    own_scalar = dim.shape == "scalar" and not dim.per_letter
+    return flag if own_scalar and flag in column_types(con, "item_facts") else None
 
 
 # --- item level ----------------------------------------------------------------------------
