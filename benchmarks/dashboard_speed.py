@@ -58,7 +58,21 @@ LIST_FILTERS = [
     [("reason", 2), ("guideline_source", 1)],
 ]
 
-_PROBE = r"""
+# How a probe sets the sidebar to one of the changes (Python source, run in the probe):
+# every multiselect a change names set (the others emptied), the year range set or kept.
+SET_FILTERS = r"""
+def set_filters(at, filters, change):
+    keys = sorted({key for each in filters for key in each if key != "injury_year"})
+    for key in keys:
+        at.multiselect(key=key).set_value(change.get(key, []))
+    low, high = change.get("injury_year", (None, None))
+    slider = at.slider(key="injury_year")
+    slider.set_range(int(low), int(high)) if low else slider.set_value(slider.value)
+"""
+
+_PROBE = (
+    SET_FILTERS
+    + r"""
 import json, resource, statistics, sys, time
 from streamlit.testing.v1 import AppTest
 app, page, filters = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -82,13 +96,8 @@ at.switch_page(f"app_pages/{page}.py")
 first = timed(at)
 warm = timed(at)
 changes = []
-keys = sorted({key for change in filters for key in change if key != "injury_year"})
 for change in filters:
-    for key in keys:
-        at.multiselect(key=key).set_value(change.get(key, []))
-    low, high = change.get("injury_year", (None, None))
-    slider = at.slider(key="injury_year")
-    slider.set_range(int(low), int(high)) if low else slider.set_value(slider.value)
+    set_filters(at, filters, change)
     changes.append(timed(at))
 # A new session on this running server, every cache emptied: the page's queries all run again
 # (a visitor whose view nobody has opened since the last ingest), its modules imported already.
@@ -108,6 +117,7 @@ print(json.dumps({
     "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
 }))
 """
+)
 
 
 def build_warehouse(items: int, seed: int) -> Path:

@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.dashboard_speed import FILTERS, PAGES, read_through  # noqa: E402
+from benchmarks.dashboard_speed import FILTERS, PAGES, SET_FILTERS, read_through  # noqa: E402
 from benchmarks.ingest_speed import machine  # noqa: E402
 
-_PROBE = r"""
+_PROBE = (
+    SET_FILTERS
+    + r"""
 import json, sys, threading, time
 from streamlit.testing.v1 import AppTest
 from dashboard import queries, serve
@@ -64,16 +66,12 @@ def run(label):
 
 run("first load")
 run("warm rerun")
-keys = sorted({key for change in filters for key in change if key != "injury_year"})
 for number, change in enumerate(filters, start=1):
-    for key in keys:
-        at.multiselect(key=key).set_value(change.get(key, []))
-    low, high = change.get("injury_year", (None, None))
-    slider = at.slider(key="injury_year")
-    slider.set_range(int(low), int(high)) if low else slider.set_value(slider.value)
+    set_filters(at, filters, change)
     run(f"change {number}")
 print(json.dumps(runs))
 """
+)
 
 
 @dataclass(frozen=True)
