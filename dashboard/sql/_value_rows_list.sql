@@ -5,9 +5,9 @@
 -- where its list is empty ("case when len(c) = 0 then ($empties)[i] end as c", else NULL),
 -- __ANY_EMPTY__ says whether any is (_empty_list.sql of each column). An item counts once under each value its list holds, or
 -- under its dimension's label when the list is empty (none when the label is NULL).
-select __UNNESTS__, overturned, letter_key, first_in_letter
+select __UNNESTS__, overturned, letter_key, __LETTER_FLAG__ as letter_flag
 from filtered
 union all
-select __EMPTIES__, overturned, letter_key, first_in_letter
+select __EMPTIES__, overturned, letter_key, __LETTER_FLAG__ as letter_flag
 from filtered
 where __ANY_EMPTY__

@@ -10,10 +10,10 @@ with
 -- documents at 4M items: 1.5 s; a second scan costs about 10 ms under a filter). Every
 -- column: inlined, it reads only those used (unlisted: the list's bits, _empty_list.sql).
 filtered as not materialized (
-    select * from item_facts where __FILTERS__
+    select *, __LETTER_FLAG__ as letter_flag from item_facts where __FILTERS__
 ),
 exploded as (
-    select unnest(__COLUMN__) as value, overturned, letter_key, first_in_letter
+    select unnest(__COLUMN__) as value, overturned, letter_key, letter_flag
     from filtered
 ),
 listed as (

@@ -4,7 +4,7 @@
 -- says).
 with
 filtered as (
-    select __COLUMN__ as value, overturned, letter_key, first_in_letter
+    select __COLUMN__ as value, overturned, letter_key, __LETTER_FLAG__ as letter_flag
     from item_facts
     where __FILTERS__
 ),

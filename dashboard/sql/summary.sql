@@ -1,7 +1,9 @@
 -- Headline numbers for the filtered slice (letters counted as queries.letters_count says).
 with
 filtered as (
-    select letter_key, first_in_letter, overturned, synthetic from item_facts where __FILTERS__
+    select letter_key, __LETTER_FLAG__ as letter_flag, overturned, synthetic
+    from item_facts
+    where __FILTERS__
 ),
 counts as (
     select

@@ -722,10 +722,13 @@ def test_a_filter_the_mart_does_not_hold_is_no_bound(con, oracle, monkeypatch):
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
-def test_letters_counted_as_bits_or_distinct_or_first_items_agree(con, oracle, chosen, monkeypatch):
+def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
+    con, oracle, chosen, monkeypatch
+):
     """Each group's letters, counted as bits (a large slice), as a distinct count (a slice
-    small beside the bits) or by the letters' first items (groups and filters all the letter's
-    own), are the same numbers in every query that counts them."""
+    small beside the bits) or by one flagged item each (groups of the letter's own fields:
+    its first item, or its first with the one value of an item's own field selected), are the
+    same numbers in every query that counts them."""
     filters = Filters.build(**chosen)
     timeline = ("decision_year", "decision_quarter", "decision_month", "injury_year")
 
@@ -745,7 +748,8 @@ def test_letters_counted_as_bits_or_distinct_or_first_items_agree(con, oracle, c
             queries.published_counts(con, filters),
         ]
 
-    first = answers()  # by first items wherever the groups and filters allow it
+    first = answers()  # by flagged items wherever the groups and filters allow it
+    monkeypatch.setattr(queries, "counting_flag", lambda con, dims, filters: None)
     monkeypatch.setattr(queries, "_per_letter", lambda dims, filters: False)
     monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 1 << 40)  # bits whatever the slice
     bits = answers()
@@ -761,23 +765,42 @@ def test_letters_counted_as_bits_or_distinct_or_first_items_agree(con, oracle, c
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
-def test_letters_counted_by_first_items_where_every_item_of_a_letter_counts_alike(con, chosen):
+def test_letters_counted_by_flagged_items_where_a_letter_counts_alike(con, chosen):
     filters = Filters.build(**chosen)
     specialty, category = dimensions.get("specialty"), dimensions.get("category")
-    letter_own = not filters.search and all(
-        dimensions.get(name).per_letter for name, _ in filters.selections
+    own = [
+        (dimensions.get(n), v) for n, v in filters.selections if not dimensions.get(n).per_letter
+    ]
+    # The flag of the slice: every filter the letter's own, its first item; one value of one
+    # item's own scalar field besides, its first item with that value.
+    flag = (
+        None
+        if filters.search
+        else "first_in_letter"
+        if not own
+        else f"{own[0][0].column}_fresh"
+        if len(own) == 1 and len(own[0][1]) == 1 and own[0][0].shape == "scalar"
+        else None
     )
-    by_first = {
-        dims: "first_in_letter" in queries.letters_count(con, 10, filters=filters, dims=dims)[0][0]
+    flags = {dims: queries.counting_flag(con, dims, filters) for dims in [(), (specialty,)]}
+    assert flags == {(): flag, (specialty,): flag}
+    assert queries.counting_flag(con, (specialty, category), filters) is None
+    by_flag = {
+        dims: "letter_flag" in queries.letters_count(con, 10, filters=filters, dims=dims)[0][0]
         for dims in [(), (specialty,), (specialty, category)]
     }
-    assert by_first == {(): letter_own, (specialty,): letter_own, (specialty, category): False}
-    # A query that does not carry first_in_letter says so (no dims): never by first items.
-    assert "first_in_letter" not in queries.letters_count(con, 10, filters=filters)[0][0]
+    assert by_flag == {
+        (): flag is not None,
+        (specialty,): flag is not None,
+        (specialty, category): False,
+    }
+    # A query that does not carry letter_flag says so (no dims): never by flagged items.
+    assert "letter_flag" not in queries.letters_count(con, 10, filters=filters)[0][0]
     # A search picks items, not letters.
     searched = Filters.build(**chosen, search="tramadol")
+    assert queries.counting_flag(con, (specialty,), searched) is None
     first = queries.letters_count(con, 10, filters=searched, dims=(specialty,))[0][0]
-    assert "first_in_letter" not in first
+    assert "letter_flag" not in first
 
 
 def test_letter_dimensions_hold_one_value_per_letter(oracle):
