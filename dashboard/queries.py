@@ -386,9 +386,12 @@ def newest_first(
     params: dict[str, Any] = {**extra, limit_param: limit}
     latest = run_fixed(con, "decision_year_max").item(0, "decision_year_max")
     if latest is not None and limit is not None:
-        recent = _filtered(con, name, filters, fragments=fragments, **params, from_year=latest)
-        if recent.height >= limit:
-            return recent
+        bound = slice_bound(con, filters, latest)
+        # Unless the marts tell that year holds fewer: then one scan, not two.
+        if bound is None or bound >= limit:
+            recent = _filtered(con, name, filters, fragments=fragments, **params, from_year=latest)
+            if recent.height >= limit:
+                return recent
     return _filtered(con, name, filters, fragments=fragments, **params, from_year=None)
 
 
@@ -889,23 +892,58 @@ def _per_letter(dims: tuple[dimensions.Dimension, ...], filters: Filters | None)
     return not searched and all(dim.per_letter for dim in (*dims, *chosen))
 
 
-def slice_bound(con: Con, filters: Filters) -> int | None:
-    """At most how many items ``filters`` select, from the facet_counts mart (the fewest of any
-    selection's values added up: a list counts an item under each value); None when no
-    selection can be bounded (none, or values the mart does not hold: a drug combination)."""
+def slice_bound(con: Con, filters: Filters, year: int | None = None) -> int | None:
+    """At most how many items ``filters`` select (``year``: of those decided that year), from
+    the marts: the fewest of any selection's values added up (a list counts an item under each
+    value), from facet_counts; of a year, from facet_pairs' pairs of that decision year, where
+    one value of the outcome (the decision) selected counts only its items under every other
+    selection, and the year's items bound them all. None when no selection can be bounded
+    (none, or values the mart does not hold: a drug combination)."""
+    in_year = _year_items(con, filters, year) if year is not None else None
     bounds = []
     for name, values in filters.selections:
-        items = dict(run_fixed(con, "facet_items", {"dimension": name}).iter_rows())
-        if not items:  # not in the mart (added to the registry since the last ingest)
+        known = dict(run_fixed(con, "facet_items", {"dimension": name}).iter_rows())
+        if not known:  # not in the mart (added to the registry since the last ingest)
+            continue
+        items = known if in_year is None else in_year.get(name)
+        if items is None:  # not paired with the decision year
             continue
         if dimensions.get(name).widget == "range":
             low, high = values
-            years = {v: n for v, n in items.items() if v.lstrip("-").isdigit()}
-            if len(years) == len(items):
-                bounds.append(sum(n for v, n in years.items() if low <= int(v) <= high))
-        elif all(str(v) in items for v in values):
-            bounds.append(sum(items[str(v)] for v in values))
+            years = [v for v in known if v.lstrip("-").isdigit()]
+            if len(years) == len(known):
+                bounds.append(sum(items.get(v, 0) for v in years if low <= int(v) <= high))
+        elif all(str(v) in known for v in values):
+            bounds.append(sum(items.get(str(v), 0) for v in values))
+    every = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
+    if in_year is not None and every:
+        bounds.append(every.get(str(year), 0))
     return min(bounds) if bounds else None
+
+
+# The dimension of the newest items (item_facts is ordered by it): newest_first, slice_bound.
+YEAR = "decision_year"
+
+
+def _year_items(con: Con, filters: Filters, year: int) -> dict[str, dict[str, int]]:
+    """Per filter the mart pairs with the decision year, its values' items decided in
+    ``year`` (``sql/year_items.sql``), those of the selected outcome only when ``filters``
+    select one (the decision: the pairs' ``overturned`` or the rest); the year's own items
+    under the decision year itself."""
+    rows = run_fixed(con, "year_items", {"year_dimension": YEAR, "year": str(year)})
+    outcome = dimensions.OUTCOMES[0]
+    chosen = set(filters.get(outcome.name))
+    counted = pl.col("items")
+    if outcome.outcome is not None and len(chosen) == 1 and chosen <= set(outcome.outcome):
+        overturned = chosen == {outcome.outcome[0]}
+        counted = pl.col("overturned") if overturned else pl.col("items") - pl.col("overturned")
+    per_value: dict[str, dict[str, int]] = {}
+    for name, value, n in rows.select("dimension", "value", counted).iter_rows():
+        per_value.setdefault(name, {})[value] = n
+    if rows.height:  # the decision year is paired: its own selection holds the year or not
+        every = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
+        per_value[YEAR] = {str(year): every.get(str(year), 0)}
+    return per_value
 
 
 def value_count(con: Con, dimension: str) -> int:
