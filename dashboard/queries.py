@@ -900,6 +900,9 @@ def slice_bound(con: Con, filters: Filters, year: int | None = None) -> int | No
     selection, and the year's items bound them all. None when no selection can be bounded
     (none, or values the mart does not hold: a drug combination)."""
     in_year = _year_items(con, filters, year) if year is not None else None
+    per_year = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
+    if in_year:  # the decision year is paired: its own selection bounds by the year or none
+        in_year[YEAR] = {str(year): per_year.get(str(year), 0)}
     bounds = []
     for name, values in filters.selections:
         known = dict(run_fixed(con, "facet_items", {"dimension": name}).iter_rows())
@@ -915,9 +918,8 @@ def slice_bound(con: Con, filters: Filters, year: int | None = None) -> int | No
                 bounds.append(sum(items.get(v, 0) for v in years if low <= int(v) <= high))
         elif all(str(v) in known for v in values):
             bounds.append(sum(items.get(str(v), 0) for v in values))
-    every = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
-    if in_year is not None and every:
-        bounds.append(every.get(str(year), 0))
+    if in_year is not None and per_year:
+        bounds.append(per_year.get(str(year), 0))
     return min(bounds) if bounds else None
 
 
@@ -928,8 +930,7 @@ YEAR = "decision_year"
 def _year_items(con: Con, filters: Filters, year: int) -> dict[str, dict[str, int]]:
     """Per filter the mart pairs with the decision year, its values' items decided in
     ``year`` (``sql/year_items.sql``), those of the selected outcome only when ``filters``
-    select one (the decision: the pairs' ``overturned`` or the rest); the year's own items
-    under the decision year itself."""
+    select one (the decision: the pairs' ``overturned`` or the rest)."""
     rows = run_fixed(con, "year_items", {"year_dimension": YEAR, "year": str(year)})
     outcome = dimensions.OUTCOMES[0]
     chosen = set(filters.get(outcome.name))
@@ -940,9 +941,6 @@ def _year_items(con: Con, filters: Filters, year: int) -> dict[str, dict[str, in
     per_value: dict[str, dict[str, int]] = {}
     for name, value, n in rows.select("dimension", "value", counted).iter_rows():
         per_value.setdefault(name, {})[value] = n
-    if rows.height:  # the decision year is paired: its own selection holds the year or not
-        every = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
-        per_value[YEAR] = {str(year): every.get(str(year), 0)}
     return per_value
 
 
@@ -1301,8 +1299,8 @@ def _scanned_reasons(
 def _upheld_items(filters: Filters) -> Filters | None:
     """The filters a count of upheld items alone follows: a selection of the decision
     (``Dimension.outcome``) that holds the upheld value selects every upheld item, so it is
-    left out (and the reason_pairs mart sums the rest, when it is one selection); one of
-    outcomes without it selects none: None."""
+    left out (and the reason_pairs mart sums the rest, when it is one selection); a
+    selection of outcomes without it selects none of them: None."""
     for outcome in dimensions.OUTCOMES:
         chosen = set(filters.get(outcome.name))
         if outcome.outcome is None or not chosen:
