@@ -439,15 +439,19 @@ def _summed_split(con: Con, filters: Filters) -> dict[str, Any] | None:
     ms. Else None."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     split = _split_selection(filters, paired)
-    if split is None or split["pair_outcome"] is None:
+    chosen = chosen_outcome(filters)
+    if split is None or chosen is None or chosen.overturned is None:
         return None  # both decisions: a letter with both would count twice
-    outcome = dimensions.OUTCOMES[0]
-    one, counted = summable(con, filters.without(outcome.name), [outcome])
+    one, counted = summable(con, filters.without(chosen.dimension.name), [chosen.dimension])
     items, demo = run_fixed(con, "synthetic_items").row(0)
     if not counted or demo not in (0, items):
         return None
-    value = outcome.outcome[0 if split["pair_outcome"] else 1]  # type: ignore[index]
-    return {**one, "outcome_dimension": outcome.name, "outcome_value": value, "demo": demo > 0}
+    return {
+        **one,
+        "outcome_dimension": chosen.dimension.name,
+        "outcome_value": chosen.value,
+        "demo": demo > 0,
+    }
 
 
 def item_count(con: Con, filters: Filters) -> pl.DataFrame:
@@ -932,12 +936,11 @@ def _year_items(con: Con, filters: Filters, year: int) -> dict[str, dict[str, in
     ``year`` (``sql/year_items.sql``), those of the selected outcome only when ``filters``
     select one (the decision: the pairs' ``overturned`` or the rest)."""
     rows = run_fixed(con, "year_items", {"year_dimension": YEAR, "year": str(year)})
-    outcome = dimensions.OUTCOMES[0]
-    chosen = set(filters.get(outcome.name))
+    chosen = chosen_outcome(filters)
     counted = pl.col("items")
-    if outcome.outcome is not None and len(chosen) == 1 and chosen <= set(outcome.outcome):
-        overturned = chosen == {outcome.outcome[0]}
-        counted = pl.col("overturned") if overturned else pl.col("items") - pl.col("overturned")
+    if chosen is not None and chosen.overturned is not None:
+        overturned = pl.col("overturned")
+        counted = overturned if chosen.overturned else pl.col("items") - overturned
     per_value: dict[str, dict[str, int]] = {}
     for name, value, n in rows.select("dimension", "value", counted).iter_rows():
         per_value.setdefault(name, {})[value] = n
@@ -1301,15 +1304,10 @@ def _upheld_items(filters: Filters) -> Filters | None:
     (``Dimension.outcome``) that holds the upheld value selects every upheld item, so it is
     left out (and the reason_pairs mart sums the rest, when it is one selection); a
     selection of outcomes without it selects none of them: None."""
-    for outcome in dimensions.OUTCOMES:
-        chosen = set(filters.get(outcome.name))
-        if outcome.outcome is None or not chosen:
-            continue
-        if outcome.outcome[1] in chosen:
-            return filters.without(outcome.name)
-        if chosen <= set(outcome.outcome):
-            return None
-    return filters
+    chosen = chosen_outcome(filters)
+    if chosen is None:
+        return filters
+    return None if chosen.overturned else filters.without(chosen.dimension.name)
 
 
 def _reasons_selection(
@@ -1460,17 +1458,42 @@ def _split_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | Non
     of the outcome (``Dimension.outcome``: the decision), whose values split the mart's items
     into its ``overturned`` ones and the rest: ``pair_outcome`` True counts the overturned,
     False the rest (``_pair_counts.sql``). Items only: the letters are not split. Else None."""
-    outcome = next(iter(dimensions.OUTCOMES), None)
-    if outcome is None or outcome.outcome is None or outcome.name not in paired:
+    chosen = chosen_outcome(filters)
+    if chosen is None or chosen.dimension.name not in paired:
         return None
-    chosen = set(filters.get(outcome.name))
-    if not chosen or not chosen <= set(outcome.outcome):
-        return None  # a value no item holds matches nothing: counted as the filter says
-    one = _one_selection(filters.without(outcome.name), paired)
+    one = _one_selection(filters.without(chosen.dimension.name), paired)
     if one is None:
         return None
-    both = len(chosen) == len(outcome.outcome)
-    return {**one, "pair_outcome": None if both else outcome.outcome[0] in chosen}
+    return {**one, "pair_outcome": chosen.overturned}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What filters select of the outcome (``Dimension.outcome``: the decision): its first
+    value's items (``overturned`` True: the marts' overturned count), the rest (False), or
+    both (None)."""
+
+    dimension: dimensions.Dimension
+    overturned: bool | None
+
+    @property
+    def value(self) -> str | None:
+        """The one value selected (None: both)."""
+        values = self.dimension.outcome or ("", "")
+        return None if self.overturned is None else values[0 if self.overturned else 1]
+
+
+def chosen_outcome(filters: Filters) -> Outcome | None:
+    """What ``filters`` select of the outcome, or None: not selected, no outcome in the
+    registry, or a value no item holds among those selected (which matches nothing: counted
+    as the filter says)."""
+    for dim in dimensions.OUTCOMES:
+        chosen = set(filters.get(dim.name))
+        if dim.outcome is None or not chosen or not chosen <= set(dim.outcome):
+            return None
+        both = len(chosen) == len(dim.outcome)
+        return Outcome(dim, None if both else dim.outcome[0] in chosen)
+    return None
 
 
 def _every_item(con: Con, filters: Filters, paired: set[str]) -> dict[str, Any] | None:

@@ -1338,6 +1338,26 @@ def test_the_outcome_splits_the_items_as_the_marts_count_them(oracle):
     assert counted == split > 0
 
 
+@pytest.mark.parametrize(
+    ("decision", "overturned", "value"),
+    [
+        (["Overturned"], True, "Overturned"),
+        (["Upheld"], False, "Upheld"),
+        (["Upheld", "Overturned"], None, None),
+    ],
+)
+def test_what_filters_select_of_the_outcome(decision, overturned, value):
+    chosen = queries.chosen_outcome(Filters.build(decision=decision, injury_year=(2005, 2012)))
+    assert chosen is not None and chosen.dimension is dimensions.OUTCOMES[0]
+    assert (chosen.overturned, chosen.value) == (overturned, value)
+
+
+@pytest.mark.parametrize("decision", [None, ["Remanded"], ["Overturned", "Remanded"]])
+def test_no_outcome_is_chosen_without_a_selection_of_values_items_hold(decision):
+    # A value no item holds matches nothing: such a selection is counted as the filter says.
+    assert queries.chosen_outcome(Filters.build(decision=decision, state=["Texas"])) is None
+
+
 def test_list_columns_hold_each_value_once(oracle):
     # The cross-tab counts an item once per value of a list (dashboard/README.md, "Marts").
     for dim in dimensions.DIMENSIONS:
