@@ -251,3 +251,52 @@ def test_the_long_form_counts_what_the_passes_count(
         assert ways["long form"] == ways["passes"] == ways["union of passes"]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
+def test_every_pair_counts_its_letters_of_each_outcome(
+    batches: tuple[Path, Path], tmp_path: Path, corpus: str
+) -> None:
+    """facet_pairs' letters, and those with an overturned item and with an upheld one, are
+    each pair's distinct letters (counted here from item_facts by brute force), for every kind
+    of pair: two letter fields, a letter field with an item's, two items' fields, a list with
+    itself."""
+    from dashboard import dimensions
+    from tests.conftest import require_shared
+
+    folders = [*batches, ROOT / "data" / "samples"]
+    if corpus == "real letters":
+        folders = [require_shared() / "pdftotext"]
+    db = settings(tmp_path / "wh").db
+    ingest(folders, settings(tmp_path / "wh"))
+
+    def side(dim: dimensions.Dimension, name: str) -> tuple[str, str]:
+        """Its values in a FROM clause over item_facts f (an empty list: one NULL)."""
+        if dim.shape == "scalar":
+            return "", f"f.{dim.column}::varchar"
+        listed = f"case when len(f.{dim.column}) = 0 then [null::varchar] else f.{dim.column} end"
+        return f" cross join unnest({listed}) as {name}({name})", name
+
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        pairs = con.execute("select distinct dimension, other from facet_pairs").fetchall()
+        assert len(pairs) > 100
+        for name, other in pairs:
+            a, b = dimensions.get(name), dimensions.get(other)
+            a_from, a_value = side(a, "a_value")
+            b_from, b_value = side(b, "b_value")
+            want = con.execute(
+                f"select {a_value}, {b_value}, count(distinct letter_key),"
+                " count(distinct letter_key) filter (where overturned),"
+                " count(distinct letter_key) filter (where not overturned)"
+                f" from item_facts f{a_from}{b_from} where {a_value} is not null"
+                " group by all order by all"
+            ).fetchall()
+            got = con.execute(
+                "select value, other_value, letters, letters_overturned, letters_upheld"
+                " from facet_pairs where dimension = ? and other = ? order by all",
+                [name, other],
+            ).fetchall()
+            assert got == want, (name, other)
+    finally:
+        con.close()

@@ -1,4 +1,4 @@
--- The parse_coverage, unresolved_counts and facet_counts marts, from the parts the build
+-- The parse_coverage, unresolved_counts, facet_counts and reason_pairs marts, from the parts the build
 -- gathered in coverage_parts, unresolved_parts and facet_parts (etl/warehouse/derived.py): per
 -- bucket of letters in a whole build; in an incremental one the published counts, minus the
 -- replaced letters' and plus the new letters'. Counts are sums over letters, so both ways give
@@ -45,22 +45,6 @@ select
     sum(synthetic_letters)::bigint as synthetic_letters
 from parts
 group by dimension, value
-having sum(items) > 0;
-
--- Its counts are every column of the parts but the keys (etl/warehouse/derived.py's
--- PAIR_MEASURES), each a sum.
-create or replace table facet_pairs as
-with parts as (
-    select * from pair_parts
-)
-select
-    dimension,
-    value,
-    other,
-    other_value,
-    sum(columns(* exclude (dimension, value, other, other_value)))::bigint
-from parts
-group by dimension, value, other, other_value
 having sum(items) > 0;
 
 create or replace table reason_pairs as

@@ -10,7 +10,8 @@ updates them with what it loads instead of rebuilding them (``DerivedTables``):
 2. ``add()``, after each load transaction: the facts and counts of the spool chunks just loaded,
    read from the chunks' own Parquet files (a chunk holds whole letters), so an update never
    scans the warehouse's tables, whatever their size;
-3. ``build()``, after the last: the count tables summed up (etl/sql/views.sql), the letters
+3. ``build()``, after the last: the count tables summed up (etl/sql/views.sql,
+   etl/sql/facet_pairs_sum.sql), the letters
    whose rows went and came (etl/sql/changes.sql, which the search index reads too), and a
    check: one fact per item and one coverage count per letter.
 
@@ -29,6 +30,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Callable, Iterable
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -50,6 +52,7 @@ SQL = (
     "reason_pairs.sql",
     "drug_combinations.sql",
     "views.sql",
+    "facet_pairs_sum.sql",
     "value_bits.sql",
     "value_bits_table.sql",
 )
@@ -150,22 +153,53 @@ def fresh_sql(facts: str) -> str:
     the item is the first of its letter with its value (a scalar: BOOLEAN; no value is a value
     here), or for each value of its list (BOOLEAN[], aligned with ``_listed``: an empty list is
     one NULL value). The letters behind a pair of such a field and a letter's own field are
-    these flags' count (``pair_sql``): no distinct count of letters per pair."""
+    these flags' count (``pair_sql``): no distinct count of letters per pair. The same among
+    the letter's items of the item's outcome (overturned or not): ``<column>_outcome_fresh``,
+    and ``first_in_outcome`` (the letter's first item of that outcome): the letters of a pair
+    with an overturned item, and with an upheld one (``PAIR_MEASURES``)."""
     scalars, lists = _own_fields()
     # One window for them all (a window per scalar's partition cost twice the time): each
-    # field's values in the letter's earlier items.
-    earlier = [f"list({c}) over earlier as {c}_earlier" for c in scalars] + [
-        f"flatten(coalesce(list({_listed(c)}) over earlier, [])) as {c}_earlier" for c in lists
+    # field's values in the letter's earlier items, and in those of each outcome (at 113k
+    # items 0.62 -> 0.96 s).
+    earlier, fresh = [], []
+    for side, kept in (
+        ("", ""),
+        ("_o", " filter (where overturned)"),
+        ("_u", " filter (where not overturned)"),
+    ):
+        earlier += [f"list({c}){kept} over earlier as {c}_earlier{side}" for c in scalars]
+        earlier += [
+            f"flatten(coalesce(list({_listed(c)}){kept} over earlier, [])) as {c}_earlier{side}"
+            for c in lists
+        ]
+    earlier += [
+        "count(*) filter (where overturned) over earlier as overturned_earlier",
+        "count(*) filter (where not overturned) over earlier as upheld_earlier",
     ]
-    fresh = [
-        f"coalesce(list_position({c}_earlier, {c}) is null, true) as {c}_fresh" for c in scalars
-    ]
-    fresh += [
-        f"list_transform({_listed(c)}, lambda v, i: list_position({_listed(c)}, v) = i"
-        f" and list_position({c}_earlier, v) is null) as {c}_fresh"
-        for c in lists
-    ]
-    dropped = ", ".join(f"{c}_earlier" for c in (*scalars, *lists))
+
+    def before(c: str, outcome: bool) -> str:  # the values the flag looks for a value among
+        if not outcome:
+            return f"{c}_earlier"
+        return f"(case when overturned then {c}_earlier_o else {c}_earlier_u end)"
+
+    for outcome, suffix in ((False, "_fresh"), (True, "_outcome_fresh")):
+        fresh += [
+            f"coalesce(list_position({before(c, outcome)}, {c}) is null, true) as {c}{suffix}"
+            for c in scalars
+        ]
+        fresh += [
+            f"list_transform({_listed(c)}, lambda v, i: list_position({_listed(c)}, v) = i"
+            f" and list_position({before(c, outcome)}, v) is null) as {c}{suffix}"
+            for c in lists
+        ]
+    fresh.append(
+        "coalesce(case when overturned then overturned_earlier else upheld_earlier end, 0) = 0"
+        " as first_in_outcome"
+    )
+    dropped = ", ".join(
+        [f"{c}_earlier{side}" for side in ("", "_o", "_u") for c in (*scalars, *lists)]
+        + ["overturned_earlier", "upheld_earlier"]
+    )
     return (
         f"select * exclude ({dropped}), {', '.join(fresh)}"
         f" from (select *, {', '.join(earlier)} from {facts}"
@@ -264,12 +298,26 @@ def _pair_passes(facts: str) -> list[str]:
         )
     ]
     # letter_key: the pairs of two items' own fields group per letter (_grouping_pass)
+    flags = [*dict.fromkeys(fresh.values())]
     carried = ", ".join(
-        ["letter_key", "overturned", "first_in_letter", any_same, *dict.fromkeys(fresh.values())]
+        [
+            "letter_key",
+            "overturned",
+            "first_in_letter",
+            "first_in_outcome",
+            any_same,
+            *flags,
+            *map(_by_outcome, flags),
+        ]
     )
 
     def unnest(d: Any) -> str:  # its values, one per row, and their flags beside them
-        flag = "" if d.per_letter else f", unnest({d.column}_fresh) as each_{d.name}_fresh"
+        flag = (
+            ""
+            if d.per_letter
+            else f", unnest({d.column}_fresh) as each_{d.name}_fresh"
+            f", unnest({d.column}_outcome_fresh) as each_{d.name}_outcome_fresh"
+        )
         if d.column == CONCORDANT:  # whether the claims administrator cited that source too
             flag += (
                 f", unnest(list_transform({_listed(d.column)},"
@@ -277,7 +325,7 @@ def _pair_passes(facts: str) -> list[str]:
             )
         return f"{_values(d.column)} as each_{d.name}{flag}"
 
-    def flags(*listed: Any) -> dict[str, str]:
+    def flagged(*listed: Any) -> dict[str, str]:
         return {d.name: f"each_{d.name}_fresh" for d in listed if not d.per_letter}
 
     def same(*listed: Any) -> str:
@@ -293,15 +341,17 @@ def _pair_passes(facts: str) -> list[str]:
                 unnested,
                 {listed.name: f"each_{listed.name}", **columns},
                 [p for p in pairs if p[0] is listed and p[1].shape == "scalar"],
-                {**fresh, **flags(listed)},
+                {**fresh, **flagged(listed)},
                 same(listed),
             )
         )
     # Each two list filters, and each with itself (the second side a twin of the first).
     for one, two in (p for p in pairs if p[1].shape == "list"):
-        first = f"each_{one.name}" + ("" if one.per_letter else f", each_{one.name}_fresh")
+        first = f"each_{one.name}" + (
+            "" if one.per_letter else f", each_{one.name}_fresh, each_{one.name}_outcome_fresh"
+        )
         first += f", each_{one.name}_same" if one.column == CONCORDANT else ""
-        second = ("" if two.per_letter else f", {two.column}_fresh") + (
+        second = ("" if two.per_letter else f", {two.column}_fresh, {two.column}_outcome_fresh") + (
             ", claims_admin_sources" if two.column == CONCORDANT else ""
         )
         both = (
@@ -314,7 +364,7 @@ def _pair_passes(facts: str) -> list[str]:
                 both,
                 {one.name: f"each_{one.name}", two.name: f"each_{two.name}"},
                 [(one, two)],
-                flags(one, two),
+                flagged(one, two),
                 same(one, two),
             )
         )
@@ -339,16 +389,29 @@ def long_pair_sql(facts: str = "scope_facts") -> str:
 
     number = {d.name: i for i, d in enumerate(dimensions.FILTERS)}
 
-    def values(d: Any) -> str:  # an item's values of d: (filter, value, fresh flag, same source)
+    def values(d: Any) -> str:
+        # an item's values of d: (filter, value, fresh flags: of all its items, of its
+        # outcome's; same source)
         fresh = "null::boolean" if d.per_letter else f"{d.column}_fresh"
+        outcome = "null::boolean" if d.per_letter else _by_outcome(f"{d.column}_fresh")
         if d.shape == "scalar":
             value = f"{{'d': {number[d.name]}, 'v': {d.column}::varchar, 'f': {fresh}"
-            return f"[{value}, 's': null::boolean}}]"
+            return f"[{value}, 'g': {outcome}, 's': null::boolean}}]"
         same = "list_contains(claims_admin_sources, v)" if d.column == CONCORDANT else "null"
         fresh += "" if d.per_letter else "[i]"
+        outcome += "" if d.per_letter else "[i]"
         return (
             f"list_transform({_listed(d.column)}, lambda v, i:"
-            f" {{'d': {number[d.name]}, 'v': v, 'f': {fresh}, 's': {same}::boolean}})"
+            f" {{'d': {number[d.name]}, 'v': v, 'f': {fresh}, 'g': {outcome},"
+            f" 's': {same}::boolean}})"
+        )
+
+    def counted(first: str, side: str, kept: str) -> str:  # _pair_letters' count, by kind
+        return (
+            f"(case any_value(k.letters) when 0 then count_if(a.{first}{kept})"
+            f" when 1 then count_if(a.e.{side}{kept}) when 2 then count_if(b.e.{side}{kept})"
+            " else count(distinct a.letter_key)"
+            f" filter (where k.letters = 3{kept}) end)::bigint"
         )
 
     # Each pair: its filters' numbers and names, then which count is its letters (0 the first
@@ -369,16 +432,16 @@ def long_pair_sql(facts: str = "scope_facts") -> str:
     return (
         # Numbered once (a materialized CTE): both sides see the same numbers.
         "with entries as materialized (select item, letter_key, overturned, first_in_letter,"
-        f" same_source_as_claims_admin, unnest(list_concat({items})) as e"
+        f" first_in_outcome, same_source_as_claims_admin, unnest(list_concat({items})) as e"
         f" from (select row_number() over () as item, * from {facts}))"
         " select k.dimension, a.e.v as value, k.other, b.e.v as other_value,"
         " count(*)::bigint as items, count_if(a.overturned)::bigint as overturned,"
-        " (case any_value(k.letters) when 0 then count_if(a.first_in_letter)"
-        " when 1 then count_if(a.e.f) when 2 then count_if(b.e.f)"
-        " else count(distinct a.letter_key) filter (where k.letters = 3) end)::bigint as letters,"
+        f" {counted('first_in_letter', 'f', '')} as letters,"
         " count_if(a.same_source_as_claims_admin is not null)::bigint as both_cited,"
         " (case any_value(k.same) when 1 then count_if(a.e.s) when 2 then count_if(b.e.s)"
-        " else count_if(a.same_source_as_claims_admin) end)::bigint as same_source"
+        " else count_if(a.same_source_as_claims_admin) end)::bigint as same_source,"
+        f" {counted('first_in_outcome', 'g', ' and a.overturned')} as letters_overturned,"
+        f" {counted('first_in_outcome', 'g', ' and not a.overturned')} as letters_upheld"
         " from entries as a join entries as b using (item)"
         f" join (values {', '.join(kinds)}) as k(d, o, dimension, other, letters, same)"
         " on k.d = a.e.d and k.o = b.e.d"
@@ -415,14 +478,41 @@ def _values(column: str) -> str:
 # with the claims administrator: both_cited, the items where MAXIMUS and the claims administrator
 # each cited a guideline source; same_source, those of them whose claims administrator cited
 # the pair's MAXIMUS source (the value of CONCORDANT) or, in a pair without one, any of them
-# (same_source_as_claims_admin).
-PAIR_MEASURES = ("items", "overturned", "letters", "both_cited", "same_source")
+# (same_source_as_claims_admin); letters_overturned, letters_upheld: its letters with an
+# overturned item, with an upheld one (a letter with both counts in each): the letters of a
+# selection of the decision beside another.
+PAIR_MEASURES = (
+    "items",
+    "overturned",
+    "letters",
+    "both_cited",
+    "same_source",
+    "letters_overturned",
+    "letters_upheld",
+)
+# The suffixes of a pass's letter counts of each outcome (_grouping_pass).
+OVERTURNED, UPHELD = "_o", "_u"
+
+
+def _outcome_letters(a: Any, b: Any, side: str) -> str:
+    """The count of a pass that is the letters of the pair of a, b with an item of an outcome
+    (``side``: ``OVERTURNED`` or ``UPHELD``)."""
+    return _pair_letters(a, b) + side
+
+
+def _by_outcome(flag: str) -> str:
+    """A ``<column>_fresh`` flag's twin among the items of the item's outcome (fresh_sql)."""
+    return flag.removesuffix("_fresh") + "_outcome_fresh"
+
+
 CONCORDANT = "guideline_sources"
 # Grouping sets per pass: DuckDB keeps a hash table per set, all at once (105 sets over a few
 # hundred items ran a 384 MB build out of memory; 8 sets over a 40 MB build's bucket too).
 SETS_PER_PASS = 4
 # A pass that counts letters by grouping per letter first holds about a group per item per set.
 LETTER_SETS_PER_PASS = 2
+# facet_pairs is summed from its parts this many dimensions at a time (_sum_up).
+PAIR_SUM_DIMENSIONS = 4
 # facet_pairs' parts are summed up when they hold more rows than this many buckets' items.
 FOLD_AT = 8
 
@@ -440,7 +530,9 @@ def _grouping_pass(
     the flag column (``fresh_sql``) of each dimension of an item's own field; ``same``: the
     column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``). The pairs of two
     items' own fields, whose letters no flag counts, are grouped per letter first
-    (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters."""
+    (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters. The letters with an
+    overturned item, and with an upheld one, are counted alike: by the flags of each outcome's
+    items (``_by_outcome``, ``first_in_outcome``), or by the groups holding such an item."""
     flagged = [p for p in pairs if _pair_letters(*p) != PER_LETTER]
     own = [p for p in pairs if _pair_letters(*p) == PER_LETTER]
     chunks = [flagged[i : i + SETS_PER_PASS] for i in range(0, len(flagged), SETS_PER_PASS)]
@@ -463,7 +555,9 @@ def _grouping_pass(
             counts = (
                 f"select pair, {listed}, sum(items)::bigint as items,"
                 " sum(overturned)::bigint as overturned, sum(both_cited)::bigint as both_cited,"
-                f" sum(same_source)::bigint as same_source, count(*)::bigint as {PER_LETTER}"
+                f" sum(same_source)::bigint as same_source, count(*)::bigint as {PER_LETTER},"
+                f" count_if(overturned > 0)::bigint as {PER_LETTER}{OVERTURNED},"
+                f" count_if(items > overturned)::bigint as {PER_LETTER}{UPHELD}"
                 f" from (select grouping({listed}) as pair, {listed}, {measures}"
                 f" from {source} group by grouping sets ({sets})) group by pair, {listed}"
             )
@@ -472,13 +566,24 @@ def _grouping_pass(
             counted = dict.fromkeys(d.name for pair in chunk for d in pair if d.name in fresh)
             counts = (
                 f"select grouping({listed}) as pair, {listed}, {measures},"
-                " count_if(first_in_letter)::bigint as first_items"
-                + "".join(f", count_if({fresh[n]})::bigint as fresh_{n}" for n in counted)
+                " count_if(first_in_letter)::bigint as first_items,"
+                f" count_if(first_in_outcome and overturned)::bigint as first_items{OVERTURNED},"
+                f" count_if(first_in_outcome and not overturned)::bigint as first_items{UPHELD}"
+                + "".join(
+                    f", count_if({fresh[n]})::bigint as fresh_{n}"
+                    f", count_if({_by_outcome(fresh[n])} and overturned)::bigint"
+                    f" as fresh_{n}{OVERTURNED}"
+                    f", count_if({_by_outcome(fresh[n])} and not overturned)::bigint"
+                    f" as fresh_{n}{UPHELD}"
+                    for n in counted
+                )
                 + f" from {source} group by grouping sets ({sets})"
             )
+        split = [case(partial(_outcome_letters, side=side)) for side in (OVERTURNED, UPHELD)]
         passes.append(
             f"select {_pair_keys(chunk, columns, grouped)},"
-            f" items, overturned, {case(_pair_letters)} as letters, both_cited, same_source"
+            f" items, overturned, {case(_pair_letters)} as letters, both_cited, same_source,"
+            f" {split[0]} as letters_overturned, {split[1]} as letters_upheld"
             f" from ({counts})"
         )
     return passes
@@ -701,6 +806,19 @@ class DerivedTables:
                 for sql in sqls:
                     con.execute(f"insert into {_parts(table)} select * from ({sql})")
         con.execute(read_sql("views.sql"))
+        con.execute(
+            f"create or replace table facet_pairs as from {_parts('facet_pairs')} where false"
+        )
+        dims = [
+            d
+            for (d,) in con.execute(
+                f"select distinct dimension from {_parts('facet_pairs')} order by 1"
+            ).fetchall()
+        ]
+        for i in range(0, len(dims), PAIR_SUM_DIMENSIONS):
+            con.execute(
+                read_sql("facet_pairs_sum.sql"), {"dimensions": dims[i : i + PAIR_SUM_DIMENSIONS]}
+            )
 
     # -- steps -------------------------------------------------------------------------------
 
