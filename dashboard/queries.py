@@ -603,11 +603,18 @@ def summable(
     (grouped per letter at ingest) — and the selected field itself (a list: the values listed
     with the selected one, its pairs with itself). An item's own field
     selected must be one value: the letters of several would count a letter holding two of
-    them twice. A mart of an ingest before the letters of a kind of pair held none of them:
-    those tables are counted from the items."""
+    them twice. Beside such a selection, one value of the decision (``_split_selection``):
+    the pairs' items of that outcome and their letters of it (``letters_overturned``,
+    ``letters_upheld``; a mart of a build before them: scanned). A mart of an ingest before
+    the letters of a kind of pair held none of them: those tables are counted from the
+    items."""
     marts = run_fixed(con, "facet_dimensions")
     paired = set(marts.filter(pl.col("paired"))["dimension"])
     one = _one_selection(filters, paired) or _every_item(con, filters, paired)
+    if one is None and SPLIT_LETTERS[0] in column_types(con, "facet_pairs"):
+        one = _split_selection(filters, paired)
+        if one is not None and one["pair_outcome"] is None:
+            one = None  # both outcomes: a letter with both would count twice
     if one is None or "letters" not in column_types(con, "facet_pairs"):
         return {}, []
     chosen = dimensions.get(one["pair_dimension"])
@@ -636,15 +643,28 @@ def summable(
     ]
 
 
+# facet_pairs' letters with an overturned item, with an upheld one (a build's since stop 38).
+SPLIT_LETTERS = ("letters_overturned", "letters_upheld")
+
+
 def pair_rates(
     con: Con, one: dict[str, Any], dims: list[dimensions.Dimension], small_n: int
 ) -> pl.DataFrame:
     """``rates_together``'s frame of ``dims`` under the selection ``one`` (both from
     ``summable``), summed from the facet_pairs mart (``sql/rates_pairs.sql``): at 4M items
-    ~10-25 ms, against 100-250 ms for a scan of a large slice."""
+    ~10-25 ms, against 100-250 ms for a scan of a large slice. A selection with one outcome
+    (``pair_outcome``) counts that outcome's items and letters."""
     columns = [dim.column for dim in dims]
+    outcome = dimensions.OUTCOMES[0] if dimensions.OUTCOMES else None
+    split = one.get("pair_outcome")
+    present = SPLIT_LETTERS[0] in column_types(con, "facet_pairs")
     params = {
         **one,
+        "pair_outcome": split,
+        "outcome_dimension": outcome.name if outcome else None,
+        "outcome_value": None
+        if split is None or outcome is None or outcome.outcome is None
+        else outcome.outcome[0 if split else 1],
         # A selected scalar's own rows are facet_counts'; a list's, its pairs with itself.
         "own_from_counts": dimensions.get(one["pair_dimension"]).shape == "scalar",
         "pair_dimensions": [dim.name for dim in dims],
@@ -652,7 +672,13 @@ def pair_rates(
         "set_ids": [_grouping_set(columns, column) for column in columns],
         "small_n": small_n,
     }
-    return run_sql(con, "rates_pairs", params, fragments={"COLUMNS": _placed_columns(con, dims)})
+    fragments = {
+        "COLUMNS": _placed_columns(con, dims),
+        # A mart before them: no selection with one outcome reads them (summable).
+        "LETTERS_OVERTURNED": SPLIT_LETTERS[0] if present else "null::bigint",
+        "LETTERS_UPHELD": SPLIT_LETTERS[1] if present else "null::bigint",
+    }
+    return run_sql(con, "rates_pairs", params, fragments=fragments)
 
 
 def _placed_columns(con: Con, dims: list[dimensions.Dimension]) -> str:

@@ -624,6 +624,57 @@ def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
     assert "rates_pairs" not in ran and "rates_scalar" in ran
 
 
+# One selection the pairs mart sums beside one value of the decision.
+SPLIT_SELECTIONS = {
+    "overturned-injury-range": FILTER_SETS["overturned-injury-range"],
+    "upheld-specialty": {**FILTER_SETS["specialty"], "decision": ["Upheld"]},
+    "overturned-drug": {"drug": ["hydrocodone"], "decision": ["Overturned"]},
+    "upheld-category": {**FILTER_SETS["category"], "decision": ["Upheld"]},
+    "overturned-decision-years": {**FILTER_SETS["decision-years"], "decision": ["Overturned"]},
+}
+
+
+@pytest.mark.parametrize("chosen", SPLIT_SELECTIONS.values(), ids=list(SPLIT_SELECTIONS))
+def test_rates_under_one_selection_and_a_decision_are_sums_of_the_pairs_mart(
+    con, oracle, chosen, ran
+):
+    """Beside one value of the decision, the rate tables under one selection the pairs mart
+    sums are its sums too: that decision's items of each pair and their letters of it (a
+    letter field's, an item field's, the selected one's own, the decision's): the rows and
+    letters the items give. Both decisions: scanned."""
+    filters = Filters.build(**chosen)
+    _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
+    both = Filters.build(**{**chosen, "decision": ["Upheld", "Overturned"]})
+    ran.clear()
+    queries.rates_by(con, both, "category")
+    assert "rates_pairs" not in ran and "rates_scalar" in ran
+
+
+def test_a_mart_before_the_letters_of_each_decision_scans_under_a_decision(
+    warehouse_file, tmp_path, oracle, ran
+):
+    """A warehouse whose facet_pairs holds no letters of each outcome: the rate tables of one
+    selection beside a decision are counted from the items, rightly."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    for column in queries.SPLIT_LETTERS:
+        writer.execute(f"alter table facet_pairs drop column {column}")
+    writer.close()
+    con = queries.connect(str(old))
+    try:
+        filters = Filters.build(**SPLIT_SELECTIONS["overturned-injury-range"])
+        for dim in (dimensions.get("category"), dimensions.get("drug")):
+            ran.clear()
+            frame = queries.rates_by(con, filters, dim.name)
+            assert "rates_pairs" not in ran, dim.name
+            _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+            letters = dict(frame.select(dim.name, "letters").iter_rows())
+            assert letters == expected.letters(oracle, filters, dim), dim.name
+    finally:
+        con.close()
+
+
 def test_a_warehouse_built_before_the_flags_scans_those_tables(
     warehouse_file, tmp_path, oracle, ran
 ):
@@ -954,14 +1005,19 @@ def test_empty_slice_has_null_rates(con):
 
 def test_drill_down_within_a_drug_class(con, oracle, ran):
     """The drugs of one class: the marts' sums when the narrowed filters are one selection (no
-    filter, or the class among those selected), else a scan; the rows and letters the items
-    give either way."""
+    filter, or the class among those selected; a decision besides), else a scan; the rows and
+    letters the items give either way."""
     drug = dimensions.get("drug")
-    for chosen in ({}, {"decision": ["Upheld"]}, {"drug_class": ["Opioids", "NSAID"]}):
+    for chosen in (
+        {},
+        {"decision": ["Upheld"]},
+        {"state": ["Texas"]},
+        {"drug_class": ["Opioids", "NSAID"]},
+    ):
         filters = Filters.build(**chosen)
         ran.clear()
         frame = queries.rates_by(con, filters, "drug", within=("drug_class", "Opioids"))
-        assert ("rates_pairs" in ran) is ("decision" not in chosen), chosen
+        assert ("rates_pairs" in ran) is ("state" not in chosen), chosen
         assert frame.columns[0] == "drug_class"
         assert set(frame.get_column("drug_class")) == {"Opioids"}
         narrowed = filters.narrow("drug_class", "Opioids")
