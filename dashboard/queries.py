@@ -439,19 +439,14 @@ def _summed_split(con: Con, filters: Filters) -> dict[str, Any] | None:
     ms. Else None."""
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
     split = _split_selection(filters, paired)
-    chosen = chosen_outcome(filters)
-    if split is None or chosen is None or chosen.overturned is None:
+    if split is None or split["pair_outcome"] is None:
         return None  # both decisions: a letter with both would count twice
-    one, counted = summable(con, filters.without(chosen.dimension.name), [chosen.dimension])
+    outcome = dimensions.get(split["outcome_dimension"])
+    one, counted = summable(con, filters.without(outcome.name), [outcome])
     items, demo = run_fixed(con, "synthetic_items").row(0)
     if not counted or demo not in (0, items):
         return None
-    return {
-        **one,
-        "outcome_dimension": chosen.dimension.name,
-        "outcome_value": chosen.value,
-        "demo": demo > 0,
-    }
+    return {**one, **split, "demo": demo > 0}
 
 
 def item_count(con: Con, filters: Filters) -> pl.DataFrame:
@@ -655,16 +650,13 @@ def pair_rates(
     ~10-25 ms, against 100-250 ms for a scan of a large slice. A selection with one outcome
     (``pair_outcome``) counts that outcome's items and letters."""
     columns = [dim.column for dim in dims]
-    outcome = dimensions.OUTCOMES[0] if dimensions.OUTCOMES else None
-    split = one.get("pair_outcome")
     present = SPLIT_LETTERS[0] in column_types(con, "facet_pairs")
     params = {
+        # a selection of both outcomes, or none (_one_selection, _every_item)
+        "pair_outcome": None,
+        "outcome_dimension": None,
+        "outcome_value": None,
         **one,
-        "pair_outcome": split,
-        "outcome_dimension": outcome.name if outcome else None,
-        "outcome_value": None
-        if split is None or outcome is None or outcome.outcome is None
-        else outcome.outcome[0 if split else 1],
         # A selected scalar's own rows are facet_counts'; a list's, its pairs with itself.
         "own_from_counts": dimensions.get(one["pair_dimension"]).shape == "scalar",
         "pair_dimensions": [dim.name for dim in dims],
@@ -929,8 +921,10 @@ def slice_bound(con: Con, filters: Filters, year: int | None = None) -> int | No
     one value of the outcome (the decision) selected counts only its items under every other
     selection, and the year's items bound them all. None when no selection can be bounded
     (none, or values the mart does not hold: a drug combination)."""
-    in_year = _year_items(con, filters, year) if year is not None else None
-    per_year = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
+    in_year, per_year = None, {}
+    if year is not None:
+        in_year = _year_items(con, filters, year)
+        per_year = dict(run_fixed(con, "facet_items", {"dimension": YEAR}).iter_rows())
     if in_year:  # the decision year is paired: its own selection bounds by the year or none
         in_year[YEAR] = {str(year): per_year.get(str(year), 0)}
     bounds = []
@@ -1483,14 +1477,20 @@ def _split_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | Non
     """``_one_selection``'s parameters when ``filters`` is one such selection and a selection
     of the outcome (``Dimension.outcome``: the decision), whose values split the mart's items
     into its ``overturned`` ones and the rest: ``pair_outcome`` True counts the overturned,
-    False the rest (``_pair_counts.sql``). Items only: the letters are not split. Else None."""
+    False the rest (``_pair_counts.sql``), with the outcome's dimension and its value
+    selected (``outcome_dimension``, ``outcome_value``: None for both). Else None."""
     chosen = chosen_outcome(filters)
     if chosen is None or chosen.dimension.name not in paired:
         return None
     one = _one_selection(filters.without(chosen.dimension.name), paired)
     if one is None:
         return None
-    return {**one, "pair_outcome": chosen.overturned}
+    return {
+        **one,
+        "pair_outcome": chosen.overturned,
+        "outcome_dimension": chosen.dimension.name,
+        "outcome_value": chosen.value,
+    }
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ def test_1_one_selection_with_a_decision_is_split_by_the_pairs_mart():
         "pair_low": None,
         "pair_high": None,
         "pair_outcome": True,
+        "outcome_dimension": "decision",
+        "outcome_value": "Overturned",
     }
     upheld = split(Filters.build(drug_class=["Opioids"], decision=["Upheld"]), paired)
     assert upheld is not None and upheld["pair_outcome"] is False
