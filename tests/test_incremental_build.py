@@ -114,11 +114,13 @@ def digest_of(db: Path) -> str:
         con.close()
 
 
-def rebuild_whole(db: Path) -> None:
+def rebuild_whole(db: Path, threads: int | None = None) -> None:
     """Build the derived tables of the published version whole, from its base tables (the
-    version file is ours: no reader has it open)."""
+    version file is ours: no reader has it open), on ``threads`` of DuckDB if given."""
     con = duckdb.connect(str(resolve(db)))
     try:
+        if threads:
+            con.execute(f"set threads = {threads}")
         con.execute("delete from meta where key = ?", [derived.DIGEST])
         tables = derived.DerivedTables(con, "384MB")
         tables.snapshot(replaced=[])
@@ -135,6 +137,34 @@ def whole_of(first: Path, second: Path, tmp_path: Path) -> Path:
     ingest([first, second], whole)
     rebuild_whole(whole.db)
     return whole.db
+
+
+def test_passes_side_by_side_count_what_one_at_a_time_counts(
+    batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over facts of one row group the whole build runs the pair marts' passes side by side on
+    cursors (derived.DerivedTables._insert_passes); over larger facts one at a time. Both give
+    the same marts."""
+    spy_on_long_form(monkeypatch, allowed=False)  # the passes, not the long form
+    pools: list[int] = []
+
+    class Pool(derived.ThreadPoolExecutor):
+        def __init__(self, workers: int) -> None:
+            pools.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(derived, "ThreadPoolExecutor", Pool)
+    found = {}
+    for name, row_group in (("side by side", derived.ROW_GROUP_ROWS), ("one at a time", 0)):
+        monkeypatch.setattr(derived, "ROW_GROUP_ROWS", row_group)
+        db = settings(tmp_path / name).db
+        ingest(list(batches), settings(tmp_path / name))
+        pools.clear()
+        rebuild_whole(db, threads=2)
+        found[name] = tables(db)
+        assert pools == ([2] if name == "side by side" else []), pools
+    assert found["side by side"]["pairs"]
+    assert found["side by side"] == found["one at a time"]
 
 
 @pytest.mark.parametrize("long_form", [True, False], ids=["long form", "grouping-sets passes"])

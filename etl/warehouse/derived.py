@@ -30,6 +30,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -515,6 +516,8 @@ LETTER_SETS_PER_PASS = 2
 PAIR_SUM_DIMENSIONS = 4
 # facet_pairs' parts are summed up when they hold more rows than this many buckets' items.
 FOLD_AT = 8
+# DuckDB's row group (its tables' default): a scan's unit of work for its threads.
+ROW_GROUP_ROWS = 122_880
 
 
 def _grouping_pass(
@@ -802,9 +805,7 @@ class DerivedTables:
         than it has items, so summing parts is the dearer way for a large build)."""
         con = self.con
         if self.pairs_whole:  # its parts are empty: the counts of every fact are its parts
-            for table, sqls in self._pair_queries("item_facts", one_query=False).items():
-                for sql in sqls:
-                    con.execute(f"insert into {_parts(table)} select * from ({sql})")
+            self._insert_passes(self._pair_queries("item_facts", one_query=False))
         con.execute(read_sql("views.sql"))
         con.execute(
             f"create or replace table facet_pairs as from {_parts('facet_pairs')} where false"
@@ -819,6 +820,38 @@ class DerivedTables:
             con.execute(
                 read_sql("facet_pairs_sum.sql"), {"dimensions": dims[i : i + PAIR_SUM_DIMENSIONS]}
             )
+
+    def _insert_passes(self, queries: dict[str, list[str]]) -> None:
+        """Each pass's rows (queries of item_facts alone) into its mart's parts.
+
+        DuckDB spreads a scan over its threads a row group at a time, so over facts of one row
+        group each pass runs on one thread: the passes then run side by side, one per thread,
+        each on its own cursor, and their rows (thousands) are inserted here, since the parts
+        are this connection's temporary tables. Larger facts: one pass at a time."""
+        con = self.con
+        passes = [(table, sql) for table, sqls in queries.items() for sql in sqls]
+        threads = _scalar(con, "select current_setting('threads')")
+        items = _scalar(con, "select count(*) from item_facts")
+        if threads < 2 or items > ROW_GROUP_ROWS:
+            for table, sql in passes:
+                con.execute(f"insert into {_parts(table)} select * from ({sql})")
+            return
+
+        def rows(sql: str) -> Any:
+            cursor = con.cursor()
+            try:
+                return cursor.sql(sql).to_arrow_table()
+            finally:
+                cursor.close()
+
+        with ThreadPoolExecutor(threads) as pool:
+            found_rows = pool.map(rows, [sql for _, sql in passes])
+            for (table, _), found in zip(passes, found_rows, strict=True):
+                con.register("pass_rows", found)
+                try:
+                    con.execute(f"insert into {_parts(table)} select * from pass_rows")
+                finally:
+                    con.unregister("pass_rows")
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -1019,8 +1052,9 @@ def _exists(con: Connection, table: str) -> bool:
 
 
 def _scalar(con: Connection, query: str, params: list[object] | None = None) -> int:
-    row = con.execute(query, params or []).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    # fetchall: the result finished, so the connection may open a cursor next.
+    rows = con.execute(query, params or []).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def mib(size: str) -> int:
