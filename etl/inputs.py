@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -144,7 +146,8 @@ def _read_archive(
     try:
         # Read whole (archives are no larger than max_file_bytes): members are then inflated
         # from memory, not by a seek and a read of the file each.
-        archive = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+        raw = path.read_bytes()
+        archive = zipfile.ZipFile(io.BytesIO(raw))
     except OSError as error:
         yield Refusal(display_path(path), "unreadable_file", error.strerror or str(error))
         return
@@ -153,12 +156,13 @@ def _read_archive(
         return
     total = 0
     over_total = False
+    shown_archive = display_path(path)
     with archive:
         members = sorted(archive.infolist(), key=lambda m: m.filename)
         for member in members:
             if member.is_dir():
                 continue
-            shown = f"{display_path(path)}!/{member.filename}"
+            shown = f"{shown_archive}!/{member.filename}"
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or member.filename[1:2] == ":":
                 yield Refusal(shown, "unsafe_zip_path", "absolute or '..' path inside the archive")
@@ -186,7 +190,7 @@ def _read_archive(
                 yield Refusal(shown, "encrypted_zip_member", "the member needs a password")
                 continue
             try:
-                data = _read_member(archive, member, settings.max_file_bytes)
+                data = _read_member(archive, raw, member, settings.max_file_bytes)
             except Exception as error:  # noqa: BLE001 - zlib.error, NotImplementedError, bad CRC...
                 yield Refusal(shown, "bad_zip_member", f"{type(error).__name__}: {error}")
                 continue
@@ -207,7 +211,50 @@ def _check_member(
     return None
 
 
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
+# A member's local header (zipfile's structFileHeader): its name and extra field's lengths.
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _read_member(
+    archive: zipfile.ZipFile, raw: bytes, member: zipfile.ZipInfo, limit: int
+) -> bytes:
+    """The member's bytes. Stored and deflated members (every letter archive seen) are read
+    straight from the archive's bytes, checked as zipfile checks them (the local header, the
+    size, the CRC): opening each through zipfile cost about half of reading one (43 against 22
+    µs, docs/benchmarks.md); any other method goes through zipfile."""
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or (
+        member.flag_bits & 0x60  # patched data, strong encryption: zipfile refuses them
+    ):
+        return _read_with_zipfile(archive, member, limit)
+    at = member.header_offset
+    header = raw[at : at + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("Bad magic number for file header")
+    fields = _LOCAL_HEADER.unpack(header)
+    name_length, extra_length = fields[10], fields[11]
+    start = at + _LOCAL_HEADER.size
+    encoding = "utf-8" if member.flag_bits & 0x800 else "cp437"
+    if raw[start : start + name_length] != member.orig_filename.encode(encoding):
+        raise zipfile.BadZipFile(f"File name in directory {member.orig_filename!r} differs")
+    start += name_length + extra_length
+    payload = memoryview(raw)[start : start + member.compress_size]
+    if len(payload) != member.compress_size:
+        raise zipfile.BadZipFile("the member's data is cut short")
+    # At most one byte past the declared size (no more than the limit: _check_member): a
+    # member longer or shorter than it says is refused.
+    wanted = min(member.file_size, limit) + 1
+    if member.compress_type == zipfile.ZIP_STORED:
+        data = bytes(payload[:wanted])
+    else:
+        data = zlib.decompressobj(-zlib.MAX_WBITS).decompress(payload, wanted)
+    if len(data) != member.file_size:
+        raise zipfile.BadZipFile("the member's size differs from its declared size")
+    if zlib.crc32(data) != member.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {member.filename!r}")
+    return data
+
+
+def _read_with_zipfile(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
     # The declared size can lie: read at most limit + 1 bytes and refuse anything longer.
     with archive.open(member) as stream:
         data = stream.read(limit + 1)
