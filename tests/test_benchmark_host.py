@@ -34,3 +34,38 @@ def test_the_machine_is_read_on_linux() -> None:
     sum(i * i for i in range(200_000))  # some CPU time passes
     second = host_cpu()
     assert all(b >= a for a, b in zip(first, second, strict=True))
+
+
+def test_each_phase_gets_the_cores_the_tree_kept_busy_in_it() -> None:
+    from benchmarks.full_history import phase_cores
+
+    # 2 s of start-up and publishing (1 s at each end), then 10 s on 2 cores, 10 s on 1 core.
+    cpu = [(float(t), 0.0) for t in range(2)]
+    cpu += [(float(t), 2.0 * (t - 1)) for t in range(2, 12)]
+    cpu += [(float(t), 20.0 + (t - 11)) for t in range(12, 23)]
+    cores = phase_cores({"parse": 10.0, "load": 10.0, "tiny": 1.0}, cpu, seconds=23.0)
+    assert cores == {"parse": 2.0, "load": 1.0}  # a phase under 5 s is left out
+    assert phase_cores({}, cpu, 23.0) == {} and phase_cores({"parse": 9.0}, [], 9.0) == {}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_the_tree_cpu_counts_a_child_that_has_exited() -> None:
+    import os
+    import subprocess
+    import time
+
+    from benchmarks.full_history import tree_cpu
+
+    seen: dict[int, float] = {}
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", busy + "input()"], stdin=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    try:
+        while tree_cpu(os.getpid(), seen) - seen.get(os.getpid(), 0) < 0.25:
+            assert time.monotonic() < deadline, "the child never used its CPU"
+            time.sleep(0.05)
+        during = tree_cpu(os.getpid(), seen)
+    finally:
+        child.communicate(b"\n")
+    assert child.pid in seen and seen[child.pid] >= 0.25
+    assert tree_cpu(os.getpid(), seen) >= during  # the exited child's time is kept
