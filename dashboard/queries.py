@@ -1513,13 +1513,14 @@ def chosen_outcome(filters: Filters) -> Outcome | None:
     """What ``filters`` select of the outcome, or None: not selected, no outcome in the
     registry, or a value no item holds among those selected (which matches nothing: counted
     as the filter says)."""
-    for dim in dimensions.OUTCOMES:
-        chosen = set(filters.get(dim.name))
-        if dim.outcome is None or not chosen or not chosen <= set(dim.outcome):
-            return None
-        both = len(chosen) == len(dim.outcome)
-        return Outcome(dim, None if both else dim.outcome[0] in chosen)
-    return None
+    dim = next(iter(dimensions.OUTCOMES), None)  # the registry's one outcome
+    if dim is None or dim.outcome is None:
+        return None
+    chosen = set(filters.get(dim.name))
+    if not chosen or not chosen <= set(dim.outcome):
+        return None
+    both = len(chosen) == len(dim.outcome)
+    return Outcome(dim, None if both else dim.outcome[0] in chosen)
 
 
 def _every_item(con: Con, filters: Filters, paired: set[str]) -> dict[str, Any] | None:
