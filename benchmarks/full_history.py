@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,18 +33,27 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.ingest_speed import cpu_line, cpu_shares, host_cpu, machine  # noqa: E402
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
-    total, stack = 0, [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
+def tree_pids(pid: int) -> Iterator[int]:
+    """``pid`` and all its descendants that are alive now (Linux /proc)."""
+    stack = [pid]
     while stack:
         current = stack.pop()
+        yield current
         try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * page
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     stack += [int(child) for child in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    total, page = 0, os.sysconf("SC_PAGE_SIZE")
+    for current in tree_pids(pid):
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
         except (OSError, ValueError):
             continue
     return total
@@ -52,16 +62,12 @@ def tree_rss(pid: int) -> int:
 def tree_cpu(pid: int, seen: dict[int, float]) -> float:
     """CPU seconds (user + system, every thread) used so far by ``pid`` and its descendants:
     ``seen`` keeps each process's last reading, so a worker that has exited still counts."""
-    stack, tick = [pid], os.sysconf("SC_CLK_TCK")
-    while stack:
-        current = stack.pop()
+    tick = os.sysconf("SC_CLK_TCK")
+    for current in tree_pids(pid):
         try:
             with open(f"/proc/{current}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             seen[current] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as handle:
-                    stack += [int(child) for child in handle.read().split()]
         except (OSError, ValueError, IndexError):
             continue
     return sum(seen.values())
@@ -78,10 +84,10 @@ def phase_cores(
     at = max(seconds - sum(phases.values()), 0) / 2
     cores = {}
     for name, length in phases.items():
-        inside = [c for t, c in cpu if at <= t <= at + length]
+        inside = [(t, c) for t, c in cpu if at <= t <= at + length]
         if length >= 5 and len(inside) >= 2:
-            span = [t for t, _ in cpu if at <= t <= at + length]
-            cores[name] = round((inside[-1] - inside[0]) / max(span[-1] - span[0], 1e-9), 2)
+            (first, used_before), (last, used_after) = inside[0], inside[-1]
+            cores[name] = round((used_after - used_before) / max(last - first, 1e-9), 2)
         at += length
     return cores
 
