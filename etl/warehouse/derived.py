@@ -175,8 +175,7 @@ def fresh_sql(facts: str) -> str:
     fresh = []
     for items, suffix in (("earlier_items", "_fresh"), ("earlier_same", "_outcome_fresh")):
         fresh += [
-            f"coalesce(list_position({before(c, items, False)}, {c}) is null, true) as {c}{suffix}"
-            for c in scalars
+            f"list_position({before(c, items, False)}, {c}) is null as {c}{suffix}" for c in scalars
         ]
         fresh += [
             f"list_transform({_listed(c)}, lambda v, i: list_position({_listed(c)}, v) = i"
