@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.full_history import corpus_for  # noqa: E402
+from benchmarks.full_history import corpus_for, recorded_phases  # noqa: E402
 from benchmarks.ingest_speed import machine  # noqa: E402
 
 KEY_CHARS = 150
@@ -112,14 +112,14 @@ def timed_build(corpus: Path, db: Path, jobs: int) -> tuple[StatementTimes, dict
         etl.load.duckdb = original
     con = duckdb.connect(str(db), read_only=True)
     try:
-        row = con.execute("select value from meta where key = 'build_seconds'").fetchone()
+        phases = recorded_phases(con)
     finally:
         con.close()
     return times, {
         "seconds": round(seconds, 1),
         "letters": summary.letters,
         "items": summary.items,
-        "phases": json.loads(row[0]) if row else {},
+        "phases": phases,
     }
 
 

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -92,6 +93,12 @@ def phase_cores(
     return cores
 
 
+def recorded_phases(con: Any) -> dict[str, float]:
+    """The seconds of each phase the build recorded in its version's meta (``build_seconds``)."""
+    row = con.execute("select value from meta where key = 'build_seconds'").fetchone()
+    return json.loads(row[0]) if row else {}
+
+
 def corpus_for(items: int, seed: int) -> Path:
     from etl.demo import write_corpus
 
@@ -157,10 +164,9 @@ def main() -> None:
     letters, items = con.execute(
         "select count(*), (select count(*) from decisions) from letters"
     ).fetchone() or (0, 0)
-    phases = con.execute("select value from meta where key = 'build_seconds'").fetchone()
+    recorded = recorded_phases(con)
     con.close()
     size = db.resolve().stat().st_size
-    recorded = json.loads(phases[0]) if phases else {}
     # Exact: every process of the tree has been waited for (the samples miss the last second).
     cpu_seconds = sum(
         getattr(children, field) - getattr(children_before, field)
