@@ -5,9 +5,10 @@ Readers open ``current.duckdb`` read-only; it is a symlink to a version file. A 
 1. takes the warehouse lock, copies the published version to a new version file;
 2. spools what the workers parse as Parquet chunks beside the warehouse (``etl.warehouse.spool``):
    a run that dies keeps its parsed work, and the next run loads it without re-parsing;
-3. loads the chunks into the new version, a few chunks per transaction (bounded memory);
-4. updates the derived tables with the letters of each load (from the chunks' files), or
-   rebuilds them bucket by bucket (bounded memory, whatever the size): ``etl.warehouse.derived``;
+3. loads the chunks into the new version, a few chunks per transaction (bounded memory), on a
+   cursor in a thread of its own ...
+4. ... while the derived tables take the letters of each load from the chunks' files (or are
+   rebuilt bucket by bucket: bounded memory, whatever the size): ``etl.warehouse.derived``;
 5. checkpoints, fsyncs and atomically repoints the symlink; then removes what is superseded.
 
 A crash or a full disk at any moment leaves the symlink on the old, complete file.
@@ -25,6 +26,7 @@ import json
 import shutil
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,6 +54,10 @@ LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps .
 LOAD_BYTES = 32 * 1024 * 1024
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
+# Under a build cap of at least this many MiB the base tables load beside the derived tables'
+# update (``_load_groups``); under less, one after the other (the update's batches are sized
+# for the whole cap).
+LOAD_BESIDE_MIB = 256
 
 
 def _release_memory() -> None:
@@ -425,9 +431,8 @@ class WarehouseBuild:
             replaced=sorted({i for c in self._chunks for i in c.replaced_letters}),
             adding=sum(c.letters for c in self._chunks),
         )
-        for group in _groups(self._chunks, LOAD_BYTES):
-            _load_chunks(con, group)
-            derived.add(group)  # from the chunks' own files: no scan of the tables
+        beside = mib(self.memory_limit) >= LOAD_BESIDE_MIB
+        _load_groups(con, _groups(self._chunks, LOAD_BYTES), derived, beside)
         self._lap("load and update the derived tables")
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         entries.update(derived.build())
@@ -516,6 +521,39 @@ def _groups(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
         groups[-1].append(chunk)
         size += chunk.bytes
     return groups
+
+
+def _load_groups(
+    con: duckdb.DuckDBPyConnection,
+    groups: list[list[Chunk]],
+    derived: DerivedTables,
+    beside: bool,
+) -> None:
+    """Each group of chunks into the base tables (a transaction each, in order), and into the
+    derived tables from the chunks' own files. ``beside``: the loads run on a cursor of their
+    own in a thread while the derived tables take the groups here (the two write different
+    tables, and the facts never read the base tables), so the one's single-threaded steps
+    leave a core to the other; a failed load stops the build at the next group."""
+    if not beside:
+        for group in groups:
+            _load_chunks(con, group)
+            derived.add(group)  # from the chunks' own files: no scan of the tables
+        return
+    cursor = con.cursor()
+    pool = ThreadPoolExecutor(1)
+    loads: list[Future[None]] = []
+    try:
+        for group in groups:
+            loads.append(pool.submit(_load_chunks, cursor, group))
+            derived.add(group)
+            for load in loads:
+                if load.done():
+                    load.result()  # raises the load's error
+        for load in loads:
+            load.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        cursor.close()
 
 
 def _load_chunks(con: duckdb.DuckDBPyConnection, chunks: list[Chunk]) -> None:
