@@ -41,6 +41,7 @@ from benchmarks.ingest_speed import machine  # noqa: E402
 KEY_CHARS = 150
 _SPACE = re.compile(r"\s+")
 _FILE_LIST = re.compile(r"read_parquet\(\[[^\]]*\]\)")
+_FACTS_BATCH = re.compile(r"\bbuild_facts\.batch_\d+\b")  # a batch's facts (derived.FACTS_DB)
 _LITERAL = re.compile(r"'[^']*'")
 
 
@@ -48,6 +49,7 @@ def statement_key(sql: str) -> str:
     """What a statement is, without its literals: the same for every chunk and value."""
     key = _SPACE.sub(" ", sql.strip())
     key = _FILE_LIST.sub("read_parquet([...])", key)
+    key = _FACTS_BATCH.sub("build_facts.batch_?", key)
     return _LITERAL.sub("'?'", key)[:KEY_CHARS]
 
 

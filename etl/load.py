@@ -432,10 +432,11 @@ class WarehouseBuild:
             adding=sum(c.letters for c in self._chunks),
         )
         beside = mib(self.memory_limit) >= LOAD_BESIDE_MIB
-        _load_groups(con, _groups(self._chunks, LOAD_BYTES), derived, beside)
-        self._lap("load and update the derived tables")
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
-        entries.update(derived.build())
+        with derived.appending():
+            _load_groups(con, _groups(self._chunks, LOAD_BYTES), derived, beside)
+            self._lap("load and update the derived tables")
+            entries.update(derived.build())
         derived.release()  # their scratch tables: the index's queries need the memory
         self._lap(f"derived tables ({derived.mode})")
         self._make_room_for_the_index_writer(con)

@@ -12,6 +12,10 @@ def test_statements_differing_in_literals_count_as_one() -> None:
     assert statement_key(first) == "insert into letters by name select * from read_parquet([...])"
     assert statement_key("set memory_limit = '128MB'") == "set memory_limit = '?'"
     assert statement_key("select 1") != statement_key("select 2")
+    # a batch's facts table (etl.warehouse.derived.FACTS_DB), numbered per batch
+    assert statement_key("insert into item_facts from build_facts.batch_17") == (
+        "insert into item_facts from build_facts.batch_?"
+    )
     assert len(statement_key("select " + "x, " * 200 + "1")) == 150
 
 
@@ -38,7 +42,8 @@ def test_a_real_build_is_timed_statement_by_statement(tmp_path) -> None:
     assert build["letters"] == 12 and build["items"] >= 12
     assert {"parse", "search index", "lookup indexes"} <= set(build["phases"])
     statements = {row["statement"]: row for row in times.top(1000)}
-    assert statements["insert into item_facts from scope_facts"]["calls"] >= 1
+    # appended on the appender's cursor (in its thread): timed too
+    assert statements["insert into item_facts from build_facts.batch_?"]["calls"] >= 1
     loads = [s for s in statements if s.startswith("insert into decisions by name")]
     assert loads and all(times.seconds[s] > 0 for s in loads)
     assert etl.load.duckdb is duckdb  # the real module again once the build is done

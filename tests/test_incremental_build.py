@@ -162,7 +162,9 @@ def test_passes_side_by_side_count_what_one_at_a_time_counts(
         pools.clear()
         rebuild_whole(db, threads=2)
         found[name] = tables(db)
-        assert pools == ([2] if name == "side by side" else []), pools
+        # (a pool of one thread appends each bucket's facts to item_facts)
+        passes = [workers for workers in pools if workers > 1]
+        assert passes == ([2] if name == "side by side" else []), pools
     assert found["side by side"]["pairs"]
     assert found["side by side"] == found["one at a time"]
 

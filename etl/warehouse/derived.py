@@ -25,12 +25,13 @@ fails. Either way the same SQL runs, over the views ``scope_letters``, ``scope_d
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
 import math
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -500,6 +501,8 @@ PAIR_SUM_DIMENSIONS = 4
 FOLD_AT = 8
 # DuckDB's row group (its tables' default): a scan's unit of work for its threads.
 ROW_GROUP_ROWS = 122_880
+# The build's in-memory database of batches' facts (DerivedTables._add_scope).
+FACTS_DB = "build_facts"
 
 
 def _grouping_pass(
@@ -697,6 +700,14 @@ class DerivedTables:
         self.mode = "whole"
         self.pairs_whole = False
         self._next_key = 0
+        # A batch's facts are a table of an in-memory database of the build (FACTS_DB), which
+        # a cursor sees (a temporary table it does not): appended to item_facts there, in a
+        # thread, while this connection counts the batch and builds the next one's facts.
+        self._batches = 0
+        self._appender: ThreadPoolExecutor | None = None
+        self._cursor: Connection | None = None
+        self._appending: Future[Any] | None = None
+        self._appending_facts = ""
 
     def snapshot(self, replaced: list[str], adding: int = 0) -> None:
         """Before loading: keep the letters here; take out the ones ``replaced`` (their ids).
@@ -756,6 +767,7 @@ class DerivedTables:
     def build(self) -> dict[str, str]:
         """After the last load: the count tables, the changes, the check; the meta entries."""
         con = self.con
+        self._stop_appending()
         con.execute(read_sql("changes.sql"))
         if self.incremental:
             self._sum_up()
@@ -770,6 +782,7 @@ class DerivedTables:
             con.execute(f"delete from {_parts(table)}")
         self._next_key = 0
         self._whole_buckets(only=None, sign=1)
+        self._stop_appending()
         self._sum_up()
         return {DIGEST: digest(con)}
 
@@ -778,8 +791,34 @@ class DerivedTables:
         items a hundred MB of the build's memory cap, which the search index's queries need).
         The changes (``changed_letters``, ``removed_letters``) stay: the index reads them."""
         scratch = [parts for parts, _ in PARTS.values()]
-        for name in (*scratch, "scope_facts", "build_baseline", "doomed_letters"):
+        self.con.execute("drop view if exists scope_facts")
+        for name in (*scratch, "leaving_facts", "build_baseline", "doomed_letters"):
             self.con.execute(f"drop table if exists temp.{name}")
+        self.con.execute(f"detach database if exists {FACTS_DB}")
+
+    @contextlib.contextmanager
+    def appending(self) -> Iterator[None]:
+        """Around the adds and ``build`` (which ends the appender's thread and cursor): on an
+        error they end too (what the appender raised, if anything, dropped for that error)."""
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._stop_appending()
+            raise
+        self._stop_appending()
+
+    def _stop_appending(self) -> None:
+        """Wait for the appender (what it raised is raised here) and close its cursor."""
+        try:
+            self._appended()
+        finally:
+            if self._appender is not None:
+                self._appender.shutdown(wait=True)
+                self._appender = None
+            if self._cursor is not None:
+                self._cursor.close()
+                self._cursor = None
 
     def _sum_up(self) -> None:
         """The count tables from their parts; facet_pairs from item_facts when it is counted
@@ -876,8 +915,9 @@ class DerivedTables:
                 )
             if sign < 0:
                 con.execute(
-                    f"create or replace temp table scope_facts as from item_facts where {scope}"
+                    f"create or replace temp table leaving_facts as from item_facts where {scope}"
                 )
+                con.execute("create or replace temp view scope_facts as from leaving_facts")
                 self._add_counts(sign)
             else:
                 self._add_scope()
@@ -885,20 +925,46 @@ class DerivedTables:
     def _add_scope(self) -> None:
         """The letters in the scope views: their facts into item_facts, their counts added."""
         con = self.con
+        con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
+        self._batches += 1
+        facts = f"{FACTS_DB}.batch_{self._batches}"
         con.execute(
-            f"create or replace temp table scope_facts as {fresh_sql(f'({facts_sql()})')}",
+            f"create table {facts} as {fresh_sql(f'({facts_sql()})')}",
             {"key_offset": self._next_key},
         )
-        add_values, set_bits = bits_sql("scope_facts")
+        add_values, set_bits = bits_sql(facts)
         con.execute(add_values, {"shared_bit": SHARED_BIT})
         con.execute(set_bits)
-        con.execute(read_sql("first_in_letter.sql"))
+        # (its SQL names the facts as the views below do: scope_facts)
+        con.execute(read_sql("first_in_letter.sql").replace("scope_facts", facts))
         self._next_key += _scalar(con, "select count(*) from scope_letters")
+        con.execute(f"create or replace temp view scope_facts as from {facts}")
         if not _exists(con, "item_facts"):
-            con.execute("create table item_facts as from scope_facts")
-        else:
-            con.execute("insert into item_facts from scope_facts")
+            con.execute(f"create table item_facts as from {facts} limit 0")
+        self._append(facts)
         self._add_counts(1)
+
+    def _append(self, facts: str) -> None:
+        """The table ``facts`` into item_facts, in the appender's thread, after the batch
+        before it (so item_facts keeps the batches' order), which is dropped then (its counts
+        are done: the batch of ``facts`` is in the scope views now)."""
+        self._appended()
+        if self._appender is None:
+            self._appender = ThreadPoolExecutor(1)
+            self._cursor = self.con.cursor()
+        cursor = self._cursor
+        assert cursor is not None
+        self._appending = self._appender.submit(
+            cursor.execute, f"insert into item_facts from {facts}"
+        )
+        self._appending_facts = facts
+
+    def _appended(self) -> None:
+        """Wait for the facts being appended (raises what failed there), then drop them."""
+        if self._appending is not None:
+            appending, self._appending = self._appending, None
+            appending.result()
+            self.con.execute(f"drop table {self._appending_facts}")
 
     def _add_counts(self, sign: int) -> None:
         con = self.con

@@ -1,7 +1,8 @@
-"""The base tables load on a cursor of their own, in a thread, while the derived tables take the
-same spool chunks from their files (etl.load._load_groups): the warehouse is the one a build
-loading them one after the other makes, and a load that fails there fails the build, leaving
-the published warehouse as it was."""
+"""The build's threads: the base tables load on a cursor of their own while the derived tables
+take the same spool chunks from their files (etl.load._load_groups), and each batch's facts are
+appended to item_facts on another (etl.warehouse.derived, FACTS_DB) while the next batch is
+counted. The warehouse is the one a build doing it all in turn makes, and a failure in either
+thread fails the build, leaving the published warehouse as it was and no thread behind."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from etl import load
 from etl.demo import write_corpus
 from etl.ingest import ingest
-from etl.warehouse import contract
+from etl.warehouse import contract, derived
 from etl.warehouse.derived import DERIVED
 from tests.reliability.helpers import query, settings_for
 
@@ -105,3 +106,35 @@ def test_a_load_that_fails_in_its_thread_fails_the_build(
     assert threading.active_count() == threads  # the loader is gone with its build
     assert _contents(settings.db) == before
     assert query(settings.db, "select count(*) from letters") == [(40,)]
+
+
+def test_an_append_of_facts_that_fails_in_its_thread_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many_groups: None
+) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, letters=40, seed=3, pdf_share=0.0)
+    settings = settings_for(tmp_path)
+    ingest([corpus], settings)
+    before = _contents(settings.db)
+    more = tmp_path / "more"
+    write_corpus(more, letters=200, seed=4, pdf_share=0.0)
+    appended: list[str] = []
+
+    class Appender(derived.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if len(appended) == 2:
+                fn, args = _fail, ()
+            appended.append(str(args))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(derived, "ThreadPoolExecutor", Appender)
+    threads = threading.active_count()
+    with pytest.raises(RuntimeError, match="no room for the facts"):
+        ingest([more], settings)
+    assert len(appended) == 3  # the third batch's append failed: the build went no further
+    assert threading.active_count() == threads
+    assert _contents(settings.db) == before
+
+
+def _fail() -> None:
+    raise RuntimeError("no room for the facts")
