@@ -15,6 +15,7 @@ import pytest
 from etl import load
 from etl.demo import write_corpus
 from etl.ingest import ingest
+from etl.settings import Settings
 from etl.warehouse import contract, derived
 from etl.warehouse.derived import DERIVED
 from tests.reliability.helpers import query, settings_for
@@ -79,16 +80,22 @@ def test_loading_beside_the_derived_tables_builds_the_same_warehouse(
     assert first == second
 
 
-def test_a_load_that_fails_in_its_thread_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many_groups: None
-) -> None:
+def _published_and_more(tmp_path: Path) -> tuple[Settings, Path]:
+    """A published warehouse of 40 letters, and 200 more letters to ingest into it."""
     corpus = tmp_path / "corpus"
     write_corpus(corpus, letters=40, seed=3, pdf_share=0.0)
     settings = settings_for(tmp_path)
     ingest([corpus], settings)
-    before = _contents(settings.db)
     more = tmp_path / "more"
     write_corpus(more, letters=200, seed=4, pdf_share=0.0)
+    return settings, more
+
+
+def test_a_load_that_fails_in_its_thread_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many_groups: None
+) -> None:
+    settings, more = _published_and_more(tmp_path)
+    before = _contents(settings.db)
     loads = []
     load_chunks = load._load_chunks
 
@@ -111,13 +118,8 @@ def test_a_load_that_fails_in_its_thread_fails_the_build(
 def test_an_append_of_facts_that_fails_in_its_thread_fails_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, many_groups: None
 ) -> None:
-    corpus = tmp_path / "corpus"
-    write_corpus(corpus, letters=40, seed=3, pdf_share=0.0)
-    settings = settings_for(tmp_path)
-    ingest([corpus], settings)
+    settings, more = _published_and_more(tmp_path)
     before = _contents(settings.db)
-    more = tmp_path / "more"
-    write_corpus(more, letters=200, seed=4, pdf_share=0.0)
     appended: list[str] = []
 
     class Appender(derived.ThreadPoolExecutor):
