@@ -811,7 +811,7 @@ class DerivedTables:
     def _stop_appending(self) -> None:
         """Wait for the appender (what it raised is raised here) and close its cursor."""
         try:
-            self._appended()
+            self.appended()
         finally:
             if self._appender is not None:
                 self._appender.shutdown(wait=True)
@@ -948,7 +948,7 @@ class DerivedTables:
         """The table ``facts`` into item_facts, in the appender's thread, after the batch
         before it (so item_facts keeps the batches' order), which is dropped then (its counts
         are done: the batch of ``facts`` is in the scope views now)."""
-        self._appended()
+        self.appended()
         if self._appender is None:
             self._appender = ThreadPoolExecutor(1)
             self._cursor = self.con.cursor()
@@ -959,7 +959,7 @@ class DerivedTables:
         )
         self._appending_facts = facts
 
-    def _appended(self) -> None:
+    def appended(self) -> None:
         """Wait for the facts being appended (raises what failed there), then drop them."""
         if self._appending is not None:
             appending, self._appending = self._appending, None

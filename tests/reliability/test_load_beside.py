@@ -63,18 +63,31 @@ def test_loading_beside_the_derived_tables_builds_the_same_warehouse(
     groups: list[tuple[int, bool]] = []
     load_groups = load._load_groups
 
-    def counted(con, batches, derived, beside):  # type: ignore[no-untyped-def]
+    def counted(con, batches, derived, beside, log=None):  # type: ignore[no-untyped-def]
         groups.append((len(batches), beside))
-        return load_groups(con, batches, derived, beside)
+        return load_groups(con, batches, derived, beside, log)
+
+    checkpoints: list[str] = []
+    appended = load.DerivedTables.appended
+
+    def paused(self):  # type: ignore[no-untyped-def]
+        checkpoints.append(threading.current_thread().name)
+        return appended(self)
 
     monkeypatch.setattr(load, "_load_groups", counted)
+    # A checkpoint after every group (the log always past the threshold): both threads pause.
+    monkeypatch.setattr(load, "_log_full", lambda log: True)
+    monkeypatch.setattr(load.DerivedTables, "appended", paused)
     beside = settings_for(tmp_path / "beside")
     ingest([corpus], beside)
+    waits_beside = len(checkpoints)
     monkeypatch.setattr(load, "LOAD_BESIDE_MIB", 10**9)
     in_turn = settings_for(tmp_path / "in-turn")
     ingest([corpus], in_turn)
     # The default cap loads beside; the same groups one after the other.
     assert groups == [(groups[0][0], True), (groups[0][0], False)] and groups[0][0] >= 8
+    # A wait for the appender per batch either way; beside, one more per pause: every group's
+    assert waits_beside - (len(checkpoints) - waits_beside) >= groups[0][0] - 1
     first, second = _contents(beside.db), _contents(in_turn.db)
     assert first["letters"] and first["item_facts"] and first["facet_pairs"]
     assert first == second
@@ -140,3 +153,15 @@ def test_an_append_of_facts_that_fails_in_its_thread_fails_the_build(
 
 def _fail() -> None:
     raise RuntimeError("no room for the facts")
+
+
+def test_the_load_pauses_once_the_log_reaches_the_checkpoint_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "current.v1.duckdb.wal"
+    assert not load._log_full(log) and not load._log_full(None)  # no log yet, or none given
+    monkeypatch.setattr(load, "LOG_CHECKPOINT_BYTES", 10)
+    log.write_bytes(b"x" * 9)
+    assert not load._log_full(log)
+    log.write_bytes(b"x" * 10)
+    assert load._log_full(log)
