@@ -25,7 +25,7 @@ import gc
 import json
 import shutil
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -553,21 +553,22 @@ def _load_groups(
         return
     cursor = con.cursor()
     pool = ThreadPoolExecutor(1)
-    loads: list[Future[None]] = []
+    loads: deque[Future[None]] = deque()  # submitted, not yet seen done (they end in order)
+
+    def loaded(wait: bool) -> None:  # the loads done (all of them: ``wait``), their errors raised
+        while loads and (wait or loads[0].done()):
+            loads.popleft().result()
+
     try:
         for group in groups:
             loads.append(pool.submit(_load_chunks, cursor, group))
             derived.add(group)
-            for load in loads:
-                if load.done():
-                    load.result()  # raises the load's error
+            loaded(wait=False)
             if _log_full(log):
-                for load in loads:
-                    load.result()
+                loaded(wait=True)
                 derived.appended()
                 con.execute("checkpoint")
-        for load in loads:
-            load.result()
+        loaded(wait=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         cursor.close()

@@ -714,6 +714,7 @@ class DerivedTables:
         ``adding``: the letters the build will load (a build that at least doubles the
         warehouse counts facet_pairs whole at the end: see ``_sum_up``)."""
         con = self.con
+        con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")  # batches' facts
         con.execute(read_sql("baseline.sql"))
         for name, shape in PARTS.values():
             con.execute(f"create or replace temp table {name} as {shape}")
@@ -925,7 +926,6 @@ class DerivedTables:
     def _add_scope(self) -> None:
         """The letters in the scope views: their facts into item_facts, their counts added."""
         con = self.con
-        con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
         self._batches += 1
         facts = f"{FACTS_DB}.batch_{self._batches}"
         con.execute(
