@@ -17,7 +17,7 @@ from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
 from etl.rows import LetterRows, letter_rows, pack, pack_sample, prepare_worker
 from etl.settings import Settings
-from etl.workers import Overrun, WorkerPool
+from etl.workers import ANSWER_BYTES, BATCH, Overrun, WorkerPool
 
 
 @dataclass
@@ -129,12 +129,24 @@ def _process_task(task: Task) -> Rejected | LetterRows | None:
     return letter_rows(outcome, len(data)) if isinstance(outcome, Loaded) else outcome
 
 
+def _weight(result: object) -> int:
+    """About the bytes of a result's rows: a worker's unsent results stay far under its memory
+    cap (2 MB letters exist)."""
+    return 4 * result.chars if isinstance(result, LetterRows) else 0
+
+
 def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | LetterRows | None]:
     if settings.jobs <= 0:
-        # In this process: no time limit, no crash isolation (debugging, tiny batches).
+        # In this process: no time limit, no crash isolation (debugging, tiny batches). The
+        # rows are packed in batches as a worker answers them: one letter a batch made the
+        # packing and the writer's appends per letter (a profile of this mode showed them so).
+        answer: list[tuple[int, Rejected | LetterRows | None]] = []
         for seq, task in enumerate(tasks):
-            [(_, result)] = pack([(seq, _process_task(task))])
-            yield result
+            answer.append((seq, _process_task(task)))
+            if len(answer) >= BATCH or sum(_weight(r) for _, r in answer) >= ANSWER_BYTES:
+                yield from (result for _, result in pack(answer))
+                answer = []
+        yield from (result for _, result in pack(answer))
         return
     # What every worker would load for its first letter, loaded once: forked, they inherit it.
     classify.prepare()
@@ -147,8 +159,7 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         inline=lambda task: task[0] != "parse",
         size=lambda task: len(task[2]),
         pack=pack,  # a batch's rows as Arrow, built in the worker
-        # A worker's unsent results stay far under its memory cap (2 MB letters exist).
-        weight=lambda result: 4 * result.chars if isinstance(result, LetterRows) else 0,
+        weight=_weight,
         initializer=prepare_worker,
     )
     for task, result in pool.run(tasks):

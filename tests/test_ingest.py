@@ -252,3 +252,32 @@ def test_a_letter_whose_rows_do_not_fit_the_warehouse_is_a_reject_not_a_lost_bat
         assert rows.batch is not None and rows.decisions == []
         found = rows.batch.rows_of("letters", [rows.seq]).column("letter_id").to_pylist()
         assert found == [rows.letter_id]
+
+
+def test_parsing_in_this_process_packs_rows_in_batches_as_workers_do(tmp_path: Path) -> None:
+    """``--jobs 0`` packed each letter alone (a batch of one letter's rows, appended one at a
+    time by the writer): its results now come in batches of at most ``BATCH`` letters, in input
+    order, each letter's rows in its batch."""
+    from etl.demo import write_corpus
+    from etl.ingest import _run, _weight
+    from etl.pipeline import Rejected
+    from etl.rows import LetterRows
+    from etl.workers import BATCH
+
+    folder = tmp_path / "in"
+    write_corpus(folder, letters=BATCH + 8, seed=5, pdf_share=0.0)
+    files = sorted(folder.rglob("*.txt"))
+    tasks = [("parse", str(p), p.read_bytes(), True, "") for p in files]
+    tasks.insert(3, ("refused", "x.bin", b"", False, "binary_file:not text"))
+    results = list(_run(tasks, Settings(db=tmp_path / "wh.duckdb", jobs=0)))
+    assert isinstance(results[3], Rejected) and results[3].path == "x.bin"
+    letters = [r for r in results if isinstance(r, LetterRows)]
+    assert [r.path for r in letters] == [str(p) for p in files]
+    batches = {id(r.batch): r.batch for r in letters if r.batch is not None}
+    # The first batch's results: the refused file and BATCH - 1 letters.
+    assert [b.letters for b in batches.values()] == [BATCH - 1, 9]
+    for rows in letters:
+        assert rows.batch is not None and rows.decisions == []
+        found = rows.batch.rows_of("letters", [rows.seq]).column("source_path").to_pylist()
+        assert found == [rows.path]
+    assert _weight(letters[0]) == 4 * letters[0].chars > 0 and _weight(results[3]) == 0
