@@ -39,3 +39,41 @@ def test_layout_a_samples_cover_every_variant() -> None:
     assert any("DOCUMENTS REVIEWED" in t and "IMR DECISION(S) AND RATIONALE(S)" in t for t in texts)
     assert any("MEDICAL PROFESSIONAL REVIEW" in t and "ISSUE AT DISPUTE:" in t for t in texts)
     assert any("notmedically" in t for t in texts)
+
+
+def test_the_headings_found_in_one_pass_are_those_each_scan_finds() -> None:
+    """``modern._headings`` finds the three headings in one pass, trying the issues pattern
+    only on lines of the lengths it can match: the same lines as a scan per heading, on every
+    sample letter and on the headings' variants (commas, plural, case, a final newline)."""
+    from etl.parse import modern
+    from etl.parse.common import normalise_text
+
+    def scans(lines: list[str]) -> tuple[int | None, ...]:
+        def first(test: object) -> int | None:
+            return next((i for i, line in enumerate(lines) if test(line)), None)  # type: ignore[operator]
+
+        return (
+            first(lambda line: modern._ISSUES.match(line)),
+            first(lambda line: line.upper().startswith(modern._HOW_MADE)),
+            first(lambda line: line.upper() == modern._SUMMARY),
+        )
+
+    letters = [
+        normalise_text(p.read_text()) for p in sorted((ROOT / "data" / "samples").rglob("*.txt"))
+    ]
+    assert any(all(at is not None for at in scans(lines)) for lines in letters)
+    variants = [
+        "IMR ISSUES DECISIONS AND RATIONALE",
+        "imr issues, decisions, and rationales",
+        "IMR Issues, Decisions and Rationales\n",
+        "IMR ISSUES, DECISIONS, AND RATIONALES\n",  # the longest
+        "IMR ISSUES, DECISIONS, AND RATIONALES.",  # not the heading
+        "The IMR ISSUES DECISIONS AND RATIONALE",  # not the heading
+        "Clinical Case Summary",
+        "How the IMR Final Determination was made: see below",
+    ]
+    for n in range(len(variants)):
+        letters.append(["Intro", *variants[n:], "last line"])
+        letters.append(["Intro", *reversed(variants[: n + 1])])
+    for lines in letters:
+        assert modern._headings(lines) == scans(lines)
