@@ -5,12 +5,14 @@
 -- their items. A load appends a letter's items with it, so the item ranges stay narrow; a wide
 -- one costs time, never a document. No text is read here: a scan of the case summaries beyond
 -- a slice's row ids must hold 2,048 of them at once (400 of 1 MiB do not fit 256 MB).
--- $all: every letter; otherwise only those in changed_letters.
+-- $all: every letter; otherwise only those in changed_letters (read only then: documents.sql).
 with
 letter as (
     select rowid as letter_row, letter_id
     from letters
-    where $all::boolean or letter_id in (select letter_id from changed_letters)
+    where
+        $all::boolean
+        or letter_id in (select letter_id from changed_letters where not $all::boolean)
 ),
 item as (
     select rowid as item_row, letter_id
