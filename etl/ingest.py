@@ -17,7 +17,7 @@ from etl.load import WarehouseBuild
 from etl.pipeline import Loaded, Rejected, process, sha256_of
 from etl.rows import LetterRows, letter_rows, pack, pack_sample, prepare_worker
 from etl.settings import Settings
-from etl.workers import ANSWER_BYTES, BATCH, Overrun, WorkerPool
+from etl.workers import Overrun, WorkerPool, answer_full
 
 
 @dataclass
@@ -141,12 +141,15 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         # rows are packed in batches as a worker answers them: one letter a batch made the
         # packing and the writer's appends per letter (a profile of this mode showed them so).
         answer: list[tuple[int, Rejected | LetterRows | None]] = []
+        held = 0  # the weight of answer
         for seq, task in enumerate(tasks):
-            answer.append((seq, _process_task(task)))
-            if len(answer) >= BATCH or sum(_weight(r) for _, r in answer) >= ANSWER_BYTES:
-                yield from (result for _, result in pack(answer))
-                answer = []
-        yield from (result for _, result in pack(answer))
+            outcome = _process_task(task)
+            answer.append((seq, outcome))
+            held += _weight(outcome)
+            if answer_full(len(answer), held):
+                yield from (packed for _, packed in pack(answer))
+                answer, held = [], 0
+        yield from (packed for _, packed in pack(answer))
         return
     # What every worker would load for its first letter, loaded once: forked, they inherit it.
     classify.prepare()

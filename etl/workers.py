@@ -291,7 +291,7 @@ def _worker_main(
     done: list[tuple[int, Any]] = []
     held = 0  # the weight of done
     while True:
-        if done and (len(done) >= BATCH or held >= ANSWER_BYTES or not conn.poll()):
+        if done and (answer_full(len(done), held) or not conn.poll()):
             _answer(conn, done, current, pack)
             done, held = [], 0
         try:
@@ -305,6 +305,12 @@ def _worker_main(
         result = function(task)
         done.append((seq, result))
         held += weight(result) if weight else 0
+
+
+def answer_full(results: int, held: int) -> bool:
+    """Whether results of this count and weight make a whole answer (``BATCH``,
+    ``ANSWER_BYTES``): a worker sends them then, and so does parsing in the caller's process."""
+    return results >= BATCH or held >= ANSWER_BYTES
 
 
 def _answer(

@@ -34,6 +34,7 @@ _ISSUES = re.compile(r"^IMR ISSUES,? DECISIONS,? AND RATIONALES?$", re.I)
 # The lengths of a line it can match: 34 characters, and two commas, an S and a final newline.
 _ISSUES_LENGTHS = range(34, 39)
 
+
 # The three labelled fields of an item, in letter order.
 # Each alternation written once, composed below.
 _FIELDS = r"Claims Administrator guideline|MAXIMUS guideline|Decision rationale"
@@ -103,7 +104,7 @@ _HEADER_TOKEN = re.compile(
 def looks_modern(lines: list[str]) -> bool:
     head = lines[:120]
     return any(line.upper().startswith(_HOW_MADE) for line in head) or any(
-        len(line) in _ISSUES_LENGTHS and _ISSUES.match(line) for line in lines
+        _is_issues(line) for line in lines
     )
 
 
@@ -136,14 +137,20 @@ def parse_modern(lines: list[str]) -> Letter:
     return letter
 
 
+def _is_issues(line: str) -> bool:
+    """``_ISSUES.match(line)``, the pattern tried only on lines of its lengths (with IGNORECASE a
+    character matches one character): it runs on every line of a letter."""
+    return len(line) in _ISSUES_LENGTHS and _ISSUES.match(line) is not None
+
+
 def _headings(lines: list[str]) -> tuple[int | None, int | None, int | None]:
     """The first line of the issues heading, of the how-made one and of the case summary's
     (None where there is none), in one pass: three scans, each calling a test per line, took
-    a tenth of parsing a letter. The issues pattern runs only on lines of its length (with
-    IGNORECASE a character matches one character), the others on a line's upper case once."""
+    a tenth of parsing a letter. The how-made and summary tests read a line's upper case,
+    made once."""
     issues = how = summary = None
     for index, line in enumerate(lines):
-        if issues is None and len(line) in _ISSUES_LENGTHS and _ISSUES.match(line):
+        if issues is None and _is_issues(line):
             issues = index
         if how is None or summary is None:
             upper = line.upper()

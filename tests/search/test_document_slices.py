@@ -84,10 +84,8 @@ def test_a_whole_build_never_reads_the_list_of_changed_letters(
             "delete from changed_letters where letter_id in (select letter_id from letters limit 3)"
         )
         sql = read_sql(name)
-        params = {"salt": 0, "first_letter": 0, "last_letter": 10**9, "first_item": 0}
-        params.update(last_item=10**9)
-        if name == "document_blocks.sql":
-            params = {"letters": 64}
+        slice_ = {"first_letter": 0, "last_letter": 10**9, "first_item": 0, "last_item": 10**9}
+        params = {"letters": 64} if name == "document_blocks.sql" else {"salt": 0, **slice_}
         plans = {}
         rows = {}
         for everything in (True, False):
