@@ -78,6 +78,11 @@ class _Worker:
     inflight: deque[int] = field(default_factory=deque)  # task numbers sent, in order
     started: float = 0.0  # when the one it is on began (as far as the parent has seen)
     seen: int = -1  # the task number it was on when the parent last looked
+    # Bytes sent to it so far, and for each task in flight the count right after it was sent:
+    # what waits behind the one it is on is a subtraction (``WorkerPool._queue_full``).
+    sent_bytes: int = 0
+    sent_through: dict[int, int] = field(default_factory=dict)
+    answered_through: int = 0  # sent_through of the last task it answered
 
 
 class WorkerPool(Generic[T, R]):
@@ -141,9 +146,7 @@ class WorkerPool(Generic[T, R]):
                             if self.inline and self.inline(task):
                                 self._done[seq] = self.function(task)
                                 continue
-                        if worker.inflight and (
-                            self._waiting_bytes(worker) + self.size(queued[seq]) > QUEUE_BYTES
-                        ):
+                        if worker.inflight and self._queue_full(worker, self.size(queued[seq])):
                             # A busy worker may be writing a large result back: tasks that
                             # overfill the pipe to it could block both ends for good. This one
                             # waits (for an idle worker if it is large).
@@ -163,13 +166,13 @@ class WorkerPool(Generic[T, R]):
         finally:
             self.close()
 
-    def _waiting_bytes(self, worker: _Worker) -> int:
-        """Bytes of the tasks sent to ``worker`` that it has not begun (as far as the parent
-        knows: it may be further on)."""
-        sent = list(worker.inflight)  # in the order sent (a retried task may come late)
-        current = worker.current.value
-        waiting = sent[sent.index(current) + 1 :] if current in sent else sent
-        return sum(self.size(self._queued[seq]) for seq in waiting)
+    def _queue_full(self, worker: _Worker, size: int) -> bool:
+        """Whether a task of ``size`` bytes would put the tasks sent to ``worker`` that it has
+        not begun (as far as the parent knows: it may be further on) over QUEUE_BYTES: those
+        sent after the one it is on, or all it has not answered if the parent has not seen it
+        on one. Counted as they are sent, not summed task by task on every send."""
+        begun = worker.sent_through.get(worker.current.value, worker.answered_through)
+        return worker.sent_bytes - begun + size > QUEUE_BYTES
 
     def _room(self) -> bool:
         return len(self._done) < REORDER_LIMIT and self._held < REORDER_BYTES
@@ -179,6 +182,8 @@ class WorkerPool(Generic[T, R]):
             worker.started = time.monotonic()
             worker.seen = worker.current.value
         worker.inflight.append(seq)
+        worker.sent_bytes += self.size(task)
+        worker.sent_through[seq] = worker.sent_bytes
         # A dead worker refuses the pipe: _collect then sees EOF and records the crash. Plain
         # pickle: Connection.send's ForkingPickler took 3.2 us a letter to pickle, this 0.5.
         with contextlib.suppress(OSError):
@@ -200,9 +205,7 @@ class WorkerPool(Generic[T, R]):
                     continue
                 answers = pickle.loads(message)
                 for seq, result in answers:
-                    # A worker answers its files in the order it got them.
-                    if worker.inflight.popleft() != seq:
-                        raise RuntimeError("a worker answered out of order")
+                    self._answered(worker, seq)
                     self._done[seq] = result
                     self._sizes[seq] = len(message) // len(answers)
                 self._held += len(message) // len(answers) * len(answers)
@@ -210,6 +213,12 @@ class WorkerPool(Generic[T, R]):
             elif time.monotonic() - worker.started > self.time_limit:
                 stopped = f"still running after {self.time_limit:g} s; the worker was stopped"
                 self._lose(worker, Overrun("parse_timeout", stopped))
+
+    def _answered(self, worker: _Worker, seq: int) -> None:
+        # A worker answers its files in the order it got them.
+        if worker.inflight.popleft() != seq:
+            raise RuntimeError("a worker answered out of order")
+        worker.answered_through = worker.sent_through.pop(seq)
 
     def _watch(self, worker: _Worker) -> None:
         """Start the clock of a worker's file when it moves on to the next one."""

@@ -332,3 +332,33 @@ def test_every_pair_counts_its_letters_of_each_outcome(
             assert got == want, (name, other)
     finally:
         con.close()
+
+
+def test_the_digest_reads_the_sql_not_its_comments_or_layout(monkeypatch) -> None:
+    """The derived tables are rebuilt when what defines them changes: a token of their SQL, not
+    a comment or a line break (every warehouse rebuilt its derived tables, minutes at 4M items,
+    for an edited comment)."""
+    con = duckdb.connect()
+    original = derived.read_sql
+    before = derived.digest(con)
+
+    def edited(change) -> str:  # the digest with every SQL file changed by ``change``
+        monkeypatch.setattr(derived, "read_sql", lambda name: change(original(name)))
+        try:
+            return derived.digest(con)
+        finally:
+            monkeypatch.setattr(derived, "read_sql", original)
+
+    def recommented(sql: str) -> str:  # other comments, lines split and indented otherwise
+        lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+        text = "".join(f"  {line}  -- a remark\n\n" for line in lines)  # (a file ends a line)
+        return "/* a block comment */\n-- a new first line\n" + text.replace(" as ", "\n as ")
+
+    assert edited(recommented) == before
+    assert "item_facts.sql" in derived.SQL and " as decision_year" in original("item_facts.sql")
+    for change in (
+        lambda sql: sql.replace(" as decision_year", " as decision_yr"),  # a name
+        lambda sql: sql.replace("'A: 2013 notice'", "'A: 2013 notices'"),  # a string
+        lambda sql: sql.replace("< 18 then", "< 19 then"),  # a number
+    ):
+        assert edited(change) != before

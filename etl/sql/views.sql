@@ -1,5 +1,6 @@
 -- The parse_coverage, unresolved_counts, facet_counts and reason_pairs marts, from the parts the build
--- gathered in coverage_parts, unresolved_parts and facet_parts (etl/warehouse/derived.py): per
+-- gathered in coverage_parts, unresolved_parts, facet_parts and reason_parts
+-- (etl/warehouse/derived.py; facet_pairs is summed from pair_parts by facet_pairs_sum.sql): per
 -- bucket of letters in a whole build; in an incremental one the published counts, minus the
 -- replaced letters' and plus the new letters'. Counts are sums over letters, so both ways give
 -- the same table.

@@ -88,17 +88,27 @@ def digest(con: Connection) -> str:
     """What the derived tables of this build are defined by: their SQL (the facets' as the
     registry writes it) and the schema."""
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
-    for name in SQL:
-        hasher.update(read_sql(name).encode())
-    hasher.update(facts_sql().encode())
-    hasher.update(fresh_sql("item_facts").encode())
-    hasher.update(facet_sql().encode())
-    hasher.update("\n".join(_pair_passes("scope_facts")).encode())
-    hasher.update(long_pair_sql().encode())
-    hasher.update("\n".join(reason_pair_sql()).encode())
-    hasher.update("\n".join(bits_sql("item_facts")).encode())
+    statements = [read_sql(name) for name in SQL]
+    statements += [facts_sql(), fresh_sql("item_facts"), facet_sql(), long_pair_sql()]
+    statements += [*_pair_passes("scope_facts"), *reason_pair_sql(), *bits_sql("item_facts")]
+    for sql in statements:
+        hasher.update(f"{sql_tokens(sql)}\n".encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
+
+
+def sql_tokens(sql: str) -> str:
+    """``sql`` as DuckDB reads it: its tokens, one space apart, without its comments. The
+    digest hashes this, so that a comment or a line break changed in the SQL of a derived
+    table leaves every warehouse's derived tables as they are (its full text did not)."""
+    tokens = duckdb.tokenize(sql)
+    text = sql.encode()  # the tokens' offsets count bytes of UTF-8, not characters
+    ends = [start for start, _ in tokens[1:]] + [len(text)]
+    return " ".join(
+        text[start:end].decode().strip()
+        for (start, kind), end in zip(tokens, ends, strict=True)
+        if kind != duckdb.token_type.comment
+    )
 
 
 # A list value's bit, one of 64, from the build's dictionary (table value_bits, kept with the

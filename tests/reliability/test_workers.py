@@ -246,3 +246,44 @@ def test_workers_can_pack_rows_into_arrow_under_their_memory_cap() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "0 rejected" in done.stdout, done.stdout
+
+
+def test_the_queue_behind_a_busy_worker_is_measured_from_the_task_it_is_on() -> None:
+    """A task waits when the files a worker has been sent but not begun (those after the one it
+    is on; all it has not answered if the parent has not seen it on one), with it, would pass
+    QUEUE_BYTES. The pool counts the bytes as it sends and is answered: the answer must be the
+    sum's over the tasks in flight, whatever the sizes, answers and task the worker is on."""
+    import random
+    from types import SimpleNamespace
+
+    from etl.workers import QUEUE_BYTES, _Worker
+
+    class Pipe:
+        def send_bytes(self, data: bytes) -> None:
+            pass
+
+    pick = random.Random(7)
+    pool: WorkerPool[bytes, int] = WorkerPool(len, jobs=1, time_limit=1, size=len)
+    checked = 0
+    for _ in range(300):
+        worker = _Worker(None, Pipe(), SimpleNamespace(value=-1))
+        sizes: dict[int, int] = {}
+        answered = -1
+        for seq in range(pick.randint(1, 200)):
+            sizes[seq] = pick.choice((0, 900, 4000, 30_000))
+            pool._send(worker, seq, b"x" * sizes[seq])
+            if pick.random() < 0.4:  # the worker answers some of what it has
+                for _ in range(pick.randint(0, len(worker.inflight))):
+                    answered = worker.inflight[0]
+                    pool._answered(worker, answered)
+            if not worker.inflight:
+                continue
+            inflight = list(worker.inflight)
+            worker.current.value = pick.choice([*inflight, answered, -1])
+            size = pick.choice((100, 5000, 70_000))
+            on = worker.current.value
+            waiting = inflight[inflight.index(on) + 1 :] if on in inflight else inflight
+            expected = sum(sizes[s] for s in waiting) + size > QUEUE_BYTES
+            assert pool._queue_full(worker, size) == expected
+            checked += 1
+    assert checked > 10_000
