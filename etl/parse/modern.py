@@ -34,7 +34,6 @@ _ISSUES = re.compile(r"^IMR ISSUES,? DECISIONS,? AND RATIONALES?$", re.I)
 # The lengths of a line it can match: 34 characters, and two commas, an S and a final newline.
 _ISSUES_LENGTHS = range(34, 39)
 
-
 # The three labelled fields of an item, in letter order.
 # Each alternation written once, composed below.
 _FIELDS = r"Claims Administrator guideline|MAXIMUS guideline|Decision rationale"
