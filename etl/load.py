@@ -47,11 +47,16 @@ from etl.warehouse.spool import Chunk, Spool
 FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
 FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
-# ... and in bounded bytes: DuckDB holds a transaction's long texts (a string over a block)
-# in memory until it commits. Larger groups load faster (at 4M items, groups of 200 MB took
-# the load 159-181 s instead of 227) but failed to commit 400 letters of 1 MiB under the
-# 384 MB cap (docs/benchmarks.md).
+# ... and in bounded bytes of long texts: DuckDB holds strings over half a block (128 KiB)
+# in memory until a checkpoint writes them. Under the 384 MB cap, one transaction of letters
+# of 136 KiB (408 MB) failed to commit, of 128 KiB (768 MB) or shorter loaded; 600 letters of
+# 200 KiB failed under a 128 MB cap, 42 a transaction, until checkpoints came between
+# (docs/benchmarks.md). A letter whose long texts pass LONG_TEXT_CHARS (64 KiB at most in
+# UTF-8) counts them at 4 bytes a character: at most LOAD_BYTES of them a transaction, and
+# half the build's cap between checkpoints (``_load_groups``). Other letters count only
+# against LOAD_GROUP (at 4M items, groups of 25 chunks took the load ~40 s less).
 LOAD_BYTES = 32 * 1024 * 1024
+LONG_TEXT_CHARS = 16_384
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
 # Under a build cap of at least this many MiB the base tables load beside the derived tables'
@@ -119,6 +124,7 @@ class WarehouseBuild:
         self._stale_sources: set[str] = set()
         self._stale_letters: set[str] = set()
         self._buffered_bytes = 0
+        self._buffered_long = 0  # bytes of long texts (LONG_TEXT_CHARS) since the last flush
         # Seconds per phase of this build, kept in meta `build_seconds` (benchmarks read it).
         self.seconds: dict[str, float] = {}
         self._clock = time.perf_counter()
@@ -304,7 +310,11 @@ class WarehouseBuild:
         self._letters.append(rows)
         self._buffered_letters += 1
         self._buffered_bytes += rows.size
-        if self._buffered_letters >= FLUSH_EVERY or self._buffered_bytes >= FLUSH_BYTES:
+        self._buffered_long += long_text_bytes(rows.chars)
+        if (
+            self._buffered_letters >= FLUSH_EVERY
+            or max(self._buffered_bytes, self._buffered_long) >= FLUSH_BYTES
+        ):
             self.flush()
         return True
 
@@ -359,12 +369,13 @@ class WarehouseBuild:
                 frames,
                 self._buffered_letters,
                 self._buffered_bytes,
+                self._buffered_long,
                 self._replace_ids,
                 self._replace_shas,
                 self._refused_paths,
             )
         )
-        self._buffered_letters = self._buffered_bytes = 0
+        self._buffered_letters = self._buffered_bytes = self._buffered_long = 0
         self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
 
     def _letter_frames(self) -> dict[str, pa.Table]:
@@ -438,7 +449,9 @@ class WarehouseBuild:
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         with derived.appending():
             log = self.new_path.with_name(self.new_path.name + ".wal")
-            _load_groups(con, _groups(self._chunks, LOAD_BYTES), derived, beside, log)
+            most_held = mib(self.memory_limit) * 2**20 // 2  # long texts between checkpoints
+            groups = _groups(self._chunks, min(LOAD_BYTES, most_held))
+            _load_groups(con, groups, derived, beside, log, most_held)
             self._lap("load and update the derived tables")
             entries.update(derived.build())
         derived.release()  # their scratch tables: the index's queries need the memory
@@ -514,17 +527,24 @@ def index_lookups(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"set threads = {int(threads)}")
 
 
+def long_text_bytes(chars: int) -> int:
+    """What a letter's long texts (``LetterRows.chars``) weigh against LOAD_BYTES: their UTF-8
+    bytes at most when one of them may pass half a block, else nothing."""
+    return 4 * chars if chars >= LONG_TEXT_CHARS else 0
+
+
 def _groups(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
     """Chunks in load order, a few per transaction: at most LOAD_GROUP, and about ``max_bytes``
-    of input behind them (a transaction's appends are held by DuckDB until it commits)."""
+    of long texts behind them (held by DuckDB until the transaction commits). A chunk spooled
+    before chunks counted them counts all its input bytes."""
     groups: list[list[Chunk]] = []
     size = 0
     for chunk in chunks:
-        if not groups or len(groups[-1]) >= LOAD_GROUP or size + chunk.bytes > max_bytes:
+        if not groups or len(groups[-1]) >= LOAD_GROUP or size + chunk.held_bytes > max_bytes:
             groups.append([])
             size = 0
         groups[-1].append(chunk)
-        size += chunk.bytes
+        size += chunk.held_bytes
     return groups
 
 
@@ -534,6 +554,7 @@ def _load_groups(
     derived: DerivedTables,
     beside: bool,
     log: Path | None = None,
+    most_held: int | None = None,
 ) -> None:
     """Each group of chunks into the base tables (a transaction each, in order), and into the
     derived tables from the chunks' own files. ``beside``: the loads run on a cursor of their
@@ -545,11 +566,26 @@ def _load_groups(
     no other transaction is open, which writers on three cursors seldom leave it: so whenever
     the log passes the build's threshold (LOG_CHECKPOINT_BYTES), both pause for a checkpoint
     here (without, at 4M items it came as one at the end: the search index 11 s and the
-    lookup indexes 9 s longer, 169 MiB of the file left free)."""
+    lookup indexes 9 s longer, 169 MiB of the file left free).
+
+    Committed long texts stay in DuckDB's memory until a checkpoint writes them out: so a
+    checkpoint also comes whenever the groups loaded since the last one hold ``most_held``
+    bytes of them (``Chunk.held_bytes``)."""
+    held = 0
+
+    def held_too_much(group: list[Chunk]) -> bool:
+        nonlocal held
+        held += sum(c.held_bytes for c in group)
+        return most_held is not None and held >= most_held
+
     if not beside:
         for group in groups:
             _load_chunks(con, group)
             derived.add(group)  # from the chunks' own files: no scan of the tables
+            if held_too_much(group):
+                derived.appended()
+                con.execute("checkpoint")
+                held = 0
         return
     cursor = con.cursor()
     pool = ThreadPoolExecutor(1)
@@ -564,10 +600,11 @@ def _load_groups(
             loads.append(pool.submit(_load_chunks, cursor, group))
             derived.add(group)
             loaded(wait=False)
-            if _log_full(log):
+            if held_too_much(group) or _log_full(log):
                 loaded(wait=True)
                 derived.appended()
                 con.execute("checkpoint")
+                held = 0
         loaded(wait=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -39,10 +39,18 @@ class Chunk:
     parser_version: str
     letters: int
     tables: list[str]
-    bytes: int = 0  # bytes of the input files behind its letters (what loading it costs)
+    bytes: int = 0  # bytes of the input files behind its letters
+    # ... of its long texts (etl.load.long_text_bytes: what loading it holds in memory); None
+    # in a chunk an older run spooled
+    long_bytes: int | None = None
     replaced_letters: list[str] = field(default_factory=list)
     replaced_sources: list[str] = field(default_factory=list)
     refused_paths: list[str] = field(default_factory=list)
+
+    @property
+    def held_bytes(self) -> int:
+        """What loading it holds in DuckDB's memory until a checkpoint (etl.load._groups)."""
+        return self.bytes if self.long_bytes is None else self.long_bytes
 
     def file(self, table: str) -> Path:
         return self.folder / f"{self.name}.{table}.parquet"
@@ -88,6 +96,7 @@ class Spool:
         tables: dict[str, pa.Table],
         letters: int,
         size: int,
+        long_bytes: int,
         replaced_letters: list[str],
         replaced_sources: list[str],
         refused_paths: list[str],
@@ -111,6 +120,7 @@ class Spool:
             letters,
             written,
             size,
+            long_bytes,
             replaced_letters,
             replaced_sources,
             refused_paths,
@@ -120,6 +130,7 @@ class Spool:
             "letters": letters,
             "tables": written,
             "bytes": size,
+            "long_bytes": long_bytes,
             "replaced_letters": replaced_letters,
             "replaced_sources": replaced_sources,
             "refused_paths": refused_paths,

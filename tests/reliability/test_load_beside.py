@@ -52,7 +52,7 @@ def _contents(db: Path) -> dict[str, list[tuple]]:
 def many_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     """Small spool chunks, one per load transaction: a few hundred letters make many groups."""
     monkeypatch.setattr(load, "FLUSH_EVERY", 25)
-    monkeypatch.setattr(load, "LOAD_BYTES", 1)
+    monkeypatch.setattr(load, "LOAD_GROUP", 1)
 
 
 def test_loading_beside_the_derived_tables_builds_the_same_warehouse(
@@ -63,9 +63,9 @@ def test_loading_beside_the_derived_tables_builds_the_same_warehouse(
     groups: list[tuple[int, bool]] = []
     load_groups = load._load_groups
 
-    def counted(con, batches, derived, beside, log=None):  # type: ignore[no-untyped-def]
+    def counted(con, batches, derived, beside, *rest):  # type: ignore[no-untyped-def]
         groups.append((len(batches), beside))
-        return load_groups(con, batches, derived, beside, log)
+        return load_groups(con, batches, derived, beside, *rest)
 
     checkpoints: list[str] = []
     appended = load.DerivedTables.appended
