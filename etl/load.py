@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
@@ -47,16 +48,17 @@ from etl.warehouse.spool import Chunk, Spool
 FLUSH_EVERY = 2000  # letters per spool chunk: bounded memory in the writer ...
 FLUSH_BYTES = 32 * 1024 * 1024  # ... however large the letters (bytes of their input files)
 LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps ...
-# ... and in bounded bytes of long texts: DuckDB holds strings over half a block (128 KiB)
-# in memory until a checkpoint writes them. Under the 384 MB cap, one transaction of letters
-# of 136 KiB (408 MB) failed to commit, of 128 KiB (768 MB) or shorter loaded; 600 letters of
-# 200 KiB failed under a 128 MB cap, 42 a transaction, until checkpoints came between
-# (docs/benchmarks.md). A letter whose long texts pass LONG_TEXT_CHARS (64 KiB at most in
-# UTF-8) counts them at 4 bytes a character: at most LOAD_BYTES of them a transaction, and
-# half the build's cap between checkpoints (``_load_groups``). Other letters count only
-# against LOAD_GROUP (at 4M items, groups of 25 chunks took the load ~40 s less).
+# ... and in bounded bytes of long strings: DuckDB keeps strings over about 29 KB (under a
+# 40-64 MB cap; larger under larger caps) in memory until a checkpoint writes them, committed
+# or not. Under the 384 MB cap, 400 letters of 1 MiB or 2,000 of 200 KiB failed to load in
+# transactions of 32 MiB; under 128 MB, 600 letters of 200 KiB failed on the twelfth
+# transaction of 42, and loaded with a checkpoint after each (docs/benchmarks.md, stop 44).
+# A chunk's long strings (over LONG_STRING_BYTES, twice: a copy in the facts, a block's
+# slack) are measured as it is spooled: at most LOAD_BYTES of them a transaction, and half
+# the build's cap between checkpoints (``_load_groups``). Other letters count only against
+# LOAD_GROUP (at 4M items, groups of 25 chunks took the load ~50 s, a quarter, less).
 LOAD_BYTES = 32 * 1024 * 1024
-LONG_TEXT_CHARS = 16_384
+LONG_STRING_BYTES = 8 * 1024
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
 # Under a build cap of at least this many MiB the base tables load beside the derived tables'
@@ -124,7 +126,7 @@ class WarehouseBuild:
         self._stale_sources: set[str] = set()
         self._stale_letters: set[str] = set()
         self._buffered_bytes = 0
-        self._buffered_long = 0  # bytes of long texts (LONG_TEXT_CHARS) since the last flush
+        self._buffered_long = 0  # bytes of long texts at most (4 a character) since then
         # Seconds per phase of this build, kept in meta `build_seconds` (benchmarks read it).
         self.seconds: dict[str, float] = {}
         self._clock = time.perf_counter()
@@ -310,7 +312,7 @@ class WarehouseBuild:
         self._letters.append(rows)
         self._buffered_letters += 1
         self._buffered_bytes += rows.size
-        self._buffered_long += long_text_bytes(rows.chars)
+        self._buffered_long += 4 * rows.long_chars
         if (
             self._buffered_letters >= FLUSH_EVERY
             or max(self._buffered_bytes, self._buffered_long) >= FLUSH_BYTES
@@ -369,7 +371,7 @@ class WarehouseBuild:
                 frames,
                 self._buffered_letters,
                 self._buffered_bytes,
-                self._buffered_long,
+                sum(long_string_bytes(frame) for frame in frames.values()),
                 self._replace_ids,
                 self._replace_shas,
                 self._refused_paths,
@@ -527,10 +529,16 @@ def index_lookups(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"set threads = {int(threads)}")
 
 
-def long_text_bytes(chars: int) -> int:
-    """What a letter's long texts (``LetterRows.chars``) weigh against LOAD_BYTES: their UTF-8
-    bytes at most when one of them may pass half a block, else nothing."""
-    return 4 * chars if chars >= LONG_TEXT_CHARS else 0
+def long_string_bytes(frame: pa.Table) -> int:
+    """What loading ``frame`` holds in DuckDB's memory until a checkpoint: its strings over
+    LONG_STRING_BYTES, twice (the facts copy some; a string takes a block's slack)."""
+    held = 0
+    for column in frame.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            sizes = pc.binary_length(column)
+            long = pc.filter(sizes, pc.greater(sizes, LONG_STRING_BYTES))
+            held += pc.sum(long).as_py() or 0
+    return 2 * held
 
 
 def _groups(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
@@ -578,14 +586,20 @@ def _load_groups(
         held += sum(c.held_bytes for c in group)
         return most_held is not None and held >= most_held
 
+    def checkpoint() -> None:  # the loads done: the facts appended too, then written out
+        nonlocal held
+        derived.appended()
+        con.execute("checkpoint")
+        held = 0
+
     if not beside:
         for group in groups:
             _load_chunks(con, group)
             derived.add(group)  # from the chunks' own files: no scan of the tables
             if held_too_much(group):
-                derived.appended()
-                con.execute("checkpoint")
-                held = 0
+                checkpoint()
+        if held:  # the last long strings written out before the derived tables are summed
+            checkpoint()
         return
     cursor = con.cursor()
     pool = ThreadPoolExecutor(1)
@@ -602,10 +616,10 @@ def _load_groups(
             loaded(wait=False)
             if held_too_much(group) or _log_full(log):
                 loaded(wait=True)
-                derived.appended()
-                con.execute("checkpoint")
-                held = 0
+                checkpoint()
         loaded(wait=True)
+        if held:
+            checkpoint()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         cursor.close()

@@ -120,6 +120,9 @@ class LetterRows:
     unresolved: list[Row] = field(default_factory=list)
     seq: int = -1
     batch: RowBatch | None = None
+    # Characters of those texts and its guidelines that pass LONG_STRING_CHARS each: what DuckDB
+    # may hold in memory until a checkpoint to load it (etl.load)
+    long_chars: int = 0
 
 
 # The tables a letter has rows in (the writer adds sources and rejects itself).
@@ -223,6 +226,9 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
     """Pure: no DuckDB. Runs in worker processes."""
     letter, letter_id = outcome.letter, outcome.letter_id
     digest = items_digest([(item.request, item.decision) for item in letter.items])
+    texts = [letter.case_summary]
+    for item in letter.items:
+        texts += (item.request, item.rationale, item.claims_admin_guideline, item.maximus_guideline)
     rows = LetterRows(
         path=outcome.path,
         sha256=outcome.sha256,
@@ -243,6 +249,7 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
             "parser_version": PARSER_VERSION,
             "items_digest": digest,
         },
+        long_chars=sum(len(t) for t in texts if t and len(t) > LONG_STRING_CHARS),
     )
     for item in letter.items:
         rows.decisions.append(
@@ -270,6 +277,12 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
             {"letter_id": letter_id, "item_no": u.item_no, "kind": u.kind, "value": u.value}
         )
     return rows
+
+
+# DuckDB keeps strings over about 29 KB in memory until a checkpoint writes them, committed or
+# not (docs/benchmarks.md, stop 44). A text under this many characters is under 8 KiB in any
+# UTF-8: a letter's longer ones are counted (``LetterRows.long_chars``).
+LONG_STRING_CHARS = 2048
 
 
 def evidence_rows(letter_id: str, item_no: int, evidence: list[ReasonEvidence]) -> list[Row]:

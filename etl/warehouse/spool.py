@@ -40,8 +40,8 @@ class Chunk:
     letters: int
     tables: list[str]
     bytes: int = 0  # bytes of the input files behind its letters
-    # ... of its long texts (etl.load.long_text_bytes: what loading it holds in memory); None
-    # in a chunk an older run spooled
+    # ... of its long strings (etl.load.long_string_bytes: what loading it holds in memory);
+    # None in a chunk an older run spooled
     long_bytes: int | None = None
     replaced_letters: list[str] = field(default_factory=list)
     replaced_sources: list[str] = field(default_factory=list)

@@ -227,11 +227,40 @@ def test_load_transactions_hold_bounded_bytes_of_long_texts(tmp_path: Path) -> N
     assert [len(g) for g in _groups(short, 64)] == [LOAD_GROUP, LOAD_GROUP]
 
 
-def test_a_letter_weighs_its_long_texts_only() -> None:
-    from etl.load import LONG_TEXT_CHARS, long_text_bytes
+def test_a_chunk_weighs_its_long_strings_in_bytes() -> None:
+    # Every string column of every table, in UTF-8 bytes, twice; short strings, NULLs and
+    # other types weigh nothing.
+    import pyarrow as pa
 
-    assert long_text_bytes(LONG_TEXT_CHARS - 1) == 0
-    assert long_text_bytes(LONG_TEXT_CHARS) == 4 * LONG_TEXT_CHARS  # UTF-8's widest
+    from etl.load import LONG_STRING_BYTES, long_string_bytes
+
+    at = LONG_STRING_BYTES
+    frame = pa.table(
+        {
+            "summary": ["a" * at, "a" * (at + 1), None, "é" * (at // 2 + 1)],
+            "guideline": ["b" * (3 * at), "", "short", None],
+            "item_no": [1, 2, 3, 4],
+            "drugs": [["c" * (2 * at)], [], None, ["d"]],
+        }
+    )
+    assert long_string_bytes(frame) == 2 * ((at + 1) + (at + 2) + 3 * at)
+    assert long_string_bytes(frame.slice(2, 1)) == 0
+
+
+def test_a_letter_counts_its_long_guidelines_too() -> None:
+    # A letter's long texts shape its spool chunk: a MAXIMUS guideline of 40,000 characters
+    # counted nothing (only the summary, requests and rationales were counted).
+    from etl.pipeline import Loaded, process
+    from etl.rows import LONG_STRING_CHARS, letter_rows
+
+    text = seed_texts()[0]
+    pad = "The guidelines discuss this treatment in general terms for chronic pain. " * 550
+    padded = text.replace("MAXIMUS guideline:", "MAXIMUS guideline: " + pad, 1)
+    assert padded != text
+    plain, long = (process("x.txt", t.encode()) for t in (text, padded))
+    assert isinstance(plain, Loaded) and isinstance(long, Loaded)
+    assert letter_rows(plain).long_chars < LONG_STRING_CHARS
+    assert letter_rows(long).long_chars >= len(pad)
 
 
 @pytest.mark.parametrize(("cap", "letters"), [("128MB", 600), ("256MB", 1300)])
