@@ -126,7 +126,7 @@ class WarehouseBuild:
         self._stale_sources: set[str] = set()
         self._stale_letters: set[str] = set()
         self._buffered_bytes = 0
-        self._buffered_long = 0  # bytes of long texts at most (4 a character) since then
+        self._buffered_long = 0  # the letters' long texts since the last flush, 4 bytes a character
         # Seconds per phase of this build, kept in meta `build_seconds` (benchmarks read it).
         self.seconds: dict[str, float] = {}
         self._clock = time.perf_counter()
@@ -451,7 +451,7 @@ class WarehouseBuild:
         entries = {"parser_version": PARSER_VERSION, "built_at": self._now.isoformat()}
         with derived.appending():
             log = self.new_path.with_name(self.new_path.name + ".wal")
-            most_held = mib(self.memory_limit) * 2**20 // 2  # long texts between checkpoints
+            most_held = mib(self.memory_limit) * 2**20 // 2  # long strings between checkpoints
             groups = _groups(self._chunks, min(LOAD_BYTES, most_held))
             _load_groups(con, groups, derived, beside, log, most_held)
             self._lap("load and update the derived tables")
@@ -543,8 +543,7 @@ def long_string_bytes(frame: pa.Table) -> int:
 
 def _groups(chunks: list[Chunk], max_bytes: int) -> list[list[Chunk]]:
     """Chunks in load order, a few per transaction: at most LOAD_GROUP, and about ``max_bytes``
-    of long texts behind them (held by DuckDB until the transaction commits). A chunk spooled
-    before chunks counted them counts all its input bytes."""
+    of long strings in them (``Chunk.held_bytes``: DuckDB holds them until a checkpoint)."""
     groups: list[list[Chunk]] = []
     size = 0
     for chunk in chunks:
@@ -576,9 +575,9 @@ def _load_groups(
     here (without, at 4M items it came as one at the end: the search index 11 s and the
     lookup indexes 9 s longer, 169 MiB of the file left free).
 
-    Committed long texts stay in DuckDB's memory until a checkpoint writes them out: so a
-    checkpoint also comes whenever the groups loaded since the last one hold ``most_held``
-    bytes of them (``Chunk.held_bytes``)."""
+    Long strings stay in DuckDB's memory, committed or not, until a checkpoint writes them
+    out: so a checkpoint also comes whenever the groups loaded since the last one hold
+    ``most_held`` bytes of them (``Chunk.held_bytes``), and after the last of them."""
     held = 0
 
     def held_too_much(group: list[Chunk]) -> bool:

@@ -120,8 +120,8 @@ class LetterRows:
     unresolved: list[Row] = field(default_factory=list)
     seq: int = -1
     batch: RowBatch | None = None
-    # Characters of those texts and its guidelines that pass LONG_STRING_CHARS each: what DuckDB
-    # may hold in memory until a checkpoint to load it (etl.load)
+    # Characters of its summary, requests, rationales and guidelines that pass LONG_STRING_CHARS
+    # each: what DuckDB may hold in memory to load it (they shape its spool chunk: etl.load)
     long_chars: int = 0
 
 
@@ -280,8 +280,8 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
 
 
 # DuckDB keeps strings over about 29 KB in memory until a checkpoint writes them, committed or
-# not (docs/benchmarks.md, stop 44). A text under this many characters is under 8 KiB in any
-# UTF-8: a letter's longer ones are counted (``LetterRows.long_chars``).
+# not (docs/benchmarks.md, stop 44). A text of this many characters is at most 8 KiB in UTF-8:
+# a letter's longer ones are counted (``LetterRows.long_chars``).
 LONG_STRING_CHARS = 2048
 
 
