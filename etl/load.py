@@ -37,7 +37,16 @@ import pyarrow.compute as pc
 
 from etl.model import PARSER_VERSION
 from etl.pipeline import Rejected
-from etl.rows import APPENDED, LETTER_TABLES, SEQ, LetterRows, Row, RowBatch, arrow_table
+from etl.rows import (
+    APPENDED,
+    LETTER_TABLES,
+    LONG_STRING_BYTES,
+    SEQ,
+    LetterRows,
+    Row,
+    RowBatch,
+    arrow_table,
+)
 from etl.search import store as search_store
 from etl.search.build import WRITER_HEAP, SearchBuild
 from etl.warehouse import WarehouseError, contract, files
@@ -58,7 +67,6 @@ LOAD_GROUP = 25  # spool chunks per load transaction: commits in bounded steps .
 # the build's cap between checkpoints (``_load_groups``). Other letters count only against
 # LOAD_GROUP (at 4M items, groups of 25 chunks took the load ~50 s, a quarter, less).
 LOAD_BYTES = 32 * 1024 * 1024
-LONG_STRING_BYTES = 8 * 1024
 # meta key: the last spool chunk a published version holds.
 LOADED_THROUGH = "spool_loaded_through"
 # Under a build cap of at least this many MiB the base tables load beside the derived tables'

@@ -280,9 +280,10 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
 
 
 # DuckDB keeps strings over about 29 KB in memory until a checkpoint writes them, committed or
-# not (docs/benchmarks.md, stop 44). A text of this many characters is at most 8 KiB in UTF-8:
-# a letter's longer ones are counted (``LetterRows.long_chars``).
-LONG_STRING_CHARS = 2048
+# not (docs/benchmarks.md, stop 44): a spool chunk weighs its strings over LONG_STRING_BYTES
+# (etl.load), and a letter its texts that may pass it in UTF-8 (``LetterRows.long_chars``).
+LONG_STRING_BYTES = 8 * 1024
+LONG_STRING_CHARS = LONG_STRING_BYTES // 4
 
 
 def evidence_rows(letter_id: str, item_no: int, evidence: list[ReasonEvidence]) -> list[Row]:

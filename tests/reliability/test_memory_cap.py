@@ -232,7 +232,8 @@ def test_a_chunk_weighs_its_long_strings_in_bytes() -> None:
     # other types weigh nothing.
     import pyarrow as pa
 
-    from etl.load import LONG_STRING_BYTES, long_string_bytes
+    from etl.load import long_string_bytes
+    from etl.rows import LONG_STRING_BYTES
 
     at = LONG_STRING_BYTES
     frame = pa.table(
@@ -267,11 +268,12 @@ def test_a_letter_counts_its_long_guidelines_too() -> None:
 def test_letters_with_strings_over_half_a_block_load_in_bounded_memory(
     tmp_path: Path, cap: str, letters: int
 ) -> None:
-    # DuckDB holds strings over half a block (128 KiB) in memory until a checkpoint writes
-    # them, across commits: case summaries of 200,000 characters, more of them than the cap
-    # holds, failed to load ("failed to pin block of size 256.0 KiB"), in transactions of 42
-    # or 160 letters alike. Under 128 MB the base tables load, then the derived tables take
-    # each group; under 256 MB the two run beside each other (LOAD_BESIDE_MIB).
+    # DuckDB holds long strings (here over half a block, 128 KiB) in memory until a
+    # checkpoint writes them, across commits: case summaries of 200,000 characters, more of
+    # them than the cap holds, failed to load ("failed to pin block of size 256.0 KiB"), in
+    # transactions of 42 or 160 letters alike. Under 128 MB the base tables load, then the
+    # derived tables take each group; under 256 MB the two run beside each other
+    # (LOAD_BESIDE_MIB).
     folder = _long_letters(tmp_path / "long", letters, 200_000)
     settings = Settings(db=tmp_path / "wh" / "current.duckdb", jobs=2, build_memory=cap)
     summary = ingest([folder], settings)
