@@ -83,7 +83,7 @@ def ingest(
                 in_flight.add(digest)
                 yield ("parse", found.path, found.data, found.synthetic, digest)
 
-        for outcome in _run(tasks(), settings):
+        for outcome in _run(tasks(), settings, before_fork=build.wait_for_spool):
             summary.files += 1
             if progress:
                 progress(1)
@@ -135,7 +135,9 @@ def _weight(result: object) -> int:
     return 4 * result.chars if isinstance(result, LetterRows) else 0
 
 
-def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | LetterRows | None]:
+def _run(
+    tasks: Iterable[Task], settings: Settings, before_fork: Callable[[], None] | None = None
+) -> Iterator[Rejected | LetterRows | None]:
     if settings.jobs <= 0:
         # In this process: no time limit, no crash isolation (debugging, tiny batches). The
         # rows are packed in batches as a worker answers them: one letter a batch made the
@@ -164,6 +166,7 @@ def _run(tasks: Iterable[Task], settings: Settings) -> Iterator[Rejected | Lette
         pack=pack,  # a batch's rows as Arrow, built in the worker
         weight=_weight,
         initializer=prepare_worker,
+        before_fork=before_fork,  # the spool's thread: its Arrow work done before a fork
     )
     for task, result in pool.run(tasks):
         if isinstance(result, Overrun):

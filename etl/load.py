@@ -124,6 +124,10 @@ class WarehouseBuild:
         self._replace_shas: list[str] = []
         self._refused_paths: list[str] = []
         self._chunks: list[Chunk] = []
+        # Chunks are written in a thread of their own, one at a time (``flush``): the one being
+        # written.
+        self._spooler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imr-spool")
+        self._spooling: Future[Chunk] | None = None
         self.resumed_letters = 0  # letters parsed by an earlier run that died, loaded now
         self.damaged_letters = 0  # ... in chunks damaged on disk since: dropped, parsed again
         # What is here at the current parser version: file hashes, and letters with the digest
@@ -205,6 +209,10 @@ class WarehouseBuild:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # A chunk being written is finished (kept for the next run if this one is not published).
+        with contextlib.suppress(Exception):
+            self.wait_for_spool()
+        self._spooler.shutdown()
         if self.con is not None:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
@@ -274,6 +282,7 @@ class WarehouseBuild:
         for rows in self._letters:
             if rows.letter_id == letter_id:
                 return rows.path
+        self.wait_for_spool()  # the chunk being written too (conflicts are rare)
         con = self._connection()
         parts = [str(c.file("letters")) for c in self._chunks if "letters" in c.tables]
         for query, args in (
@@ -362,39 +371,59 @@ class WarehouseBuild:
         )
 
     def flush(self) -> None:
-        """Write the buffered rows to the spool as one chunk."""
+        """Spool the buffered rows as one chunk, written in the spool's thread while the workers
+        go on parsing: written in line, a chunk's 65 ms left them without files (they queue
+        about 7 ms of them), and the parse phase ran on 1.86 of 2 cores. One chunk at a time,
+        in order: the one before is finished first."""
         if not any(self._buffers.values()) and not self._letters and not self._refused_paths:
             return
-        frames = self._letter_frames()
+        letters, buffers = self._letters, self._buffers
+        counts = (self._buffered_letters, self._buffered_bytes)
+        replaced = (self._replace_ids, self._replace_shas, self._refused_paths)
+        self._letters, self._buffers = [], defaultdict(list)
+        self._buffered_letters = self._buffered_bytes = self._buffered_long = 0
+        self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
+        self.wait_for_spool()
+        self._spooling = self._spooler.submit(self._write_chunk, letters, buffers, counts, replaced)
+
+    def wait_for_spool(self) -> None:
+        """Wait for the chunk being written (its error, if any, is raised here): once this
+        returns, every flushed row is in a chunk on disk."""
+        if self._spooling is None:
+            return
+        future, self._spooling = self._spooling, None
+        self._chunks.append(future.result())
+
+    def _write_chunk(
+        self,
+        letters: list[LetterRows],
+        buffers: dict[str, list[Row]],
+        counts: tuple[int, int],
+        replaced: tuple[list[str], list[str], list[str]],
+    ) -> Chunk:
+        """In the spool's thread: the rows given, as a chunk (reads only what never changes)."""
+        frames = self._letter_frames(letters)
         for table in APPENDED:
             if table.name in frames:
                 continue
-            rows = self._buffers.pop(table.name, [])
+            rows = buffers.get(table.name, [])
             if table.name == "sources":
                 # A file seen twice in one batch keeps its last record.
                 rows = list({row["source_sha256"]: row for row in rows}.values())
             frames[table.name] = arrow_table(table, rows)
-        self._chunks.append(
-            self.spool.write(
-                frames,
-                self._buffered_letters,
-                self._buffered_bytes,
-                sum(long_string_bytes(frame) for frame in frames.values()),
-                self._replace_ids,
-                self._replace_shas,
-                self._refused_paths,
-            )
+        return self.spool.write(
+            frames,
+            *counts,
+            sum(long_string_bytes(frame) for frame in frames.values()),
+            *replaced,
         )
-        self._buffered_letters = self._buffered_bytes = self._buffered_long = 0
-        self._replace_ids, self._replace_shas, self._refused_paths = [], [], []
 
-    def _letter_frames(self) -> dict[str, pa.Table]:
-        """The added letters' rows, per table, from their workers' batches, in input order."""
+    def _letter_frames(self, letters: list[LetterRows]) -> dict[str, pa.Table]:
+        """The letters' rows, per table, from their workers' batches, in input order."""
         kept: dict[int, tuple[RowBatch, list[int]]] = {}  # per batch: its letters added
-        for rows in self._letters:
+        for rows in letters:
             assert rows.batch is not None  # add_loaded takes packed rows only
             kept.setdefault(id(rows.batch), (rows.batch, []))[1].append(rows.seq)
-        self._letters = []
         frames = {}
         for name in LETTER_TABLES:
             schema = contract.table(name).arrow_schema()
@@ -443,6 +472,7 @@ class WarehouseBuild:
     def publish(self, meta: dict[str, str] | None = None) -> Path:
         """Load the spool into the new file and make it the one readers see."""
         self.flush()
+        self.wait_for_spool()
         self._lap("parse")
         # What was seen is all spooled now: the sets of a full history (hundreds of MB) go
         # before DuckDB's memory grows with the load.

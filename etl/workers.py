@@ -97,9 +97,13 @@ class WorkerPool(Generic[T, R]):
         pack: Callable[[list[tuple[int, R]]], list[tuple[int, R]]] | None = None,
         weight: Callable[[R], int] | None = None,
         initializer: Callable[[], None] | None = None,
+        before_fork: Callable[[], None] | None = None,
     ) -> None:
         self.function = function
         self.initializer = initializer  # runs first in each worker, before its memory cap
+        # Runs here before a worker is forked: a thread of the caller's that may hold a lock
+        # the child would need (Arrow's, Python's) finishes its work first.
+        self.before_fork = before_fork
         self.weight = weight  # about the bytes of a result, while a worker holds it
         # Runs in the worker on each batch of (task number, result) before it is sent back.
         self.pack = pack
@@ -237,6 +241,8 @@ class WorkerPool(Generic[T, R]):
         self._replace(worker)
 
     def _spawn(self) -> _Worker:
+        if self.before_fork:
+            self.before_fork()
         parent_end, child_end = self.context.Pipe(duplex=True)
         current = self.context.RawValue("q", -1)  # shared memory: no lock, one writer
         process = self.context.Process(

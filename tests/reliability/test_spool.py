@@ -4,6 +4,7 @@ names, before the marker is."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -64,5 +65,37 @@ def test_a_damaged_spooled_chunk_is_parsed_again_not_loaded(
     summary = ingest([inputs], settings)
     assert (summary.letters, summary.resumed, summary.damaged) == (40, 0, 40)
     assert "40 letters an interrupted run had spooled were dropped" in summary.line()
+    assert query(settings.db, "select count(*) from letters") == [(40,)]
+    assert not spool.exists()
+
+
+def test_a_chunk_that_cannot_be_written_fails_the_run_and_keeps_those_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are written in a thread beside the parse (etl.load.WarehouseBuild.flush): a write
+    that fails there (a full disk) fails the run as one written in line did, nothing published
+    and no letter lost, and the chunks written before it are kept for the next run."""
+    inputs = write_letters(tmp_path / "in", 0, 40)
+    settings = settings_for(tmp_path / "wh")
+    monkeypatch.setattr(load, "FLUSH_EVERY", 10)
+    write = Spool.write
+    written: list[int] = []
+
+    def full_disk(self: Spool, *args: object) -> object:
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(1)
+        return write(self, *args)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Spool, "write", full_disk)
+        with pytest.raises(OSError, match="No space left"):
+            ingest([inputs], settings)
+    assert not settings.db.exists()
+    spool = settings.db.parent / f".{settings.db.name}.spool"
+    assert len(list(spool.glob("chunk-*.json"))) == 2
+
+    summary = ingest([inputs], settings)
+    assert summary.resumed == 20
     assert query(settings.db, "select count(*) from letters") == [(40,)]
     assert not spool.exists()

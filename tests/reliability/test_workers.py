@@ -169,6 +169,20 @@ def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung() -> None:
     assert all(results[t] == t * t for t in tasks if t not in lost)
 
 
+def test_the_callers_hook_runs_before_every_worker_is_forked() -> None:
+    """``imr ingest`` writes spool chunks in a thread (etl.load): a worker forked while that
+    thread holds a lock (Arrow's, Python's) could wait on it forever, so the pool lets the
+    caller finish such work first, before the first workers and before each replacement."""
+    alive: list[int] = []
+    pool: WorkerPool[int, int] = WorkerPool(
+        _echo_or_fail, jobs=2, time_limit=2, before_fork=lambda: alive.append(len(pool.workers))
+    )
+    results = dict(pool.run(list(range(30))))
+    assert [task for task, r in results.items() if isinstance(r, Overrun)] == [13, 17]
+    # Two at the start (none running yet), then one for each worker lost (two running).
+    assert alive == [0, 0, 2, 2]
+
+
 def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
     pool: WorkerPool[int, int] = WorkerPool(
         lambda task: task, jobs=2, time_limit=10, pack=_pack_or_break
