@@ -616,11 +616,9 @@ def _load_groups(
     Long strings stay in DuckDB's memory, committed or not, until a checkpoint writes them
     out: so a checkpoint also comes whenever the groups loaded since the last one hold
     ``most_held`` bytes of them (``Chunk.held_bytes``), and after the last of them."""
-    held = 0
+    held = 0  # bytes of long strings loaded since the last checkpoint
 
-    def held_too_much(group: list[Chunk]) -> bool:
-        nonlocal held
-        held += sum(c.held_bytes for c in group)
+    def held_too_much() -> bool:
         return most_held is not None and held >= most_held
 
     def checkpoint() -> None:  # the loads done: the facts appended too, then written out
@@ -633,7 +631,8 @@ def _load_groups(
         for group in groups:
             _load_chunks(con, group)
             derived.add(group)  # from the chunks' own files: no scan of the tables
-            if held_too_much(group):
+            held += sum(c.held_bytes for c in group)
+            if held_too_much():
                 checkpoint()
         if held:  # the last long strings written out before the derived tables are summed
             checkpoint()
@@ -651,7 +650,8 @@ def _load_groups(
             loads.append(pool.submit(_load_chunks, cursor, group))
             derived.add(group)
             loaded(wait=False)
-            if held_too_much(group) or _log_full(log):
+            held += sum(c.held_bytes for c in group)
+            if held_too_much() or _log_full(log):
                 loaded(wait=True)
                 checkpoint()
         loaded(wait=True)

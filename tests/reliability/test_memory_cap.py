@@ -227,6 +227,36 @@ def test_load_transactions_hold_bounded_bytes_of_long_texts(tmp_path: Path) -> N
     assert [len(g) for g in _groups(short, 64)] == [LOAD_GROUP, LOAD_GROUP]
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["in-turn", "beside"])
+def test_a_checkpoint_comes_each_time_the_bound_of_long_strings_has_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    # DuckDB holds long strings until a checkpoint: one comes when the groups loaded since the
+    # last hold the bound (``most_held``), the count starting again after it, and one after
+    # the last group. Not resetting the count only added checkpoints, which no test noticed.
+    from etl import load
+    from etl.warehouse.spool import Chunk
+
+    monkeypatch.setattr(load, "_load_chunks", lambda con, group: None)
+
+    class Derived:  # the derived tables' side of the loads: when they were written out
+        def __init__(self) -> None:
+            self.added = 0
+            self.checkpoints: list[int] = []
+
+        def add(self, group: list[Chunk]) -> None:
+            self.added += 1
+
+        def appended(self) -> None:
+            self.checkpoints.append(self.added)
+
+    groups = [[Chunk(tmp_path, f"c{i}", "v", 1, [], 0, 40)] for i in range(7)]
+    derived = Derived()
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        load._load_groups(con, groups, derived, beside, tmp_path / "log", most_held=100)  # type: ignore[arg-type]
+    assert derived.checkpoints == [3, 6, 7]
+
+
 def test_a_chunk_weighs_its_long_strings_in_bytes() -> None:
     # Every string column of every table, in UTF-8 bytes, twice; short strings, NULLs and
     # other types weigh nothing.
