@@ -209,10 +209,16 @@ class WarehouseBuild:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # A chunk being written is finished (kept for the next run if this one is not published).
-        with contextlib.suppress(Exception):
-            self.wait_for_spool()
-        self._spooler.shutdown()
+        try:
+            # A chunk being written is finished (kept for the next run if this one is not
+            # published); the clean-up below happens even if this wait is interrupted.
+            with contextlib.suppress(Exception):
+                self.wait_for_spool()
+            self._spooler.shutdown()
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
         if self.con is not None:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
@@ -374,7 +380,9 @@ class WarehouseBuild:
         """Spool the buffered rows as one chunk, written in the spool's thread while the workers
         go on parsing: written in line, a chunk's 65 ms left them without files (they queue
         about 7 ms of them), and the parse phase ran on 1.86 of 2 cores. One chunk at a time,
-        in order: the one before is finished first."""
+        in order: the one before is finished first. A chunk that fails to be written fails the
+        build wherever it is next waited for (a flush, ``publish``, a worker's fork, a
+        conflict's message); meanwhile at most one more chunk of letters is parsed in vain."""
         if not any(self._buffers.values()) and not self._letters and not self._refused_paths:
             return
         letters, buffers = self._letters, self._buffers

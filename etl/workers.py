@@ -132,7 +132,9 @@ class WorkerPool(Generic[T, R]):
         queued: dict[int, T] = {}
         self._queued = queued
         try:
-            self.workers = [self._spawn() for _ in range(self.jobs)]
+            self.workers = []
+            for _ in range(self.jobs):  # one at a time: close() stops those forked
+                self.workers.append(self._spawn())
             while True:
                 for worker in self.workers:
                     # A retried task goes out whatever the reorder buffer holds: it is older than

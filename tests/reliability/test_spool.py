@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -99,3 +100,40 @@ def test_a_chunk_that_cannot_be_written_fails_the_run_and_keeps_those_before_it(
     assert summary.resumed == 20
     assert query(settings.db, "select count(*) from letters") == [(40,)]
     assert not spool.exists()
+
+
+def test_a_chunk_being_written_when_a_run_fails_is_finished_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails while a chunk is written in the spool's thread waits for it: the chunk
+    is complete (its marker written) and the next run resumes its letters, rather than the
+    folder being removed under the write."""
+    inputs = write_letters(tmp_path / "in", 0, 15)
+    settings = settings_for(tmp_path / "wh")
+    monkeypatch.setattr(load, "FLUSH_EVERY", 10)
+    write = Spool.write
+
+    def slow(self: Spool, *args: object) -> object:
+        time.sleep(1.0)  # still being written when the run fails
+        return write(self, *args)  # type: ignore[arg-type]
+
+    add_loaded = load.WarehouseBuild.add_loaded
+    added: list[int] = []
+
+    def failing(self: load.WarehouseBuild, rows: object) -> object:
+        if len(added) == 11:
+            raise RuntimeError("the run fails while a chunk is written")
+        added.append(1)
+        return add_loaded(self, rows)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Spool, "write", slow)
+        patch.setattr(load.WarehouseBuild, "add_loaded", failing)
+        with pytest.raises(RuntimeError, match="while a chunk is written"):
+            ingest([inputs], settings)
+    spool = settings.db.parent / f".{settings.db.name}.spool"
+    assert len(list(spool.glob("chunk-*.json"))) == 1
+
+    summary = ingest([inputs], settings)
+    assert (summary.resumed, summary.letters) == (10, 5)
+    assert query(settings.db, "select count(*) from letters") == [(15,)]

@@ -169,18 +169,36 @@ def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung() -> None:
     assert all(results[t] == t * t for t in tasks if t not in lost)
 
 
+# How many times the pool's hook has run, in this process (a worker sees the count at its fork).
+_HOOKED = [0]
+
+
+def _hooks_before_fork(task: int) -> int:
+    """A task: the hook's count when this worker was forked; 150 kills its worker."""
+    if task == 150:
+        os._exit(7)
+    return _HOOKED[0]
+
+
 def test_the_callers_hook_runs_before_every_worker_is_forked() -> None:
     """``imr ingest`` writes spool chunks in a thread (etl.load): a worker forked while that
     thread holds a lock (Arrow's, Python's) could wait on it forever, so the pool lets the
     caller finish such work first, before the first workers and before each replacement."""
-    alive: list[int] = []
+    _HOOKED[0] = 0
+
+    def hook() -> None:
+        _HOOKED[0] += 1
+
     pool: WorkerPool[int, int] = WorkerPool(
-        _echo_or_fail, jobs=2, time_limit=2, before_fork=lambda: alive.append(len(pool.workers))
+        _hooks_before_fork, jobs=2, time_limit=5, before_fork=hook
     )
-    results = dict(pool.run(list(range(30))))
-    assert [task for task, r in results.items() if isinstance(r, Overrun)] == [13, 17]
-    # Two at the start (none running yet), then one for each worker lost (two running).
-    assert alive == [0, 0, 2, 2]
+    # (each worker is sent 64 tasks at first: the crash comes after both have answered some)
+    results = dict(pool.run(list(range(200))))
+    assert [task for task, r in results.items() if isinstance(r, Overrun)] == [150]
+    assert _HOOKED[0] == 3  # two workers, then the one that replaced the crashed
+    seen = {r for r in results.values() if not isinstance(r, Overrun)}
+    # Each worker was forked after its hook: the first two saw 1 and 2, the third 3.
+    assert seen == {1, 2, 3}
 
 
 def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
