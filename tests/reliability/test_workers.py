@@ -193,12 +193,13 @@ def test_the_callers_hook_runs_before_every_worker_is_forked() -> None:
         _hooks_before_fork, jobs=2, time_limit=5, before_fork=hook
     )
     # (each worker is sent 64 tasks at first: the crash comes after both have answered some)
-    results = dict(pool.run(list(range(200))))
+    results = dict(pool.run(list(range(400))))
     assert [task for task, r in results.items() if isinstance(r, Overrun)] == [150]
     assert _HOOKED[0] == 3  # two workers, then the one that replaced the crashed
     seen = {r for r in results.values() if not isinstance(r, Overrun)}
-    # Each worker was forked after its hook: the first two saw 1 and 2, the third 3.
-    assert seen == {1, 2, 3}
+    # Each worker was forked after its hook: the first two saw 1 and 2, the third (if the
+    # other had not taken every task left by then) 3.
+    assert {1, 2} <= seen <= {1, 2, 3}
 
 
 def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
