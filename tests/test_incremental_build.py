@@ -97,12 +97,27 @@ def spy_on_long_form(monkeypatch: pytest.MonkeyPatch, allowed: bool) -> set[bool
     used: set[bool] = set()
     original = derived.pair_sql
 
-    def spy(facts: str, long_form: bool = False, one_query: bool = False) -> list[str]:
+    def spy(
+        facts: str, long_form: bool = False, one_query: bool = False, hashed: bool = False
+    ) -> list[str]:
         used.add(long_form)
-        return original(facts, long_form, one_query)
+        return original(facts, long_form, one_query, hashed)
 
     monkeypatch.setattr(derived, "pair_sql", spy)
     return used
+
+
+def spy_on_value_keys(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each check of the values' keys (derived.make_value_keys) found."""
+    found: list[bool] = []
+    original = derived.make_value_keys
+
+    def spy(con: duckdb.DuckDBPyConnection, facts: str) -> bool:
+        found.append(original(con, facts))
+        return found[-1]
+
+    monkeypatch.setattr(derived, "make_value_keys", spy)
+    return found
 
 
 def digest_of(db: Path) -> str:
@@ -239,12 +254,31 @@ def test_a_changed_definition_rebuilds_whole(
     assert tables(stepwise.db) == tables(whole_of(first, second, tmp_path))
 
 
+def test_groups_per_letter_are_keyed_by_hashes_only_where_they_tell_values_apart(
+    batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole build's pair passes group per letter by the values' hashes (derived.VALUE_KEY)
+    when no two values share one, else by the values: the marts are the same either way. Keys
+    that two values share (their lengths, here) are found out and not used."""
+    spy_on_long_form(monkeypatch, allowed=False)  # the passes, not the long form
+    checked = spy_on_value_keys(monkeypatch)
+    found = {}
+    for name, key in (("hashes", derived.VALUE_KEY), ("shared keys", "length({}::varchar)")):
+        monkeypatch.setattr(derived, "VALUE_KEY", key)
+        ingest(list(batches), settings(tmp_path / name))
+        found[name] = tables(settings(tmp_path / name).db)
+    assert checked == [True, False]
+    assert found["hashes"]["pairs"]
+    assert found["hashes"] == found["shared keys"]
+
+
 @pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
 def test_the_long_form_counts_what_the_passes_count(
     batches: tuple[Path, Path], tmp_path: Path, corpus: str
 ) -> None:
     """facet_pairs' two ways (derived.pair_sql): one join of each item's values, or the
-    grouping-sets passes one by one or as one union, give the same rows on the same items."""
+    grouping-sets passes one by one or as one union, their groups per letter keyed by the
+    values or by their hashes, give the same rows on the same items."""
     from tests.conftest import require_shared
 
     folders = [*batches, ROOT / "data" / "samples"]
@@ -252,23 +286,29 @@ def test_the_long_form_counts_what_the_passes_count(
         folders = [require_shared() / "pdftotext"]
     db = settings(tmp_path / "wh").db
     ingest(folders, settings(tmp_path / "wh"))
-    con = duckdb.connect(str(resolve(db)), read_only=True)
+    # The warehouse read-only, the hashes' values in the build's in-memory database.
+    con = duckdb.connect()
     try:
+        con.execute(f"attach '{resolve(db)}' as wh (read_only)")
+        con.execute("use wh")
         con.execute("create temp table scope_facts as from item_facts")
         assert con.execute("select count(*) from scope_facts").fetchone()[0] > 200
+        assert derived.make_value_keys(con, "scope_facts")
         ways = {
             name: sorted(
                 (
                     row
-                    for sql in derived.pair_sql("scope_facts", long_form, one_query)
+                    for sql in derived.pair_sql("scope_facts", long_form, one_query, hashed)
                     for row in con.execute(sql).fetchall()
                 ),
                 key=repr,
             )
-            for name, long_form, one_query in (
-                ("long form", True, False),
-                ("passes", False, False),
-                ("union of passes", False, True),
+            for name, long_form, one_query, hashed in (
+                ("long form", True, False, False),
+                ("passes", False, False, False),
+                ("union of passes", False, True, False),
+                ("hashed passes", False, False, True),
+                ("union of hashed passes", False, True, True),
             )
         }
         # Every kind of pair is there: two scalars, a list and a scalar, two lists, a list
@@ -280,27 +320,38 @@ def test_the_long_form_counts_what_the_passes_count(
             ("specialty", "specialty"),
             ("guideline_source", "state"),
         } <= kinds
-        assert ways["long form"] == ways["passes"] == ways["union of passes"]
+        assert len({repr(rows) for rows in ways.values()}) == 1, [
+            name for name, rows in ways.items() if rows != ways["long form"]
+        ]
     finally:
         con.close()
 
 
+@pytest.mark.parametrize("long_form", [True, False], ids=["long form", "hashed passes"])
 @pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
 def test_every_pair_counts_its_letters_of_each_outcome(
-    batches: tuple[Path, Path], tmp_path: Path, corpus: str
+    batches: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    corpus: str,
+    long_form: bool,
 ) -> None:
     """facet_pairs' letters, and those with an overturned item and with an upheld one, are
     each pair's distinct letters (counted here from item_facts by brute force), for every kind
     of pair: two letter fields, a letter field with an item's, two items' fields, a list with
-    itself."""
+    itself; from the long form, or from the passes (a whole build's: their groups per letter
+    keyed by the values' hashes)."""
     from dashboard import dimensions
     from tests.conftest import require_shared
 
+    used = spy_on_long_form(monkeypatch, allowed=long_form)
+    checked = spy_on_value_keys(monkeypatch)
     folders = [*batches, ROOT / "data" / "samples"]
     if corpus == "real letters":
         folders = [require_shared() / "pdftotext"]
     db = settings(tmp_path / "wh").db
     ingest(folders, settings(tmp_path / "wh"))
+    assert used == {long_form} and checked == ([] if long_form else [True])
 
     def side(dim: dimensions.Dimension, name: str) -> tuple[str, str]:
         """Its values in a FROM clause over item_facts f (an empty list: one NULL)."""

@@ -90,7 +90,8 @@ def digest(con: Connection) -> str:
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
     statements = [read_sql(name) for name in SQL]
     statements += [facts_sql(), fresh_sql("item_facts"), facet_sql(), long_pair_sql()]
-    statements += [*_pair_passes("scope_facts"), *reason_pair_sql(), *bits_sql("item_facts")]
+    statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
+    statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
         hasher.update(f"{sql_tokens(sql)}\n".encode())
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
@@ -240,21 +241,43 @@ def combination_sql() -> str:
 
 
 def pair_sql(
-    facts: str = "scope_facts", long_form: bool = False, one_query: bool = False
+    facts: str = "scope_facts",
+    long_form: bool = False,
+    one_query: bool = False,
+    hashed: bool = False,
 ) -> list[str]:
     """facet_pairs.sql over the table ``facts`` (item_facts rows; default: the build's scope):
     its rows from one join of each item's values with each other (``long_pair_sql``: for a
     few items), or from grouping-sets passes (``_pair_passes``), their union in one query
     (``one_query``: a batch's) or a query each (the whole warehouse: run as one union, the
-    passes of the whole history took 89 s, one by one 62). ``DerivedTables._pair_queries``
-    chooses."""
+    passes of the whole history took 89 s, one by one 62), their groups per letter keyed by
+    the values' hashes (``hashed``: see ``_grouping_pass``) or by the values.
+    ``DerivedTables._pair_queries`` chooses."""
     template = read_sql("facet_pairs.sql")
     if long_form:
         parts = [long_pair_sql(facts)]
     else:
-        passes = _pair_passes(facts)
+        passes = _pair_passes(facts, hashed)
         parts = ["\nunion all\n".join(f"from ({p})" for p in passes)] if one_query else passes
     return [template.replace("__PAIRS__", part) for part in parts]
+
+
+def make_value_keys(con: Connection, facts: str) -> bool:
+    """Make ``VALUE_KEYS``: every value of each filter of an item's own field in ``facts`` (no
+    value, NULL, included) with its key (``VALUE_KEY``). True if no two values share a key:
+    then the hashed passes' groups per letter are the groups by the values themselves (a
+    64-bit hash of a few thousand values all but never collides, but a count must not depend
+    on that)."""
+    scalars, lists = _own_fields()
+    values = [*scalars, *(_values(c) for c in lists)]
+    keyed = " union all ".join(
+        f"select distinct {VALUE_KEY.format('v')} as key, v::varchar as value"
+        f" from (select {value} as v from {facts})"
+        for value in values
+    )
+    con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
+    con.execute(f"create or replace table {VALUE_KEYS} as select distinct * from ({keyed})")
+    return bool(_scalar(con, f"select count(*) = count(distinct key) from {VALUE_KEYS}"))
 
 
 def _filter_pairs() -> list[tuple[Any, Any]]:
@@ -271,7 +294,7 @@ def _filter_pairs() -> list[tuple[Any, Any]]:
     return pairs + [*itertools.combinations(lists, 2), *((d, _twin(d)) for d in lists)]
 
 
-def _pair_passes(facts: str) -> list[str]:
+def _pair_passes(facts: str, hashed: bool = False) -> list[str]:
     """facet_pairs' rows (one direction: ``_filter_pairs``' a as dimension) in grouping-sets
     passes (``_grouping_pass``): the scalar filters' pairs, each list filter's with the scalar
     ones (its values unnested first), each two list filters'. An empty list is one row of no
@@ -288,7 +311,7 @@ def _pair_passes(facts: str) -> list[str]:
     any_same = "same_source_as_claims_admin"
     passes = [
         _grouping_pass(
-            facts, columns, [p for p in pairs if p[0].shape == "scalar"], fresh, any_same
+            facts, columns, [p for p in pairs if p[0].shape == "scalar"], fresh, any_same, hashed
         )
     ]
     # letter_key: the pairs of two items' own fields group per letter (_grouping_pass)
@@ -337,6 +360,7 @@ def _pair_passes(facts: str) -> list[str]:
                 [p for p in pairs if p[0] is listed and p[1].shape == "scalar"],
                 {**fresh, **flagged(listed)},
                 same(listed),
+                hashed,
             )
         )
     # Each two list filters, and each with itself (the second side a twin of the first).
@@ -360,6 +384,7 @@ def _pair_passes(facts: str) -> list[str]:
                 [(one, two)],
                 flagged(one, two),
                 same(one, two),
+                hashed,
             )
         )
     return [part for p in passes for part in p]
@@ -505,6 +530,11 @@ CONCORDANT = "guideline_sources"
 SETS_PER_PASS = 4
 # A pass that counts letters by grouping per letter first holds about a group per item per set.
 LETTER_SETS_PER_PASS = 2
+# What those groups are keyed by, for a value column (hashed passes: _grouping_pass), and the
+# suffix of the key's column.
+VALUE_KEY = "hash({})"
+KEY_SUFFIX = "__key"
+VALUE_SUFFIX = "__value"  # a pass's joins of VALUE_KEYS
 # facet_pairs is summed from its parts this many dimensions at a time (_sum_up).
 PAIR_SUM_DIMENSIONS = 4
 # facet_pairs' parts are summed up when they hold more rows than this many buckets' items.
@@ -513,6 +543,9 @@ FOLD_AT = 8
 ROW_GROUP_ROWS = 122_880
 # The build's in-memory database of batches' facts (DerivedTables._add_scope).
 FACTS_DB = "build_facts"
+# Each key's value (make_value_keys makes it): in that database, which the cursors of
+# _insert_passes see.
+VALUE_KEYS = f"{FACTS_DB}.value_keys"
 
 
 def _grouping_pass(
@@ -521,6 +554,7 @@ def _grouping_pass(
     pairs: list[tuple[Any, Any]],
     fresh: dict[str, str],
     same: str,
+    hashed: bool = False,
 ) -> list[str]:
     """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
@@ -530,7 +564,9 @@ def _grouping_pass(
     items' own fields, whose letters no flag counts, are grouped per letter first
     (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters. The letters with an
     overturned item, and with an upheld one, are counted alike: by the flags of each outcome's
-    items (``_by_outcome``, ``first_in_outcome``), or by the groups holding such an item."""
+    items (``_by_outcome``, ``first_in_outcome``), or by the groups holding such an item.
+    ``hashed``: those groups per letter are keyed by the values' hashes (``VALUE_KEY``), which
+    the caller has checked tell every value apart (``make_value_keys``)."""
     flagged = [p for p in pairs if _pair_letters(*p) != PER_LETTER]
     own = [p for p in pairs if _pair_letters(*p) == PER_LETTER]
     chunks = [flagged[i : i + SETS_PER_PASS] for i in range(0, len(flagged), SETS_PER_PASS)]
@@ -547,18 +583,39 @@ def _grouping_pass(
 
         case = _pair_case(chunk, columns, grouped)
         if chunk[0] in own:
+            # A group per letter and pair of values: about one per item at 4M items, where
+            # grouping by the values as text took two to three times as long as by their
+            # hashes (keys); the few rows left get their values back from VALUE_KEYS. A
+            # column outside a row's set has no key there, hence no value (a left join).
+            key = {c: f"{c}{KEY_SUFFIX}" if hashed else c for c in grouped}
+            keys = ", ".join(key.values())
+            source_keyed = source
+            if hashed:
+                made = ", ".join(f"{VALUE_KEY.format(c)} as {key[c]}" for c in grouped)
+                source_keyed = f"(select *, {made} from {source})"
             sets = ", ".join(
-                f"({columns[a.name]}, {columns[b.name]}, letter_key)" for a, b in chunk
+                f"({key[columns[a.name]]}, {key[columns[b.name]]}, letter_key)" for a, b in chunk
             )
             counts = (
-                f"select pair, {listed}, sum(items)::bigint as items,"
+                f"select pair, {keys}, sum(items)::bigint as items,"
                 " sum(overturned)::bigint as overturned, sum(both_cited)::bigint as both_cited,"
                 f" sum(same_source)::bigint as same_source, count(*)::bigint as {PER_LETTER},"
                 f" count_if(overturned > 0)::bigint as {PER_LETTER}{OVERTURNED},"
                 f" count_if(items > overturned)::bigint as {PER_LETTER}{UPHELD}"
-                f" from (select grouping({listed}) as pair, {listed}, {measures}"
-                f" from {source} group by grouping sets ({sets})) group by pair, {listed}"
+                f" from (select grouping({keys}) as pair, {keys}, {measures}"
+                f" from {source_keyed} group by grouping sets ({sets})) group by pair, {keys}"
             )
+            if hashed:
+                values = ", ".join(f"{c}{VALUE_SUFFIX}.value as {c}" for c in grouped)
+                joins = " ".join(
+                    f"left join {VALUE_KEYS} as {c}{VALUE_SUFFIX}"
+                    f" on {c}{VALUE_SUFFIX}.key = counted.{key[c]}"
+                    for c in grouped
+                )
+                counts = (
+                    f"select counted.* exclude ({keys}), {values} from ({counts}) as counted"
+                    f" {joins}"
+                )
         else:
             sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
             counted = dict.fromkeys(d.name for pair in chunk for d in pair if d.name in fresh)
@@ -1027,8 +1084,12 @@ class DerivedTables:
         items, else its passes (``one_query``: as one union, a batch's; as such the whole
         facts of 2,000 letters took 140 MiB more, for no time measurably saved)."""
         items = _scalar(self.con, f"select count(*) from {facts}")
+        long_form = items <= self.long_form
+        # A batch's passes run as one union: a check of its values per batch would cost more
+        # planning than its few groups per letter.
+        hashed = not (long_form or one_query) and make_value_keys(self.con, facts)
         return {
-            "facet_pairs": pair_sql(facts, items <= self.long_form, one_query),
+            "facet_pairs": pair_sql(facts, long_form, one_query, hashed),
             "reason_pairs": reason_pair_sql(facts),
         }
 
