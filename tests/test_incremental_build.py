@@ -272,6 +272,28 @@ def test_groups_per_letter_are_keyed_by_hashes_only_where_they_tell_values_apart
     assert found["hashes"] == found["shared keys"]
 
 
+def test_a_hashed_pass_fails_on_a_value_it_has_no_key_for(
+    batches: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The hashed passes' values come from derived.VALUE_KEYS: a key missing there (a table
+    made over other facts) fails the pass rather than count its value as no value."""
+    ingest(list(batches), settings(tmp_path / "wh"))
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{resolve(settings(tmp_path / 'wh').db)}' as wh (read_only)")
+        con.execute("use wh")
+        assert derived.make_value_keys(con, "item_facts")
+        passes = derived.pair_sql("item_facts", hashed=True)
+        assert sum(len(con.execute(sql).fetchall()) for sql in passes) > 100
+        category = con.execute("select min(category) from item_facts").fetchone()[0]
+        con.execute(f"delete from {derived.VALUE_KEYS} where value = ?", [category])
+        with pytest.raises(duckdb.Error, match="a value without its key"):
+            for sql in passes:
+                con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
 def test_the_long_form_counts_what_the_passes_count(
     batches: tuple[Path, Path], tmp_path: Path, corpus: str
@@ -383,6 +405,21 @@ def test_every_pair_counts_its_letters_of_each_outcome(
             assert got == want, (name, other)
     finally:
         con.close()
+
+
+def test_the_digest_holds_what_gives_the_hashed_passes_their_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A whole build's hashed passes take their rows' values from derived.VALUE_KEYS: what
+    makes that table is part of what defines facet_pairs (an edit of it rebuilds the marts)."""
+    con = duckdb.connect()
+    before = derived.digest(con)
+    original = derived.value_keys_sql
+    monkeypatch.setattr(
+        derived, "value_keys_sql", lambda facts: original(facts).replace("v::varchar", "lower(v)")
+    )
+    assert "v::varchar" in original("item_facts")
+    assert derived.digest(con) != before
 
 
 def test_the_digest_reads_the_sql_not_its_comments_or_layout(monkeypatch) -> None:

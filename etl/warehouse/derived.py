@@ -91,6 +91,7 @@ def digest(con: Connection) -> str:
     statements = [read_sql(name) for name in SQL]
     statements += [facts_sql(), fresh_sql("item_facts"), facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
+    statements.append(value_keys_sql("item_facts"))
     statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
         hasher.update(f"{sql_tokens(sql)}\n".encode())
@@ -268,6 +269,14 @@ def make_value_keys(con: Connection, facts: str) -> bool:
     then the hashed passes' groups per letter are the groups by the values themselves (a
     64-bit hash of a few thousand values all but never collides, but a count must not depend
     on that)."""
+    con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
+    con.execute(f"create or replace table {VALUE_KEYS} as {value_keys_sql(facts)}")
+    return bool(_scalar(con, f"select count(*) = count(distinct key) from {VALUE_KEYS}"))
+
+
+def value_keys_sql(facts: str) -> str:
+    """``VALUE_KEYS``' rows over ``facts`` (the values a hashed pass gives its rows: in the
+    digest)."""
     scalars, lists = _own_fields()
     values = [*scalars, *(_values(c) for c in lists)]
     keyed = " union all ".join(
@@ -275,9 +284,7 @@ def make_value_keys(con: Connection, facts: str) -> bool:
         f" from (select {value} as v from {facts})"
         for value in values
     )
-    con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
-    con.execute(f"create or replace table {VALUE_KEYS} as select distinct * from ({keyed})")
-    return bool(_scalar(con, f"select count(*) = count(distinct key) from {VALUE_KEYS}"))
+    return f"select distinct * from ({keyed})"
 
 
 def _filter_pairs() -> list[tuple[Any, Any]]:
@@ -612,9 +619,16 @@ def _grouping_pass(
                     f" on {c}{VALUE_SUFFIX}.key = counted.{key[c]}"
                     for c in grouped
                 )
+                # A key missing from VALUE_KEYS (made over other facts) is an error, not a
+                # value turned into no value.
+                checked = " and ".join(
+                    f"case when counted.{key[c]} is not null and {c}{VALUE_SUFFIX}.key is null"
+                    f" then error('a value without its key in {VALUE_KEYS}') else true end"
+                    for c in grouped
+                )
                 counts = (
                     f"select counted.* exclude ({keys}), {values} from ({counts}) as counted"
-                    f" {joins}"
+                    f" {joins} where {checked}"
                 )
         else:
             sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
