@@ -269,9 +269,14 @@ def make_value_keys(con: Connection, facts: str) -> bool:
     then the hashed passes' groups per letter are the groups by the values themselves (a
     64-bit hash of a few thousand values all but never collides, but a count must not depend
     on that)."""
-    con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
+    _attach_facts_db(con)
     con.execute(f"create or replace table {VALUE_KEYS} as {value_keys_sql(facts)}")
     return bool(_scalar(con, f"select count(*) = count(distinct key) from {VALUE_KEYS}"))
+
+
+def _attach_facts_db(con: Connection) -> None:
+    """The build's in-memory database (FACTS_DB), if not attached yet."""
+    con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")
 
 
 def value_keys_sql(facts: str) -> str:
@@ -795,7 +800,7 @@ class DerivedTables:
         ``adding``: the letters the build will load (a build that at least doubles the
         warehouse counts facet_pairs whole at the end: see ``_sum_up``)."""
         con = self.con
-        con.execute(f"attach if not exists ':memory:' as {FACTS_DB}")  # batches' facts
+        _attach_facts_db(con)  # batches' facts
         con.execute(read_sql("baseline.sql"))
         for name, shape in PARTS.values():
             con.execute(f"create or replace temp table {name} as {shape}")
