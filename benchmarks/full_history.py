@@ -9,7 +9,8 @@ resident memory of the whole process tree (the main process and its workers, sum
 every 0.2 s, and its CPU time every second. Reported: letters/s end to end, the peak tree RSS
 (and a timeline of it every 5 s, with the phases the build recorded), the tree's CPU seconds
 (per letter, and the cores each phase kept busy), the warehouse's size on disk per million
-items. Results: stdout and benchmarks/out/full_history.json.
+items: its version file, and with the search index folder beside it (what a reader needs).
+Results: stdout and benchmarks/out/full_history.json.
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ def main() -> None:
 
     import duckdb
 
+    from etl.search import store
+
     con = duckdb.connect(str(db), read_only=True)
     letters, items = con.execute(
         "select count(*), (select count(*) from decisions) from letters"
@@ -167,6 +170,9 @@ def main() -> None:
     recorded = recorded_phases(con)
     con.close()
     size = db.resolve().stat().st_size
+    # The published warehouse is the version file and its search index folder beside it.
+    index_folder = store.index_dir_for(db.resolve())
+    index_size = sum(p.stat().st_size for p in index_folder.iterdir() if p.is_file())
     # Exact: every process of the tree has been waited for (the samples miss the last second).
     cpu_seconds = sum(
         getattr(children, field) - getattr(children_before, field)
@@ -181,6 +187,8 @@ def main() -> None:
         "peak_tree_rss_mib": round(peak / 2**20),
         "warehouse_mib": round(size / 2**20),
         "warehouse_mib_per_million_items": round(size / 2**20 / (items / 1e6), 1),
+        "search_index_mib": round(index_size / 2**20),
+        "on_disk_mib_per_million_items": round((size + index_size) / 2**20 / (items / 1e6), 1),
         "summary": stdout.strip().splitlines()[0] if stdout.strip() else "",
         "phases": recorded,
         # The ingest's own CPU (every process and thread of its tree, sampled each second):

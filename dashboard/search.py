@@ -241,11 +241,12 @@ def ranked(con: Con, filters: Filters, limit: int = RANKED_ROWS) -> pl.DataFrame
     hits = _best(con, state, compiled, filters, limit)
     if not hits:
         return pl.DataFrame(schema=RANKED_SCHEMA)
-    snippets = state.index.snippets(compiled, hits)
+    details = _items(con, hits)
+    texts = details.select(TEXTS).to_dicts()
+    snippets = state.index.snippets(compiled, texts)
     extra = pl.DataFrame(
         {
-            "rank": list(range(1, len(hits) + 1)),
-            "score": [h.score for h in hits],
+            "rank": details.get_column("rank"),
             "snippet_field": [s.field if s else None for s in snippets],
             "snippet": [s.text if s else None for s in snippets],
             "snippet_spans": [[list(span) for span in s.spans] if s else [] for s in snippets],
@@ -254,13 +255,11 @@ def ranked(con: Con, filters: Filters, limit: int = RANKED_ROWS) -> pl.DataFrame
         },
         schema={k: RANKED_SCHEMA[k] for k in RANKED_SCHEMA if k in _EXTRA},
     )
-    details = _items(con, hits)
     return details.join(extra, on="rank", how="inner").select(list(RANKED_SCHEMA)).sort("rank")
 
 
 _EXTRA = (
     "rank",
-    "score",
     "snippet_field",
     "snippet",
     "snippet_spans",
@@ -269,16 +268,27 @@ _EXTRA = (
 )
 
 
+# The texts the snippets are cut from, read with the items (the index stores none), and those
+# similar decisions are found by.
+TEXTS = ("request", "rationale", "guidelines")
+SIMILAR_TEXTS = ("request", "rationale")
+
+
 def _items(con: Con, hits: list[Hit]) -> pl.DataFrame:
-    return queries.run_sql(
-        con,
-        "search_items",
+    """The hits' items in their order (``rank`` from 1, ``score``), with their ``TEXTS``."""
+    wanted = pl.DataFrame(
         {
-            "letter_ids": [h.letter_id for h in hits],
-            "item_nos": [h.item_no for h in hits],
-            "ranks": list(range(1, len(hits) + 1)),
+            "letter_id": [h.letter_id for h in hits],
+            "item_no": [h.item_no for h in hits],
+            "rank": list(range(1, len(hits) + 1)),
+            "score": [h.score for h in hits],
         },
-    ).with_columns(pl.col("rank").cast(pl.Int32), pl.col("item_no").cast(pl.Int32))
+        schema={"letter_id": pl.String, "item_no": pl.Int32, "rank": pl.Int32, "score": pl.Float64},
+    )
+    found = queries.run_sql(
+        con, "search_items", {"letter_ids": sorted({h.letter_id for h in hits})}
+    ).with_columns(pl.col("item_no").cast(pl.Int32))
+    return wanted.join(found, on=["letter_id", "item_no"], how="inner").sort("rank")
 
 
 def _literal_ranked(con: Con, filters: Filters, limit: int) -> pl.DataFrame:
@@ -347,23 +357,18 @@ def similar(con: Con, letter_id: str, item_no: int, limit: int = SIMILAR_ROWS) -
     rationale), of the same drug class (medications) or category (other services); ``score``
     is the similarity. Empty when the item or the index is missing."""
     state = index_state(con)
-    item = queries.run_sql(
-        con,
-        "search_item",
-        {"letter_id": letter_id, "item_no": int(item_no), "search_salt": state.salt},
-    )
-    if state.index is None or item.height == 0:
+    found = _item(con, letter_id, item_no)
+    if state.index is None or found.height == 0:
         return pl.DataFrame(schema=SIMILAR_SCHEMA)
-    row = item.row(0, named=True)
+    row = found.row(0, named=True)
     same = ("drug_class", row["drug_class"]) if row["drug_class"] else ("category", row["category"])
-    hits = state.index.similar(int(row["key"]), limit, same if same[1] else None)
+    texts = {name: row[name] for name in SIMILAR_TEXTS}
+    params = {"letter_id": letter_id, "item_no": int(item_no), "search_salt": state.salt}
+    key = int(queries.run_sql(con, "search_key", params).item(0, "key"))
+    hits = state.index.similar(key, texts, limit, same if same[1] else None)
     if not hits:
         return pl.DataFrame(schema=SIMILAR_SCHEMA)
-    scores = pl.DataFrame(
-        {"rank": list(range(1, len(hits) + 1)), "score": [h.score for h in hits]},
-        schema={"rank": pl.Int32, "score": pl.Float64},
-    )
-    return _items(con, hits).join(scores, on="rank").sort("rank").select(list(SIMILAR_SCHEMA))
+    return _items(con, hits).select(list(SIMILAR_SCHEMA))
 
 
 SIMILAR_SCHEMA: dict[str, Any] = {
@@ -371,11 +376,15 @@ SIMILAR_SCHEMA: dict[str, Any] = {
 }
 
 
+def _item(con: Con, letter_id: str, item_no: int) -> pl.DataFrame:
+    """One item with its texts (empty when there is none)."""
+    found = queries.run_sql(con, "search_items", {"letter_ids": [letter_id]})
+    return found.filter(pl.col("item_no") == int(item_no))
+
+
 def item(con: Con, letter_id: str, item_no: int) -> pl.DataFrame:
     """The item similar decisions are about (empty when there is none)."""
-    return queries.run_sql(
-        con, "search_item", {"letter_id": letter_id, "item_no": int(item_no), "search_salt": 0}
-    ).drop("key")
+    return _item(con, letter_id, item_no).drop("rationale", "guidelines")
 
 
 def similar_outcomes(

@@ -26,7 +26,7 @@ No DuckDB and no Streamlit here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -387,18 +387,20 @@ class SearchIndex:
                 found.append((int(token.char_offset_from), int(token.char_offset_to)))
         return found
 
-    def snippets(self, compiled: CompiledQuery, hits: list[Hit]) -> list[Snippet | None]:
-        """For each hit, the best passage of its rationale, request or guidelines with the
-        matches marked (None when no stored field holds a match)."""
+    def snippets(
+        self, compiled: CompiledQuery, texts: Sequence[Mapping[str, str | None]]
+    ) -> list[Snippet | None]:
+        """For each hit's texts (``schema.SNIPPET_FIELDS`` by name, as the warehouse holds
+        them: the index stores none), the best passage of its rationale, request or guidelines
+        with the matches marked (None when none of them holds a match)."""
         if compiled.query is None:
-            return [None for _ in hits]
+            return [None for _ in texts]
         words = self.highlight_words(compiled)
         out: list[Snippet | None] = []
-        for hit in hits:
-            doc = self.searcher.doc(hit.address)
+        for fields in texts:
             chosen: Snippet | None = None
             for name in schema.SNIPPET_FIELDS:
-                text = doc.get_first(name)
+                text = fields.get(name)
                 if not text:
                     continue
                 spans = self.spans(compiled, text, words)
@@ -415,20 +417,22 @@ class SearchIndex:
         hits = self.searcher.search(query, 1, count=False).hits
         return hits[0][1] if hits else None
 
-    def similar(self, key: int, limit: int = 20, same: tuple[str, str] | None = None) -> list[Hit]:
-        """Items whose request and rationale read most like this item's (more-like-this),
-        optionally only those with ``same = (field, value)`` (``drug_class`` or ``category``);
-        never the item itself."""
-        address = self.address_of(key)
-        if address is None:
-            return []
-        doc = self.searcher.doc(address)
+    def similar(
+        self,
+        key: int,
+        texts: Mapping[str, str | None],
+        limit: int = 20,
+        same: tuple[str, str] | None = None,
+    ) -> list[Hit]:
+        """Items whose request and rationale read most like this item's (``texts``: its
+        ``request`` and ``rationale``, as the warehouse holds them), optionally only those with
+        ``same = (field, value)`` (``drug_class`` or ``category``); never the item itself."""
         fields = {
-            name: [str(doc.get_first(name))]
+            name: [str(texts[name])]
             for name in (schema.REQUEST, schema.RATIONALE)
-            if doc.get_first(name)
+            if texts.get(name)
         }
-        if not fields:
+        if not fields or self.address_of(key) is None:
             return []
         like = tantivy.Query.more_like_this_document_fields_query(
             self.schema,

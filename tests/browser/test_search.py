@@ -170,8 +170,9 @@ def test_similar_decisions_from_the_reader_and_by_url(
     page: Page, dashboard_url: str, browser_warehouse: Path, index: SearchIndex
 ) -> None:
     with warehouse(browser_warehouse) as con:
-        letter_id, item_no = con.execute(
-            "select letter_id, item_no from item_facts where drug_class = 'Opioids'"
+        letter_id, item_no, request, rationale = con.execute(
+            "select letter_id, item_no, request, rationale from decisions"
+            " join letters using (letter_id) where drug_class = 'Opioids'"
             " and not synthetic order by letter_id, item_no limit 1"
         ).fetchone()  # type: ignore[misc]
     open_app(page, f"{dashboard_url}/letters?letter={letter_id}")
@@ -184,7 +185,8 @@ def test_similar_decisions_from_the_reader_and_by_url(
 
     compiled = index.compile(f'letter_id:"{letter_id}"')
     key = next(h.key for h in index.top(compiled, 100) if h.item_no == item_no)
-    similar = index.similar(key, 20, ("drug_class", "Opioids"))
+    texts = {"request": request, "rationale": rationale}
+    similar = index.similar(key, texts, 20, ("drug_class", "Opioids"))
     with warehouse(browser_warehouse) as con:
         decided = dict(
             ((r[0], r[1]), r[2])

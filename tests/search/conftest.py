@@ -34,6 +34,7 @@ class Item:
     drug_class: str | None
     category: str | None
     decision: str
+    texts: dict[str, str | None]  # what snippets and similar decisions read: the index has none
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +88,11 @@ def items(search_file: Path) -> list[Item]:
             "summary": words(summary),
             "diagnoses": words(diagnoses),
         }
+        texts = {"request": request, "rationale": rationale, "guidelines": guidelines or None}
         out.append(
-            Item(letter_id, item_no, fields, frozenset(drugs), drug_class, category, decision)
+            Item(
+                letter_id, item_no, fields, frozenset(drugs), drug_class, category, decision, texts
+            )
         )
     return out
 

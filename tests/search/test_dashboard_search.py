@@ -184,3 +184,40 @@ def test_the_search_text_is_in_the_caption_and_file_names() -> None:
     assert filters.search == 'norco "urine drug"'
     assert filters.describe()[-1] == 'Search: “norco "urine drug"”'
     assert filters.slug() == "decision-Upheld_q-norco-urine-drug"
+
+
+@pytest.mark.parametrize("text", ["urine drug screen", "norco", "chapter", "official disability"])
+def test_ranked_rows_are_their_items_with_snippets_of_their_own_texts(
+    con, oracle, index, text
+) -> None:
+    # The index stores no text: each row's details and its snippet come from the warehouse,
+    # matched to the hit by letter and item.
+    ranked = search.ranked(con, Filters.build(search=text), 50)
+    compiled = index.compile(text)
+    assert list(ranked.select("letter_id", "item_no").iter_rows()) == [
+        (h.letter_id, h.item_no) for h in index.top(compiled, 50)
+    ]
+    assert ranked.height > 0
+    for row in ranked.iter_rows(named=True):
+        item = oracle.execute(
+            "select f.case_number, f.decision_date, f.request, f.decision, f.category,"
+            " f.drug_class, f.drugs, d.rationale,"
+            " concat_ws(chr(10), d.claims_admin_guideline, d.maximus_guideline)"
+            " from item_facts f join decisions d using (letter_id, item_no)"
+            " where letter_id = ? and item_no = ?",
+            [row["letter_id"], row["item_no"]],
+        ).fetchone()
+        shown = (row["case_number"], row["decision_date"], row["request"], row["decision"])
+        assert shown + (row["category"], row["drug_class"], row["drugs"]) == item[:7]
+        texts = {"request": item[2], "rationale": item[7], "guidelines": item[8]}
+        if row["snippet"] is not None:
+            assert row["snippet"] in texts[row["snippet_field"]]
+            assert row["snippet_spans"]
+
+
+def test_snippets_come_from_every_text_field(con) -> None:
+    fields = set()
+    for text in ("urine drug screen", "norco", "chapter", "official disability", "mri"):
+        ranked = search.ranked(con, Filters.build(search=text), 50)
+        fields |= set(ranked.get_column("snippet_field").drop_nulls())
+    assert fields == {"request", "rationale", "guidelines"}

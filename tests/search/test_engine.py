@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.classify import tables
-from etl.search.engine import MAX_QUERY_CHARS, SearchIndex
+from etl.search.engine import MAX_QUERY_CHARS, Hit, SearchIndex
 from tests.search.conftest import Item, words
 
 Key = tuple[str, int]
@@ -32,6 +32,12 @@ def drug_words(item: Item) -> list[str]:
 
 def all_fields(item: Item) -> dict[str, list[str]]:
     return {**item.fields, "drug": drug_words(item)}
+
+
+def texts_of(items: list[Item], hits: list[Hit]) -> list[dict[str, str | None]]:
+    """The hits' texts, as the dashboard reads them from the warehouse."""
+    by_key = {(i.letter_id, i.item_no): i.texts for i in items}
+    return [by_key[(h.letter_id, h.item_no)] for h in hits]
 
 
 def found(index: SearchIndex, text: str) -> set[Key]:
@@ -157,7 +163,9 @@ def test_norco_is_hydrocodone_with_acetaminophen_never_acetaminophen_alone(
         "norco^1000000",
     ],
 )
-def test_hostile_text_is_a_query_never_an_error(index: SearchIndex, text: str) -> None:
+def test_hostile_text_is_a_query_never_an_error(
+    index: SearchIndex, items: list[Item], text: str
+) -> None:
     compiled = index.compile(text)
     assert len(compiled.text) <= MAX_QUERY_CHARS
     count = index.count(compiled)
@@ -165,7 +173,7 @@ def test_hostile_text_is_a_query_never_an_error(index: SearchIndex, text: str) -
     assert 0 <= count <= index.documents
     assert len(keys) == (index.documents - count if negated else count)
     hits = index.top(compiled, 5)
-    index.snippets(compiled, hits)
+    index.snippets(compiled, texts_of(items, hits))
 
 
 def test_unreadable_syntax_is_searched_as_a_phrase(index: SearchIndex, items: list[Item]) -> None:
@@ -181,12 +189,12 @@ def test_unreadable_syntax_is_searched_as_a_phrase(index: SearchIndex, items: li
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(max_size=120))
-def test_any_text_compiles_and_runs(index: SearchIndex, text: str) -> None:
+def test_any_text_compiles_and_runs(index: SearchIndex, items: list[Item], text: str) -> None:
     compiled = index.compile(text)
     count = index.count(compiled)
     keys, negated = index.keys(compiled)
     assert len(keys) == (index.documents - count if negated else count)
-    index.snippets(compiled, index.top(compiled, 3))
+    index.snippets(compiled, texts_of(items, index.top(compiled, 3)))
 
 
 @settings(max_examples=60, deadline=None)
@@ -212,10 +220,10 @@ def test_keys_of_a_common_query_are_the_complement(index: SearchIndex) -> None:
     assert not negated and len(keys) == index.count(compiled) > 0
 
 
-def test_snippets_mark_the_words_searched(index: SearchIndex) -> None:
+def test_snippets_mark_the_words_searched(index: SearchIndex, items: list[Item]) -> None:
     compiled = index.compile("urine screen")
     hits = index.top(compiled, 10)
-    snippets = index.snippets(compiled, hits)
+    snippets = index.snippets(compiled, texts_of(items, hits))
     assert any(snippets)
     for snippet in snippets:
         if snippet is None:
@@ -237,7 +245,7 @@ def test_similar_decisions_share_the_class_and_never_include_the_item(
     opioid = next(i for i in items if i.drug_class == "Opioids" and i.fields["rationale"])
     compiled = index.compile(f'letter_id:"{opioid.letter_id}"')
     hit = next(h for h in index.top(compiled, 50) if h.item_no == opioid.item_no)
-    similar = index.similar(hit.key, 20, ("drug_class", "Opioids"))
+    similar = index.similar(hit.key, opioid.texts, 20, ("drug_class", "Opioids"))
     assert similar
     by_key = {(i.letter_id, i.item_no): i for i in items}
     assert (opioid.letter_id, opioid.item_no) not in {(h.letter_id, h.item_no) for h in similar}

@@ -20,7 +20,7 @@ import pytest
 from etl.demo import write_corpus
 from etl.ingest import ingest
 from etl.search import build as search_build
-from etl.search import store
+from etl.search import schema, store
 from etl.search.engine import IndexUnavailable, SearchIndex
 from etl.settings import Settings
 from etl.warehouse import files
@@ -139,6 +139,34 @@ def test_a_changed_vocabulary_rebuilds_the_index_whole(
     ingest([SAMPLES], settings)
     marker = _assert_matches(db)
     assert marker["mode"] == "full" and marker["vocabulary"] == "another vocabulary"
+
+
+def test_an_index_of_the_previous_format_is_refused_then_rebuilt_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Format 1 stored the texts snippets are cut from; format 2 reads them from the warehouse.
+    db = tmp_path / "wh" / "current.duckdb"
+    settings = Settings(db=db, jobs=1)
+    monkeypatch.setattr(schema, "FORMAT", 1)
+    ingest([SAMPLES], settings)
+    assert _marker(db)["format"] == 1
+    monkeypatch.setattr(schema, "FORMAT", 2)
+    with pytest.raises(IndexUnavailable, match="another format"):
+        open_index(db.resolve())
+    ingest([SAMPLES], settings)
+    marker = _assert_matches(db)
+    assert marker["mode"] == "full" and marker["format"] == 2
+
+
+def test_the_index_stores_no_text(tmp_path: Path) -> None:
+    import tantivy
+
+    db = tmp_path / "wh" / "current.duckdb"
+    ingest([SAMPLES], Settings(db=db, jobs=1))
+    index = open_index(db.resolve())
+    everything = index.searcher.search(tantivy.Query.all_query(), index.documents).hits
+    stored = {name for _, address in everything for name in index.searcher.doc(address).to_dict()}
+    assert stored == {schema.KEY, schema.LETTER_ID, schema.ITEM_NO}
 
 
 def test_a_reader_refuses_an_index_that_is_not_its_warehouses(tmp_path: Path) -> None:
