@@ -54,18 +54,26 @@ def statement_key(sql: str) -> str:
 
 
 class StatementTimes:
-    """Seconds and calls per statement key."""
+    """Seconds and calls per statement key; each checkpoint on its own, with when it began
+    (seconds since the first statement), to place it in its phase."""
 
     def __init__(self) -> None:
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.calls: Counter[str] = Counter()
+        self.checkpoints: list[tuple[float, float]] = []  # (began, seconds)
+        self._first: float | None = None
         self._lock = threading.Lock()  # the base tables load on a cursor in a thread
 
     def add(self, sql: str, seconds: float) -> None:
         key = statement_key(sql)
+        now = time.perf_counter()
         with self._lock:
             self.seconds[key] += seconds
             self.calls[key] += 1
+            if self._first is None:
+                self._first = now - seconds
+            if key == "checkpoint":
+                self.checkpoints.append((round(now - seconds - self._first, 1), round(seconds, 2)))
 
     def top(self, count: int) -> list[dict[str, Any]]:
         return [
@@ -150,10 +158,18 @@ def main() -> None:
         **build,
         "execute_seconds": round(sum(times.seconds.values()), 1),
         "statements": times.top(args.top),
+        "checkpoints": [{"began": b, "seconds": s} for b, s in times.checkpoints],
     }
     print(f"machine: {result['machine']}")
     print(f"{build['letters']:,} letters, {build['items']:,} items: {build['seconds']} s")
     print("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in build["phases"].items()))
+    ends, total = [], 0.0
+    for phase, seconds in build["phases"].items():
+        total += seconds
+        ends.append(f"{phase} {total:.1f}")
+    print("phases end at (s into the build): " + ", ".join(ends))
+    began = ", ".join(f"{b} ({s})" for b, s in times.checkpoints)
+    print(f"checkpoints (began at s, seconds): {began}")
     print("\n| statement | calls | seconds |\n|---|---|---|")
     for row in result["statements"]:
         print(f"| `{row['statement'][:90]}` | {row['calls']:,} | {row['seconds']:.1f} |")
