@@ -35,6 +35,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.ingest_speed import cpu_line, cpu_shares, host_cpu, machine  # noqa: E402
 
 
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files in ``folder`` (a search index folder holds no subfolders)."""
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
 def tree_pids(pid: int) -> Iterator[int]:
     """``pid`` and all its descendants that are alive now (Linux /proc)."""
     stack = [pid]
@@ -172,7 +177,7 @@ def main() -> None:
     size = db.resolve().stat().st_size
     # The published warehouse is the version file and its search index folder beside it.
     index_folder = store.index_dir_for(db.resolve())
-    index_size = sum(p.stat().st_size for p in index_folder.iterdir() if p.is_file())
+    index_size = folder_bytes(index_folder)
     # Exact: every process of the tree has been waited for (the samples miss the last second).
     cpu_seconds = sum(
         getattr(children, field) - getattr(children_before, field)

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.full_history import corpus_for  # noqa: E402
+from benchmarks.full_history import corpus_for, folder_bytes  # noqa: E402
 from benchmarks.ingest_speed import machine  # noqa: E402
 
 QUERIES = [
@@ -136,10 +136,6 @@ def copy_and_index(source: Path) -> tuple[Path, dict]:
         con.close()
     marker = store.read_marker(store.index_dir_for(target)) or {}
     return target, {**marker, "measured_seconds": round(seconds, 1)}
-
-
-def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
 
 
 def measure_queries(db: Path) -> dict:
