@@ -240,6 +240,66 @@ def test_replaced_letters_leave_no_trace(
     assert tables(stepwise.db) == reference
 
 
+def row_group_merges(db: Path) -> str:
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        query = "select value from meta where key = 'row_group_merges'"
+        [(merges,)] = con.execute(query).fetchall()
+        return str(merges)
+    finally:
+        con.close()
+
+
+def test_only_a_build_that_deletes_rows_merges_row_groups(
+    batches: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Adding letters leaves partly filled row groups as written; replacing letters deletes
+    rows, and the build lets DuckDB merge row groups so that they leave the file."""
+    first, second = batches
+    stepwise = settings(tmp_path / "stepwise")
+    ingest([first], stepwise)
+    assert row_group_merges(stepwise.db) == "off"
+    ingest([second], stepwise)
+    assert row_group_merges(stepwise.db) == "off"
+    con = duckdb.connect(str(resolve(stepwise.db)))  # ours: no reader has it open
+    stale = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
+    con.execute(f"update letters set parser_version = '0' where {stale}")
+    con.execute(f"update sources set parser_version = '0' where {stale}")
+    con.close()
+    ingest([first, second], stepwise)
+    assert row_group_merges(stepwise.db) == "on"
+    ingest([second], stepwise)  # nothing new: nothing deleted
+    assert row_group_merges(stepwise.db) == "off"
+
+
+@pytest.mark.parametrize("merges", ["on", "off"])
+def test_duckdb_leaves_partly_filled_row_groups_as_written_when_told_to(
+    tmp_path: Path, merges: str
+) -> None:
+    """What ``row_group_merges`` stands on: each bulk append leaves a partly filled row group,
+    which a checkpoint merges with its neighbours unless ``max_vacuum_tasks`` is 0."""
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    if merges == "off":
+        con.execute("set max_vacuum_tasks = 0")
+    con.execute("create table t (n integer)")
+    for _ in range(2):
+        con.execute("insert into t from range(140000)")  # more than a row group (122,880)
+        con.execute("checkpoint")
+    sizes = [
+        n
+        for (n,) in con.execute(
+            "select sum(count)::integer from pragma_storage_info('t')"
+            " where column_path = '[0]' group by row_group_id order by row_group_id"
+        ).fetchall()
+    ]
+    con.close()
+    full, rest = 122_880, 140_000 - 122_880
+    if merges == "off":
+        assert sizes == [full, rest, full, rest]
+    else:
+        assert sizes == [full, full, 2 * rest]
+
+
 def test_a_changed_definition_rebuilds_whole(
     batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modes: list[str]
 ) -> None:
