@@ -587,17 +587,15 @@ class WarehouseBuild:
 def index_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """The contract's lookup indexes (``contract.lookup_indexes``): made once the rows are in
     (a whole build appends without them; at 4M items the four took 12.7 s under the build's
-    cap), kept as they are by a build that started from a version holding them."""
-    threads = con.execute("select current_setting('threads')").fetchone()[0]  # type: ignore[index]
+    cap), kept as they are by a build that started from a version holding them. One at a time,
+    on the build's threads: at 4M items, made again on a copy of a published version under the
+    build's 384 MB cap, the four took 5.0-5.3 s on two threads against 8.2-8.6 on one, the
+    process's peak 457 MiB against 448 (docs/benchmarks.md, stop 48)."""
     sizes = dict(con.execute("select table_name, estimated_size from duckdb_tables()").fetchall())
-    con.execute("set threads = 1")  # one index in memory at a time, not one per thread
-    try:
-        for index, table, column in contract.lookup_indexes():
-            con.execute(f"create index if not exists {index} on {table} ({column})")
-            if sizes.get(table, 0) >= WRITE_OUT_INDEX_ROWS:
-                con.execute("checkpoint")  # written out: its memory can go before the next
-    finally:
-        con.execute(f"set threads = {int(threads)}")
+    for index, table, column in contract.lookup_indexes():
+        con.execute(f"create index if not exists {index} on {table} ({column})")
+        if sizes.get(table, 0) >= WRITE_OUT_INDEX_ROWS:
+            con.execute("checkpoint")  # written out: its memory can go before the next
 
 
 def long_string_bytes(frame: pa.Table) -> int:
