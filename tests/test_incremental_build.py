@@ -11,6 +11,7 @@ import pytest
 
 from etl.demo import write_corpus
 from etl.ingest import ingest
+from etl.load import ROW_GROUP_MERGES
 from etl.settings import Settings
 from etl.warehouse import derived
 from etl.warehouse.files import resolve
@@ -120,13 +121,18 @@ def spy_on_value_keys(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return found
 
 
-def digest_of(db: Path) -> str:
+def meta_value(db: Path, key: str) -> str | None:
+    """The published version's ``meta`` value under ``key`` (None when it has none)."""
     con = duckdb.connect(str(resolve(db)), read_only=True)
     try:
-        row = con.execute("select value from meta where key = ?", [derived.DIGEST]).fetchone()
-        return row[0] if row else ""
+        row = con.execute("select value from meta where key = ?", [key]).fetchone()
+        return row[0] if row else None
     finally:
         con.close()
+
+
+def digest_of(db: Path) -> str:
+    return meta_value(db, derived.DIGEST) or ""
 
 
 def rebuild_whole(db: Path, threads: int | None = None) -> None:
@@ -240,16 +246,6 @@ def test_replaced_letters_leave_no_trace(
     assert tables(stepwise.db) == reference
 
 
-def row_group_merges(db: Path) -> str:
-    con = duckdb.connect(str(resolve(db)), read_only=True)
-    try:
-        query = "select value from meta where key = 'row_group_merges'"
-        [(merges,)] = con.execute(query).fetchall()
-        return str(merges)
-    finally:
-        con.close()
-
-
 def test_only_a_build_that_deletes_rows_merges_row_groups(
     batches: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -258,18 +254,18 @@ def test_only_a_build_that_deletes_rows_merges_row_groups(
     first, second = batches
     stepwise = settings(tmp_path / "stepwise")
     ingest([first], stepwise)
-    assert row_group_merges(stepwise.db) == "off"
+    assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
     ingest([second], stepwise)
-    assert row_group_merges(stepwise.db) == "off"
+    assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
     con = duckdb.connect(str(resolve(stepwise.db)))  # ours: no reader has it open
     stale = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
     con.execute(f"update letters set parser_version = '0' where {stale}")
     con.execute(f"update sources set parser_version = '0' where {stale}")
     con.close()
     ingest([first, second], stepwise)
-    assert row_group_merges(stepwise.db) == "on"
+    assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "on"
     ingest([second], stepwise)  # nothing new: nothing deleted
-    assert row_group_merges(stepwise.db) == "off"
+    assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
 
 
 @pytest.mark.parametrize("merges", ["on", "off"])
