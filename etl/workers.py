@@ -19,6 +19,12 @@ worker is on, so the parent always knows which file a worker is on and since whe
 
 Results come back in input order (a bounded reorder buffer), so which of two renderings of one
 letter is recorded first never depends on timing.
+
+The parent never waits to send: what a worker's socket does not take at once waits in that
+worker's outbox and goes when the socket has room. A send that waited could hang both ends for
+good, the parent stuck sending to a worker stuck sending its answer to the parent: with the
+local sockets' buffers at 8 KiB (Linux's default is 208 KiB; a kernel may be set lower), a
+14,815-letter ingest hung within seconds (``test_small_socket_buffers_never_deadlock_the_pool``).
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ import multiprocessing
 import os
 import pickle
 import resource
+import select
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -55,10 +64,14 @@ ANSWER_BYTES = 8 * 1024 * 1024
 # worker finishes one, so it never waits for the parent. A worker that dies or overruns costs
 # only the file it is on.
 DEPTH = 2 * BATCH
-# Files queued behind a busy worker's current one stay under this many bytes together: they
-# fit in the pipe's buffer (about 200 KiB on Linux), so sending never blocks the parent. A
-# larger file waits for an idle worker.
-QUEUE_BYTES = 64 * 1024
+# Sends that never wait (the module's docstring): MSG_DONTWAIT, where the platform has it.
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
+# Files queued behind a busy worker's current one stay under this many bytes together (a larger
+# file waits for an idle worker): about 50 letters of text, so that a worker's answers are
+# whole batches, not what was queued when the parent last looked (18 letters on average with
+# 64 KiB: a batch's Arrow costs a worker 40 us a letter at 18, 30 at 32). Without sends that
+# never wait, the queue must fit in the socket's buffer, so that sending never blocks.
+QUEUE_BYTES = 256 * 1024 if _DONTWAIT else 64 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
@@ -83,6 +96,10 @@ class _Worker:
     sent_bytes: int = 0
     sent_through: dict[int, int] = field(default_factory=dict)
     answered_through: int = 0  # sent_through of the last task it answered
+    # The parent's end of the socket, for sends that never wait (None: sends wait), and what
+    # it has not taken yet: framed messages, in order.
+    sender: socket.socket | None = None
+    outbox: deque[memoryview] = field(default_factory=deque)
 
 
 class WorkerPool(Generic[T, R]):
@@ -190,16 +207,42 @@ class WorkerPool(Generic[T, R]):
         worker.inflight.append(seq)
         worker.sent_bytes += self.size(task)
         worker.sent_through[seq] = worker.sent_bytes
-        # A dead worker refuses the pipe: _collect then sees EOF and records the crash. Plain
-        # pickle: Connection.send's ForkingPickler took 3.2 us a letter to pickle, this 0.5.
-        with contextlib.suppress(OSError):
-            worker.conn.send_bytes(pickle.dumps((seq, task), pickle.HIGHEST_PROTOCOL))
+        # Plain pickle: Connection.send's ForkingPickler took 3.2 us a letter to pickle, this 0.5.
+        message = pickle.dumps((seq, task), pickle.HIGHEST_PROTOCOL)
+        if worker.sender is None:
+            # A dead worker refuses the pipe: _collect then sees EOF and records the crash.
+            with contextlib.suppress(OSError):
+                worker.conn.send_bytes(message)
+            return
+        worker.outbox.extend(_framed(message))
+        self._flush(worker)
+
+    def _flush(self, worker: _Worker) -> None:
+        """Send what the worker's socket takes now of its outbox, without waiting."""
+        outbox = worker.outbox
+        while outbox and worker.sender is not None:
+            try:
+                sent = worker.sender.send(outbox[0], _DONTWAIT)
+            except BlockingIOError:
+                return  # full: the rest goes when _collect sees room
+            except OSError:
+                outbox.clear()  # a dead worker: _collect sees its end and records the crash
+                return
+            if sent == len(outbox[0]):
+                outbox.popleft()
+            else:
+                outbox[0] = outbox[0][sent:]
 
     def _collect(self, busy: list[_Worker]) -> None:
         for worker in busy:
             self._watch(worker)
         deadline = min(w.started for w in busy) + self.time_limit
-        ready = wait([w.conn for w in busy], timeout=max(min(deadline - time.monotonic(), 1.0), 0))
+        timeout = max(min(deadline - time.monotonic(), 1.0), 0)
+        ready: list[Any]
+        if any(w.outbox for w in busy):
+            ready = self._wait_or_send(busy, timeout)
+        else:
+            ready = wait([w.conn for w in busy], timeout=timeout)
         for worker in busy:
             if worker.conn in ready:
                 try:
@@ -219,6 +262,23 @@ class WorkerPool(Generic[T, R]):
             elif time.monotonic() - worker.started > self.time_limit:
                 stopped = f"still running after {self.time_limit:g} s; the worker was stopped"
                 self._lose(worker, Overrun("parse_timeout", stopped))
+
+    def _wait_or_send(self, busy: list[_Worker], timeout: float) -> list[Connection]:
+        """Wait for an answer, sending what waits in outboxes as their sockets take it:
+        the connections with something to read (or closed), as ``wait`` gives them."""
+        poller = select.poll()
+        for worker in busy:
+            events = select.POLLIN | (select.POLLOUT if worker.outbox else 0)
+            poller.register(worker.conn.fileno(), events)
+        ready = dict(poller.poll(timeout * 1000))
+        readable = []
+        for worker in busy:
+            events = ready.get(worker.conn.fileno(), 0)
+            if events & select.POLLOUT:
+                self._flush(worker)
+            if events & ~select.POLLOUT:  # an answer, or the worker's end closed
+                readable.append(worker.conn)
+        return readable
 
     def _answered(self, worker: _Worker, seq: int) -> None:
         # A worker answers its files in the order it got them.
@@ -263,7 +323,10 @@ class WorkerPool(Generic[T, R]):
         )
         process.start()
         child_end.close()
-        return _Worker(process, parent_end, current)
+        sender = None
+        if _DONTWAIT:  # the same socket, for sends that never wait (closed with the worker)
+            sender = socket.socket(fileno=os.dup(parent_end.fileno()))
+        return _Worker(process, parent_end, current, sender=sender)
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker)
@@ -274,19 +337,42 @@ class WorkerPool(Generic[T, R]):
         with contextlib.suppress(Exception):
             worker.process.kill()
         worker.process.join(timeout=5)
-        worker.conn.close()
+        _close(worker)
 
     def close(self) -> None:
         for worker in self.workers:
-            with contextlib.suppress(Exception):
-                worker.conn.send_bytes(pickle.dumps(None))
+            if worker.sender is None:
+                with contextlib.suppress(Exception):
+                    worker.conn.send_bytes(pickle.dumps(None))
+                continue
+            # The end of the work, after what waits in the outbox (nothing, unless the caller
+            # stopped early). Not waited for: a worker it does not reach is killed below.
+            worker.outbox.extend(_framed(pickle.dumps(None)))
+            self._flush(worker)
         for worker in self.workers:
             worker.process.join(timeout=1)
             if worker.process.is_alive():
                 self._stop(worker)
             else:
-                worker.conn.close()
+                _close(worker)
         self.workers = []
+
+
+def _framed(message: bytes) -> list[memoryview]:
+    """``message`` as ``Connection.send_bytes`` puts it on the wire (a length, then the bytes),
+    for ``Connection.recv_bytes`` at the other end."""
+    if len(message) > 0x7FFFFFFF:
+        return [memoryview(struct.pack("!iQ", -1, len(message))), memoryview(message)]
+    if len(message) <= 16384:  # one send for a letter of text (the copy costs less)
+        return [memoryview(struct.pack("!i", len(message)) + message)]
+    return [memoryview(struct.pack("!i", len(message))), memoryview(message)]
+
+
+def _close(worker: _Worker) -> None:
+    worker.conn.close()
+    if worker.sender is not None:
+        worker.sender.close()
+    worker.outbox.clear()
 
 
 def _worker_main(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.workers import ANSWER_BYTES, Overrun, WorkerPool
+from etl.workers import ANSWER_BYTES, Overrun, R, T, WorkerPool, _Worker
 from tests.conftest import ROOT
 from tests.reliability.helpers import query, seed_texts, variant, wrapped_ingest
 
@@ -140,6 +141,46 @@ def test_large_letters_never_deadlock_the_pipes(tmp_path: Path) -> None:
     assert query(db, "select min(length(case_summary)) from letters")[0][0] > 300_000
 
 
+def _run_within(
+    pool: WorkerPool[T, R], tasks: list[T], seconds: float
+) -> list[tuple[T, R | Overrun]]:
+    """The pool's results for ``tasks``, run in a thread: the test fails if it hangs."""
+    found: list[tuple[T, R | Overrun]] = []
+    runner = threading.Thread(target=lambda: found.extend(pool.run(tasks)), daemon=True)
+    runner.start()
+    runner.join(timeout=seconds)
+    assert not runner.is_alive(), f"the pool did not finish within {seconds} s"
+    return found
+
+
+class _SmallBuffers(WorkerPool[bytes, bytes]):
+    """A pool whose sockets' buffers are 8 KiB each way (the kernel doubles the 4 KiB asked)."""
+
+    def _spawn(self) -> _Worker:
+        worker = super()._spawn()
+        with socket.socket(fileno=os.dup(worker.conn.fileno())) as end:
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        return worker
+
+
+def _twentyfold(task: bytes) -> bytes:
+    return task * 20
+
+
+def test_small_socket_buffers_never_deadlock_the_pool() -> None:
+    """Regression: the parent's sends waited for room in a worker's socket. With buffers
+    smaller than the files queued behind a worker (8 KiB here; Linux's default is 208 KiB), the
+    parent waited to send to a worker that waited to send its answer to the parent: both ends
+    for good (a 14,815-letter ingest hung within seconds). Files of 5 kB, answers of 100 kB,
+    as letters and their rows."""
+    pool = _SmallBuffers(_twentyfold, jobs=2, time_limit=30, size=len)
+    tasks = [bytes([n % 251]) * 5000 for n in range(400)]
+    found = _run_within(pool, tasks, seconds=60)
+    assert [task for task, _ in found] == tasks
+    assert all(result == task * 20 for task, result in found)
+
+
 def _echo_or_fail(task: int) -> int:
     """A task: its square, but 13 kills its worker and 17 makes it hang."""
     if task == 13:
@@ -242,11 +283,7 @@ def test_a_task_lost_with_its_worker_is_retried_even_when_the_reorder_buffer_is_
         _echo_or_fail, jobs=1, time_limit=10, inline=lambda task: task >= 100
     )
     tasks = [*range(15), *range(100, 100 + 3 * 256)]  # 13 crashes its worker; then trivial ones
-    found: list[tuple[int, int | Overrun]] = []
-    runner = threading.Thread(target=lambda: found.extend(pool.run(tasks)), daemon=True)
-    runner.start()
-    runner.join(timeout=60)
-    assert not runner.is_alive(), "the pool never finished"
+    found = _run_within(pool, tasks, seconds=60)
     assert [task for task, _ in found] == tasks
     results = dict(found)
     assert isinstance(results[13], Overrun) and results[13].reason == "worker_crashed"
