@@ -67,11 +67,12 @@ DEPTH = 2 * BATCH
 # Sends that never wait (the module's docstring): MSG_DONTWAIT, where the platform has it.
 _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 # Files queued behind a busy worker's current one stay under this many bytes together (a larger
-# file waits for an idle worker): about 50 letters of text, so that a worker's answers are
-# whole batches, not what was queued when the parent last looked (18 letters on average with
-# 64 KiB: a batch's Arrow costs a worker 40 us a letter at 18, 30 at 32). Without sends that
-# never wait, the queue must fit in the socket's buffer, so that sending never blocks.
-QUEUE_BYTES = 256 * 1024 if _DONTWAIT else 64 * 1024
+# file waits for an idle worker): about 25 letters of text, so that a worker's answers are
+# nearly whole batches, not what was queued when the parent last looked (18 letters on average
+# with 64 KiB, 30 with this; a batch's Arrow costs a worker 40 us a letter at 18, 30 at 32). It
+# fits Linux's default socket buffer (34 such letters), so the outbox is for smaller buffers.
+# Without sends that never wait, the queue must fit any buffer, so that sending never blocks.
+QUEUE_BYTES = 128 * 1024 if _DONTWAIT else 64 * 1024
 _PR_SET_PDEATHSIG = 1
 
 
