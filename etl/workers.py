@@ -69,8 +69,9 @@ _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 # Files queued behind a busy worker's current one stay under this many bytes together (a larger
 # file waits for an idle worker): about 25 letters of text, so that a worker's answers are
 # nearly whole batches, not what was queued when the parent last looked (18 letters on average
-# with 64 KiB, 30 with this; a batch's Arrow costs a worker 40 us a letter at 18, 30 at 32). It
-# fits Linux's default socket buffer (34 such letters), so the outbox is for smaller buffers.
+# with 64 KiB, 28 with this; a batch's Arrow costs a worker 40 us a letter at 18, 30 at 32). It
+# mostly fits Linux's default socket buffer (34 letters of 5 kB, 49 of 2 kB), so there the
+# outbox seldom holds anything.
 # Without sends that never wait, the queue must fit any buffer, so that sending never blocks.
 QUEUE_BYTES = 128 * 1024 if _DONTWAIT else 64 * 1024
 _PR_SET_PDEATHSIG = 1
@@ -98,9 +99,9 @@ class _Worker:
     sent_through: dict[int, int] = field(default_factory=dict)
     answered_through: int = 0  # sent_through of the last task it answered
     # The parent's end of the socket, for sends that never wait (None: sends wait), and what
-    # it has not taken yet: framed messages, in order.
+    # it has not taken yet: framed messages, in order, in pieces (each: whether it ends one).
     sender: socket.socket | None = None
-    outbox: deque[memoryview] = field(default_factory=deque)
+    outbox: deque[tuple[memoryview, bool]] = field(default_factory=deque)
 
 
 class WorkerPool(Generic[T, R]):
@@ -202,7 +203,8 @@ class WorkerPool(Generic[T, R]):
         return len(self._done) < REORDER_LIMIT and self._held < REORDER_BYTES
 
     def _send(self, worker: _Worker, seq: int, task: T) -> None:
-        if not worker.inflight:
+        idle = not worker.inflight and not worker.outbox
+        if idle:
             worker.started = time.monotonic()
             worker.seen = worker.current.value
         worker.inflight.append(seq)
@@ -210,29 +212,37 @@ class WorkerPool(Generic[T, R]):
         worker.sent_through[seq] = worker.sent_bytes
         # Plain pickle: Connection.send's ForkingPickler took 3.2 us a letter to pickle, this 0.5.
         message = pickle.dumps((seq, task), pickle.HIGHEST_PROTOCOL)
-        if worker.sender is None:
-            # A dead worker refuses the pipe: _collect then sees EOF and records the crash.
+        if worker.sender is None or idle:
+            # To an idle worker a send may wait (it has answered everything: it only reads), so
+            # a file larger than the socket's buffer goes whole, at once. A dead worker refuses
+            # the pipe: _collect then sees EOF and records the crash.
             with contextlib.suppress(OSError):
                 worker.conn.send_bytes(message)
             return
         worker.outbox.extend(_framed(message))
         self._flush(worker)
 
-    def _flush(self, worker: _Worker) -> None:
-        """Send what the worker's socket takes now of its outbox, without waiting."""
+    def _flush(self, worker: _Worker, waited: bool = False) -> None:
+        """Send what the worker's socket takes now of its outbox, without waiting. ``waited``:
+        the socket had had no room for it: a file whose last bytes go now starts the worker's
+        clock again (done with the one before, the worker was reading it, its answer held back
+        until then). A hung worker reads nothing, so it cannot put its own clock back."""
         outbox = worker.outbox
         while outbox and worker.sender is not None:
+            piece, last = outbox[0]
             try:
-                sent = worker.sender.send(outbox[0], _DONTWAIT)
+                sent = worker.sender.send(piece, _DONTWAIT)
             except BlockingIOError:
                 return  # full: the rest goes when _collect sees room
             except OSError:
                 outbox.clear()  # a dead worker: _collect sees its end and records the crash
                 return
-            if sent == len(outbox[0]):
-                outbox.popleft()
-            else:
-                outbox[0] = outbox[0][sent:]
+            if sent < len(piece):
+                outbox[0] = (piece[sent:], last)
+                continue
+            outbox.popleft()
+            if last and waited:
+                worker.started = time.monotonic()
 
     def _collect(self, busy: list[_Worker]) -> None:
         for worker in busy:
@@ -276,7 +286,7 @@ class WorkerPool(Generic[T, R]):
         for worker in busy:
             events = ready.get(worker.conn.fileno(), 0)
             if events & select.POLLOUT:
-                self._flush(worker)
+                self._flush(worker, waited=True)
             if events & ~select.POLLOUT:  # an answer, or the worker's end closed
                 readable.append(worker.conn)
         return readable
@@ -327,6 +337,9 @@ class WorkerPool(Generic[T, R]):
         sender = None
         if _DONTWAIT:  # the same socket, for sends that never wait (closed with the worker)
             sender = socket.socket(fileno=os.dup(parent_end.fileno()))
+            # Blocking, as the connection expects of their shared socket, whatever
+            # socket.setdefaulttimeout() says (each send is told not to wait).
+            sender.setblocking(True)
         return _Worker(process, parent_end, current, sender=sender)
 
     def _replace(self, worker: _Worker) -> None:
@@ -359,14 +372,16 @@ class WorkerPool(Generic[T, R]):
         self.workers = []
 
 
-def _framed(message: bytes) -> list[memoryview]:
+def _framed(message: bytes) -> list[tuple[memoryview, bool]]:
     """``message`` as ``Connection.send_bytes`` puts it on the wire (a length, then the bytes),
-    for ``Connection.recv_bytes`` at the other end."""
+    for ``Connection.recv_bytes`` at the other end: the outbox's pieces."""
     if len(message) > 0x7FFFFFFF:
-        return [memoryview(struct.pack("!iQ", -1, len(message))), memoryview(message)]
-    if len(message) <= 16384:  # one send for a letter of text (the copy costs less)
-        return [memoryview(struct.pack("!i", len(message)) + message)]
-    return [memoryview(struct.pack("!i", len(message))), memoryview(message)]
+        header = struct.pack("!iQ", -1, len(message))
+    elif len(message) <= 16384:  # one send for a letter of text (the copy costs less)
+        return [(memoryview(struct.pack("!i", len(message)) + message), True)]
+    else:
+        header = struct.pack("!i", len(message))
+    return [(memoryview(header), False), (memoryview(message), True)]
 
 
 def _close(worker: _Worker) -> None:

@@ -154,7 +154,8 @@ def _run_within(
 
 
 class _SmallBuffers(WorkerPool[bytes, bytes]):
-    """A pool whose sockets' buffers are 8 KiB each way (the kernel doubles the 4 KiB asked)."""
+    """A pool whose parent's socket buffers hold 8 KiB (the kernel doubles the 4 KiB asked):
+    what it sends a worker beyond that waits until the worker reads."""
 
     def _spawn(self) -> _Worker:
         worker = super()._spawn()
@@ -164,21 +165,40 @@ class _SmallBuffers(WorkerPool[bytes, bytes]):
         return worker
 
 
-def _twentyfold(task: bytes) -> bytes:
+def _twentyfold_or_fail(task: bytes) -> bytes:
+    """A task: its bytes twenty times, but a task of 13s kills its worker, one of 17s hangs."""
+    if task[:1] == b"\x0d":
+        os._exit(7)
+    if task[:1] == b"\x11":
+        time.sleep(60)
     return task * 20
 
 
-def test_small_socket_buffers_never_deadlock_the_pool() -> None:
-    """Regression: the parent's sends waited for room in a worker's socket. With buffers
+@pytest.mark.parametrize("size", [5000, 40_000])
+def test_small_socket_buffers_never_deadlock_the_pool(size: int) -> None:
+    """Regression: the parent's sends waited for room in a worker's socket. With a buffer
     smaller than the files queued behind a worker (8 KiB here; Linux's default is 208 KiB), the
     parent waited to send to a worker that waited to send its answer to the parent: both ends
-    for good (a 14,815-letter ingest hung within seconds). Files of 5 kB, answers of 100 kB,
-    as letters and their rows."""
-    pool = _SmallBuffers(_twentyfold, jobs=2, time_limit=30, size=len)
-    tasks = [bytes([n % 251]) * 5000 for n in range(400)]
+    for good (a 14,815-letter ingest hung within seconds). Files of 5 kB (one piece on the
+    wire) and 40 kB (a length, then the bytes), answers twenty times larger."""
+    pool = _SmallBuffers(_twentyfold_or_fail, jobs=2, time_limit=30, size=len)
+    tasks = [bytes([n % 251 or 1]) * size for n in range(400) if n % 251 not in (13, 17)]
     found = _run_within(pool, tasks, seconds=60)
     assert [task for task, _ in found] == tasks
     assert all(result == task * 20 for task, result in found)
+
+
+def test_with_small_socket_buffers_a_crash_or_a_hang_costs_its_file_only() -> None:
+    """A worker that dies or hangs while the parent holds files it has not taken yet (small
+    buffers: 40 kB files queue in the parent) costs the file it was on; the rest are sent
+    again, to its replacement, and every other result comes back, in order."""
+    pool = _SmallBuffers(_twentyfold_or_fail, jobs=2, time_limit=2, size=len)
+    tasks = [bytes([n]) * 40_000 for n in range(1, 60)]
+    found = _run_within(pool, tasks, seconds=90)
+    assert [task for task, _ in found] == tasks
+    lost = {task[0]: r.reason for task, r in found if isinstance(r, Overrun)}
+    assert lost == {13: "worker_crashed", 17: "parse_timeout"}
+    assert all(result == task * 20 for task, result in found if task[0] not in lost)
 
 
 def _echo_or_fail(task: int) -> int:
