@@ -239,7 +239,7 @@ class WorkerPool(Generic[T, R]):
                 return
             if sent < len(piece):
                 outbox[0] = (piece[sent:], last)
-                continue
+                return  # a part taken: the socket is full now (no second send to learn it)
             outbox.popleft()
             if last and waited:
                 worker.started = time.monotonic()
