@@ -214,6 +214,7 @@ def test_a_letter_whose_rows_do_not_fit_the_warehouse_is_a_reject_not_a_lost_bat
     the contract's types becomes an internal_error reject; its batch's other letters load."""
     from etl.pipeline import Loaded, Rejected, process
     from etl.rows import LetterRows, letter_rows, pack
+    from etl.warehouse import contract
 
     def parsed() -> list[tuple[int, LetterRows | Rejected]]:
         results: list[tuple[int, LetterRows | Rejected]] = []
@@ -242,7 +243,9 @@ def test_a_letter_whose_rows_do_not_fit_the_warehouse_is_a_reject_not_a_lost_bat
     results = parsed()
     broken = results[2][1]
     assert isinstance(broken, LetterRows)
-    broken.decisions[0]["item_no"] = 2**40  # beyond the column's integer type
+    row = list(broken.decisions[0])
+    row[contract.table("decisions").names.index("item_no")] = 2**40  # beyond its integer type
+    broken.decisions[0] = tuple(row)
     packed = dict(pack(results))
     assert isinstance(packed[2], Rejected) and packed[2].reason == "internal_error"
     assert "do not fit" in packed[2].detail
