@@ -38,24 +38,32 @@ _OF = "_of"
 
 
 def row_maker(table: Table, source: type, given: Sequence[str]) -> Callable[..., Values]:
-    """A function ``(of, *given) -> row`` for ``table``: the row as a tuple in the contract's
+    """A function ``(of, **given) -> row`` for ``table``: the row as a tuple in the contract's
     column order, each column the argument of its name in ``given``, else the attribute of
-    that name of ``of`` (a ``source``), else NULL (a column the parser does not fill yet).
+    that name of ``of`` (a ``source``: a field or a property), else NULL (a column the parser
+    does not fill yet, as a dict without its key gave).
 
     Compiled from the contract's columns, as ``dataclasses`` compiles an ``__init__``: a worker
     builds millions of rows, and a tuple made in one expression costs a fraction of a dict,
-    which Arrow also converts more slowly (the worker's loop 5% faster: docs/benchmarks.md,
-    stop 50)."""
+    which Arrow also converts more slowly (the worker's loop 4% faster: docs/benchmarks.md,
+    stop 50). Called with keywords: two strings given in another order would swap columns
+    silently."""
     names = table.names
-    unknown = [name for name in given if name not in names]
-    if unknown or not all(name.isidentifier() and not iskeyword(name) for name in names):
-        raise ValueError(f"{table.name}: no column can be given as {unknown or names}")
-    attributes = {f.name for f in dataclasses.fields(source)}
+    bad = [n for n in given if n not in names] + [
+        n for n in names if not n.isidentifier() or iskeyword(n) or n == _OF
+    ]
+    if bad or len(set(given)) != len(given):
+        raise ValueError(f"{table.name}: no row maker with the columns {bad or list(given)}")
+    fields = {f.name for f in dataclasses.fields(source)}
     values = ", ".join(
-        name if name in given else f"{_OF}.{name}" if name in attributes else "None"
+        name
+        if name in given
+        else f"{_OF}.{name}"
+        if name in fields or hasattr(source, name)  # a property is the class's attribute
+        else "None"
         for name in names
     )
-    parameters = ", ".join((_OF, *given))
+    parameters = ", ".join((_OF, "*", *given))
     return eval(f"lambda {parameters}: ({values},)", {})  # noqa: S307 - the contract's names
 
 
@@ -141,7 +149,7 @@ def _read_batch(streams: dict[str, bytes], letters: int) -> RowBatch:
 
 @dataclass
 class LetterRows:
-    """A loaded letter as table rows (column name -> value, as in etl.warehouse.contract),
+    """A loaded letter as table rows (tuples in the contract's column order: ``row_maker``),
     built in the worker so the writer only appends. ``loaded_at`` is set by the writer.
     Packed (``pack``), the rows are in ``batch`` under ``seq`` and the lists are empty."""
 
@@ -294,10 +302,12 @@ def letter_rows(outcome: Loaded, size: int = 0) -> LetterRows:
     )
     for item in letter.items:
         drug_class = drug_class_of(item.category, item.subcategory)
-        rows.decisions.append(make.decision(item, letter_id, drug_class))
+        rows.decisions.append(make.decision(item, letter_id=letter_id, drug_class=drug_class))
         rows.reason_evidence += evidence_rows(letter_id, item.item_no, item.reason_evidence)
-        rows.citations += [make.citation(c, letter_id, item.item_no) for c in item.citations]
-    rows.unresolved += [make.unresolved(u, letter_id) for u in outcome.unresolved]
+        rows.citations += [
+            make.citation(c, letter_id=letter_id, item_no=item.item_no) for c in item.citations
+        ]
+    rows.unresolved += [make.unresolved(u, letter_id=letter_id) for u in outcome.unresolved]
     return rows
 
 
@@ -310,7 +320,12 @@ LONG_STRING_CHARS = LONG_STRING_BYTES // 4
 
 def evidence_rows(letter_id: str, item_no: int, evidence: list[ReasonEvidence]) -> list[Values]:
     evidence_row = _row_makers().evidence
-    return [evidence_row(e, letter_id, item_no, e.start, e.end) for e in evidence]
+    return [
+        evidence_row(
+            e, letter_id=letter_id, item_no=item_no, start_offset=e.start, end_offset=e.end
+        )
+        for e in evidence
+    ]
 
 
 def drug_class_of(category: str | None, subcategory: str | None) -> str | None:
