@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from etl.ingest import ingest
+from etl.model import Letter
 from etl.pipeline import Loaded, process
 from etl.rows import letter_rows, row_maker
 from etl.settings import Settings
@@ -153,11 +154,6 @@ def test_a_new_column_is_one_contract_edit_and_one_migration(
 def test_a_letters_rows_follow_the_contracts_columns() -> None:
     """A row maker (etl.rows) puts each column where the contract has it: the value given by
     that name, else the source's attribute of that name, else NULL."""
-
-    @dataclasses.dataclass
-    class Source:
-        pass
-
     for table in contract.TABLES:
         names = table.names
         given = names[::3]
@@ -174,7 +170,7 @@ def test_a_letters_rows_follow_the_contracts_columns() -> None:
         assert dict(zip(names, row, strict=True)) == expected
     for given in (("no_such_column",), ("letter_id", "letter_id")):
         with pytest.raises(ValueError, match="no row maker"):
-            row_maker(contract.table("letters"), Source, given)
+            row_maker(contract.table("letters"), Letter, given)
 
 
 def test_a_parsed_letters_rows_hold_its_values() -> None:
@@ -192,6 +188,11 @@ def test_a_parsed_letters_rows_hold_its_values() -> None:
             pairs.append(("decisions", item, row))
         citations = [c for item in letter.items for c in item.citations]
         pairs += [("citations", c, row) for c, row in zip(citations, rows.citations, strict=True)]
+        evidence = [e for item in letter.items for e in item.reason_evidence]
+        pairs += [
+            ("reason_evidence", e, row)
+            for e, row in zip(evidence, rows.reason_evidence, strict=True)
+        ]
         for table, parsed, row in pairs:
             values = dict(zip(contract.table(table).names, row, strict=True))
             for name, value in values.items():
