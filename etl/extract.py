@@ -126,18 +126,29 @@ def _page_text(document: Any, index: int) -> str:
 
 
 def _bounded_text(textpage: Any, box: tuple[float, float, float, float]) -> str:
-    # PDFium copies at most the buffer's length and returns how much it copied, so a count
-    # below the length is the whole text. A guess from the page's characters (the text adds a
-    # line break between lines) is nearly always enough; else the text's exact length, in
-    # code points, at most doubled by UTF-16's surrogate pairs.
-    size = 2 * max(pdfium_c.FPDFText_CountChars(textpage), 0) + 64
-    for _ in range(2):
-        buffer = (ctypes.c_ushort * size)()
-        written = pdfium_c.FPDFText_GetBoundedText(textpage, *box, buffer, size)
-        if written < size:
-            return ctypes.string_at(buffer, 2 * max(written, 0)).decode("utf-16-le", "ignore")
-        size = 2 * pdfium_c.FPDFText_GetBoundedText(textpage, *box, None, 0) + 1
-    raise LetterError("unreadable_pdf", "a page's text outgrew the length PDFium gave for it")
+    # A first guess from the page's characters (the text adds line breaks between lines) is
+    # nearly always long enough; else the text's exact length is asked for (in UTF-16 units;
+    # doubled, in case a PDFium counts code points).
+    text = _read_bounded(textpage, box, 2 * max(pdfium_c.FPDFText_CountChars(textpage), 0) + 64)
+    if text is None:
+        length = pdfium_c.FPDFText_GetBoundedText(textpage, *box, None, 0)
+        text = _read_bounded(textpage, box, 2 * max(length, 0) + 2)
+    if text is None:
+        raise LetterError("unreadable_pdf", "a page's text outgrew the length PDFium gave for it")
+    return text
+
+
+def _read_bounded(textpage: Any, box: tuple[float, float, float, float], size: int) -> str | None:
+    """The text, or None when it may not have fit ``size`` UTF-16 units."""
+    buffer = (ctypes.c_ushort * size)()
+    # PDFium copies at most ``size`` units and returns how many it copied, the text's ending
+    # NUL among them when there is room for it: fewer than ``size`` is the whole text.
+    written = pdfium_c.FPDFText_GetBoundedText(textpage, *box, buffer, size)
+    if written >= size:
+        return None
+    if written > 0 and buffer[written - 1] == 0:
+        written -= 1
+    return ctypes.string_at(buffer, 2 * max(written, 0)).decode("utf-16-le", "ignore")
 
 
 def decode_text(data: bytes) -> str:

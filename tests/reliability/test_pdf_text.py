@@ -78,14 +78,28 @@ def test_a_page_longer_than_the_first_guess_is_read_whole(
 def test_a_page_that_outgrows_every_guess_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extract.pdfium_c, "FPDFText_CountChars", lambda textpage: 0)
     real = extract.pdfium_c.FPDFText_GetBoundedText
-    # PDFium saying the text is 1 code point long, while it is longer: never an endless loop.
-    monkeypatch.setattr(
-        extract.pdfium_c,
-        "FPDFText_GetBoundedText",
-        lambda tp, left, top, right, bottom, buffer, size: (
-            real(tp, left, top, right, bottom, buffer, size) if buffer is not None else 1
-        ),
-    )
+    calls = []
+
+    def lying(*args: object) -> int:  # says the text is 1 unit long, while it is longer
+        calls.append(args[-2] is None)
+        return 1 if args[-2] is None else int(real(*args))
+
+    monkeypatch.setattr(extract.pdfium_c, "FPDFText_GetBoundedText", lying)
     with pytest.raises(LetterError) as raised:
         extract.extract_pdf(text_pdf(seed_texts()[0]))
     assert raised.value.reason == "unreadable_pdf"
+    # The guess, the length, the read at that length; then it gives up.
+    assert calls == [False, True, False]
+
+
+def test_a_pages_text_is_get_text_bounded_exactly() -> None:
+    """Before any cleaning: no terminating NUL, nothing cut."""
+    document = pdfium.PdfDocument(text_pdf(seed_texts()[0]))
+    try:
+        textpage = document[0].get_textpage()
+        left, bottom, right, top = textpage.page.get_bbox()
+        text = extract._bounded_text(textpage, (left, top, right, bottom))
+        assert text == textpage.get_text_bounded()
+        assert len(text) > 1000 and "\x00" not in text
+    finally:
+        document.close()
