@@ -69,9 +69,10 @@ def _control_replacement(match: re.Match[str]) -> str:
 def extract_pdf(data: bytes) -> str:
     if b"%PDF-" not in data[:1024]:
         raise LetterError("not_a_pdf", "named .pdf but has no PDF signature")
-    # PDFium's own calls, not pypdfium2's helper objects: the helpers (a finalizer registered
-    # for each document, page and text page) cost about 8% of a letter's extraction, and their
-    # get_text_bounded() asks PDFium for each page's text twice (its length, then the text).
+    # PDFium's own calls, not pypdfium2's helper objects, which register a finalizer for each
+    # document, page and text page and whose get_text_bounded() asks PDFium for each page's
+    # text twice (its length, then the text): together about 9% of a letter's extraction
+    # (docs/benchmarks.md, stop 51). The error names are ours: pypdfium2's are internal.
     # ``data`` outlives the document: PDFium reads from its buffer until the document closes.
     document = pdfium_c.FPDF_LoadMemDocument64(data, len(data), None)
     if not document:
