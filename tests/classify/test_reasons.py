@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.classify import reasons
 from etl.classify.reasons import REASONS, find_reasons, normalise, sentences
@@ -179,6 +181,90 @@ def test_a_patterns_gate_never_hides_a_match() -> None:
         for norm in norms:
             if pattern.regex.search(norm):
                 assert pattern.may_match(norm), (pattern.regex.pattern, norm)
+
+
+def _sample_norms() -> list[str]:
+    """Every normalised sentence of the rows' examples, the samples, and the real letters
+    where they are."""
+    texts = [row["example"] for row in ROWS]
+    for path in sorted((ROOT / "data" / "samples").rglob("*.txt")):
+        texts.append(path.read_text(encoding="utf-8"))
+    if REAL.is_dir():
+        texts += [p.read_text(encoding="utf-8") for p in sorted(REAL.glob("*.txt"))]
+    return [normalise(text[a:b]) for text in texts for a, b in sentences(text)]
+
+
+def test_one_scan_finds_the_gate_words_a_sentence_holds() -> None:
+    """For every kind of sentence (a quotation or not, each side), on every sentence: the
+    words the one scan finds are the gate words the sentence holds, and so each pattern's
+    gate opens as ``may_match`` says."""
+    norms = _sample_norms()
+    for kind in reasons.candidates().values():
+        words = {word for pattern in kind.patterns for word in pattern.gate}
+        for norm in norms:
+            found = kind.gates.found_in(norm)
+            assert found == {word for word in words if word in norm}, norm
+            for pattern in kind.patterns:
+                assert pattern.opened_by(found) == pattern.may_match(norm)
+
+
+def test_the_scan_finds_words_inside_each_other_and_overlapping() -> None:
+    gates = reasons.GateWords({"improvement", "improvement in ", " in f", "men", "t", "x"})
+    assert gates.found_in("no improvement in function") == {
+        "improvement",
+        "improvement in ",
+        " in f",
+        "men",
+        "t",
+    }
+    assert gates.found_in("improvemen") == {"men"}
+    assert reasons.GateWords(set()).found_in("anything") == set()
+
+
+_WORDS = sorted({word for pattern in reasons.patterns() for word in pattern.gate})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_WORDS),
+            st.sampled_from(_WORDS).map(lambda w: w[1:]),
+            st.sampled_from(_WORDS).map(lambda w: w[:-1]),
+            st.text(alphabet="abcdefinorst 4", max_size=6),
+        ),
+        max_size=12,
+    )
+)
+def test_the_scan_finds_exactly_the_words_of_any_text(parts: list[str]) -> None:
+    """Texts made of gate words, their cut ends and letters: the scan never misses a word
+    nor finds one that is not there."""
+    text = "".join(parts)
+    kind = reasons.candidates()[False, None]
+    assert kind.gates.found_in(text) == {word for word in _WORDS if word in text}
+
+
+def test_a_sentences_reasons_are_what_every_pattern_alone_gives() -> None:
+    """The candidates and the one scan only save work: each kind of sentence gets the reasons
+    of a plain loop over every pattern, filtered as the rows say."""
+    for norm in _sample_norms()[:3000]:
+        for is_quote in (False, True):
+            for side in (None, "for", "against"):
+                hits: list[str] = []
+                fallbacks: list[str] = []
+                for pattern in reasons.patterns():
+                    if is_quote and pattern.scope == "case":
+                        continue
+                    if side is not None and reasons._SIDES[pattern.reason] != side:
+                        continue
+                    match = pattern.regex.search(norm)
+                    if match is None or reasons._vetoed(pattern, norm, match.start()):
+                        continue
+                    (fallbacks if pattern.fallback else hits).append(pattern.reason)
+                if not hits and reasons._CONCLUSION.search(norm):
+                    fallbacks = []
+                expected = tuple(hits or fallbacks)
+                assert reasons._sentence_reasons(norm, is_quote, side) == expected, norm
 
 
 @pytest.mark.parametrize(
