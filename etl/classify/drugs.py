@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import tables
+from etl.text import trie_pattern
 
 UNCLASSIFIED_DRUG = "Unclassified Drug"
 OPIOIDS = "Opioids"
@@ -196,10 +197,8 @@ def _lexicon() -> dict[str, tuple[tuple[str, ...], str, str, bool]]:
 
 @functools.cache
 def _name_re() -> re.Pattern[str]:
-    # Longest names first so 'lidoderm patch' wins over 'lidoderm' at the same position.
-    names = sorted(_lexicon(), key=len, reverse=True)
-    alternation = "|".join(re.escape(n) for n in names)
-    return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z])")
+    # The longest name first, so 'lidoderm patch' wins over 'lidoderm' at the same position.
+    return re.compile(rf"(?<![a-z0-9])(?:{trie_pattern(_lexicon())})(?![a-z])")
 
 
 def find_drug_mentions(text: str) -> list[_Mention]:

@@ -17,11 +17,10 @@ import re
 import re._constants as _sre  # the parsed form of a pattern, to derive its gate
 import re._parser as _sre_parse
 from dataclasses import dataclass
-from typing import Any
 
 from etl.classify.tables import read_rows
 from etl.model import ReasonEvidence as Evidence
-from etl.text import CACHED_TEXT_CHARS, fold_punctuation
+from etl.text import CACHED_TEXT_CHARS, fold_punctuation, trie_pattern
 
 # The taxonomy's labels, in its order: reasons are stored in this order.
 REASONS: tuple[str, ...] = (
@@ -230,13 +229,13 @@ class GateWords:
     Tested word by word for each pattern, the gates cost a real letter more than its patterns
     did (most sentences of real letters are new to the cache): about 25 µs a sentence, against
     10 for this scan (docs/benchmarks.md, stop 52). The words make a trie whose regular
-    expression, tried at every position (a lookahead), matches there the longest word that
-    begins there; a word found holds every shorter one it begins with, which are found with
-    it. So every word that occurs is found. Linear in the text: a position is tried for at
-    most the longest word's length."""
+    expression (``trie_pattern``), tried at every position (a lookahead), matches there the
+    longest word that begins there; a word found holds every shorter one it begins with, which
+    are found with it. So every word that occurs is found. Linear in the text: a position is
+    tried for at most the longest word's length."""
 
     def __init__(self, words: set[str]) -> None:
-        self.regex = re.compile(f"(?=({_trie(sorted(words))}))") if words else None
+        self.regex = re.compile(f"(?=({trie_pattern(words)}))") if words else None
         self.within = {w: frozenset(v for v in words if w.startswith(v)) for w in words}
 
     def found_in(self, text: str) -> set[str]:
@@ -245,26 +244,6 @@ class GateWords:
             for word in {match[1] for match in self.regex.finditer(text)}:
                 found |= self.within[word]
         return found
-
-
-def _trie(words: list[str]) -> str:
-    """A regular expression matching any of ``words`` (none empty), the longest where several
-    begin at one place: each character's branch once, a word's end an optional rest."""
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def expression(node: dict[str, Any]) -> str:
-        branches = [re.escape(char) + expression(node[char]) for char in sorted(node) if char]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-        return f"(?:{body})?" if "" in node else body  # greedy: the longer word first
-
-    return expression(root)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etl.classify import drugs
 from etl.classify.drugs import parse_quantity, parse_refills, parse_strength
 from etl.classify.requests import classify_request
+from etl.text import trie_pattern
+from tests.classify.test_reasons import _sample_norms
 
 
 @pytest.mark.parametrize(
@@ -147,3 +154,49 @@ def test_service_naming_a_drug_is_not_a_medication() -> None:
     )
     assert classify_request("Trigger point injection with lidocaine").category == "Injection"
     assert classify_request("Urine drug screen").subcategory == "Lab & Pathology"
+
+
+def test_a_trie_pattern_matches_the_longest_word_then_the_next() -> None:
+    pattern = trie_pattern(["a", "ab", "abc", "b", "x.y"])
+    assert re.match(pattern, "abcd")[0] == "abc"  # type: ignore[index]
+    assert re.match(pattern, "abx")[0] == "ab"  # type: ignore[index]
+    # What follows the longest fails: the next longest is taken, as an alternation would.
+    assert re.match(f"(?:{pattern})(?!d)", "abcd")[0] == "ab"  # type: ignore[index]
+    assert re.fullmatch(pattern, "x.y") and not re.fullmatch(pattern, "xzy")
+    assert re.search(pattern, "zzz") is None
+
+
+_NAMES = sorted(drugs._lexicon())
+# The drug names as one alternation, the longest first: what the trie replaced.
+_ALTERNATION = re.compile(
+    rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, sorted(_NAMES, key=len, reverse=True)))})(?![a-z])"
+)
+
+
+def _mentions(pattern: re.Pattern[str], text: str) -> list[tuple[str, int]]:
+    return [(m[0], m.start()) for m in pattern.finditer(text)]
+
+
+def test_drug_names_are_found_as_the_alternation_found_them() -> None:
+    assert drugs.find_drug_mentions("Lidoderm patchy and lidoderm patch, lidodermx")[0].name == (
+        "lidoderm"
+    )
+    texts = [*_NAMES, *(n + "x" for n in _NAMES), *(n + " 5%" for n in _NAMES), *_sample_norms()]
+    for text in texts:
+        assert _mentions(drugs._name_re(), text) == _mentions(_ALTERNATION, text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_NAMES),
+            st.sampled_from(_NAMES).map(lambda n: n[:-1]),
+            st.sampled_from(["", " ", "s", "x", "-", "/", "1", " patch", " er", "%"]),
+        ),
+        max_size=8,
+    )
+)
+def test_drug_names_in_any_text_are_found_as_the_alternation_found_them(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _mentions(drugs._name_re(), text) == _mentions(_ALTERNATION, text)
