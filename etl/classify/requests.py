@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import drugs, tables
+from etl.classify.gates import GateWords, gate_of
 from etl.text import plain
 
 PHARMACEUTICALS = "Pharmaceuticals"
@@ -36,15 +37,38 @@ class RequestClass:
     unknown_drugs: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern[str]
+    category: str
+    subcategory: str
+    gate: frozenset[str]  # words one of which every match holds (etl.classify.gates)
+
+
+@dataclass(frozen=True)
+class _Stage:
+    rules: tuple[Rule, ...]
+    gates: GateWords  # the rules' gate words, found in a request in one scan
+
+
 @functools.cache
-def _compiled_rules() -> dict[str, tuple[tuple[re.Pattern[str], str, str], ...]]:
-    stages: dict[str, list[tuple[re.Pattern[str], str, str]]] = {"pre": [], "post": []}
+def _compiled_rules() -> dict[str, _Stage]:
+    stages: dict[str, list[Rule]] = {"pre": [], "post": []}
     for row in tables.request_rules():
         # Patterns are lower case and matched against lower-cased text: much faster than
         # IGNORECASE on these long alternations.
-        pattern = re.compile(row["pattern"])
-        stages[row["stage"]].append((pattern, row["category"], row["subcategory"]))
-    return {stage: tuple(rules) for stage, rules in stages.items()}
+        stages[row["stage"]].append(
+            Rule(
+                re.compile(row["pattern"]),
+                row["category"],
+                row["subcategory"],
+                frozenset(gate_of(row["pattern"])),
+            )
+        )
+    return {
+        stage: _Stage(tuple(rules), GateWords({word for rule in rules for word in rule.gate}))
+        for stage, rules in stages.items()
+    }
 
 
 _SPACE_RE = re.compile(r"\s+")
@@ -65,9 +89,13 @@ _TIMING_PREFIX_RE = re.compile(
 def match_rule(text: str, stage: str) -> tuple[str, str] | None:
     """(category, subcategory) of the first rule of ``stage`` matching ``text``."""
     lowered = _TIMING_PREFIX_RE.sub("", text.lower())
-    for pattern, category, subcategory in _compiled_rules()[stage]:
-        if pattern.search(lowered):
-            return category, subcategory
+    rules = _compiled_rules()[stage]
+    # A rule whose gate stays shut cannot match: a request new to the cache tried its stage's
+    # every rule, most of its classification's time on the real letters (stop 52).
+    words = rules.gates.found_in(lowered)
+    for rule in rules.rules:
+        if (not rule.gate or not words.isdisjoint(rule.gate)) and rule.pattern.search(lowered):
+            return rule.category, rule.subcategory
     return None
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from etl.classify import reasons
 from etl.classify.reasons import REASONS, find_reasons, normalise, sentences
@@ -208,42 +206,6 @@ def test_one_scan_finds_the_gate_words_a_sentence_holds() -> None:
                 assert pattern.opened_by(found) == pattern.may_match(norm)
 
 
-def test_the_scan_finds_words_inside_each_other_and_overlapping() -> None:
-    gates = reasons.GateWords({"improvement", "improvement in ", " in f", "men", "t", "x"})
-    assert gates.found_in("no improvement in function") == {
-        "improvement",
-        "improvement in ",
-        " in f",
-        "men",
-        "t",
-    }
-    assert gates.found_in("improvemen") == {"men"}
-    assert reasons.GateWords(set()).found_in("anything") == set()
-
-
-_WORDS = sorted({word for pattern in reasons.patterns() for word in pattern.gate})
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_WORDS),
-            st.sampled_from(_WORDS).map(lambda w: w[1:]),
-            st.sampled_from(_WORDS).map(lambda w: w[:-1]),
-            st.text(alphabet="abcdefinorst 4", max_size=6),
-        ),
-        max_size=12,
-    )
-)
-def test_the_scan_finds_exactly_the_words_of_any_text(parts: list[str]) -> None:
-    """Texts made of gate words, their cut ends and letters: the scan never misses a word
-    nor finds one that is not there."""
-    text = "".join(parts)
-    kind = reasons.candidates()[False, None]
-    assert kind.gates.found_in(text) == {word for word in _WORDS if word in text}
-
-
 def test_a_sentences_reasons_are_what_every_pattern_alone_gives() -> None:
     """The candidates and the one scan only save work: each kind of sentence gets the reasons
     of a plain loop over every pattern, filtered as the rows say."""
@@ -265,21 +227,3 @@ def test_a_sentences_reasons_are_what_every_pattern_alone_gives() -> None:
                     fallbacks = []
                 expected = tuple(hits or fallbacks)
                 assert reasons._sentence_reasons(norm, is_quote, side) == expected, norm
-
-
-@pytest.mark.parametrize(
-    ("pattern", "gate"),
-    [
-        (r"\b(no|lack)\b.{0,20}?\b(functional (improvement|benefit)|pain relief)", None),
-        (r"\bexceeds?\b", ("exceed",)),
-        (r"(a|b)?c", ("c",)),
-        (r"x*", ()),
-        (r"\b(given|since) (that )?the guidelines?", ("the guideline",)),
-    ],
-)
-def test_gates_of_patterns(pattern: str, gate: tuple[str, ...] | None) -> None:
-    derived = reasons.gate_of(pattern)
-    if gate is not None:
-        assert derived == gate
-    else:
-        assert derived == ("functional ", "pain relief")
