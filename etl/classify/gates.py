@@ -20,6 +20,8 @@ from etl.text import trie_pattern
 def _alternatives(op: object, av: object) -> tuple[str, ...] | None:
     """The literal prefixes of a mandatory group's alternatives, if every one has one."""
     if op is _sre.SUBPATTERN:
+        if av[1] & _sre.SRE_FLAG_IGNORECASE:  # type: ignore[index]
+            return None  # (?i:...): its literals may match other cases
         return _gate(list(av[3]))  # type: ignore[index]
     if op is _sre.BRANCH:
         prefixes: list[str] = []
@@ -67,9 +69,15 @@ def _gate(items: list[tuple[object, object]]) -> tuple[str, ...]:
 
 
 def gate_of(pattern: str) -> tuple[str, ...]:
-    """Words one of which every match of ``pattern`` contains (``()`` when none is certain)."""
+    """Words one of which every match of ``pattern`` contains (``()`` when none is certain).
+
+    None from a part of a pattern that ignores case (``(?i)``, ``(?i:...)``): its literals
+    match other cases, some of which ``str.lower`` does not make (the long s, the Kelvin
+    sign), so no word of the text as written is certain."""
     parsed = _sre_parse.parse(pattern)
-    return tuple(sorted(set(_gate(list(parsed))))) if parsed else ()
+    if not parsed or parsed.state.flags & _sre.SRE_FLAG_IGNORECASE:
+        return ()
+    return tuple(sorted(set(_gate(list(parsed)))))
 
 
 class GateWords:

@@ -23,6 +23,15 @@ from tests.conftest import ROOT
         (r"(a|b)?c", ("c",)),
         (r"x*", ()),
         (r"\b(given|since) (that )?the guidelines?", ("the guideline",)),
+        # What ignores case gives no word: "(?i)stim" matches "ſtim", which has no "stim".
+        (r"(?i)MRI", ()),
+        (r"(?i)stim", ()),
+        (r"(?i:mri) scan", (" scan",)),
+        (r"(?i:st)im", ("im",)),
+        # Lookarounds hold no part of the match; a backreference, an atomic group: no word.
+        (r"(?<=pre)op\w+", ("op",)),
+        (r"(?=abc)", ()),
+        (r"(a)b\1", ("a",)),
     ],
 )
 def test_gates_of_patterns(pattern: str, gate: tuple[str, ...] | None) -> None:
