@@ -22,10 +22,7 @@ benchmarks/out/real_letters.json.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
 import json
-import pkgutil
 import statistics
 import sys
 import time
@@ -40,29 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 import pypdfium2 as pdfium  # noqa: E402
 
-import etl.classify  # noqa: E402
 from benchmarks.ingest_speed import bare_text, corpus, machine, pdf_files  # noqa: E402
-from etl.classify import classify_letter, prepare  # noqa: E402
+from etl.classify import classify_letter, prepare, text_caches  # noqa: E402
 from etl.extract import extract_text  # noqa: E402
 from etl.parse import parse_letter  # noqa: E402
 
 STAGES = ("bare extraction (the floor)", "extract_text", "parse", "classify, new", "classify, seen")
 SHAPE = ("pages a letter", "objects on the first page", "text objects on the first page")
-
-
-def text_caches() -> list[Any]:
-    """The classifier's caches of what it read (functions of a text: a sentence, a request),
-    not its vocabularies (functions of nothing, built once by ``prepare``)."""
-    found = []
-    for info in pkgutil.iter_modules(etl.classify.__path__, "etl.classify."):
-        module = importlib.import_module(info.name)
-        for _, function in inspect.getmembers(module, lambda o: hasattr(o, "cache_clear")):
-            wrapped = getattr(function, "__wrapped__", None)
-            if function.__module__ == module.__name__ and wrapped is not None:
-                parameters = inspect.signature(wrapped).parameters.values()
-                if any(p.default is p.empty for p in parameters):
-                    found.append(function)
-    return found
 
 
 def shape(files: list[Path]) -> dict[str, float]:

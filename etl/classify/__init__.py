@@ -23,7 +23,14 @@ from etl.classify.specialties import parse_specialties
 from etl.classify.states import parse_states
 from etl.model import CLAIMS_ADMINISTRATOR, MAXIMUS, Decision, Letter
 
-__all__ = ["Unresolved", "classify_item", "classify_letter", "prepare", "vocabulary_builders"]
+__all__ = [
+    "Unresolved",
+    "classify_item",
+    "classify_letter",
+    "prepare",
+    "text_caches",
+    "vocabulary_builders",
+]
 
 
 @dataclass(frozen=True)
@@ -35,18 +42,29 @@ class Unresolved:
     value: str
 
 
-def vocabulary_builders() -> list[functools._lru_cache_wrapper[object]]:
-    """The cached functions of this package that take no argument: each builds a vocabulary
-    or its patterns on first use (reading a CSV, compiling regexes)."""
+def _caches(takes_text: bool) -> list[functools._lru_cache_wrapper[object]]:
     found = []
     for module_info in pkgutil.iter_modules(__path__, f"{__name__}."):
         module = importlib.import_module(module_info.name)
         for _, function in inspect.getmembers(module, lambda o: hasattr(o, "cache_info")):
-            if function.__module__ == module.__name__ and not any(
-                p.default is p.empty for p in inspect.signature(function).parameters.values()
-            ):
+            parameters = inspect.signature(function).parameters.values()
+            required = any(p.default is p.empty for p in parameters)
+            if function.__module__ == module.__name__ and required == takes_text:
                 found.append(function)
     return found
+
+
+def vocabulary_builders() -> list[functools._lru_cache_wrapper[object]]:
+    """The cached functions of this package that take no argument: each builds a vocabulary
+    or its patterns on first use (reading a CSV, compiling regexes)."""
+    return _caches(takes_text=False)
+
+
+def text_caches() -> list[functools._lru_cache_wrapper[object]]:
+    """The cached functions of this package that take an argument: what it read (a sentence's
+    reasons, a request's class, a guideline's citations), kept for texts up to
+    ``etl.text.CACHED_TEXT_CHARS`` long."""
+    return _caches(takes_text=True)
 
 
 def prepare() -> None:

@@ -17,7 +17,7 @@ import re
 
 from etl.classify import tables
 from etl.model import Citation
-from etl.text import plain
+from etl.text import CACHED_TEXT_CHARS, plain
 
 MTUS = "MTUS"
 ODG = "ODG"
@@ -183,7 +183,8 @@ def parse_guideline(text: str | None, role: str) -> tuple[list[Citation], bool]:
     """
     if not text or not text.strip():
         return [], True
-    parsed, understood = _parse_text(text)
+    read = _parse_text if len(text) <= CACHED_TEXT_CHARS else _parse_text.__wrapped__
+    parsed, understood = read(text)
     return [Citation(role, *fields) for fields in parsed], understood
 
 

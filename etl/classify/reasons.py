@@ -328,8 +328,10 @@ def find_reasons(rationale: str | None, decision: str | None = None) -> list[Evi
         return []
     side = _SIDE.get(decision or "")
     found: dict[str, Evidence] = {}
+    uncached = _sentence_reasons.__wrapped__  # a long sentence is read, not kept
     for (a, b), norm, is_quote in _read(rationale):
-        for reason in _sentence_reasons(norm, is_quote, side):
+        read = _sentence_reasons if len(norm) <= CACHED_TEXT_CHARS else uncached
+        for reason in read(norm, is_quote, side):
             if reason not in found:
                 found[reason] = Evidence(reason, rationale[a:b], a, b)
     return sorted(found.values(), key=lambda e: _ORDER[e.reason])

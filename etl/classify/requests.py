@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from etl.classify import drugs, tables
 from etl.classify.gates import GateWords, gate_of
-from etl.text import plain
+from etl.text import CACHED_TEXT_CHARS, plain
 
 PHARMACEUTICALS = "Pharmaceuticals"
 OTHER = "Other"
@@ -99,9 +99,15 @@ def match_rule(text: str, stage: str) -> tuple[str, str] | None:
     return None
 
 
-@functools.lru_cache(maxsize=16384)
 def classify_request(request: str) -> RequestClass:
-    """Category/subcategory of one request; cached because requests repeat a lot."""
+    """Category/subcategory of one request; cached because requests repeat a lot (not a long
+    one: a crafted letter of long distinct requests must not fill a worker's memory)."""
+    read = _classify_request if len(request) <= CACHED_TEXT_CHARS else _classify_request.__wrapped__
+    return read(request)
+
+
+@functools.lru_cache(maxsize=16384)
+def _classify_request(request: str) -> RequestClass:
     text = normalise_request(request)
     hit = match_rule(text, "pre")
     if hit:
