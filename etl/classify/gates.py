@@ -93,7 +93,10 @@ class GateWords:
 
     def __init__(self, words: set[str]) -> None:
         self.regex = re.compile(f"(?=({trie_pattern(words)}))") if words else None
-        self.within = {w: frozenset(v for v in words if w.startswith(v)) for w in words}
+        # Each word's own prefixes among the words, itself included.
+        self.within = {
+            w: frozenset(w[:n] for n in range(1, len(w) + 1) if w[:n] in words) for w in words
+        }
 
     def found_in(self, text: str) -> set[str]:
         found: set[str] = set()
