@@ -6,9 +6,10 @@ letter reads the same to the parser and every vocabulary pattern is written for 
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 PUNCTUATION: dict[str, str] = {
     "\u2018": "'",
@@ -29,6 +30,31 @@ _SPACE_RE = re.compile(r"\s+")
 # The longest text whose reading a per-process cache keeps (etl.classify): a crafted letter of
 # long distinct texts must not fill a worker's memory with them.
 CACHED_TEXT_CHARS = 1_000
+
+_R = TypeVar("_R")
+
+
+class TextCache(Generic[_R]):
+    """``functools.lru_cache`` for a function of a text (its first argument) that keeps no text
+    longer than ``CACHED_TEXT_CHARS``: a longer one is read and forgotten. ``cache_info`` and
+    ``cache_clear`` are the cache's; ``__wrapped__`` the function."""
+
+    def __init__(self, function: Callable[..., _R], maxsize: int) -> None:
+        self._cached = functools.lru_cache(maxsize=maxsize)(function)
+        self.cache_info = self._cached.cache_info
+        self.cache_clear = self._cached.cache_clear
+        functools.update_wrapper(self, function)
+
+    def __call__(self, text: str, *args: Any) -> _R:
+        if len(text) <= CACHED_TEXT_CHARS:
+            return self._cached(text, *args)
+        return self.__wrapped__(text, *args)  # type: ignore[attr-defined]
+
+
+def cached_text(maxsize: int) -> Callable[[Callable[..., _R]], TextCache[_R]]:
+    """Decorate a function of a text with a ``TextCache`` of ``maxsize`` entries."""
+    return lambda function: TextCache(function, maxsize)
+
 
 Replacements = tuple[tuple[str, str], ...]
 

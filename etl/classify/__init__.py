@@ -15,6 +15,7 @@ import importlib
 import inspect
 import pkgutil
 from dataclasses import dataclass
+from typing import Any
 
 from etl.classify.guidelines import cites_claims_administrator, parse_guideline
 from etl.classify.reasons import find_reasons
@@ -22,6 +23,7 @@ from etl.classify.requests import classify_request
 from etl.classify.specialties import parse_specialties
 from etl.classify.states import parse_states
 from etl.model import CLAIMS_ADMINISTRATOR, MAXIMUS, Decision, Letter
+from etl.text import TextCache
 
 __all__ = [
     "Unresolved",
@@ -42,7 +44,7 @@ class Unresolved:
     value: str
 
 
-def _caches(takes_text: bool) -> list[functools._lru_cache_wrapper[object]]:
+def _caches(takes_text: bool) -> list[Any]:
     found = []
     for module_info in pkgutil.iter_modules(__path__, f"{__name__}."):
         module = importlib.import_module(module_info.name)
@@ -60,10 +62,9 @@ def vocabulary_builders() -> list[functools._lru_cache_wrapper[object]]:
     return _caches(takes_text=False)
 
 
-def text_caches() -> list[functools._lru_cache_wrapper[object]]:
+def text_caches() -> list[TextCache[Any]]:
     """The cached functions of this package that take an argument: what it read (a sentence's
-    reasons, a request's class, a guideline's citations), kept for texts up to
-    ``etl.text.CACHED_TEXT_CHARS`` long."""
+    reasons, a request's class, a guideline's citations), each an ``etl.text.TextCache``."""
     return _caches(takes_text=True)
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from etl.classify import tables
-from etl.text import CACHED_TEXT_CHARS
+from etl.text import cached_text
 
 VOCABULARY = "body_regions.csv"
 
@@ -47,13 +47,12 @@ def body_regions(diagnoses: str | None) -> list[str]:
     """The regions the diagnoses name, in vocabulary order; [] when there are none."""
     if not diagnoses or not diagnoses.strip():
         return []
-    find = _regions_of if len(diagnoses) <= CACHED_TEXT_CHARS else _regions_of.__wrapped__
-    return list(find(diagnoses))
+    return list(_regions_of(diagnoses))
 
 
 # Diagnoses repeat across letters and every rule is a search of them: each text's regions are
 # found once per process (bounded).
-@functools.lru_cache(maxsize=4096)
+@cached_text(maxsize=4096)
 def _regions_of(diagnoses: str) -> tuple[str, ...]:
     text = " ".join(diagnoses.lower().split())
     matched = [rule for rule in rules() if rule.pattern.search(text)]

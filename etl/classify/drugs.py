@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import tables
-from etl.text import CACHED_TEXT_CHARS, trie_pattern
+from etl.text import cached_text, trie_pattern
 
 UNCLASSIFIED_DRUG = "Unclassified Drug"
 OPIOIDS = "Opioids"
@@ -253,15 +253,9 @@ def looks_like_medication(text: str) -> bool:
     return bool(_STRENGTH_RE.search(text) or _MED_FORM_RE.search(text))
 
 
+@cached_text(maxsize=4096)
 def lookup_external(text: str) -> tuple[str, ...]:
-    """Generic names found by drug_named_entity_recognition (exact match), lower case; cached
-    but for a long text."""
-    read = _lookup_external if len(text) <= CACHED_TEXT_CHARS else _lookup_external.__wrapped__
-    return read(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _lookup_external(text: str) -> tuple[str, ...]:
+    """Generic names found by drug_named_entity_recognition (exact match), lower case."""
     from drug_named_entity_recognition import find_drugs  # ~2 s import: only when needed
 
     tokens = re.findall(r"[A-Za-z][A-Za-z0-9-]*", text)

@@ -80,6 +80,12 @@ def gate_of(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(set(_gate(list(parsed)))))
 
 
+def opens(gate: frozenset[str] | tuple[str, ...], words: set[str]) -> bool:
+    """Whether a pattern of ``gate`` may match a text holding the gate words ``words``
+    (``GateWords.found_in``): no gate, or one of its words there."""
+    return not gate or not words.isdisjoint(gate)
+
+
 class GateWords:
     """Which of some patterns' gate words a text holds, found in one scan of it.
 

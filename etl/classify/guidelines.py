@@ -17,7 +17,7 @@ import re
 
 from etl.classify import tables
 from etl.model import Citation
-from etl.text import CACHED_TEXT_CHARS, plain
+from etl.text import cached_text, plain
 
 MTUS = "MTUS"
 ODG = "ODG"
@@ -183,15 +183,14 @@ def parse_guideline(text: str | None, role: str) -> tuple[list[Citation], bool]:
     """
     if not text or not text.strip():
         return [], True
-    read = _parse_text if len(text) <= CACHED_TEXT_CHARS else _parse_text.__wrapped__
-    parsed, understood = read(text)
+    parsed, understood = _parse_text(text)
     return [Citation(role, *fields) for fields in parsed], understood
 
 
 _Fields = tuple[str, str | None, str | None, str]
 
 
-@functools.lru_cache(maxsize=16384)
+@cached_text(maxsize=16384)
 def _parse_text(text: str) -> tuple[tuple[_Fields, ...], bool]:
     """Role-free parse, cached: the same guideline sentences recur across thousands of items."""
     body, had_no_evidence = _drop_boilerplate(normalise_guideline(text))

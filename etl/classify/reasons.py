@@ -16,10 +16,10 @@ import functools
 import re
 from dataclasses import dataclass
 
-from etl.classify.gates import GateWords, gate_of
+from etl.classify.gates import GateWords, gate_of, opens
 from etl.classify.tables import read_rows
 from etl.model import ReasonEvidence as Evidence
-from etl.text import CACHED_TEXT_CHARS, fold_punctuation
+from etl.text import cached_text, fold_punctuation
 
 # The taxonomy's labels, in its order: reasons are stored in this order.
 REASONS: tuple[str, ...] = (
@@ -139,9 +139,9 @@ class Pattern:
     def may_match(self, text: str) -> bool:
         return not self.gate or any(word in text for word in self.gate)
 
-    def opened_by(self, words: frozenset[str] | set[str]) -> bool:
+    def opened_by(self, words: set[str]) -> bool:
         """``may_match`` given the gate words a text holds (``GateWords.found_in``)."""
-        return not self.gate or not words.isdisjoint(self.gate)
+        return opens(self.gate, words)
 
 
 @functools.cache
@@ -259,7 +259,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 # Letters repeat their sentences, and these patterns were most of the cost of reading one: what
 # they say of a normalised sentence is computed once per process (bounded).
-@functools.lru_cache(maxsize=50_000)
+@cached_text(maxsize=50_000)
 def _sentence_kind(norm: str) -> tuple[bool, bool, bool]:
     """(about the case, attributed to a guideline, and if so applied to the case)."""
     about_case = bool(_CASE.search(norm))
@@ -278,8 +278,7 @@ def _quotations(norms: list[str]) -> list[bool]:
         # Normalising neither adds nor drops a '"' (curly quotes are folded into it as they
         # were in the sentence as written), so counting them in ``norm`` is the same.
         open_quote ^= norm.count('"') % 2 == 1
-        kind = _sentence_kind if len(norm) <= CACHED_TEXT_CHARS else _sentence_kind.__wrapped__
-        about_case, attributed, applied = kind(norm)
+        about_case, attributed, applied = _sentence_kind(norm)
         if attributed:
             # "Guidelines state ... which the patient would exceed" applies it in one sentence;
             # otherwise what follows an attribution is the guideline's until the case comes up.
@@ -328,10 +327,8 @@ def find_reasons(rationale: str | None, decision: str | None = None) -> list[Evi
         return []
     side = _SIDE.get(decision or "")
     found: dict[str, Evidence] = {}
-    uncached = _sentence_reasons.__wrapped__  # a long sentence is read, not kept
     for (a, b), norm, is_quote in _read(rationale):
-        read = _sentence_reasons if len(norm) <= CACHED_TEXT_CHARS else uncached
-        for reason in read(norm, is_quote, side):
+        for reason in _sentence_reasons(norm, is_quote, side):
             if reason not in found:
                 found[reason] = Evidence(reason, rationale[a:b], a, b)
     return sorted(found.values(), key=lambda e: _ORDER[e.reason])
@@ -339,7 +336,7 @@ def find_reasons(rationale: str | None, decision: str | None = None) -> list[Evi
 
 # Letters repeat their sentences ("As such, the request is not medically necessary."): a
 # sentence's reasons are computed once per process (bounded).
-@functools.lru_cache(maxsize=50_000)
+@cached_text(maxsize=50_000)
 def _sentence_reasons(norm: str, is_quote: bool, side: str | None) -> tuple[str, ...]:
     hits: list[str] = []
     fallbacks: list[str] = []

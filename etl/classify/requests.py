@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 
 from etl.classify import drugs, tables
-from etl.classify.gates import GateWords, gate_of
-from etl.text import CACHED_TEXT_CHARS, plain
+from etl.classify.gates import GateWords, gate_of, opens
+from etl.text import cached_text, plain
 
 PHARMACEUTICALS = "Pharmaceuticals"
 OTHER = "Other"
@@ -94,20 +94,14 @@ def match_rule(text: str, stage: str) -> tuple[str, str] | None:
     # every rule, most of its classification's time on the real letters (stop 52).
     words = rules.gates.found_in(lowered)
     for rule in rules.rules:
-        if (not rule.gate or not words.isdisjoint(rule.gate)) and rule.pattern.search(lowered):
+        if opens(rule.gate, words) and rule.pattern.search(lowered):
             return rule.category, rule.subcategory
     return None
 
 
+@cached_text(maxsize=16384)
 def classify_request(request: str) -> RequestClass:
-    """Category/subcategory of one request; cached because requests repeat a lot (not a long
-    one: a crafted letter of long distinct requests must not fill a worker's memory)."""
-    read = _classify_request if len(request) <= CACHED_TEXT_CHARS else _classify_request.__wrapped__
-    return read(request)
-
-
-@functools.lru_cache(maxsize=16384)
-def _classify_request(request: str) -> RequestClass:
+    """Category/subcategory of one request; cached because requests repeat a lot."""
     text = normalise_request(request)
     hit = match_rule(text, "pre")
     if hit:

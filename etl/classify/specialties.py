@@ -12,7 +12,7 @@ import functools
 import re
 
 from etl.classify import tables
-from etl.text import CACHED_TEXT_CHARS
+from etl.text import cached_text
 
 # '... and is licensed to practice in California': the licence part belongs to the states field.
 _PROSE_TAIL_RE = re.compile(
@@ -84,13 +84,12 @@ def parse_specialties(raw: str | None) -> tuple[list[str], list[str]]:
     """(DWC specialties in order, unique; pieces no table row matched)."""
     if not raw or not raw.strip():
         return [], []
-    read = _parse_specialties if len(raw) <= CACHED_TEXT_CHARS else _parse_specialties.__wrapped__
-    found, unmatched = read(raw)
+    found, unmatched = _parse_specialties(raw)
     return list(found), list(unmatched)
 
 
 # Reviewers' credentials repeat across letters: each text is read once per process (bounded).
-@functools.lru_cache(maxsize=4096)
+@cached_text(maxsize=4096)
 def _parse_specialties(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     found: list[str] = []
     unmatched: list[str] = []

@@ -6,7 +6,7 @@ import functools
 import re
 
 from etl.classify import tables
-from etl.text import CACHED_TEXT_CHARS
+from etl.text import cached_text
 
 _SPLIT_RE = re.compile(r"\s*(?:,|;|/|\band\b|&)\s*", re.IGNORECASE)
 _PROSE_RE = re.compile(
@@ -39,13 +39,12 @@ def parse_states(raw: str | None) -> tuple[list[str], list[str]]:
     """(full state names in order, unique; pieces that matched no state)."""
     if not raw or not raw.strip():
         return [], []
-    read = _parse_states if len(raw) <= CACHED_TEXT_CHARS else _parse_states.__wrapped__
-    found, unmatched = read(raw)
+    found, unmatched = _parse_states(raw)
     return list(found), list(unmatched)
 
 
 # Reviewers' licences repeat across letters: each text is read once per process (bounded).
-@functools.lru_cache(maxsize=4096)
+@cached_text(maxsize=4096)
 def _parse_states(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     text = _PROSE_RE.sub("", _SPACES_RE.sub(" ", raw).strip().rstrip("."))
     found: list[str] = []

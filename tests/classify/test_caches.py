@@ -7,7 +7,7 @@ from __future__ import annotations
 from etl.classify import classify_letter, text_caches, vocabulary_builders
 from etl.classify.body_regions import body_regions
 from etl.model import Decision, Letter
-from etl.text import CACHED_TEXT_CHARS
+from etl.text import CACHED_TEXT_CHARS, TextCache
 
 
 def _names(functions: list) -> set[str]:  # type: ignore[type-arg]
@@ -18,14 +18,16 @@ def test_the_text_caches_are_those_of_texts_not_the_vocabularies() -> None:
     assert {
         "etl.classify.reasons._sentence_reasons",
         "etl.classify.reasons._sentence_kind",
-        "etl.classify.requests._classify_request",
+        "etl.classify.requests.classify_request",
         "etl.classify.guidelines._parse_text",
-        "etl.classify.drugs._lookup_external",
+        "etl.classify.drugs.lookup_external",
         "etl.classify.states._parse_states",
         "etl.classify.specialties._parse_specialties",
         "etl.classify.body_regions._regions_of",
     } <= _names(text_caches())
     assert not _names(text_caches()) & _names(vocabulary_builders())
+    # Each through the one mechanism that keeps no long text.
+    assert all(isinstance(f, TextCache) for f in text_caches())
 
 
 def _letter(pad: str) -> Letter:
@@ -65,5 +67,5 @@ def test_long_texts_are_read_not_kept() -> None:
     classify_letter(short)
     body_regions(short.diagnoses)
     kept = {f.__name__ for f in text_caches() if f.cache_info().currsize}
-    assert {"_classify_request", "_sentence_reasons", "_parse_text", "_parse_states"} <= kept
+    assert {"classify_request", "_sentence_reasons", "_parse_text", "_parse_states"} <= kept
     assert short.items[0].category == letter.items[0].category
