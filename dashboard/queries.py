@@ -161,6 +161,8 @@ def _list_clause(clause: str, dim: dimensions.Dimension, params: Mapping[str, An
     return clause.replace("__ANY_OF__", any_of).replace("__COMBINATIONS__", parts)
 
 
+# Every bit of a <column>_bits (UBIGINT).
+ALL_BITS = 2**64 - 1
 # bind_value_bits' parameters of a list filter, after its own name.
 MASK, REST = "_mask", "_rest"
 LIST_FILTERS = tuple(d for d in dimensions.FILTERS if d.shape == "list")
@@ -754,8 +756,10 @@ def crosstab(
     small_n: int = 30,
 ) -> pl.DataFrame:
     """Outcomes per (row value, column value) of two registry dimensions: the axes
-    (``sql/crosstab_axes.sql``), then the cells (``sql/crosstab.sql``), each axis through the
-    fragments of its shape (``sql/_value_<shape>.sql``, ``_has_``, ``_places_``, ``_place_``):
+    (``sql/crosstab_axes.sql``), then the cells (``sql/crosstab.sql``; two lists of the
+    letter's own fields by their values' bits where ``crosstab_masks`` allows: the same
+    frame), each axis through the fragments of its shape (``sql/_value_<shape>.sql``,
+    ``_has_``, ``_places_``, ``_place_``):
     ``row_value``, ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``,
     ``col_order`` (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the
     rate columns, and ``left_out`` (filtered items without a value on either side; the same on
@@ -814,8 +818,53 @@ def crosstab(
         fragments={**has, **values, **counts},
     )
     kept = axes.row(0, named=True)  # row_top, col_top, left_out
+    masks = crosstab_masks(con, filters, row, col, kept)
+    if masks is not None:  # the cells from the patterns of the kept values' bits
+        bit_places = {
+            "ROW_PLACE": shape_sql("place", "bits", "row", "row_empty", "row_top"),
+            "COL_PLACE": shape_sql("place", "bits", "col", "col_empty", "col_top"),
+            "LETTER_FLAG": counting_flag(con, (row, col), filters) or "false",
+        }
+        return run_sql(
+            con,
+            "crosstab_bits",
+            {**params, **kept, **masks},
+            columns={"ROW": row.column, "COL": col.column},
+            fragments={**has, **bit_places},
+        )
     fragments = {**has, **places, "LETTERS": letters, "LETTER_FLAG": flag}
     return run_sql(con, "crosstab", {**params, **kept}, fragments=fragments)
+
+
+def crosstab_masks(
+    con: Con,
+    filters: Filters,
+    row: dimensions.Dimension,
+    col: dimensions.Dimension,
+    kept: dict[str, Any],
+) -> dict[str, Any] | None:
+    """``sql/crosstab_bits.sql``'s masks, when it can count the cells: two list axes of the
+    letter's own fields (a letter counted by its flagged item), each with ``<column>_bits``,
+    every kept value with a bit of its own (the axis's empty label may have none: only empty
+    lists are counted under it). None: ``sql/crosstab.sql`` counts them."""
+    if counting_flag(con, (row, col), filters) is None:
+        return None
+    facts = column_types(con, "item_facts")
+    bits = value_bits(con)
+    masks: dict[str, Any] = {}
+    for axis, dim in (("row", row), ("col", col)):
+        top = kept.get(f"{axis}_top")
+        if dim.shape != "list" or f"{dim.column}_bits" not in facts or not top:
+            return None
+        known = bits.get(dim.name, {})
+        if any(value not in known and value != dim.empty for value in top):
+            return None
+        each = [known.get(value, 0) for value in top]
+        mask = functools.reduce(operator.or_, each, 0)
+        masks.update(
+            {f"{axis}_masks": each, f"{axis}_mask": mask, f"{axis}_rest_mask": ~mask & ALL_BITS}
+        )
+    return masks
 
 
 def crosstab_letters(

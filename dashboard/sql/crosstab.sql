@@ -45,15 +45,4 @@ cells as (
     where row_order is not null and col_order is not null
     group by row_order, col_order
 )
-select
-    coalesce(($row_top)[row_order]::varchar, $other::varchar) as row_value,
-    coalesce(($col_top)[col_order]::varchar, $other::varchar) as col_value,
-    row_order,
-    col_order,
-    row_order > len($row_top) as row_other,
-    col_order > len($col_top) as col_other,
-    letters,
-    __RATES__,
-    $left_out::bigint as left_out
-from cells
-order by row_order, col_order
+__CROSSTAB_OUT__

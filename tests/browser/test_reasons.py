@@ -35,6 +35,10 @@ def test_click_a_reason_then_read_its_sentence_in_the_letter(
     page.mouse.click(box["x"] + 3, box["y"] + box["height"] / 4)
     expect(page.get_by_text("Reason selected on the chart", exact=False)).to_be_visible()
     expect(page.get_by_text(f"giving “{reason}”", exact=False)).to_be_visible()
+    # The examples come after that text in the same run: read them once it has finished, not
+    # while they are still being drawn (the last mark read would then not be the last example's:
+    # a loaded machine failed so once).
+    wait_for_app(page)
 
     # The last example: not the letter the Letters page would show first anyway. Its sentence
     # is the last marked one on the page (one mark per example).

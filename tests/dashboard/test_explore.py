@@ -97,6 +97,7 @@ PAIRS = [
     ("specialty", "state", 5, 3),  # list x list
     ("guideline_source", "decision", 2, 2),
     ("specialty", "drug_class", 4, 3),  # an item's own scalar on the columns, an "(other)" one
+    ("state", "body_region", 2, 2),  # two letter's lists counted by bits, "(other)" both ways
 ]
 # None; a letter's field; an item's own field (a letter's items may fall in different cells).
 CROSSTAB_FILTERS = {
@@ -160,6 +161,81 @@ def test_crosstab_counts_letters_by_a_flagged_item_where_one_stands_for_its_lett
     )
     assert got == (flag or "null::boolean")
     assert ("filter (where letter_flag)" in letters) is (flag is not None)
+
+
+BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "specialty")]
+
+
+@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS)
+@pytest.mark.parametrize("top", [1, 2, 12])
+@pytest.mark.parametrize(
+    "chosen",
+    [{}, {"decision": ["Overturned"]}, {"decision_year": (2015, 2024)}],
+    ids=["all", "item-field", "range"],
+)
+def test_crosstab_of_two_letter_lists_counts_their_bits_as_the_lists(
+    con, monkeypatch, rows, cols, top, chosen
+):
+    """Two lists of the letter's own fields whose kept values have bits of their own: the cells
+    come from the patterns of those bits (sql/crosstab_bits.sql), the same frame as unnesting
+    every item's lists (sql/crosstab.sql), "(other)" and empty lists among them."""
+    filters = Filters.build(**chosen)
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    kept = queries.run_sql(
+        con,
+        "crosstab_axes",
+        {
+            **filters.params(),
+            "top_rows": top,
+            "top_cols": top,
+            "row_by_count": True,
+            "col_by_count": True,
+            "row_empty": row.empty,
+            "col_empty": col.empty,
+            "filtered_items": 0,
+        },
+        columns={"ROW": row.column, "COL": col.column},
+        fragments={
+            "ROW_HAS": queries.shape_sql("has", row.shape, row.column, "row_empty"),
+            "COL_HAS": queries.shape_sql("has", col.shape, col.column, "col_empty"),
+            "ROW_VALUE": queries.shape_sql("value", row.shape, "row_source", "row_empty"),
+            "COL_VALUE": queries.shape_sql("value", col.shape, "col_source", "col_empty"),
+            "FILTERED_ITEMS": "$filtered_items::bigint",
+            "PAIRED_ITEMS": "0",
+        },
+    ).row(0, named=True)
+    assert queries.crosstab_masks(con, filters, row, col, kept) is not None
+    by_bits = queries.crosstab(con, filters, rows, cols, top, top)
+    monkeypatch.setattr(queries, "crosstab_masks", lambda *args: None)
+    by_lists = queries.crosstab(con, filters, rows, cols, top, top)
+    assert by_bits.height > 0
+    assert by_bits.equals(by_lists)
+
+
+def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con):
+    specialty, state, drug = (dimensions.get(n) for n in ("specialty", "state", "drug"))
+    bits = queries.value_bits(con)
+    some_state = next(iter(bits["state"]))
+    some_specialty = next(iter(bits["specialty"]))
+    kept = {"row_top": [some_specialty], "col_top": [some_state], "left_out": 0}
+    masks = queries.crosstab_masks(con, Filters(), specialty, state, kept)
+    assert masks is not None
+    assert masks["row_masks"] == [bits["specialty"][some_specialty]]
+    assert masks["row_rest_mask"] == queries.ALL_BITS ^ bits["specialty"][some_specialty]
+    # A kept value without a bit of its own, no kept value, an item's own list: the lists.
+    unknown = {**kept, "col_top": [some_state, "Atlantis"]}
+    assert queries.crosstab_masks(con, Filters(), specialty, state, unknown) is None
+    assert (
+        queries.crosstab_masks(con, Filters(), specialty, state, {**kept, "col_top": None}) is None
+    )
+    mixed = {**kept, "col_top": [next(iter(bits["drug"]))]}
+    assert queries.crosstab_masks(con, Filters(), specialty, drug, mixed) is None
+    # No item flagged for its letter (a search): the lists.
+    searched = Filters.build(search="tramadol")
+    assert queries.crosstab_masks(con, searched, specialty, state, kept) is None
+    # The empty label needs no bit: only empty lists are counted under it.
+    empty = {**kept, "col_top": [some_state, state.empty]}
+    assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is not None
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
