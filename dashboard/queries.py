@@ -857,7 +857,9 @@ def crosstab_masks(
         if dim.shape != "list" or f"{dim.column}_bits" not in facts or not top:
             return None
         known = bits.get(dim.name, {})
-        if any(value not in known and value != dim.empty for value in top):
+        # The empty label needs no bit unless a list holds it as a value (then its own).
+        listed = set(_bits(con).filter(pl.col("dimension") == dim.name).get_column("value"))
+        if any(value not in known and (value != dim.empty or value in listed) for value in top):
             return None
         each = [known.get(value, 0) for value in top]
         mask = functools.reduce(operator.or_, each, 0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -212,7 +213,7 @@ def test_crosstab_of_two_letter_lists_counts_their_bits_as_the_lists(
     assert by_bits.equals(by_lists)
 
 
-def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con):
+def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, monkeypatch):
     specialty, state, drug = (dimensions.get(n) for n in ("specialty", "state", "drug"))
     bits = queries.value_bits(con)
     some_state = next(iter(bits["state"]))
@@ -236,6 +237,20 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con):
     # The empty label needs no bit: only empty lists are counted under it.
     empty = {**kept, "col_top": [some_state, state.empty]}
     assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is not None
+    # Unless a list holds it as a value whose bit another value shares.
+    shared = queries._bits(con).vstack(
+        pl.DataFrame(
+            {
+                "dimension": ["state"],
+                "value": [state.empty],
+                "bit": [1 << 63],
+                "unique_bit": [False],
+            },
+            schema=queries._bits(con).schema,
+        )
+    )
+    monkeypatch.setattr(queries, "_bits", lambda _con: shared)
+    assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is None
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
