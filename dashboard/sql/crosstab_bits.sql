@@ -1,15 +1,16 @@
 -- crosstab.sql's cells, for two list axes of the letter's own fields whose kept values each
--- have a bit of their own in item_facts' <column>_bits (queries.crosstab says when): the items
--- are grouped by the pattern of their kept values' bits (__ROW___bits & $row_mask), whether
--- they hold a value beyond the kept ones (it goes to the $other place, once) and whether their
--- list is empty (counted under $row_empty, as crosstab.sql counts it); then each pattern is
--- placed on the axes. crosstab.sql unnests every item's two lists: at 4M items, reviewer
--- specialty by state unfiltered, its cells 555-626 ms. A letter counts by its flagged item
--- (__LETTER_FLAG__: both axes are the letter's own fields). $row_masks / $col_masks: the bit of
--- each kept value, in axis order (0 for $row_empty where no list holds it as a value);
+-- have a bit of their own in item_facts' <column>_bits (queries.crosstab_masks says when):
+-- the items are grouped by the pattern of their kept values' bits (__ROW___bits & $row_mask),
+-- whether they hold a value beyond the kept ones (it goes to the $other place, once) and
+-- whether their list is empty (counted under $row_empty, as crosstab.sql counts it); then each
+-- pattern is placed on the axes. crosstab.sql unnests every item's two lists: at 4M items,
+-- reviewer specialty by state unfiltered, its cells 555-626 ms. A letter counts by its flagged
+-- item (__LETTER_FLAG__: both axes are the letter's own fields). $row_masks / $col_masks: the
+-- bit of each kept value, in axis order (0 for $row_empty where no list holds it as a value);
 -- $row_mask their or; $row_rest_mask every other bit: an item holds a value beyond the kept
 -- ones exactly when it has one of those (a kept value's bit is its own, so every other value,
--- its bit shared or not, sets another). NULL values have no bit and no place, as in crosstab.sql.
+-- its bit shared or not, sets another). NULL values have no bit and no place, and a list holds
+-- a value once, as in crosstab.sql.
 with
 paired as (
     select

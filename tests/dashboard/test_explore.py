@@ -167,6 +167,24 @@ def test_crosstab_counts_letters_by_a_flagged_item_where_one_stands_for_its_lett
 BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "specialty")]
 
 
+def both_ways(con, monkeypatch, filters, rows, cols, top):
+    """(whether the cells came from the bits, that frame, the frame from the lists)."""
+    real, taken = queries.crosstab_masks, []
+
+    def spy(*args):
+        masks = real(*args)
+        taken.append(masks is not None)
+        return masks
+
+    monkeypatch.setattr(queries, "crosstab_masks", spy)
+    by_bits = queries.crosstab(con, filters, rows, cols, top, top)
+    monkeypatch.setattr(queries, "crosstab_masks", lambda *args: None)
+    by_lists = queries.crosstab(con, filters, rows, cols, top, top)
+    monkeypatch.setattr(queries, "crosstab_masks", real)
+    assert len(taken) == 1
+    return taken[0], by_bits, by_lists
+
+
 @pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS)
 @pytest.mark.parametrize("top", [1, 2, 12])
 @pytest.mark.parametrize(
@@ -180,37 +198,30 @@ def test_crosstab_of_two_letter_lists_counts_their_bits_as_the_lists(
     """Two lists of the letter's own fields whose kept values have bits of their own: the cells
     come from the patterns of those bits (sql/crosstab_bits.sql), the same frame as unnesting
     every item's lists (sql/crosstab.sql), "(other)" and empty lists among them."""
-    filters = Filters.build(**chosen)
-    row, col = dimensions.get(rows), dimensions.get(cols)
-    kept = queries.run_sql(
-        con,
-        "crosstab_axes",
-        {
-            **filters.params(),
-            "top_rows": top,
-            "top_cols": top,
-            "row_by_count": True,
-            "col_by_count": True,
-            "row_empty": row.empty,
-            "col_empty": col.empty,
-            "filtered_items": 0,
-        },
-        columns={"ROW": row.column, "COL": col.column},
-        fragments={
-            "ROW_HAS": queries.shape_sql("has", row.shape, row.column, "row_empty"),
-            "COL_HAS": queries.shape_sql("has", col.shape, col.column, "col_empty"),
-            "ROW_VALUE": queries.shape_sql("value", row.shape, "row_source", "row_empty"),
-            "COL_VALUE": queries.shape_sql("value", col.shape, "col_source", "col_empty"),
-            "FILTERED_ITEMS": "$filtered_items::bigint",
-            "PAIRED_ITEMS": "0",
-        },
-    ).row(0, named=True)
-    assert queries.crosstab_masks(con, filters, row, col, kept) is not None
-    by_bits = queries.crosstab(con, filters, rows, cols, top, top)
-    monkeypatch.setattr(queries, "crosstab_masks", lambda *args: None)
-    by_lists = queries.crosstab(con, filters, rows, cols, top, top)
-    assert by_bits.height > 0
-    assert by_bits.equals(by_lists)
+    by_bits, got, want = both_ways(con, monkeypatch, Filters.build(**chosen), rows, cols, top)
+    assert by_bits
+    assert got.height > 0
+    assert got.equals(want)
+
+
+@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS)
+@pytest.mark.parametrize("top", [1, 2, 12])
+def test_crosstab_by_bits_where_other_values_share_a_bit(narrow_bits, monkeypatch, rows, cols, top):
+    """On a warehouse whose values from the fourth of each list share a bit: kept values with
+    bits of their own (the commonest, at a small top) are counted by bits, the shared bit among
+    the "(other)" values; a kept value that shares one sends the cells to the lists (a larger
+    top). Either way the frame is the lists' and the oracle's."""
+    con, oracle = narrow_bits
+    by_bits, got, want = both_ways(con, monkeypatch, Filters(), rows, cols, top)
+    assert by_bits is (top <= 2)
+    assert got.equals(want)
+    cells, _, _, _ = oracle_crosstab(oracle, Filters(), rows, cols, top, top)
+    assert {
+        (r["row_value"], r["col_value"]): (r["n"], r["overturned"])
+        for r in got.iter_rows(named=True)
+    } == cells
+    letters = {(r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)}
+    assert letters == oracle_letters(oracle, Filters(), rows, cols, top, top)
 
 
 def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, monkeypatch):
