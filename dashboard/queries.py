@@ -823,7 +823,7 @@ def crosstab(
         bit_places = {
             "ROW_PLACE": shape_sql("place", "bits", "row", "row_empty", "row_top"),
             "COL_PLACE": shape_sql("place", "bits", "col", "col_empty", "col_top"),
-            "LETTER_FLAG": counting_flag(con, (row, col), filters) or "false",
+            "LETTER_FLAG": flag,  # counting_flag's: crosstab_masks asks for one
         }
         return run_sql(
             con,
@@ -850,7 +850,7 @@ def crosstab_masks(
     if counting_flag(con, (row, col), filters) is None:
         return None
     facts = column_types(con, "item_facts")
-    bits = value_bits(con)
+    bits, dictionary = value_bits(con), _bits(con)
     masks: dict[str, Any] = {}
     for axis, dim in (("row", row), ("col", col)):
         top = kept.get(f"{axis}_top")
@@ -858,7 +858,7 @@ def crosstab_masks(
             return None
         known = bits.get(dim.name, {})
         # The empty label needs no bit unless a list holds it as a value (then its own).
-        listed = set(_bits(con).filter(pl.col("dimension") == dim.name).get_column("value"))
+        listed = set(dictionary.filter(pl.col("dimension") == dim.name).get_column("value"))
         if any(value not in known and (value != dim.empty or value in listed) for value in top):
             return None
         each = [known.get(value, 0) for value in top]
