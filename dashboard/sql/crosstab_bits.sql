@@ -1,11 +1,13 @@
--- crosstab.sql's cells, for two list axes of the letter's own fields whose kept values each
+-- crosstab.sql's cells, for two list axes whose kept values each
 -- have a bit of their own in item_facts' <column>_bits (queries.crosstab_masks says when):
 -- the items are grouped by the pattern of their kept values' bits (__ROW___bits & $row_mask),
 -- whether they hold a value beyond the kept ones (it goes to the $other place, once) and
 -- whether their list is empty (counted under $row_empty, as crosstab.sql counts it); then each
 -- pattern is placed on the axes. crosstab.sql unnests every item's two lists: at 4M items,
--- reviewer specialty by state unfiltered, its cells 555-626 ms. A letter counts by its flagged
--- item (__LETTER_FLAG__: both axes are the letter's own fields). $row_masks / $col_masks: the
+-- reviewer specialty by state unfiltered, its cells 555-626 ms. A pattern's letters
+-- (__PATTERN_LETTERS__) and a cell's (__CELL_LETTERS__, of its patterns') by the flagged item
+-- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, else as bits
+-- of letter numbers (queries.pattern_letters says which). $row_masks / $col_masks: the
 -- bit of each kept value, in axis order (0 for $row_empty where no list holds it as a value);
 -- $row_mask their or; $row_rest_mask every other bit: an item holds a value beyond the kept
 -- ones exactly when it has one of those (a kept value's bit is its own, so every other value,
@@ -21,6 +23,7 @@ paired as (
         len(__COL__) = 0 as col_none,
         (__COL___bits & $col_rest_mask::ubigint) <> 0 as col_rest,
         overturned,
+        letter_key,
         __LETTER_FLAG__ as letter_flag
     from item_facts
     where __FILTERS__ and __ROW_HAS__ and __COL_HAS__
@@ -35,7 +38,7 @@ patterns as (
         col_rest,
         count(*) as n,
         count_if(overturned) as overturned,
-        count(*) filter (where letter_flag) as letters
+        __PATTERN_LETTERS__ as letters
     from paired
     group by all
 ),
@@ -68,7 +71,7 @@ cells as (
         col_order,
         sum(n)::bigint as n,
         sum(overturned)::bigint as overturned,
-        sum(letters)::bigint as letters
+        __CELL_LETTERS__ as letters
     from placed
     group by row_order, col_order
 )

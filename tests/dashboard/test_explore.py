@@ -165,46 +165,64 @@ def test_crosstab_counts_letters_by_a_flagged_item_where_one_stands_for_its_lett
 
 
 BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "specialty")]
+# Lists of an item's own fields among them: a letter's items may fall in different cells.
+ITEM_BIT_PAIRS = [("drug", "reason"), ("reason", "specialty"), ("guideline_source", "drug")]
 
 
 def both_ways(con, monkeypatch, filters, rows, cols, top):
-    """(whether the cells came from the bits, that frame, the frame from the lists)."""
-    real, taken = queries.crosstab_masks, []
+    """(whether the cells came from the bits, that frame, the frame from the lists: its axes
+    by crosstab_axes.sql, its cells by crosstab.sql)."""
+    real, ran = queries.run_sql, []
 
-    def spy(*args):
-        masks = real(*args)
-        taken.append(masks is not None)
-        return masks
+    def spy(con, name, *args, **kwargs):
+        ran.append(name)
+        return real(con, name, *args, **kwargs)
 
-    monkeypatch.setattr(queries, "crosstab_masks", spy)
+    monkeypatch.setattr(queries, "run_sql", spy)
     by_bits = queries.crosstab(con, filters, rows, cols, top, top)
-    monkeypatch.setattr(queries, "crosstab_masks", lambda *args: None)
-    by_lists = queries.crosstab(con, filters, rows, cols, top, top)
-    monkeypatch.setattr(queries, "crosstab_masks", real)
-    assert len(taken) == 1
-    return taken[0], by_bits, by_lists
+    taken = "crosstab_bits" in ran
+    assert "crosstab_axes_bits" in ran and "crosstab_axes" not in ran
+    ran.clear()
+    with monkeypatch.context() as lists:
+        lists.setattr(queries, "crosstab_masks", lambda *args: None)
+        lists.setattr(queries, "bit_dictionary", lambda *args: None)
+        by_lists = queries.crosstab(con, filters, rows, cols, top, top)
+    assert "crosstab" in ran and "crosstab_axes" in ran
+    return taken, by_bits, by_lists
 
 
-@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS)
+@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS)
 @pytest.mark.parametrize("top", [1, 2, 12])
 @pytest.mark.parametrize(
     "chosen",
-    [{}, {"decision": ["Overturned"]}, {"decision_year": (2015, 2024)}],
-    ids=["all", "item-field", "range"],
+    [{}, {"decision": ["Overturned"]}, {"decision_year": (2015, 2024)}, {"search": "tramadol"}],
+    ids=["all", "item-field", "range", "search"],
 )
-def test_crosstab_of_two_letter_lists_counts_their_bits_as_the_lists(
+def test_crosstab_of_two_lists_counts_their_bits_as_the_lists(
     con, monkeypatch, rows, cols, top, chosen
 ):
-    """Two lists of the letter's own fields whose kept values have bits of their own: the cells
-    come from the patterns of those bits (sql/crosstab_bits.sql), the same frame as unnesting
-    every item's lists (sql/crosstab.sql), "(other)" and empty lists among them."""
+    """Two lists whose kept values have bits of their own: the axes and the cells come from
+    the patterns of those bits (sql/crosstab_axes_bits.sql, sql/crosstab_bits.sql; the letters
+    by their flagged items, or as bits of letter numbers where a letter's items may fall in
+    several cells), the same frame as unnesting every item's lists (sql/crosstab_axes.sql,
+    sql/crosstab.sql), "(other)" and empty lists among them."""
     by_bits, got, want = both_ways(con, monkeypatch, Filters.build(**chosen), rows, cols, top)
     assert by_bits
     assert got.height > 0
     assert got.equals(want)
 
 
-@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS)
+@pytest.mark.parametrize(("rows", "cols"), ITEM_BIT_PAIRS)
+def test_crosstab_of_an_items_list_counts_the_letters_behind_each_cell(con, oracle, rows, cols):
+    """By bits of letter numbers per pattern, or'ed per cell: a letter whose two items fall in
+    one cell counts once there (the oracle's letters)."""
+    frame = queries.crosstab(con, Filters(), rows, cols, 3, 3)
+    letters = {(r["row_value"], r["col_value"]): r["letters"] for r in frame.iter_rows(named=True)}
+    assert letters == oracle_letters(oracle, Filters(), rows, cols, 3, 3)
+    assert any(r["letters"] < r["n"] for r in frame.iter_rows(named=True))
+
+
+@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS)
 @pytest.mark.parametrize("top", [1, 2, 12])
 def test_crosstab_by_bits_where_other_values_share_a_bit(narrow_bits, monkeypatch, rows, cols, top):
     """On a warehouse whose values from the fourth of each list share a bit: kept values with
@@ -240,11 +258,12 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, mo
     assert (
         queries.crosstab_masks(con, Filters(), specialty, state, {**kept, "col_top": None}) is None
     )
+    # An item's own list too (pattern_letters says how its letters are counted).
     mixed = {**kept, "col_top": [next(iter(bits["drug"]))]}
-    assert queries.crosstab_masks(con, Filters(), specialty, drug, mixed) is None
-    # No item flagged for its letter (a search): the lists.
-    searched = Filters.build(search="tramadol")
-    assert queries.crosstab_masks(con, searched, specialty, state, kept) is None
+    assert queries.crosstab_masks(con, Filters(), specialty, drug, mixed) is not None
+    scalar = {**kept, "col_top": ["Pharmaceuticals"]}
+    category = dimensions.get("category")
+    assert queries.crosstab_masks(con, Filters(), specialty, category, scalar) is None
     # The empty label needs no bit: only empty lists are counted under it.
     empty = {**kept, "col_top": [some_state, state.empty]}
     assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is not None
@@ -262,6 +281,28 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, mo
     )
     monkeypatch.setattr(queries, "_bits", lambda _con: shared)
     assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is None
+
+
+def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_budget(
+    con, monkeypatch
+):
+    specialty, state, drug = (dimensions.get(n) for n in ("specialty", "state", "drug"))
+    # The letter's own fields: its flagged item, whatever the patterns.
+    fragments, params = queries.pattern_letters(con, Filters(), specialty, state, None)
+    assert fragments["LETTER_FLAG"] == "first_in_letter" and params == {}
+    assert "letter_flag" in fragments["PATTERN_LETTERS"]
+    # An item's own list, or a search: bits of letter numbers per pattern.
+    for filters, row in ((Filters(), drug), (Filters.build(search="tramadol"), specialty)):
+        fragments, params = queries.pattern_letters(con, filters, row, state, 10)
+        assert fragments["LETTER_FLAG"] == "null::boolean"
+        assert "bitstring_agg" in fragments["PATTERN_LETTERS"]
+        assert params["letter_key_max"] > 0
+    # Patterns unknown (the axes from the lists) or beyond the budget: the lists count them.
+    assert queries.pattern_letters(con, Filters(), drug, state, None) is None
+    key_max = params["letter_key_max"]
+    monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 10 * (key_max + 1) / 8)
+    assert queries.pattern_letters(con, Filters(), drug, state, 10) is not None
+    assert queries.pattern_letters(con, Filters(), drug, state, 11) is None
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
