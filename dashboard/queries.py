@@ -930,23 +930,29 @@ def pattern_letters(
     patterns: int | None,
 ) -> tuple[dict[str, str], dict[str, Any]] | None:
     """How ``sql/crosstab_bits.sql`` counts a cell's letters (its ``__LETTER_FLAG__``,
-    ``__PATTERN_LETTERS__`` and ``__CELL_LETTERS__``, and their parameters): by the flagged
-    item of each letter where both axes are the letter's own fields (``counting_flag``); else
-    as bits of letter numbers per pattern of the items' bits, or'ed per cell, when its
-    ``patterns`` (``sql/crosstab_axes_bits.sql``'s count) fit ``letter_bits``. None: it
-    cannot (``sql/crosstab.sql`` counts the cells). At 4M items drug by reason unfiltered,
-    178 patterns: the cells 610-710 ms (lists) -> 160-240 ms."""
+    ``__PATTERN_LETTERS__``, ``__LETTER_PATTERNS__`` and ``__CELL_LETTERS__``, and their
+    parameters): by the flagged item of each letter where both axes are the letter's own
+    fields (``counting_flag``); else as bits of letter numbers per pattern of the items' bits,
+    or'ed per cell, when its ``patterns`` (``sql/crosstab_axes_bits.sql``'s count) fit
+    ``letter_bits``; else, where one axis is the letter's own field, from each letter's items'
+    patterns or'ed (``sql/_letter_patterns.sql``). None: it cannot (``sql/crosstab.sql``
+    counts the cells). At 4M items unfiltered, drug by reason (178 patterns): the cells
+    610-710 ms (lists) -> 160-240 ms by bits; drug by state (6,346 patterns): 550-630 -> 270 ms."""
     flag = counting_flag(con, (row, col), filters)
     key_max = None
-    if flag is None:
-        key_max = letter_bits(con, patterns, filters) if patterns is not None else None
-        if key_max is None:
-            return None
-    way = "flagged" if flag is not None else "bits"
+    if flag is not None:
+        way, cell = "flagged", "sum"
+    elif patterns is not None and (key_max := letter_bits(con, patterns, filters)) is not None:
+        way, cell = "bits", "bits"
+    elif row.per_letter or col.per_letter:
+        way, cell = "none", "sum"
+    else:
+        return None
     fragments = {
         "LETTER_FLAG": flag or "null::boolean",
         "PATTERN_LETTERS": _fragment(f"_pattern_letters_{way}"),
-        "CELL_LETTERS": _fragment(f"_cell_letters_{way}"),
+        "LETTER_PATTERNS": _fragment("_letter_patterns") if way == "none" else "",
+        "CELL_LETTERS": _fragment(f"_cell_letters_{cell}"),
     }
     return fragments, ({} if key_max is None else {"letter_key_max": key_max})
 

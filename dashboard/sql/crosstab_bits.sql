@@ -41,6 +41,7 @@ patterns as (
         __PATTERN_LETTERS__ as letters
     from paired
     group by all
+    __LETTER_PATTERNS__
 ),
 -- A pattern's places on each axis (_place_bits.sql): the kept values it holds, then one past
 -- them for the rest; an empty list, the place of $row_empty (one past the kept ones when it is

@@ -212,6 +212,34 @@ def test_crosstab_of_two_lists_counts_their_bits_as_the_lists(
     assert got.equals(want)
 
 
+@pytest.mark.parametrize(
+    ("rows", "cols"), [*ITEM_BIT_PAIRS, ("state", "drug"), ("body_region", "reason")]
+)
+@pytest.mark.parametrize("top", [1, 3, 12])
+@pytest.mark.parametrize(
+    "chosen", [{}, {"decision": ["Overturned"]}, {"search": "tramadol"}], ids=str
+)
+def test_crosstab_beyond_the_letters_bits_counts_them_from_each_letters_patterns(
+    con, oracle, monkeypatch, rows, cols, top, chosen
+):
+    """Too many patterns for bits of letter numbers (a budget of none here): where one axis is
+    the letter's own field, each letter's items' patterns or'ed count its letters
+    (sql/_letter_patterns.sql: a letter in the cells of any of its items, its empty list and
+    its values at once among them); two items' own lists go to the lists. The same frame, and
+    the oracle's letters."""
+    monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 0)
+    filters = Filters.build(**chosen)
+    by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
+    per_letter = dimensions.get(rows).per_letter or dimensions.get(cols).per_letter
+    assert by_bits is per_letter
+    assert got.equals(want)
+    if not filters.search:  # the oracle knows no search
+        letters = {
+            (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
+        }
+        assert letters == oracle_letters(oracle, filters, rows, cols, top, top)
+
+
 @pytest.mark.parametrize(("rows", "cols"), ITEM_BIT_PAIRS)
 def test_crosstab_of_an_items_list_counts_the_letters_behind_each_cell(con, oracle, rows, cols):
     """By bits of letter numbers per pattern, or'ed per cell: a letter whose two items fall in
@@ -297,12 +325,17 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
         assert fragments["LETTER_FLAG"] == "null::boolean"
         assert "bitstring_agg" in fragments["PATTERN_LETTERS"]
         assert params["letter_key_max"] > 0
-    # Patterns unknown (the axes from the lists) or beyond the budget: the lists count them.
-    assert queries.pattern_letters(con, Filters(), drug, state, None) is None
+    # Patterns unknown (the axes from the lists) or beyond the budget: each letter's patterns
+    # where one axis is the letter's own field; else the lists count them.
+    reason = dimensions.get("reason")
     key_max = params["letter_key_max"]
     monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 10 * (key_max + 1) / 8)
-    assert queries.pattern_letters(con, Filters(), drug, state, 10) is not None
-    assert queries.pattern_letters(con, Filters(), drug, state, 11) is None
+    assert queries.pattern_letters(con, Filters(), drug, reason, 10) is not None
+    for patterns in (11, None):
+        assert queries.pattern_letters(con, Filters(), drug, reason, patterns) is None
+        fragments, params = queries.pattern_letters(con, Filters(), drug, state, patterns)
+        assert "group by letter_key" in fragments["LETTER_PATTERNS"] and params == {}
+        assert fragments["CELL_LETTERS"].startswith("sum(")
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
