@@ -756,11 +756,11 @@ def crosstab(
     small_n: int = 30,
 ) -> pl.DataFrame:
     """Outcomes per (row value, column value) of two registry dimensions: the axes
-    (``sql/crosstab_axes.sql``; two lists with bits, ``sql/crosstab_axes_bits.sql``), then
-    the cells (``sql/crosstab.sql``; two lists by their kept values' bits where
-    ``crosstab_masks`` and ``pattern_letters`` allow, ``sql/crosstab_bits.sql``: the same
-    frame), each axis through the fragments of its shape (``sql/_value_<shape>.sql``,
-    ``_has_``, ``_places_``, ``_place_``):
+    (``sql/crosstab_axes.sql``; two lists with bits, or one and a scalar,
+    ``sql/crosstab_axes_bits.sql``), then the cells (``sql/crosstab.sql``; by their kept
+    values' bits where ``crosstab_masks`` and ``pattern_letters`` allow,
+    ``sql/crosstab_bits.sql``: the same frame), each axis through the fragments of its shape
+    (``sql/_value_<shape>.sql``, ``_has_``, ``_places_``, ``_place_``; ``pattern_sql``'s):
     ``row_value``, ``col_value`` (text; ``OTHER`` beyond the top N of an axis), ``row_order``,
     ``col_order`` (axis order), ``row_other``, ``col_other``, ``letters`` (behind the cell), the
     rate columns, and ``left_out`` (filtered items without a value on either side; the same on
@@ -811,7 +811,7 @@ def crosstab(
     }
     # The axes first, then the cells by their places on them: a join of every item's values
     # with the axes (their sizes unknown to DuckDB's planner) cost more than both queries.
-    # Two lists with bits: the axes from the patterns of their bits.
+    # Two lists with bits, or one and a scalar: the axes from the patterns of their values.
     patterns = None
     dictionary = bit_dictionary(con, row, col)
     if dictionary is not None:
@@ -821,8 +821,14 @@ def crosstab(
             {**params, **dictionary},
             columns={"ROW": row.column, "COL": col.column},
             fragments={
-                "ROW_AXIS": axis_bits("row", "top_rows"),
-                "COL_AXIS": axis_bits("col", "top_cols"),
+                "ROW_AXIS": pattern_sql("axis", row, "row"),
+                "COL_AXIS": pattern_sql("axis", col, "col"),
+                "ROW_KEPT": pattern_sql("axis_kept", row, "row", "top_rows", shaped=False),
+                "COL_KEPT": pattern_sql("axis_kept", col, "col", "top_cols", shaped=False),
+                "ROW_COLUMNS": pattern_sql("axis_columns", row, "row"),
+                "COL_COLUMNS": pattern_sql("axis_columns", col, "col"),
+                "ROW_MASKED": pattern_sql("axis_masked", row, "row"),
+                "COL_MASKED": pattern_sql("axis_masked", col, "col"),
                 **has,
                 "FILTERED_ITEMS": counts["FILTERED_ITEMS"],
             },
@@ -843,6 +849,8 @@ def crosstab(
     if masks is not None and counted is not None:  # the cells from the kept values' bits
         pattern_fragments, pattern_params = counted
         bit_places = {
+            "ROW_PATTERN": pattern_sql("pattern", row, "row"),
+            "COL_PATTERN": pattern_sql("pattern", col, "col"),
             "ROW_PLACE": shape_sql("place", "bits", "row", "row_empty", "row_top"),
             "COL_PLACE": shape_sql("place", "bits", "col", "col_empty", "col_top"),
             **pattern_fragments,
@@ -858,13 +866,19 @@ def crosstab(
     return run_sql(con, "crosstab", {**params, **kept}, fragments=fragments)
 
 
-def axis_bits(axis: str, top_n: str) -> str:
-    """``sql/_axis_bits.sql`` for one axis of ``sql/crosstab_axes_bits.sql`` (``axis`` row or
-    col; ``top_n`` the parameter of how many values it keeps)."""
+def pattern_sql(
+    kind: str, dim: dimensions.Dimension, axis: str, top_n: str = "", shaped: bool = True
+) -> str:
+    """The fragment ``sql/_<kind>_<shape>.sql`` (``shaped`` false: ``sql/_<kind>.sql``) of one
+    axis of the cross-tab's patterns (``sql/crosstab_axes_bits.sql``,
+    ``sql/crosstab_bits.sql``): ``__AXIS__`` the axis (row or col), ``__SOURCE__`` its
+    column's token, ``__TOP_N__`` the parameter ``$<top_n>`` (how many values it keeps)."""
+    if axis not in ("row", "col") or not _IDENTIFIER.fullmatch(kind):
+        raise ValueError(f"no pattern fragment {kind!r} of {axis!r}")
     return (
-        _fragment("_axis_bits")
+        _fragment(f"_{kind}_{dim.shape}" if shaped else f"_{kind}")
         .replace("__AXIS__", axis)
-        .replace("__LIST__", f"__{axis.upper()}__")
+        .replace("__SOURCE__", f"__{axis.upper()}__")
         .replace("__TOP_N__", f"${top_n}")
     )
 
@@ -872,16 +886,19 @@ def axis_bits(axis: str, top_n: str) -> str:
 def bit_dictionary(
     con: Con, row: dimensions.Dimension, col: dimensions.Dimension
 ) -> dict[str, Any] | None:
-    """``sql/crosstab_axes_bits.sql``'s dictionaries of two list axes that both have
+    """``sql/crosstab_axes_bits.sql``'s dictionaries of two axes it can count: lists that have
     ``<column>_bits`` and values in the warehouse's dictionary (each value, its bit, whether
-    the bit is its own); None otherwise."""
+    the bit is its own, the bits values share), or one such list and a scalar (no dictionary);
+    None otherwise."""
     bitted = shared_bits(con)
-    if bitted is None or not {row.name, col.name} <= bitted.bitted:
+    if bitted is None or "list" not in (row.shape, col.shape):
         return None
     params: dict[str, Any] = {}
     for axis, dim in (("row", row), ("col", col)):
+        if dim.shape == "scalar":
+            continue
         known = _bits(con).filter(pl.col("dimension") == dim.name)
-        if known.is_empty():
+        if dim.shape != "list" or dim.name not in bitted.bitted or known.is_empty():
             return None
         params[f"{axis}_values"] = known.get_column("value").to_list()
         params[f"{axis}_value_bits"] = known.get_column("bit").to_list()
@@ -900,21 +917,29 @@ def crosstab_masks(
 ) -> dict[str, Any] | None:
     """``sql/crosstab_bits.sql``'s masks, when it can place the cells: two list axes, each
     with ``<column>_bits``, every kept value with a bit of its own (the axis's empty label may
-    have none: only empty lists are counted under it). None: ``sql/crosstab.sql`` counts
-    them. (``pattern_letters`` says whether it can count their letters.)"""
+    have none: only empty lists are counted under it), or such a list and a scalar axis (its
+    kept values' places as bits: 1, 2, 4, ...). None: ``sql/crosstab.sql`` counts them.
+    (``pattern_letters`` says whether it can count their letters.)"""
+    if row.shape != "list" and col.shape != "list":
+        return None
     facts = column_types(con, "item_facts")
     bits, dictionary = value_bits(con), _bits(con)
     masks: dict[str, Any] = {}
     for axis, dim in (("row", row), ("col", col)):
         top = kept.get(f"{axis}_top")
-        if dim.shape != "list" or f"{dim.column}_bits" not in facts or not top:
+        if not top:
             return None
-        known = bits.get(dim.name, {})
-        # The empty label needs no bit unless a list holds it as a value (then its own).
-        listed = set(dictionary.filter(pl.col("dimension") == dim.name).get_column("value"))
-        if any(value not in known and (value != dim.empty or value in listed) for value in top):
+        if dim.shape == "scalar" and len(top) < 64:
+            each = [1 << place for place in range(len(top))]
+        elif dim.shape == "list" and f"{dim.column}_bits" in facts:
+            known = bits.get(dim.name, {})
+            # The empty label needs no bit unless a list holds it as a value (then its own).
+            listed = set(dictionary.filter(pl.col("dimension") == dim.name).get_column("value"))
+            if any(value not in known and (value != dim.empty or value in listed) for value in top):
+                return None
+            each = [known.get(value, 0) for value in top]
+        else:
             return None
-        each = [known.get(value, 0) for value in top]
         mask = functools.reduce(operator.or_, each, 0)
         masks.update(
             {f"{axis}_masks": each, f"{axis}_mask": mask, f"{axis}_rest_mask": ~mask & ALL_BITS}
@@ -944,8 +969,8 @@ def pattern_letters(
         way, cell = "flagged", "sum"
     elif patterns is not None and (key_max := letter_bits(con, patterns, filters)) is not None:
         way, cell = "bits", "bits"
-    elif row.per_letter or col.per_letter:
-        way, cell = "none", "sum"
+    elif any(a.per_letter and b.shape == "list" for a, b in ((row, col), (col, row))):
+        way, cell = "none", "sum"  # a letter's field and a list of an item's: or'ed per letter
     else:
         return None
     fragments = {

@@ -10,7 +10,7 @@ unnest(
         list_concat(
             case
                 when __SOURCE___none
-                    then [coalesce(list_position(__TOP__, __EMPTY__::varchar), len(__TOP__) + 1)]
+                    then [coalesce(list_position(__TOP__::varchar[], __EMPTY__::varchar), len(__TOP__) + 1)]
                 else []
             end,
             list_filter(

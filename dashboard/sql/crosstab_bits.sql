@@ -1,27 +1,26 @@
--- crosstab.sql's cells, for two list axes whose kept values each
--- have a bit of their own in item_facts' <column>_bits (queries.crosstab_masks says when):
--- the items are grouped by the pattern of their kept values' bits (__ROW___bits & $row_mask),
--- whether they hold a value beyond the kept ones (it goes to the $other place, once) and
--- whether their list is empty (counted under $row_empty, as crosstab.sql counts it); then each
--- pattern is placed on the axes. crosstab.sql unnests every item's two lists: at 4M items,
--- reviewer specialty by state unfiltered, its cells 555-626 ms. A pattern's letters
+-- crosstab.sql's cells, for two axes whose kept values each have a bit: lists with a bit of
+-- their own for each kept value in item_facts' <column>_bits, or a list and a scalar (its kept
+-- values' places as bits: 1, 2, 4, ...). Each axis's columns of the patterns by its shape
+-- (__ROW_PATTERN__: _pattern_<shape>.sql; queries.crosstab_masks gives the masks): the bits
+-- of its kept values (__ROW___bits & $row_mask), whether it holds a value beyond them (it goes
+-- to the $other place, once) and whether its list is empty (counted under $row_empty, as
+-- crosstab.sql counts it). The items are grouped by those patterns, then each pattern is
+-- placed on the axes. crosstab.sql unnests every item's lists: at 4M items, reviewer
+-- specialty by state unfiltered, its cells 555-626 ms. A pattern's letters
 -- (__PATTERN_LETTERS__) and a cell's (__CELL_LETTERS__, of its patterns') by the flagged item
 -- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, else as bits
--- of letter numbers (queries.pattern_letters says which). $row_masks / $col_masks: the
--- bit of each kept value, in axis order (0 for $row_empty where no list holds it as a value);
--- $row_mask their or; $row_rest_mask every other bit: an item holds a value beyond the kept
--- ones exactly when it has one of those (a kept value's bit is its own, so every other value,
--- its bit shared or not, sets another). NULL values have no bit and no place, and a list holds
--- a value once, as in crosstab.sql.
+-- of letter numbers, else from patterns of letters (__LETTER_PATTERNS__;
+-- queries.pattern_letters says which). $row_masks / $col_masks: the bit of each kept value,
+-- in axis order (0 for $row_empty where no list holds it as a value); $row_mask their or;
+-- $row_rest_mask every other bit: an item holds a value beyond the kept ones exactly when it
+-- has one of those (a kept value's bit is its own, so every other value, its bit shared or
+-- not, sets another). NULL values have no bit and no place, and a list holds a value once,
+-- as in crosstab.sql.
 with
 paired as (
     select
-        __ROW___bits & $row_mask::ubigint as row_bits,
-        len(__ROW__) = 0 as row_none,
-        (__ROW___bits & $row_rest_mask::ubigint) <> 0 as row_rest,
-        __COL___bits & $col_mask::ubigint as col_bits,
-        len(__COL__) = 0 as col_none,
-        (__COL___bits & $col_rest_mask::ubigint) <> 0 as col_rest,
+        __ROW_PATTERN__,
+        __COL_PATTERN__,
         overturned,
         letter_key,
         __LETTER_FLAG__ as letter_flag

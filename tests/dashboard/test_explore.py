@@ -167,6 +167,8 @@ def test_crosstab_counts_letters_by_a_flagged_item_where_one_stands_for_its_lett
 BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "specialty")]
 # Lists of an item's own fields among them: a letter's items may fall in different cells.
 ITEM_BIT_PAIRS = [("drug", "reason"), ("reason", "specialty"), ("guideline_source", "drug")]
+# A list and a scalar (the scalar's kept values as bits): an item's own and a letter's.
+SCALAR_BIT_PAIRS = [("category", "drug"), ("reason", "decision_year"), ("state", "decision")]
 
 
 def both_ways(con, monkeypatch, filters, rows, cols, top):
@@ -191,21 +193,22 @@ def both_ways(con, monkeypatch, filters, rows, cols, top):
     return taken, by_bits, by_lists
 
 
-@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS)
+@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS + SCALAR_BIT_PAIRS)
 @pytest.mark.parametrize("top", [1, 2, 12])
 @pytest.mark.parametrize(
     "chosen",
     [{}, {"decision": ["Overturned"]}, {"decision_year": (2015, 2024)}, {"search": "tramadol"}],
     ids=["all", "item-field", "range", "search"],
 )
-def test_crosstab_of_two_lists_counts_their_bits_as_the_lists(
+def test_crosstab_of_lists_counts_their_bits_as_the_lists(
     con, monkeypatch, rows, cols, top, chosen
 ):
-    """Two lists whose kept values have bits of their own: the axes and the cells come from
-    the patterns of those bits (sql/crosstab_axes_bits.sql, sql/crosstab_bits.sql; the letters
-    by their flagged items, or as bits of letter numbers where a letter's items may fall in
-    several cells), the same frame as unnesting every item's lists (sql/crosstab_axes.sql,
-    sql/crosstab.sql), "(other)" and empty lists among them."""
+    """Two lists whose kept values have bits of their own, or one and a scalar: the axes and
+    the cells come from the patterns of those bits (sql/crosstab_axes_bits.sql,
+    sql/crosstab_bits.sql; the letters by their flagged items, or as bits of letter numbers
+    where a letter's items may fall in several cells), the same frame as unnesting every
+    item's lists (sql/crosstab_axes.sql, sql/crosstab.sql), "(other)" and empty lists among
+    them."""
     by_bits, got, want = both_ways(con, monkeypatch, Filters.build(**chosen), rows, cols, top)
     assert by_bits
     assert got.height > 0
@@ -213,7 +216,8 @@ def test_crosstab_of_two_lists_counts_their_bits_as_the_lists(
 
 
 @pytest.mark.parametrize(
-    ("rows", "cols"), [*ITEM_BIT_PAIRS, ("state", "drug"), ("body_region", "reason")]
+    ("rows", "cols"),
+    [*ITEM_BIT_PAIRS, ("state", "drug"), ("body_region", "reason"), *SCALAR_BIT_PAIRS],
 )
 @pytest.mark.parametrize("top", [1, 3, 12])
 @pytest.mark.parametrize(
@@ -223,21 +227,65 @@ def test_crosstab_beyond_the_letters_bits_counts_them_from_each_letters_patterns
     con, oracle, monkeypatch, rows, cols, top, chosen
 ):
     """Too many patterns for bits of letter numbers (a budget of none here): where one axis is
-    the letter's own field, each letter's items' patterns or'ed count its letters
-    (sql/_letter_patterns.sql: a letter in the cells of any of its items, its empty list and
-    its values at once among them); two items' own lists go to the lists. The same frame, and
-    the oracle's letters."""
+    the letter's own field and the other a list of an item's, each letter's items' patterns
+    or'ed count its letters (sql/_letter_patterns.sql: a letter in the cells of any of its
+    items, its empty list and its values at once among them); two items' own fields go to the
+    lists, as does an item's own scalar with a letter's list (a letter's items hold several of
+    its values). The same frame, and the oracle's letters."""
     monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 0)
     filters = Filters.build(**chosen)
     by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
-    per_letter = dimensions.get(rows).per_letter or dimensions.get(cols).per_letter
-    assert by_bits is per_letter
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    letters_field = (row.per_letter and col.shape == "list") or (
+        col.per_letter and row.shape == "list"
+    )
+    assert by_bits is letters_field
     assert got.equals(want)
     if not filters.search:  # the oracle knows no search
         letters = {
             (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
         }
         assert letters == oracle_letters(oracle, filters, rows, cols, top, top)
+
+
+def _pattern_key(dim: Dimension, value: Any, kept: set) -> tuple:
+    """An item's part of a pattern of sql/crosstab_bits.sql, from its value: a list's kept
+    values, whether it holds another (NULL values have no bit), whether it is empty; a
+    scalar's kept value, else one place for all the others."""
+    if dim.shape == "list":
+        held = [v for v in value if v is not None]
+        return frozenset(v for v in held if v in kept), any(v not in kept for v in held), not value
+    return (value if value in kept else OTHER,)
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols"), [("drug", "reason"), ("state", "body_region"), *SCALAR_BIT_PAIRS]
+)
+@pytest.mark.parametrize("top", [1, 3, 12])
+def test_crosstab_axes_count_the_patterns_the_cells_group(con, oracle, rows, cols, top):
+    """The budget of the letters' bits rests on the axes' count of patterns: the distinct
+    patterns of the items' kept values, counted here from each item's values."""
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    real, seen = queries.run_sql, []
+
+    def spy(con, name, *args, **kwargs):
+        frame = real(con, name, *args, **kwargs)
+        if name == "crosstab_axes_bits":
+            seen.append(frame.row(0, named=True))
+        return frame
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(queries, "run_sql", spy)
+        queries.crosstab(con, Filters(), rows, cols, top, top)
+    [axes] = seen
+    kept_rows, kept_cols = set(axes["row_top"]), set(axes["col_top"])
+    facts = expected.rows(oracle, Filters(), f"{row.column}, {col.column}")
+    patterns = {
+        (_pattern_key(row, r, kept_rows), _pattern_key(col, c, kept_cols))
+        for r, c in facts
+        if _values(row, r) and _values(col, c)
+    }
+    assert axes["patterns"] == len(patterns)
 
 
 @pytest.mark.parametrize(("rows", "cols"), ITEM_BIT_PAIRS)
@@ -289,9 +337,13 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, mo
     # An item's own list too (pattern_letters says how its letters are counted).
     mixed = {**kept, "col_top": [next(iter(bits["drug"]))]}
     assert queries.crosstab_masks(con, Filters(), specialty, drug, mixed) is not None
-    scalar = {**kept, "col_top": ["Pharmaceuticals"]}
-    category = dimensions.get("category")
-    assert queries.crosstab_masks(con, Filters(), specialty, category, scalar) is None
+    # A scalar axis: its kept values' places as bits; two scalars: the lists' path.
+    scalar = {**kept, "col_top": ["Pharmaceuticals", "Diagnostic Testing", "Surgery"]}
+    category, decision = dimensions.get("category"), dimensions.get("decision")
+    masks = queries.crosstab_masks(con, Filters(), specialty, category, scalar)
+    assert masks is not None and masks["col_masks"] == [1, 2, 4] and masks["col_mask"] == 7
+    two = {**scalar, "row_top": ["Upheld"]}
+    assert queries.crosstab_masks(con, Filters(), decision, category, two) is None
     # The empty label needs no bit: only empty lists are counted under it.
     empty = {**kept, "col_top": [some_state, state.empty]}
     assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is not None

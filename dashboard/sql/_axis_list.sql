@@ -1,6 +1,7 @@
--- One axis of crosstab_axes_bits.sql (queries.axis_bits expands it for the row and the
--- column: __AXIS__ row or col, __LIST__ its item_facts column, __TOP_N__ how many values it
--- keeps). __AXIS___kept: the kept values in axis order (top) and their bits or'ed (mask).
+-- A list axis of crosstab_axes_bits.sql, its values counted from the patterns' bits
+-- (queries.pattern_sql expands it for the row or the column: __AXIS__ row or col, __SOURCE__
+-- its item_facts column; _axis_columns_list.sql its columns of the patterns):
+-- __AXIS___counted, ranked and kept by _axis_kept.sql.
 -- A value is counted by its bit where the bit is its own ($__AXIS___own); the values that
 -- share one, from the lists of the items holding a shared bit ($__AXIS___shared: those bits,
 -- a few percent of the items); an empty list under $__AXIS___empty, with the items of a value
@@ -14,11 +15,11 @@ __AXIS___dictionary as (
 __AXIS___shared as (
     select value, count(*) as n
     from (
-        select unnest(__LIST__) as value
+        select unnest(__SOURCE__) as value
         from item_facts
         where
             $__AXIS___shared::ubigint <> 0
-            and (__LIST___bits & $__AXIS___shared::ubigint) <> 0
+            and (__SOURCE___bits & $__AXIS___shared::ubigint) <> 0
             and __FILTERS__ and __ROW_HAS__ and __COL_HAS__
     )
     where value in (select value from __AXIS___dictionary where not own)
@@ -38,20 +39,4 @@ __AXIS___counted as (
     from patterns
     where __AXIS___none
     having count(*) > 0
-),
-__AXIS___ranked as (
-    select
-        value,
-        bit_or(bit) as bit,
-        row_number() over (order by sum(n) desc, value) as axis_rank
-    from __AXIS___counted
-    group by value
-),
-__AXIS___kept as (
-    select
-        list(value order by case when $__AXIS___by_count::boolean then axis_rank end, value)
-            as top,
-        coalesce(bit_or(bit), 0::ubigint) as mask
-    from __AXIS___ranked
-    where axis_rank <= __TOP_N__::integer
 )
