@@ -849,11 +849,11 @@ def crosstab(
     if masks is not None and counted is not None:  # the cells from the kept values' bits
         pattern_fragments, pattern_params = counted
         bit_places = {
+            **pattern_fragments,  # __PLACED__ first: it holds __ROW_PLACE__, __COL_PLACE__
             "ROW_PATTERN": pattern_sql("pattern", row, "row"),
             "COL_PATTERN": pattern_sql("pattern", col, "col"),
             "ROW_PLACE": shape_sql("place", "bits", "row", "row_empty", "row_top"),
             "COL_PLACE": shape_sql("place", "bits", "col", "col_empty", "col_top"),
-            **pattern_fragments,
         }
         return run_sql(
             con,
@@ -974,6 +974,8 @@ def pattern_letters(
     else:
         return None
     fragments = {
+        # The places first: their fragments hold __ROW_PLACE__ and __COL_PLACE__.
+        "PLACED": _fragment("_placed_parts" if way == "none" else "_placed_each"),
         "LETTER_FLAG": flag or "null::boolean",
         "PATTERN_LETTERS": _fragment(f"_pattern_letters_{way}"),
         "LETTER_PATTERNS": _fragment("_letter_patterns") if way == "none" else "",

@@ -42,29 +42,9 @@ patterns as (
     group by all
     __LETTER_PATTERNS__
 ),
--- A pattern's places on each axis (_place_bits.sql): the kept values it holds, then one past
--- them for the rest; an empty list, the place of $row_empty (one past the kept ones when it is
--- not kept).
-row_placed as (
-    select
-        col_bits,
-        col_none,
-        col_rest,
-        n,
-        overturned,
-        letters,
-        __ROW_PLACE__ as row_order
-    from patterns
-),
-placed as (
-    select
-        row_order,
-        n,
-        overturned,
-        letters,
-        __COL_PLACE__ as col_order
-    from row_placed
-),
+-- A pattern's places on each axis (__PLACED__: queries.pattern_letters says which of
+-- _placed_each.sql, _placed_parts.sql).
+__PLACED__
 cells as (
     select
         row_order,
