@@ -26,6 +26,7 @@ Only named parameters (``$name``) that a query uses are bound, so DuckDB never s
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 import threading
@@ -847,20 +848,34 @@ def crosstab(
     masks = crosstab_masks(con, filters, row, col, kept)
     counted = None if masks is None else pattern_letters(con, filters, row, col, patterns)
     if masks is not None and counted is not None:  # the cells from the kept values' bits
-        pattern_fragments, pattern_params = counted
+        pattern_fragments, runs = counted
+        summed = _fragment("_cells_summed")
         bit_places = {
-            **pattern_fragments,  # __PLACED__ first: it holds __ROW_PLACE__, __COL_PLACE__
+            "CELLS_SUMMED": summed,  # these two first: they hold the tokens that follow
+            **pattern_fragments,  # __PLACED__ holds __ROW_PLACE__, __COL_PLACE__
             "ROW_PATTERN": pattern_sql("pattern", row, "row"),
             "COL_PATTERN": pattern_sql("pattern", col, "col"),
             "ROW_PLACE": shape_sql("place", "bits", "row", "row_empty", "row_top"),
             "COL_PLACE": shape_sql("place", "bits", "col", "col_empty", "col_top"),
+            # One run: the cells with their rates; several: their counts, added up below.
+            "CELLS_OUT": "__CROSSTAB_OUT__" if len(runs) == 1 else "select * from cells",
         }
+        by_run = [
+            run_sql(
+                con,
+                "crosstab_bits",
+                {**params, **kept, **masks, **run},
+                columns={"ROW": row.column, "COL": col.column},
+                fragments={**has, **bit_places},
+            )
+            for run in runs
+        ]
+        if len(by_run) == 1:
+            return by_run[0]
+        added = {"CELLS_SUMMED": summed, "CELL_LETTERS": _fragment("_cell_letters_sum")}
+        runs_cells = {"runs": pl.concat(by_run)}
         return run_sql(
-            con,
-            "crosstab_bits",
-            {**params, **kept, **masks, **pattern_params},
-            columns={"ROW": row.column, "COL": col.column},
-            fragments={**has, **bit_places},
+            con, "crosstab_cells", {**params, **kept}, fragments=added, frames=runs_cells
         )
     fragments = {**has, **places, "LETTERS": letters, "LETTER_FLAG": flag}
     return run_sql(con, "crosstab", {**params, **kept}, fragments=fragments)
@@ -953,35 +968,42 @@ def pattern_letters(
     row: dimensions.Dimension,
     col: dimensions.Dimension,
     patterns: int | None,
-) -> tuple[dict[str, str], dict[str, Any]] | None:
+) -> tuple[dict[str, str], list[dict[str, Any]]] | None:
     """How ``sql/crosstab_bits.sql`` counts a cell's letters (its ``__LETTER_FLAG__``,
-    ``__PATTERN_LETTERS__``, ``__LETTER_PATTERNS__`` and ``__CELL_LETTERS__``, and their
-    parameters): by the flagged item of each letter where both axes are the letter's own
-    fields (``counting_flag``); else as bits of letter numbers per pattern of the items' bits,
-    or'ed per cell, when its ``patterns`` (``sql/crosstab_axes_bits.sql``'s count) fit
-    ``letter_bits``; else, where one axis is the letter's own field, from each letter's items'
-    patterns or'ed (``sql/_letter_patterns.sql``). None: it cannot (``sql/crosstab.sql``
-    counts the cells). At 4M items unfiltered, drug by reason (178 patterns): the cells
-    610-710 ms (lists) -> 160-240 ms by bits; drug by state (6,346 patterns): 550-630 -> 270 ms."""
+    ``__LETTER_SLICE__``, ``__PATTERN_LETTERS__``, ``__LETTER_PATTERNS__`` and
+    ``__CELL_LETTERS__``), and the parameters of each of its runs: by the flagged item of each
+    letter where both axes are the letter's own fields (``counting_flag``); else as bits of
+    letter numbers per pattern of the items' bits, or'ed per cell, when its ``patterns``
+    (``sql/crosstab_axes_bits.sql``'s count) fit ``letter_slices``; else, where one axis is
+    the letter's own field and the other a list of an item's, from each letter's items'
+    patterns or'ed (``sql/_letter_patterns.sql``); else as bits again, in up to
+    ``LETTER_SLICES`` runs over ranges of letter numbers, each within the budget (their cells
+    added up by ``sql/crosstab_cells.sql``). None: it cannot (``sql/crosstab.sql`` counts the
+    cells). At 4M items unfiltered, drug by reason (178 patterns): the cells 610-710 ms
+    (lists) -> 160-240 ms by bits; drug by state (6,346 patterns): 550-630 -> 270 ms."""
     flag = counting_flag(con, (row, col), filters)
-    key_max = None
+    slices = None
     if flag is not None:
         way, cell = "flagged", "sum"
-    elif patterns is not None and (key_max := letter_bits(con, patterns, filters)) is not None:
+    elif patterns is not None and (slices := letter_slices(con, patterns, filters)):
         way, cell = "bits", "bits"
     elif any(a.per_letter and b.shape == "list" for a, b in ((row, col), (col, row))):
         way, cell = "none", "sum"  # a letter's field and a list of an item's: or'ed per letter
+    elif patterns is not None and (slices := letter_slices(con, patterns, filters, LETTER_SLICES)):
+        way, cell = "bits", "bits"
     else:
         return None
     fragments = {
         # The places first: their fragments hold __ROW_PLACE__ and __COL_PLACE__.
         "PLACED": _fragment("_placed_parts" if way == "none" else "_placed_each"),
         "LETTER_FLAG": flag or "null::boolean",
+        "LETTER_SLICE": "letter_key between $letter_low and $letter_high" if slices else "true",
         "PATTERN_LETTERS": _fragment(f"_pattern_letters_{way}"),
         "LETTER_PATTERNS": _fragment("_letter_patterns") if way == "none" else "",
         "CELL_LETTERS": _fragment(f"_cell_letters_{cell}"),
     }
-    return fragments, ({} if key_max is None else {"letter_key_max": key_max})
+    runs = [{"letter_low": low, "letter_high": high} for low, high in slices or [(0, 0)]]
+    return fragments, runs if slices else [{}]
 
 
 def crosstab_letters(
@@ -1055,18 +1077,36 @@ def letters_count(
     return [distinct.replace("__KEY__", key) for key in keys], {}
 
 
-def letter_bits(con: Con, groups: int, filters: Filters | None) -> int | None:
-    """The highest letter number, when a query of ``groups`` groups counts their letters as
-    bits of letter numbers: they fit ``LETTER_BITS_BUDGET`` and the slice under ``filters`` is
-    not so small that counting its rows costs less (``BITS_BYTES_PER_ROW``). Else None."""
+# At most this many runs of sql/crosstab_bits.sql, each over a range of letter numbers, when
+# the bits of letter numbers of all its groups at once pass LETTER_BITS_BUDGET.
+LETTER_SLICES = 4
+
+
+def letter_slices(
+    con: Con, groups: int, filters: Filters | None, most: int = 1
+) -> list[tuple[int, int]] | None:
+    """The ranges of letter numbers (lowest, highest) in which a query of ``groups`` groups
+    counts their letters as bits of letter numbers, one run each: as few as keep a run's bits
+    within ``LETTER_BITS_BUDGET``, at most ``most``, together every number up to the highest.
+    None when more are needed, or when the slice under ``filters`` is so small that counting
+    its rows costs less (``BITS_BYTES_PER_ROW``)."""
     key_max = int(run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
     bits_bytes = groups * (key_max + 1) / 8
     rows = slice_bound(con, filters) if filters is not None else None
-    if bits_bytes <= LETTER_BITS_BUDGET and (
-        rows is None or rows * BITS_BYTES_PER_ROW >= bits_bytes
-    ):
-        return key_max
-    return None
+    if LETTER_BITS_BUDGET <= 0 or (rows is not None and rows * BITS_BYTES_PER_ROW < bits_bytes):
+        return None
+    count = max(1, math.ceil(bits_bytes / LETTER_BITS_BUDGET))
+    if count > most:
+        return None
+    width = -(-(key_max + 1) // count)
+    return [(low, min(low + width - 1, key_max)) for low in range(0, key_max + 1, width)]
+
+
+def letter_bits(con: Con, groups: int, filters: Filters | None) -> int | None:
+    """The highest letter number, when a query of ``groups`` groups counts their letters as
+    bits of letter numbers in one run (``letter_slices``); else None."""
+    slices = letter_slices(con, groups, filters)
+    return slices[-1][1] if slices else None
 
 
 def counting_flag(

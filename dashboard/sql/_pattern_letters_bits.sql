@@ -1,3 +1,4 @@
--- A pattern's letters in crosstab_bits.sql as bits of the letter numbers 0..$letter_key_max
--- (an item's own field on an axis: a letter's items may fall in several patterns of a cell).
-bitstring_agg(letter_key, 0, $letter_key_max::integer)
+-- A pattern's letters in crosstab_bits.sql as bits of the letter numbers $letter_low to
+-- $letter_high (an item's own field on an axis: a letter's items may fall in several
+-- patterns of a cell): a run's range (queries.letter_slices; __LETTER_SLICE__ keeps its items).
+bitstring_agg(letter_key, $letter_low::integer, $letter_high::integer)

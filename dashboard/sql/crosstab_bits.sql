@@ -9,8 +9,9 @@
 -- specialty by state unfiltered, its cells 555-626 ms. A pattern's letters
 -- (__PATTERN_LETTERS__) and a cell's (__CELL_LETTERS__, of its patterns') by the flagged item
 -- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, else as bits
--- of letter numbers, else from patterns of letters (__LETTER_PATTERNS__;
--- queries.pattern_letters says which). $row_masks / $col_masks: the bit of each kept value,
+-- of letter numbers (in one run, or in several over ranges of letter numbers:
+-- __LETTER_SLICE__, their cells added up by crosstab_cells.sql, __CELLS_OUT__ their counts),
+-- else from patterns of letters (__LETTER_PATTERNS__; queries.pattern_letters says which). $row_masks / $col_masks: the bit of each kept value,
 -- in axis order (0 for $row_empty where no list holds it as a value); $row_mask their or;
 -- $row_rest_mask every other bit: an item holds a value beyond the kept ones exactly when it
 -- has one of those (a kept value's bit is its own, so every other value, its bit shared or
@@ -25,7 +26,7 @@ paired as (
         letter_key,
         __LETTER_FLAG__ as letter_flag
     from item_facts
-    where __FILTERS__ and __ROW_HAS__ and __COL_HAS__
+    where __FILTERS__ and __ROW_HAS__ and __COL_HAS__ and __LETTER_SLICE__
 ),
 patterns as (
     select
@@ -45,14 +46,5 @@ patterns as (
 -- A pattern's places on each axis (__PLACED__: queries.pattern_letters says which of
 -- _placed_each.sql, _placed_parts.sql).
 __PLACED__
-cells as (
-    select
-        row_order,
-        col_order,
-        sum(n)::bigint as n,
-        sum(overturned)::bigint as overturned,
-        __CELL_LETTERS__ as letters
-    from placed
-    group by row_order, col_order
-)
-__CROSSTAB_OUT__
+__CELLS_SUMMED__
+__CELLS_OUT__

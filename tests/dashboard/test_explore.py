@@ -367,27 +367,86 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
     con, monkeypatch
 ):
     specialty, state, drug = (dimensions.get(n) for n in ("specialty", "state", "drug"))
-    # The letter's own fields: its flagged item, whatever the patterns.
-    fragments, params = queries.pattern_letters(con, Filters(), specialty, state, None)
-    assert fragments["LETTER_FLAG"] == "first_in_letter" and params == {}
-    assert "letter_flag" in fragments["PATTERN_LETTERS"]
-    # An item's own list, or a search: bits of letter numbers per pattern.
+    reason = dimensions.get("reason")
+    key_max = int(queries.run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
+    # The letter's own fields: its flagged item, whatever the patterns; one run.
+    fragments, runs = queries.pattern_letters(con, Filters(), specialty, state, None)
+    assert fragments["LETTER_FLAG"] == "first_in_letter" and runs == [{}]
+    assert "letter_flag" in fragments["PATTERN_LETTERS"] and fragments["LETTER_SLICE"] == "true"
+    # An item's own list, or a search: bits of letter numbers per pattern, one run of them all.
     for filters, row in ((Filters(), drug), (Filters.build(search="tramadol"), specialty)):
-        fragments, params = queries.pattern_letters(con, filters, row, state, 10)
+        fragments, runs = queries.pattern_letters(con, filters, row, state, 10)
         assert fragments["LETTER_FLAG"] == "null::boolean"
         assert "bitstring_agg" in fragments["PATTERN_LETTERS"]
-        assert params["letter_key_max"] > 0
-    # Patterns unknown (the axes from the lists) or beyond the budget: each letter's patterns
-    # where one axis is the letter's own field; else the lists count them.
-    reason = dimensions.get("reason")
-    key_max = params["letter_key_max"]
+        assert runs == [{"letter_low": 0, "letter_high": key_max}]
+    # Beyond the budget: each letter's patterns where one axis is the letter's own field and
+    # the other a list of an item's; else runs over ranges of letter numbers, each within it,
+    # at most LETTER_SLICES of them; else (or the patterns unknown: the axes from the lists)
+    # the lists count them.
     monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 10 * (key_max + 1) / 8)
-    assert queries.pattern_letters(con, Filters(), drug, reason, 10) is not None
+    assert queries.pattern_letters(con, Filters(), drug, reason, 10)[1] == runs
+    fragments, runs = queries.pattern_letters(con, Filters(), drug, reason, 11)
+    assert [(r["letter_low"], r["letter_high"]) for r in runs] == queries.letter_slices(
+        con, 11, Filters(), queries.LETTER_SLICES
+    )
+    assert len(runs) == 2 and runs[0]["letter_low"] == 0 and runs[-1]["letter_high"] == key_max
+    assert runs[0]["letter_high"] + 1 == runs[1]["letter_low"]
+    assert "between $letter_low and $letter_high" in fragments["LETTER_SLICE"]
+    most = 10 * queries.LETTER_SLICES
+    assert len(queries.pattern_letters(con, Filters(), drug, reason, most)[1]) == 4
+    assert queries.pattern_letters(con, Filters(), drug, reason, most + 1) is None
     for patterns in (11, None):
-        assert queries.pattern_letters(con, Filters(), drug, reason, patterns) is None
-        fragments, params = queries.pattern_letters(con, Filters(), drug, state, patterns)
-        assert "group by letter_key" in fragments["LETTER_PATTERNS"] and params == {}
+        fragments, runs = queries.pattern_letters(con, Filters(), drug, state, patterns)
+        assert "group by letter_key" in fragments["LETTER_PATTERNS"] and runs == [{}]
         assert fragments["CELL_LETTERS"].startswith("sum(")
+    assert queries.pattern_letters(con, Filters(), drug, reason, None) is None
+
+
+@pytest.mark.parametrize(("rows", "cols"), ITEM_BIT_PAIRS + SCALAR_BIT_PAIRS)
+@pytest.mark.parametrize("runs", [2, 3, 4])
+@pytest.mark.parametrize("chosen", [{}, {"decision": ["Overturned"]}], ids=["all", "overturned"])
+def test_crosstab_counts_in_runs_over_ranges_of_letters_as_in_one(
+    con, oracle, monkeypatch, rows, cols, runs, chosen
+):
+    """Bits of letter numbers past the budget, with no letter's field to or its letters by:
+    several runs of crosstab_bits.sql, each over a range of letter numbers, their cells added
+    up (sql/crosstab_cells.sql): the frame of one run and of the lists, the oracle's letters."""
+    filters = Filters.build(**chosen)
+    one = queries.crosstab(con, filters, rows, cols, 3, 3)
+    real, seen = queries.pattern_letters, []
+
+    def spy(*args):
+        counted = real(*args)
+        seen.append(counted)
+        return counted
+
+    monkeypatch.setattr(queries, "pattern_letters", spy)
+    patterns = []
+    real_sql = queries.run_sql
+
+    def axes_spy(con, name, *args, **kwargs):
+        frame = real_sql(con, name, *args, **kwargs)
+        if name == "crosstab_axes_bits":
+            patterns.append(frame.item(0, "patterns"))
+        return frame
+
+    monkeypatch.setattr(queries, "run_sql", axes_spy)
+    queries.crosstab(con, filters, rows, cols, 3, 3)
+    key_max = int(queries.run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
+    # A budget that needs `runs` runs of these patterns' bits.
+    budget = patterns[-1] * (key_max + 1) / 8 / (runs - 0.5)
+    monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
+    monkeypatch.setattr(queries, "LETTER_SLICES", runs)
+    seen.clear()
+    got = queries.crosstab(con, filters, rows, cols, 3, 3)
+    row, col = dimensions.get(rows), dimensions.get(cols)
+    if (row.per_letter and col.shape == "list") or (col.per_letter and row.shape == "list"):
+        assert seen[-1][1] == [{}]  # or'ed per letter instead
+    else:
+        assert len(seen[-1][1]) == runs
+    assert got.equals(one)
+    letters = {(r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)}
+    assert letters == oracle_letters(oracle, filters, rows, cols, 3, 3)
 
 
 @pytest.mark.parametrize(("rows", "cols"), [("category", "decision_year"), ("drug", "specialty")])
