@@ -11,8 +11,9 @@
 -- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, else as bits
 -- of letter numbers (in one run, or in several over ranges of letter numbers:
 -- __LETTER_SLICE__, their cells added up by crosstab_cells.sql, __CELLS_OUT__ their counts),
--- else from patterns of letters (__LETTER_PATTERNS__; queries.pattern_letters says which). $row_masks / $col_masks: the bit of each kept value,
--- in axis order (0 for $row_empty where no list holds it as a value); $row_mask their or;
+-- else from patterns of letters (__LETTER_PATTERNS__; queries.pattern_letters says which).
+-- $row_masks / $col_masks: the bit of each kept value, in axis order (0 for $row_empty where
+-- no list holds it as a value); $row_mask their or;
 -- $row_rest_mask every other bit: an item holds a value beyond the kept ones exactly when it
 -- has one of those (a kept value's bit is its own, so every other value, its bit shared or
 -- not, sets another). NULL values have no bit and no place, and a list holds a value once,
