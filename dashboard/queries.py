@@ -846,7 +846,9 @@ def crosstab(
     first = axes.row(0, named=True)
     kept = {key: first[key] for key in ("row_top", "col_top", "left_out")}
     masks = crosstab_masks(con, filters, row, col, kept)
-    counted = None if masks is None else pattern_letters(con, filters, row, col, patterns)
+    # Bits of letter numbers are held by each pattern and each cell (their or).
+    groups = None if patterns is None else patterns + cells
+    counted = None if masks is None else pattern_letters(con, filters, row, col, groups)
     if masks is not None and counted is not None:  # the cells from the kept values' bits
         pattern_fragments, runs = counted
         summed = _fragment("_cells_summed")
@@ -967,16 +969,16 @@ def pattern_letters(
     filters: Filters,
     row: dimensions.Dimension,
     col: dimensions.Dimension,
-    patterns: int | None,
+    groups: int | None,
 ) -> tuple[dict[str, str], list[dict[str, Any]]] | None:
     """How ``sql/crosstab_bits.sql`` counts a cell's letters (its ``__LETTER_FLAG__``,
     ``__LETTER_SLICE__``, ``__PATTERN_LETTERS__``, ``__LETTER_PATTERNS__`` and
     ``__CELL_LETTERS__``), and the parameters of each of its runs: by the flagged item of each
     letter where both axes are the letter's own fields (``counting_flag``); else as bits of
-    letter numbers per pattern of the items' bits, or'ed per cell, when its ``patterns``
-    (``sql/crosstab_axes_bits.sql``'s count) fit ``letter_slices``; else, where one axis is
-    the letter's own field and the other a list of an item's, from each letter's items'
-    patterns or'ed (``sql/_letter_patterns.sql``); else as bits again, in up to
+    letter numbers per pattern of the items' bits, or'ed per cell, when its ``groups`` (the
+    patterns, ``sql/crosstab_axes_bits.sql``'s count, and the cells) fit ``letter_slices``;
+    else, where one axis is the letter's own field and the other a list of an item's, from
+    each letter's items' patterns or'ed (``sql/_letter_patterns.sql``); else as bits again, in up to
     ``LETTER_SLICES`` runs over ranges of letter numbers, each within the budget (their cells
     added up by ``sql/crosstab_cells.sql``). None: it cannot (``sql/crosstab.sql`` counts the
     cells). At 4M items unfiltered, drug by reason (178 patterns): the cells 610-710 ms
@@ -985,11 +987,11 @@ def pattern_letters(
     slices = None
     if flag is not None:
         way, cell = "flagged", "sum"
-    elif patterns is not None and (slices := letter_slices(con, patterns, filters)):
+    elif groups is not None and (slices := letter_slices(con, groups, filters)):
         way, cell = "bits", "bits"
     elif any(a.per_letter and b.shape == "list" for a, b in ((row, col), (col, row))):
         way, cell = "none", "sum"  # a letter's field and a list of an item's: or'ed per letter
-    elif patterns is not None and (slices := letter_slices(con, patterns, filters, LETTER_SLICES)):
+    elif groups is not None and (slices := letter_slices(con, groups, filters, LETTER_SLICES)):
         way, cell = "bits", "bits"
     else:
         return None

@@ -443,8 +443,8 @@ def test_crosstab_counts_in_runs_over_ranges_of_letters_as_in_one(
     monkeypatch.setattr(queries, "run_sql", axes_spy)
     queries.crosstab(con, filters, rows, cols, 3, 3)
     key_max = int(queries.run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
-    # A budget that needs `runs` runs of these patterns' bits.
-    budget = patterns[-1] * (key_max + 1) / 8 / (runs - 0.5)
+    # A budget that needs `runs` runs of the bits of these patterns and of the 4 x 4 cells.
+    budget = (patterns[-1] + 16) * (key_max + 1) / 8 / (runs - 0.5)
     monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
     monkeypatch.setattr(queries, "LETTER_SLICES", runs)
     seen.clear()
