@@ -771,10 +771,8 @@ def crosstab(
         raise ValueError("a cross-tab needs two different dimensions")
     top_rows, top_cols = max(int(top_rows), 1), max(int(top_cols), 1)
     cells = (top_rows + 1) * (top_cols + 1)
-    letters, flag, letter_params = crosstab_letters(con, filters, row, col, cells)
     params = {
         **filters.params(),
-        **letter_params,
         "small_n": small_n,
         "top_rows": top_rows,
         "top_cols": top_cols,
@@ -845,7 +843,7 @@ def crosstab(
         )
     first = axes.row(0, named=True)
     kept = {key: first[key] for key in ("row_top", "col_top", "left_out")}
-    masks = crosstab_masks(con, filters, row, col, kept)
+    masks = crosstab_masks(con, row, col, kept)
     # Bits of letter numbers are held by each pattern and each cell (their or).
     groups = None if patterns is None else patterns + cells
     counted = None if masks is None else pattern_letters(con, filters, row, col, groups)
@@ -879,8 +877,9 @@ def crosstab(
         return run_sql(
             con, "crosstab_cells", {**params, **kept}, fragments=added, frames=runs_cells
         )
+    letters, flag, letter_params = crosstab_letters(con, filters, row, col, cells)
     fragments = {**has, **places, "LETTERS": letters, "LETTER_FLAG": flag}
-    return run_sql(con, "crosstab", {**params, **kept}, fragments=fragments)
+    return run_sql(con, "crosstab", {**params, **letter_params, **kept}, fragments=fragments)
 
 
 def pattern_sql(
@@ -927,7 +926,6 @@ def bit_dictionary(
 
 def crosstab_masks(
     con: Con,
-    filters: Filters,
     row: dimensions.Dimension,
     col: dimensions.Dimension,
     kept: dict[str, Any],
@@ -985,13 +983,15 @@ def pattern_letters(
     (lists) -> 160-240 ms by bits; drug by state (6,346 patterns): 550-630 -> 270 ms."""
     flag = counting_flag(con, (row, col), filters)
     slices = None
+    if flag is None and groups is not None:
+        slices = letter_slices(con, groups, filters, LETTER_SLICES)
     if flag is not None:
         way, cell = "flagged", "sum"
-    elif groups is not None and (slices := letter_slices(con, groups, filters)):
+    elif slices is not None and len(slices) == 1:
         way, cell = "bits", "bits"
     elif any(a.per_letter and b.shape == "list" for a, b in ((row, col), (col, row))):
-        way, cell = "none", "sum"  # a letter's field and a list of an item's: or'ed per letter
-    elif groups is not None and (slices := letter_slices(con, groups, filters, LETTER_SLICES)):
+        way, cell, slices = "none", "sum", None  # a letter's field and an item's list: or'ed
+    elif slices is not None:
         way, cell = "bits", "bits"
     else:
         return None
@@ -1004,8 +1004,9 @@ def pattern_letters(
         "LETTER_PATTERNS": _fragment("_letter_patterns") if way == "none" else "",
         "CELL_LETTERS": _fragment(f"_cell_letters_{cell}"),
     }
-    runs = [{"letter_low": low, "letter_high": high} for low, high in slices or [(0, 0)]]
-    return fragments, runs if slices else [{}]
+    if slices is None:
+        return fragments, [{}]
+    return fragments, [{"letter_low": low, "letter_high": high} for low, high in slices]
 
 
 def crosstab_letters(

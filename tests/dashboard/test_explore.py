@@ -334,29 +334,27 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, mo
     some_state = next(iter(bits["state"]))
     some_specialty = next(iter(bits["specialty"]))
     kept = {"row_top": [some_specialty], "col_top": [some_state], "left_out": 0}
-    masks = queries.crosstab_masks(con, Filters(), specialty, state, kept)
+    masks = queries.crosstab_masks(con, specialty, state, kept)
     assert masks is not None
     assert masks["row_masks"] == [bits["specialty"][some_specialty]]
     assert masks["row_rest_mask"] == queries.ALL_BITS ^ bits["specialty"][some_specialty]
     # A kept value without a bit of its own, no kept value, an item's own list: the lists.
     unknown = {**kept, "col_top": [some_state, "Atlantis"]}
-    assert queries.crosstab_masks(con, Filters(), specialty, state, unknown) is None
-    assert (
-        queries.crosstab_masks(con, Filters(), specialty, state, {**kept, "col_top": None}) is None
-    )
+    assert queries.crosstab_masks(con, specialty, state, unknown) is None
+    assert queries.crosstab_masks(con, specialty, state, {**kept, "col_top": None}) is None
     # An item's own list too (pattern_letters says how its letters are counted).
     mixed = {**kept, "col_top": [next(iter(bits["drug"]))]}
-    assert queries.crosstab_masks(con, Filters(), specialty, drug, mixed) is not None
+    assert queries.crosstab_masks(con, specialty, drug, mixed) is not None
     # A scalar axis: its kept values' places as bits; two scalars: the lists' path.
     scalar = {**kept, "col_top": ["Pharmaceuticals", "Diagnostic Testing", "Surgery"]}
     category, decision = dimensions.get("category"), dimensions.get("decision")
-    masks = queries.crosstab_masks(con, Filters(), specialty, category, scalar)
+    masks = queries.crosstab_masks(con, specialty, category, scalar)
     assert masks is not None and masks["col_masks"] == [1, 2, 4] and masks["col_mask"] == 7
     two = {**scalar, "row_top": ["Upheld"]}
-    assert queries.crosstab_masks(con, Filters(), decision, category, two) is None
+    assert queries.crosstab_masks(con, decision, category, two) is None
     # The empty label needs no bit: only empty lists are counted under it.
     empty = {**kept, "col_top": [some_state, state.empty]}
-    assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is not None
+    assert queries.crosstab_masks(con, specialty, state, empty) is not None
     # Unless a list holds it as a value whose bit another value shares.
     shared = queries._bits(con).vstack(
         pl.DataFrame(
@@ -370,7 +368,7 @@ def test_crosstab_counts_by_bits_only_where_every_kept_value_has_its_own(con, mo
         )
     )
     monkeypatch.setattr(queries, "_bits", lambda _con: shared)
-    assert queries.crosstab_masks(con, Filters(), specialty, state, empty) is None
+    assert queries.crosstab_masks(con, specialty, state, empty) is None
 
 
 def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_budget(
