@@ -14,10 +14,10 @@ from pathlib import Path
 from etl import classify
 from etl.inputs import Discovery, Refusal, iter_inputs
 from etl.load import WarehouseBuild
-from etl.pipeline import Loaded, Rejected, process, sha256_of
+from etl.pipeline import Extracted, Loaded, Rejected, extract, finish, sha256_of
 from etl.rows import LetterRows, letter_rows, pack, pack_sample, prepare_worker
 from etl.settings import Settings
-from etl.workers import Overrun, WorkerPool, answer_full
+from etl.workers import Overrun, Steps, WorkerPool, answer_full
 
 
 @dataclass
@@ -117,22 +117,34 @@ def _record(outcome: Rejected | LetterRows, build: WarehouseBuild, summary: Inge
         summary.reasons[outcome.reason] += 1
 
 
-def _process_task(task: Task) -> Rejected | LetterRows | None:
+def _extract_task(task: Task) -> Extracted | Rejected | None:
     kind, path, data, synthetic, extra = task
     if kind == "unchanged":
         return None
     if kind == "refused":
         reason, _, detail = extra.partition(":")
         return Rejected(path, None, reason, detail)
-    outcome = process(path, data, synthetic, extra)
+    return extract(path, data, synthetic, extra)
+
+
+def _finish_task(extracted: Extracted | Rejected | None) -> Rejected | LetterRows | None:
+    if not isinstance(extracted, Extracted):
+        return extracted
+    outcome = finish(extracted)
     # Rows are built here, in the worker: the single writer process only appends them.
-    return letter_rows(outcome, len(data)) if isinstance(outcome, Loaded) else outcome
+    return letter_rows(outcome, extracted.size) if isinstance(outcome, Loaded) else outcome
+
+
+# A file's work: its text, then its letter and rows (a worker's files a step at a time).
+_process_task = Steps(_extract_task, _finish_task)
 
 
 def _weight(result: object) -> int:
-    """About the bytes of a result's rows: a worker's unsent results stay far under its memory
-    cap (2 MB letters exist)."""
-    return 4 * result.chars if isinstance(result, LetterRows) else 0
+    """About the bytes of a result's rows, or of a file's text: a worker's unsent results stay
+    far under its memory cap (2 MB letters exist)."""
+    if isinstance(result, LetterRows):
+        return 4 * result.chars
+    return 4 * len(result.text) if isinstance(result, Extracted) else 0
 
 
 def _run(

@@ -13,7 +13,7 @@ from typing import Any
 
 PARSER_VERSION = "3"  # 3: the reviewer's reasons
 # Synthetic (demo) letters: case numbers with this reserved prefix, or files under a folder that
-# holds a marker file of this name. Decided once, in etl.pipeline.process.
+# holds a marker file of this name. Decided once, in etl.pipeline.finish.
 SYNTHETIC_CASE_PREFIX = "SY"
 SYNTHETIC_MARKER = ".synthetic"
 

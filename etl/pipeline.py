@@ -43,22 +43,55 @@ def process(path: str, data: bytes, synthetic: bool = False, sha256: str | None 
     Any unexpected exception is a reject too (reason ``internal_error``): one odd file must
     never stop a batch of thousands.
     """
+    extracted = extract(path, data, synthetic, sha256)
+    return finish(extracted) if isinstance(extracted, Extracted) else extracted
+
+
+@dataclass
+class Extracted:
+    """A file's text, between ``extract`` and ``finish`` (a worker extracts the files it holds
+    before it parses them: etl.workers.Steps)."""
+
+    path: str
+    sha256: str
+    text: str
+    synthetic: bool
+    size: int  # the file's bytes
+
+
+def extract(
+    path: str, data: bytes, synthetic: bool = False, sha256: str | None = None
+) -> Extracted | Rejected:
+    """``process``'s first step: the file's text."""
     digest = sha256 or sha256_of(data)
     try:
-        text = extract_text(data, path)
-        letter = parse_letter(text)
+        return Extracted(path, digest, extract_text(data, path), synthetic, len(data))
+    except Exception as error:  # noqa: BLE001 - a reject with its reason (_rejected)
+        return _rejected(path, digest, error)
+
+
+def finish(extracted: Extracted) -> Outcome:
+    """``process``'s second step: the text parsed and classified."""
+    path, digest = extracted.path, extracted.sha256
+    try:
+        letter = parse_letter(extracted.text)
         unresolved = classify_letter(letter)
-    except LetterError as error:
-        return Rejected(path, digest, error.reason, error.detail)
-    except MemoryError:
-        # The worker's address-space cap (etl.workers): a bomb, not a letter.
-        return Rejected(path, digest, "too_much_memory", "needed more memory than a letter can")
-    except Exception as error:  # noqa: BLE001 - recorded with its type, never swallowed silently
-        return Rejected(path, digest, "internal_error", f"{type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - a reject with its reason (_rejected)
+        return _rejected(path, digest, error)
     letter_id = letter.case_number or f"FP-{fingerprint(letter)}"
     # Marked by its folder (the walk), or by the reserved case prefix: the one place it is decided.
-    synthetic = synthetic or (letter.case_number or "").startswith(SYNTHETIC_CASE_PREFIX)
+    synthetic = extracted.synthetic or (letter.case_number or "").startswith(SYNTHETIC_CASE_PREFIX)
     return Loaded(path, digest, letter_id, letter, synthetic, unresolved)
+
+
+def _rejected(path: str, digest: str, error: Exception) -> Rejected:
+    if isinstance(error, LetterError):
+        return Rejected(path, digest, error.reason, error.detail)
+    if isinstance(error, MemoryError):
+        # The worker's address-space cap (etl.workers): a bomb, not a letter.
+        return Rejected(path, digest, "too_much_memory", "needed more memory than a letter can")
+    # Recorded with its type, never swallowed silently.
+    return Rejected(path, digest, "internal_error", f"{type(error).__name__}: {error}")
 
 
 _NOT_LETTERS = re.compile(r"[^a-z0-9]+")

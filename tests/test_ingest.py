@@ -101,10 +101,10 @@ def test_the_same_bytes_long_after_the_first_are_not_parsed_again(
 
     def counting(path: str, *args: object) -> object:
         parsed.append(path)
-        return process(path, *args)
+        return extract(path, *args)
 
-    process = etl.ingest.process
-    monkeypatch.setattr(etl.ingest, "process", counting)
+    extract = etl.ingest.extract
+    monkeypatch.setattr(etl.ingest, "extract", counting)
     folder = tmp_path / "in"
     write_corpus(folder / "b-many", letters=60, seed=3, pdf_share=0.0)
     seed = sorted(SEEDS.glob("*.txt"))[0]

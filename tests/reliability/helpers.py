@@ -166,12 +166,13 @@ _WRAPPER = """
 import os, signal, sys, time
 import etl.ingest
 import etl.pipeline
-from etl.pipeline import process as real_process
+from etl.pipeline import extract as real_extract
+from etl.pipeline import finish as real_finish
 from etl.pipeline import extract_text as real_extract_text
 
 MODE = os.environ["IMR_TEST_MODE"]
 
-def process(path, data, synthetic=False, sha256=None):
+def extract(path, data, synthetic=False, sha256=None):
     name = os.path.basename(path)
     if MODE == "segfault" and name.startswith("crash"):
         os.kill(os.getpid(), signal.SIGSEGV)  # as a native crash in PDFium would
@@ -180,7 +181,13 @@ def process(path, data, synthetic=False, sha256=None):
     if MODE == "hang" and name.startswith("hang"):
         while True:  # a busy loop holding the GIL, as PDFium looping in native code would
             pass
-    return real_process(path, data, synthetic, sha256)
+    return real_extract(path, data, synthetic, sha256)
+
+def finish(extracted):
+    if MODE == "hang_finish" and os.path.basename(extracted.path).startswith("hang"):
+        while True:  # a parse that never ends, after the worker has read the files behind it
+            pass
+    return real_finish(extracted)
 
 def extract_text(data, name):
     if MODE == "bomb" and os.path.basename(name).startswith("bomb"):
@@ -188,7 +195,8 @@ def extract_text(data, name):
         bytearray(8 * 1024**3)
     return real_extract_text(data, name)
 
-etl.ingest.process = process  # forked workers inherit it
+etl.ingest.extract = extract  # forked workers inherit it
+etl.ingest.finish = finish
 etl.pipeline.extract_text = extract_text
 from etl.cli import main
 raise SystemExit(main(sys.argv[1:]))
@@ -204,7 +212,8 @@ def wrapped_ingest(
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """`imr ingest` whose workers crash on files named crash* ('segfault'), are slow ('slow'),
-    loop forever on hang* ('hang') or ask for 8 GiB on bomb* ('bomb')."""
+    loop forever reading hang* ('hang') or parsing it ('hang_finish'), or ask for 8 GiB on
+    bomb* ('bomb')."""
     script = tmp_path / "wrapped_imr.py"
     script.write_text(_WRAPPER)
     env = dict(cli_env(), IMR_TEST_MODE=mode, IMR_TEST_SLEEP=str(sleep), **(env or {}))

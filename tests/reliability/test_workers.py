@@ -16,11 +16,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from etl.workers import ANSWER_BYTES, Overrun, R, T, WorkerPool, _Worker
+from etl.workers import ANSWER_BYTES, STEP_BATCH, Overrun, R, Steps, T, WorkerPool, _Worker
 from tests.conftest import ROOT
 from tests.reliability.helpers import query, seed_texts, variant, wrapped_ingest
 
@@ -57,6 +58,21 @@ def test_a_file_past_the_time_limit_is_a_reject_and_the_batch_goes_on(tmp_path: 
     [(path, reason, detail)] = query(db, "select source_path, reason, detail from rejects")
     assert (path, reason) == (str(folder / "hang.txt"), "parse_timeout")
     assert "2 s" in detail
+
+
+def test_a_parse_past_the_time_limit_is_that_files_reject_alone(tmp_path: Path) -> None:
+    """A worker reads the files it holds before it parses them (etl.workers.Steps): a parse
+    that never ends is blamed on its own file, and the files read with it load."""
+    folder = _folder(tmp_path, 40, extra="hang.txt")
+    for path in sorted(folder.glob("0[23]*.txt")):  # after hang.txt in the walk: in its batch
+        path.rename(path.with_name(f"z{path.name}"))
+    db = tmp_path / "wh" / "current.duckdb"
+    process = wrapped_ingest(tmp_path, "hang_finish", folder, db, env={"IMR_PARSE_TIMEOUT": "2"})
+    _, stderr = _finish(process, timeout=60)
+    assert process.returncode == 0, stderr
+    assert query(db, "select count(*) from letters") == [(40,)]
+    [(path, reason)] = query(db, "select source_path, reason from rejects")
+    assert (path, reason) == (str(folder / "hang.txt"), "parse_timeout")
 
 
 def test_a_memory_bomb_is_a_reject_not_the_machines_memory(tmp_path: Path) -> None:
@@ -217,17 +233,100 @@ def _pack_or_break(done: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(seq, result + 1) for seq, result in done]
 
 
-def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung() -> None:
+def _tagged(task: int) -> tuple[str, int]:
+    return ("first", task)
+
+
+def _echo_or_fail_after(value: tuple[str, int]) -> int:
+    assert value[0] == "first"
+    return _echo_or_fail(value[1])
+
+
+def _fail_first(task: int) -> int:
+    return _echo_or_fail(task) and task
+
+
+def _square(task: int) -> int:
+    return task * task
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        _echo_or_fail,
+        Steps(_tagged, _echo_or_fail_after),  # the second step crashes or hangs
+        Steps(_fail_first, _square),  # the first does
+    ],
+    ids=["one step", "second of two", "first of two"],
+)
+def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung(
+    function: Callable[[int], int],
+) -> None:
     """Workers answer many files in one message: a worker that dies or hangs with finished
     files not yet sent must cost the file it was on, and only that one (the finished ones are
-    parsed again), whatever its place in the batch."""
-    pool: WorkerPool[int, int] = WorkerPool(_echo_or_fail, jobs=2, time_limit=2)
+    parsed again), whatever its place in the batch. With two steps a worker holds the files of
+    a batch between them: the one blamed is the one whose step crashed or hung, the others
+    (the step before done, or not) go again."""
+    pool: WorkerPool[int, int] = WorkerPool(function, jobs=2, time_limit=2)
     tasks = list(range(60))
     results = dict(pool.run(tasks))
     assert list(results) == tasks  # every task, in order
     lost = {task: r.reason for task, r in results.items() if isinstance(r, Overrun)}
     assert lost == {13: "worker_crashed", 17: "parse_timeout"}
     assert all(results[t] == t * t for t in tasks if t not in lost)
+
+
+# Steps taken so far in this process (each worker counts its own from its fork).
+_STEPS_TAKEN = [0]
+
+
+def _count_step(value: int | tuple[int, int]) -> tuple[int, int] | tuple[int, int, int]:
+    """Either step: the task, with the number of steps this worker had taken before each."""
+    taken, _STEPS_TAKEN[0] = _STEPS_TAKEN[0], _STEPS_TAKEN[0] + 1
+    time.sleep(0.001)  # long enough for the parent to queue what it may
+    return (value, taken) if isinstance(value, int) else (*value, taken)
+
+
+def _steps_between(results: dict[int, object]) -> dict[int, int]:
+    """For each task, the steps its worker took from its first step to its second: a worker
+    that takes the first over k files, then the second over each, takes k for each of them."""
+    counts: dict[int, int] = {}
+    for task, result in results.items():
+        assert isinstance(result, tuple) and result[0] == task, result
+        counts[task] = result[2] - result[1]
+    return counts
+
+
+def test_a_worker_takes_each_step_over_the_files_it_holds() -> None:
+    """A worker holding several files takes the first step over each before the second
+    (the PDF ingest's extraction, then the parse: each stays in the CPU's caches), at most
+    STEP_BATCH at a time; every file still gets both steps, in order."""
+    _STEPS_TAKEN[0] = 0
+    pool: WorkerPool[int, object] = WorkerPool(
+        Steps(_count_step, _count_step), jobs=1, time_limit=10
+    )
+    results = dict(pool.run(range(300)))
+    assert list(results) == list(range(300))
+    batches = _steps_between(results)
+    assert max(batches.values()) == STEP_BATCH >= 8  # 64 files are sent at once: whole batches
+
+
+def test_a_worker_takes_the_second_step_before_heavy_first_steps_pile_up() -> None:
+    """The first steps' results a worker holds weigh under ANSWER_BYTES (by the caller's
+    weight), as its unsent results do: a letter's text of megabytes is parsed before the next
+    is read."""
+    heavy = ANSWER_BYTES // 2  # two of them fill a batch
+
+    def weight(value: object) -> int:
+        return heavy if isinstance(value, tuple) and len(value) == 2 and value[0] >= 100 else 1
+
+    _STEPS_TAKEN[0] = 0
+    pool: WorkerPool[int, object] = WorkerPool(
+        Steps(_count_step, _count_step), jobs=1, time_limit=10, weight=weight
+    )
+    batches = _steps_between(dict(pool.run(range(300))))
+    assert max(batches[task] for task in range(90)) == STEP_BATCH
+    assert max(batches[task] for task in range(102, 300)) == 2
 
 
 # How many times the pool's hook has run, in this process (a worker sees the count at its fork).
