@@ -85,10 +85,11 @@ _PR_SET_PDEATHSIG = 1
 class Steps(Generic[T, R]):
     """A task's work in two steps, ``first`` then ``then``. A worker takes the first step over
     every file it holds (up to ``STEP_BATCH``, and while their first steps' results weigh
-    under ``ANSWER_BYTES`` by the pool's ``weight``), then the second over each: each step's
-    code and data stay in the CPU's caches across files. PDFium's extraction and the parser
-    taking turns a letter each cost the PDF ingest's workers 5% more CPU (docs/benchmarks.md,
-    stop 55). Called as one function, it is the two steps in turn."""
+    under ``ANSWER_BYTES`` by the pool's ``weight``), then the second over each (answering
+    whenever its results make a whole answer): each step's code and data stay in the CPU's
+    caches across files. PDFium's extraction and the parser taking turns a letter each cost
+    the PDF ingest's workers 5% more CPU (docs/benchmarks.md, stop 55). Called as one
+    function, it is the two steps in turn."""
 
     first: Callable[[T], Any]
     then: Callable[[Any], R]
@@ -462,6 +463,9 @@ def _worker_main(
             result = steps.then(value)
             done.append((seq, result))
             held += weigh(result)
+            if answer_full(len(done), held):  # heavy results go before the batch's next
+                _answer(conn, done, current, pack)
+                done, held = [], 0
 
 
 def _same(value: Any) -> Any:

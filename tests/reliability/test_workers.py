@@ -372,22 +372,36 @@ def test_a_batch_that_cannot_be_packed_costs_only_its_culprit() -> None:
     assert all(results[t] == t + 1 for t in range(40) if t != 5)
 
 
+def _same_task(task: int) -> int:
+    return task
+
+
 def _batch_sizes(done: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A pack that tells each result how many results its batch held."""
     return [(seq, len(done)) for seq, _ in done]
 
 
-def test_a_worker_sends_heavy_results_before_they_pile_up() -> None:
+def _untag(value: tuple[str, int]) -> int:
+    return value[1]
+
+
+@pytest.mark.parametrize(
+    "function", [_same_task, Steps(_tagged, _untag)], ids=["one step", "second of two"]
+)
+def test_a_worker_sends_heavy_results_before_they_pile_up(
+    function: Callable[[int], int],
+) -> None:
     """A worker holds its unsent results under ANSWER_BYTES (by the caller's weight), however
     many files are queued: letters of megabytes must not accumulate 32 to a batch in a worker
-    whose address space is capped."""
+    whose address space is capped. With two steps, also when the results grow heavy in the
+    second, over files whose first steps were light."""
     heavy = ANSWER_BYTES // 2  # two of them fill a batch
     pool: WorkerPool[int, int] = WorkerPool(
-        lambda task: task,
+        function,
         jobs=1,
         time_limit=10,
         pack=_batch_sizes,
-        weight=lambda task: heavy if task >= 100 else 1,
+        weight=lambda value: heavy if isinstance(value, int) and value >= 100 else 1,
     )
     sizes = dict(pool.run(range(200)))
     assert max(sizes[task] for task in range(100)) > 2  # light results share batches ...
