@@ -5,12 +5,13 @@ here. Each worker gets files one by one over a pipe (several queued, so it never
 parent), takes a task's steps over the files it holds a step at a time (``Steps``), and answers
 them in batches: up to ``BATCH`` results or ``ANSWER_BYTES`` in one message,
 at once when no file is queued (one message and one unpickling per batch, not per file; the
-caller's ``pack`` can turn a batch's results into columns). A shared integer says which file a
-worker is on, so the parent always knows which file a worker is on and since when:
+caller's ``pack`` can turn a batch's results into columns). Shared integers say which file a
+worker is on and how many steps it has begun, so the parent always knows which file a worker is
+on and since when:
 
 * a file that runs past ``time_limit`` (a pathological PDF that makes PDFium loop, which no signal
   inside the worker can interrupt) gets its worker killed and becomes a ``parse_timeout`` reject
-  (each step of a file is timed on its own when other files' steps come between them);
+  (each step of a file is timed on its own);
 * a worker that dies (a native crash, the kernel's OOM killer, its memory cap) costs its file
   only, a ``worker_crashed`` reject; a fresh worker takes its place, and the files it had
   finished but not yet answered are parsed again;
@@ -113,7 +114,8 @@ class _Worker:
     current: Any  # shared with the worker: the task number it is on (-1: none yet)
     inflight: deque[int] = field(default_factory=deque)  # task numbers sent, in order
     started: float = 0.0  # when the one it is on began (as far as the parent has seen)
-    seen: int = -1  # the task number it was on when the parent last looked
+    # The task number it was on, and the steps it had begun, when the parent last looked
+    seen: tuple[int, int] = (-1, 0)
     # Bytes sent to it so far, and for each task in flight the count right after it was sent:
     # what waits behind the one it is on is a subtraction (``WorkerPool._queue_full``).
     sent_bytes: int = 0
@@ -123,6 +125,12 @@ class _Worker:
     # it has not taken yet: framed messages, in order, in pieces (each: whether it ends one).
     sender: socket.socket | None = None
     outbox: deque[tuple[memoryview, bool]] = field(default_factory=deque)
+    # Shared with the worker: the steps it has begun (a file's second step, after other files'
+    # first steps, is a new one even if the parent never saw those).
+    steps: Any = None
+
+    def on(self) -> tuple[int, int]:
+        return (self.current.value, self.steps.value if self.steps is not None else 0)
 
 
 class WorkerPool(Generic[T, R]):
@@ -227,7 +235,7 @@ class WorkerPool(Generic[T, R]):
         idle = not worker.inflight and not worker.outbox
         if idle:
             worker.started = time.monotonic()
-            worker.seen = worker.current.value
+            worker.seen = worker.on()
         worker.inflight.append(seq)
         worker.sent_bytes += self.size(task)
         worker.sent_through[seq] = worker.sent_bytes
@@ -319,11 +327,11 @@ class WorkerPool(Generic[T, R]):
         worker.answered_through = worker.sent_through.pop(seq)
 
     def _watch(self, worker: _Worker) -> None:
-        """Start the clock of a worker's file when it moves on to another: each step of a file
-        (``Steps``) is timed on its own when the worker takes other files' between them."""
-        current = worker.current.value
-        if current != worker.seen:
-            worker.seen = current
+        """Start the clock of a worker's file when it moves on to another file or step: each
+        step of a file (``Steps``) is timed on its own."""
+        on = worker.on()
+        if on != worker.seen:
+            worker.seen = on
             worker.started = time.monotonic()
 
     def _lose(self, worker: _Worker, overrun: Overrun) -> None:
@@ -340,6 +348,7 @@ class WorkerPool(Generic[T, R]):
             self.before_fork()
         parent_end, child_end = self.context.Pipe(duplex=True)
         current = self.context.RawValue("q", -1)  # shared memory: no lock, one writer
+        steps = self.context.RawValue("q", 0)
         process = self.context.Process(
             target=_worker_main,
             args=(
@@ -348,6 +357,7 @@ class WorkerPool(Generic[T, R]):
                 os.getpid(),
                 self.memory_limit,
                 current,
+                steps,
                 self.pack,
                 self.weight,
                 self.initializer,
@@ -362,7 +372,7 @@ class WorkerPool(Generic[T, R]):
             # Blocking, as the connection expects of their shared socket, whatever
             # socket.setdefaulttimeout() says (each send is told not to wait).
             sender.setblocking(True)
-        return _Worker(process, parent_end, current, sender=sender)
+        return _Worker(process, parent_end, current, sender=sender, steps=steps)
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker)
@@ -419,6 +429,7 @@ def _worker_main(
     parent: int,
     memory_limit: int,
     current: Any,
+    steps_begun: Any,
     pack: Callable[[list[tuple[int, Any]]], list[tuple[int, Any]]] | None,
     weight: Callable[[Any], int] | None,
     initializer: Callable[[], None] | None,
@@ -431,12 +442,18 @@ def _worker_main(
         _cap_address_space(memory_limit)
     steps = function if isinstance(function, Steps) else Steps(function, _same)
     weigh = weight or (lambda result: 0)
+
+    def on(seq: int) -> None:
+        """Tell the parent the file, and that a step begins (its clock starts again)."""
+        current.value = seq
+        steps_begun.value += 1
+
     done: list[tuple[int, Any]] = []
     held = 0  # the weight of done
     waiting: deque[tuple[int, Any]] = deque()  # received, not begun
     while True:
         if done and (answer_full(len(done), held) or not (waiting or conn.poll())):
-            _answer(conn, done, current, pack)
+            _answer(conn, done, on, pack)
             done, held = [], 0
         # The files here already, up to a batch (the first waited for): the end of the work
         # (None) or of the parent (EOF) ends the worker, as the parent needs no more answers.
@@ -454,17 +471,17 @@ def _worker_main(
         weighed = 0
         while waiting and len(done) + len(begun) < BATCH and weighed < ANSWER_BYTES:
             seq, task = waiting.popleft()
-            current.value = seq
+            on(seq)
             value = steps.first(task)
             weighed += weigh(value)
             begun.append((seq, value))
         for seq, value in begun:
-            current.value = seq
+            on(seq)
             result = steps.then(value)
             done.append((seq, result))
             held += weigh(result)
             if answer_full(len(done), held):  # heavy results go before the batch's next
-                _answer(conn, done, current, pack)
+                _answer(conn, done, on, pack)
                 done, held = [], 0
 
 
@@ -481,7 +498,7 @@ def answer_full(results: int, held: int) -> bool:
 def _answer(
     conn: Connection,
     done: list[tuple[int, Any]],
-    current: Any,
+    on: Callable[[int], None],
     pack: Callable[[list[tuple[int, Any]]], list[tuple[int, Any]]] | None,
 ) -> None:
     try:
@@ -492,7 +509,7 @@ def _answer(
     # One result breaks the batch: answered one by one, the one that fails kills this worker
     # while it is the file "on" (``current``), and the parent blames that file alone.
     for seq, result in done:
-        current.value = seq
+        on(seq)
         one = [(seq, result)]
         conn.send_bytes(pickle.dumps(pack(one) if pack else one))
 

@@ -276,6 +276,26 @@ def test_answers_in_batches_blame_only_the_file_that_crashed_or_hung(
     assert all(results[t] == t * t for t in tasks if t not in lost)
 
 
+def _slow_steps_of_0(value: int | tuple[str, int]) -> int | tuple[str, int]:
+    """Either step: task 0 takes 2 s over each, the others no time."""
+    task = value if isinstance(value, int) else value[1]
+    if task == 0:
+        time.sleep(2.0)
+    return ("first", task) if isinstance(value, int) else task
+
+
+def test_each_step_of_a_file_is_timed_on_its_own() -> None:
+    """A worker takes a file's two steps apart, other files' first steps between them (here
+    too quick for the parent to see): a file whose steps each stay under the limit is not
+    stopped, though together they pass it (found by a second reader: the parent compared only
+    the file a worker was on, and went on timing task 0's first step into its second)."""
+    pool: WorkerPool[int, object] = WorkerPool(
+        Steps(_slow_steps_of_0, _slow_steps_of_0), jobs=1, time_limit=2.5
+    )
+    results = dict(_run_within(pool, list(range(6)), seconds=30))
+    assert results == {task: task for task in range(6)}
+
+
 # Steps taken so far in this process (each worker counts its own from its fork).
 _STEPS_TAKEN = [0]
 
