@@ -112,6 +112,9 @@ class _Worker:
     process: Any
     conn: Connection
     current: Any  # shared with the worker: the task number it is on (-1: none yet)
+    # ... and the steps it has begun (a file's second step, after other files' first steps, is
+    # a new one even if the parent never saw those)
+    steps: Any
     inflight: deque[int] = field(default_factory=deque)  # task numbers sent, in order
     started: float = 0.0  # when the one it is on began (as far as the parent has seen)
     # The task number it was on, and the steps it had begun, when the parent last looked
@@ -125,12 +128,9 @@ class _Worker:
     # it has not taken yet: framed messages, in order, in pieces (each: whether it ends one).
     sender: socket.socket | None = None
     outbox: deque[tuple[memoryview, bool]] = field(default_factory=deque)
-    # Shared with the worker: the steps it has begun (a file's second step, after other files'
-    # first steps, is a new one even if the parent never saw those).
-    steps: Any = None
 
     def on(self) -> tuple[int, int]:
-        return (self.current.value, self.steps.value if self.steps is not None else 0)
+        return (self.current.value, self.steps.value)
 
 
 class WorkerPool(Generic[T, R]):
@@ -372,7 +372,7 @@ class WorkerPool(Generic[T, R]):
             # Blocking, as the connection expects of their shared socket, whatever
             # socket.setdefaulttimeout() says (each send is told not to wait).
             sender.setblocking(True)
-        return _Worker(process, parent_end, current, sender=sender, steps=steps)
+        return _Worker(process, parent_end, current, steps, sender=sender)
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker)

@@ -489,7 +489,7 @@ def test_the_queue_behind_a_busy_worker_is_measured_from_the_task_it_is_on() -> 
     pool: WorkerPool[bytes, int] = WorkerPool(len, jobs=1, time_limit=1, size=len)
     checked = 0
     for _ in range(300):
-        worker = _Worker(None, Pipe(), SimpleNamespace(value=-1))
+        worker = _Worker(None, Pipe(), SimpleNamespace(value=-1), SimpleNamespace(value=0))
         sizes: dict[int, int] = {}
         answered = -1
         for seq in range(pick.randint(1, 200)):
