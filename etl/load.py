@@ -26,6 +26,7 @@ import json
 import shutil
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -508,9 +509,9 @@ class WarehouseBuild:
             entries.update(derived.build())
         derived.release()  # their scratch tables: the index's queries need the memory
         self._lap(f"derived tables ({derived.mode})")
-        self._make_room_for_the_index_writer(con)
-        # The search index beside the new version, named in its meta: published together.
-        entries.update(SearchBuild(self.new_path).build(con))
+        with room_for_the_index_writer(con, self.memory_limit):
+            # The search index beside the new version, named in its meta: published together.
+            entries.update(SearchBuild(self.new_path).build(con))
         self._lap("search index")
         # Last, with the build's whole pool: DuckDB builds an index in memory (at 4M items,
         # made before the search index, it ran out beside the build's other tables).
@@ -563,16 +564,6 @@ class WarehouseBuild:
         con.execute("set max_vacuum_tasks = 0")
         return "off"
 
-    def _make_room_for_the_index_writer(self, con: duckdb.DuckDBPyConnection) -> None:
-        """The index writer's heap comes out of the build's memory cap: DuckDB's pool, full
-        after the load, gives it room (written out first, so the pages can go). Not below
-        SMALL_CAP_MIB: the index's own queries need that much."""
-        cap = mib(self.memory_limit)
-        pool = max(cap - INDEX_WRITER_MIB, min(cap, SMALL_CAP_MIB))
-        if pool < cap:
-            con.execute("checkpoint")
-            con.execute(f"set memory_limit = '{pool}MB'")
-
     def _lap(self, phase: str) -> None:
         now = time.perf_counter()
         self.seconds[phase] = round(now - self._clock, 3)
@@ -582,6 +573,42 @@ class WarehouseBuild:
         if self.con is None:
             raise RuntimeError("the warehouse build is not open")
         return self.con
+
+
+@contextlib.contextmanager
+def room_for_the_index_writer(con: duckdb.DuckDBPyConnection, memory_limit: str) -> Iterator[None]:
+    """Around the search index's build: the index writer's heap comes out of the build's
+    memory cap, so DuckDB's pool gives it room, not below SMALL_CAP_MIB (the index's own
+    queries need that much). What DuckDB holds is written out by a checkpoint: first, when it
+    holds more than the smaller pool, so that its pages can go (not spill); else beside the
+    index's build, on a cursor of its own (DuckDB checkpoints while other connections read and
+    write). A checkpoint runs on one thread, the index on about 1.6 of two cores: at 20,000
+    letters the checkpoint's 0.6 s now pass in the index's (docs/benchmarks.md, stop 56).
+    Either way the checkpoint is done when this returns, and its error raised."""
+    cap = mib(memory_limit)
+    pool = max(cap - INDEX_WRITER_MIB, min(cap, SMALL_CAP_MIB))
+    if pool >= cap:
+        yield
+        return
+    held = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()")
+    if held.fetchall()[0][0] > pool * 2**20:
+        con.execute("checkpoint")
+        con.execute(f"set memory_limit = '{pool}MB'")
+        yield
+        return
+    con.execute(f"set memory_limit = '{pool}MB'")
+    with ThreadPoolExecutor(1, thread_name_prefix="imr-checkpoint") as beside:
+        written = beside.submit(_checkpoint, con)
+        yield  # on an error here, the checkpoint is waited for (the executor) and dropped
+    written.result()
+
+
+def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    cursor = con.cursor()
+    try:
+        cursor.execute("checkpoint")
+    finally:
+        cursor.close()
 
 
 def index_lookups(con: duckdb.DuckDBPyConnection) -> None:

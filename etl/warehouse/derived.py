@@ -952,7 +952,9 @@ class DerivedTables:
         def rows(sql: str) -> Any:
             cursor = con.cursor()
             try:
-                return cursor.sql(sql).to_arrow_table()
+                # execute, not sql(): a relation binds its query to learn its columns before
+                # it runs it, which cost the passes about a tenth more CPU (stop 56).
+                return cursor.execute(sql).to_arrow_table()
             finally:
                 cursor.close()
 

@@ -13,6 +13,8 @@ import os
 import resource
 import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -178,6 +180,99 @@ def test_the_index_writer_heap_comes_out_of_the_build_cap(
         f"set memory_limit = '{while_indexing}'; select current_setting('memory_limit')"
     )
     assert seen == expected.fetchall()
+
+
+def _limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+
+def _shown(limit: str) -> str:  # a limit as DuckDB shows it
+    return _limit(duckdb.connect(config={"memory_limit": limit}))
+
+
+def _log_bytes(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select wal_size from pragma_database_size()").fetchall()[0][0]
+
+
+def _holding(path: Path, batches: int) -> duckdb.DuckDBPyConnection:
+    """A database whose rows, committed, are held in DuckDB's memory and its log until a
+    checkpoint: small appends (a large one would be written to the file at once)."""
+    con = duckdb.connect(str(path), config={"wal_autocheckpoint": "10GB", "memory_limit": "1GB"})
+    con.execute("create table t (i bigint, s varchar)")
+    for batch in range(batches):
+        con.execute(
+            "insert into t select range, repeat('letter ' || (range * ?)::varchar, 20)"
+            " from range(20000)",
+            [batch],
+        )
+    return con
+
+
+def test_a_build_holding_more_than_the_index_leaves_it_checkpoints_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under a 160 MB cap DuckDB keeps 128 MB beside the index writer: holding more, it writes
+    # its rows out before the index's build, so that its pages can go rather than spill.
+    from etl import load
+
+    def beside(con: duckdb.DuckDBPyConnection) -> None:
+        raise AssertionError("checkpointed beside the index")
+
+    monkeypatch.setattr(load, "_checkpoint", beside)
+    con = _holding(tmp_path / "w.duckdb", batches=60)
+    held = "select sum(memory_usage_bytes) from duckdb_memory()"
+    assert con.execute(held).fetchall()[0][0] > 128 * 2**20
+    with load.room_for_the_index_writer(con, "160MB"):
+        assert _log_bytes(con) == "0 bytes"
+        assert _limit(con) == _shown("128MB")
+    assert con.execute("select count(*) from t").fetchall() == [(1_200_000,)]
+
+
+def test_a_build_holding_little_checkpoints_beside_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Holding less than its smaller pool, DuckDB writes its rows out while the index is built
+    # (the checkpoint's one thread beside the index's): here the checkpoint waits for the
+    # index's build to begin, which sees the log emptied under it.
+    from etl import load
+
+    begun, threads = threading.Event(), []
+    real = load._checkpoint
+
+    def after_the_index_began(con: duckdb.DuckDBPyConnection) -> None:
+        assert begun.wait(30)
+        threads.append(threading.current_thread().name)
+        real(con)
+
+    monkeypatch.setattr(load, "_checkpoint", after_the_index_began)
+    con = _holding(tmp_path / "w.duckdb", batches=3)
+    assert _log_bytes(con) != "0 bytes"
+    with load.room_for_the_index_writer(con, "384MB"):
+        assert _limit(con) == _shown("256MB")
+        begun.set()
+        deadline = time.monotonic() + 30
+        while _log_bytes(con) != "0 bytes" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _log_bytes(con) == "0 bytes"
+    assert [name.startswith("imr-checkpoint") for name in threads] == [True]
+    assert con.execute("select count(*) from t").fetchall() == [(60_000,)]
+
+
+def test_a_checkpoint_beside_the_index_that_fails_fails_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl import load
+
+    def fail(con: duckdb.DuckDBPyConnection) -> None:
+        raise duckdb.IOException("disk full")
+
+    monkeypatch.setattr(load, "_checkpoint", fail)
+    con = _holding(tmp_path / "w.duckdb", batches=1)
+    with (
+        pytest.raises(duckdb.IOException, match="disk full"),
+        load.room_for_the_index_writer(con, "384MB"),
+    ):
+        pass
 
 
 def test_the_index_is_built_without_the_derived_tables_scratch(
