@@ -31,6 +31,7 @@ import functools
 import hashlib
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -953,12 +954,15 @@ class DerivedTables:
             cursor = con.cursor()
             try:
                 # execute, not sql(): a relation binds its query to learn its columns before
-                # it runs it, which cost the passes about a tenth more CPU (stop 56).
+                # it runs it, which cost the passes about a tenth more CPU (stop 56). DuckDB
+                # warns that a DB-API result copies its rows into Arrow: a pass's thousands.
                 return cursor.execute(sql).to_arrow_table()
             finally:
                 cursor.close()
 
-        with ThreadPoolExecutor(threads) as pool:
+        with warnings.catch_warnings(), ThreadPoolExecutor(threads) as pool:
+            # (here, in the thread that starts the pass threads: the filters are the process's)
+            warnings.filterwarnings("ignore", ARROW_COPY_WARNING, UserWarning)
             found_rows = pool.map(rows, [sql for _, sql in passes])
             for (table, _), found in zip(passes, found_rows, strict=True):
                 con.register("pass_rows", found)
@@ -1173,6 +1177,10 @@ PAIR_KEYS = {
     "reason_pairs": "dimension, value, other, other_value, reason",
 }
 PAIR_COUNTS = {"facet_pairs": PAIR_MEASURES, "reason_pairs": ("upheld",)}
+
+
+# What DuckDB warns of when a DB-API result is read as Arrow (a regular expression).
+ARROW_COPY_WARNING = "Arrow output on a DB-API result makes an extra copy"
 
 
 def _parts(table: str) -> str:
