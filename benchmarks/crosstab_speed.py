@@ -75,10 +75,27 @@ def measure(db: Path, pairs: list[tuple[str, str]], chosen: dict, runs: int) -> 
     return results
 
 
+def pair(text: str) -> tuple[str, str]:
+    """``rows:cols``: two dimensions of the registry, by name, apart (a name alone, or one not
+    in the registry, is refused: it once crossed a dimension with itself)."""
+    from dashboard import dimensions
+
+    rows, sep, cols = text.partition(":")
+    unknown = [n for n in (rows, cols) if n not in dimensions.BY_NAME]
+    if not sep or ":" in cols or unknown or rows == cols:
+        known = ", ".join(dimensions.BY_NAME)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not rows:cols, two dimensions apart among: {known}"
+        )
+    return rows, cols
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="the warehouse (its link)")
-    parser.add_argument("--pairs", nargs="*", help="rows:cols pairs (default: every pair)")
+    parser.add_argument(
+        "--pairs", nargs="*", type=pair, help="rows:cols pairs (default: every pair)"
+    )
     parser.add_argument("--filters", default="{}", help="Filters.build's arguments, as JSON")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per pair (median)")
     args = parser.parse_args()
@@ -86,7 +103,7 @@ def main() -> None:
     from dashboard import dimensions
 
     if args.pairs:
-        pairs = [(pair.split(":")[0], pair.split(":")[-1]) for pair in args.pairs]
+        pairs = args.pairs
     else:
         names = [d.name for d in dimensions.DIMENSIONS]
         pairs = list(itertools.combinations(names, 2))

@@ -1099,6 +1099,10 @@ def letter_slices(
     if LETTER_BITS_BUDGET <= 0 or (rows is not None and rows * BITS_BYTES_PER_ROW < bits_bytes):
         return None
     count = max(1, math.ceil(bits_bytes / LETTER_BITS_BUDGET))
+    # A run's width is rounded up to whole letters: by a bit per group it could pass the
+    # budget, so one more run then.
+    while groups * -(-(key_max + 1) // count) / 8 > LETTER_BITS_BUDGET and count <= key_max:
+        count += 1
     if count > most:
         return None
     width = -(-(key_max + 1) // count)

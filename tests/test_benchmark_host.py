@@ -69,3 +69,15 @@ def test_the_tree_cpu_counts_a_child_that_has_exited() -> None:
         child.communicate(b"\n")
     assert child.pid in seen and seen[child.pid] >= 0.25
     assert tree_cpu(os.getpid(), seen) >= during  # the exited child's time is kept
+
+
+def test_crosstab_speed_takes_pairs_of_two_dimensions_apart() -> None:
+    # A name alone once crossed a dimension with itself; unknown names fail at the command line.
+    import argparse
+
+    from benchmarks.crosstab_speed import pair
+
+    assert pair("drug:reason") == ("drug", "reason")
+    for wrong in ("drug", "drug:drug", "drug:nothing", "drug:reason:state", ":reason", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match="rows:cols"):
+            pair(wrong)

@@ -5,6 +5,7 @@ rows of the test warehouse, written independently of ``dashboard/sql``."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from typing import Any
 
@@ -408,6 +409,26 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
         assert "group by letter_key" in fragments["LETTER_PATTERNS"] and runs == [{}]
         assert fragments["CELL_LETTERS"].startswith("sum(")
     assert queries.pattern_letters(con, Filters(), drug, reason, None) is None
+
+
+def test_letter_slices_keep_each_run_within_the_budget(con, monkeypatch):
+    # Runs of whole letter numbers, together every number once; each run's bits (groups x
+    # its letters / 8 bytes) within the budget, even where the letters do not split evenly
+    # (a width rounded up passed it by a bit per group).
+    numbers = int(queries.run_fixed(con, "letter_key_max").item(0, "letter_key_max")) + 1
+    uneven = [k for k in range(2, 12) if numbers % k]
+    assert uneven
+    for groups in (3, 11, 64):
+        for k in uneven:
+            budget = groups * numbers / k / 8
+            monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
+            slices = queries.letter_slices(con, groups, None, most=20)
+            assert slices is not None and slices[0][0] == 0 and slices[-1][1] == numbers - 1
+            assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(slices))
+            assert all(groups * (high - low + 1) / 8 <= budget for low, high in slices)
+            assert len(slices) <= k + 1
+    monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 3 * numbers / 4 / 8)
+    assert queries.letter_slices(con, 3, None, most=3) is None  # 4 runs needed, 3 allowed
 
 
 @pytest.mark.parametrize(("rows", "cols"), ITEM_BIT_PAIRS + SCALAR_BIT_PAIRS)
