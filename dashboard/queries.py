@@ -1098,15 +1098,17 @@ def letter_slices(
     rows = slice_bound(con, filters) if filters is not None else None
     if LETTER_BITS_BUDGET <= 0 or (rows is not None and rows * BITS_BYTES_PER_ROW < bits_bytes):
         return None
+    numbers = key_max + 1
     count = max(1, math.ceil(bits_bytes / LETTER_BITS_BUDGET))
+    most = min(most, numbers)  # a run holds one letter number at least
     # A run's width is rounded up to whole letters: by a bit per group it could pass the
     # budget, so one more run then.
-    while groups * -(-(key_max + 1) // count) / 8 > LETTER_BITS_BUDGET and count <= key_max:
+    while count <= most and groups * -(-numbers // count) / 8 > LETTER_BITS_BUDGET:
         count += 1
     if count > most:
         return None
-    width = -(-(key_max + 1) // count)
-    return [(low, min(low + width - 1, key_max)) for low in range(0, key_max + 1, width)]
+    width = -(-numbers // count)
+    return [(low, min(low + width - 1, key_max)) for low in range(0, numbers, width)]
 
 
 def letter_bits(con: Con, groups: int, filters: Filters | None) -> int | None:

@@ -49,7 +49,7 @@ from etl.rows import (
     arrow_table,
 )
 from etl.search import store as search_store
-from etl.search.build import WRITER_HEAP, SearchBuild
+from etl.search.build import SLICE_BYTES, WRITER_HEAP, SearchBuild
 from etl.warehouse import WarehouseError, contract, files
 from etl.warehouse.derived import DerivedTables, mib
 from etl.warehouse.migrations import migrate
@@ -509,7 +509,8 @@ class WarehouseBuild:
             entries.update(derived.build())
         derived.release()  # their scratch tables: the index's queries need the memory
         self._lap(f"derived tables ({derived.mode})")
-        with room_for_the_index_writer(con, self.memory_limit):
+        rows_move = entries[ROW_GROUP_MERGES] == "on"
+        with room_for_the_index_writer(con, self.memory_limit, rows_move):
             # The search index beside the new version, named in its meta: published together.
             entries.update(SearchBuild(self.new_path).build(con))
         self._lap("search index")
@@ -575,36 +576,53 @@ class WarehouseBuild:
         return self.con
 
 
+# What the search index's queries hold at once: a slice of documents (SLICE_BYTES) and its join.
+INDEX_QUERIES_MIB = 2 * SLICE_BYTES // 2**20
+
+
 @contextlib.contextmanager
-def room_for_the_index_writer(con: duckdb.DuckDBPyConnection, memory_limit: str) -> Iterator[None]:
+def room_for_the_index_writer(
+    con: duckdb.DuckDBPyConnection, memory_limit: str, rows_move: bool
+) -> Iterator[None]:
     """Around the search index's build: the index writer's heap comes out of the build's
-    memory cap, so DuckDB's pool gives it room, not below SMALL_CAP_MIB (the index's own
-    queries need that much). What DuckDB holds is written out by a checkpoint: first, when it
-    holds more than the smaller pool, so that its pages can go (not spill); else beside the
-    index's build, on a cursor of its own (DuckDB checkpoints while other connections read and
-    write). A checkpoint runs on one thread, the index on about 1.6 of two cores: at 20,000
-    letters the checkpoint's 0.6 s now pass in the index's (docs/benchmarks.md, stop 56).
-    Either way the checkpoint is done when this returns, and its error raised."""
+    memory cap, so DuckDB's pool gives it room, not below SMALL_CAP_MIB. What DuckDB holds is
+    written out by a checkpoint, beside the index's build on a cursor of its own (DuckDB
+    checkpoints while other connections read and write) when both hold:
+    - DuckDB holds little enough that the index's queries (INDEX_QUERIES_MIB) have room beside
+      it in the smaller pool; else the checkpoint comes first, so that its pages can go rather
+      than spill;
+    - the checkpoint moves no row: with DuckDB's vacuum on (``rows_move``: a build that deleted
+      rows, ``WarehouseBuild._merge_row_groups``) it merges row groups and renumbers their rows,
+      which the index reads by ranges of row ids taken before (etl/search/sql).
+    A checkpoint runs on one thread, the index on about 1.6 of two cores: at 20,000 letters the
+    checkpoint's 0.6 s now pass in the index's (docs/benchmarks.md, stop 56). Either way the
+    checkpoint is done when this returns, and its error raised."""
     cap = mib(memory_limit)
     pool = max(cap - INDEX_WRITER_MIB, min(cap, SMALL_CAP_MIB))
     if pool >= cap:
         yield
         return
     held = con.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()")
-    if held.fetchall()[0][0] > pool * 2**20:
+    if rows_move or held.fetchall()[0][0] > (pool - INDEX_QUERIES_MIB) * 2**20:
         con.execute("checkpoint")
         con.execute(f"set memory_limit = '{pool}MB'")
         yield
         return
     con.execute(f"set memory_limit = '{pool}MB'")
+    cursor = con.cursor()  # here, in the connection's thread
     with ThreadPoolExecutor(1, thread_name_prefix="imr-checkpoint") as beside:
-        written = beside.submit(_checkpoint, con)
-        yield  # on an error here, the checkpoint is waited for (the executor) and dropped
+        written = beside.submit(_checkpoint, cursor)
+        try:
+            yield
+        except BaseException as error:
+            failed = written.exception()  # waited for: the connection outlives the checkpoint
+            if failed is not None:
+                error.add_note(f"The checkpoint beside the search index failed too: {failed!r}")
+            raise
     written.result()
 
 
-def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
-    cursor = con.cursor()
+def _checkpoint(cursor: duckdb.DuckDBPyConnection) -> None:
     try:
         cursor.execute("checkpoint")
     finally:

@@ -268,6 +268,40 @@ def test_only_a_build_that_deletes_rows_merges_row_groups(
     assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
 
 
+def test_only_a_build_whose_rows_stay_put_checkpoints_beside_its_index(
+    batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkpoint that makes room for the index writer runs beside the index's build only
+    when it renumbers no row (etl.load.room_for_the_index_writer): not in a build that deleted
+    rows, whose checkpoints merge row groups."""
+    from etl import load
+
+    beside: list[int] = []
+    real = load._checkpoint
+
+    def counted(cursor: duckdb.DuckDBPyConnection) -> None:
+        beside.append(1)
+        real(cursor)
+
+    monkeypatch.setattr(load, "_checkpoint", counted)
+    first, second = batches
+    stepwise = settings(tmp_path / "stepwise")
+    seen = []
+    for step in ("first", "stale", "again"):
+        if step == "stale":
+            con = duckdb.connect(str(resolve(stepwise.db)))  # ours: no reader has it open
+            con.execute("update letters set parser_version = '0' where hash(letter_id) % 3 = 0")
+            con.execute(
+                "update sources set parser_version = '0' where letter_id in"
+                " (select letter_id from letters where parser_version = '0')"
+            )
+            con.close()
+        beside.clear()
+        ingest([first, second], stepwise)
+        seen.append((meta_value(stepwise.db, ROW_GROUP_MERGES), len(beside)))
+    assert seen == [("off", 1), ("on", 0), ("off", 1)]
+
+
 @pytest.mark.parametrize("merges", ["on", "off"])
 def test_duckdb_leaves_partly_filled_row_groups_as_written_when_told_to(
     tmp_path: Path, merges: str
