@@ -212,24 +212,37 @@ def _holding(path: Path, batches: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def test_a_build_holding_more_than_the_index_leaves_it_checkpoints_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("batches", "cap", "rows_move", "pool"),
+    [(60, "160MB", False, "128MB"), (3, "384MB", True, "256MB")],
+    ids=["holding-more-than-the-index-leaves", "rows-move"],
+)
+def test_a_build_checkpoints_before_the_index(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    batches: int,
+    cap: str,
+    rows_move: bool,
+    pool: str,
 ) -> None:
     # Under a 160 MB cap DuckDB keeps 128 MB beside the index writer: holding more, it writes
-    # its rows out before the index's build, so that its pages can go rather than spill.
+    # its rows out before the index's build, so that its pages can go rather than spill. And a
+    # build that deleted rows lets DuckDB's vacuum merge row groups at its checkpoints, which
+    # renumbers rows: the index reads its documents by ranges of row ids taken before, so the
+    # checkpoint comes first, however little DuckDB holds.
     from etl import load
 
     def beside(con: duckdb.DuckDBPyConnection) -> None:
         raise AssertionError("checkpointed beside the index")
 
     monkeypatch.setattr(load, "_checkpoint", beside)
-    con = _holding(tmp_path / "w.duckdb", batches=60)
+    con = _holding(tmp_path / "w.duckdb", batches=batches)
     held = "select sum(memory_usage_bytes) from duckdb_memory()"
-    assert con.execute(held).fetchall()[0][0] > 128 * 2**20
-    with load.room_for_the_index_writer(con, "160MB", rows_move=False):
+    assert (con.execute(held).fetchall()[0][0] > 128 * 2**20) is not rows_move
+    with load.room_for_the_index_writer(con, cap, rows_move=rows_move):
         assert _log_bytes(con) == "0 bytes"
-        assert _limit(con) == _shown("128MB")
-    assert con.execute("select count(*) from t").fetchall() == [(1_200_000,)]
+        assert _limit(con) == _shown(pool)
+    assert con.execute("select count(*) from t").fetchall() == [(batches * 20_000,)]
 
 
 def test_a_build_holding_little_checkpoints_beside_the_index(
@@ -286,24 +299,6 @@ def test_a_checkpoint_beside_the_index_that_fails_fails_the_build(
     ):
         raise ValueError("the index")
     assert any("disk full" in note for note in failed.value.__notes__)
-
-
-def test_a_build_whose_checkpoint_moves_rows_checkpoints_before_the_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A build that deleted rows lets DuckDB's vacuum merge row groups at its checkpoints,
-    # which renumbers rows: the index reads its documents by ranges of row ids taken before,
-    # so the checkpoint comes first, however little DuckDB holds.
-    from etl import load
-
-    def beside(con: duckdb.DuckDBPyConnection) -> None:
-        raise AssertionError("checkpointed beside the index")
-
-    monkeypatch.setattr(load, "_checkpoint", beside)
-    con = _holding(tmp_path / "w.duckdb", batches=3)
-    with load.room_for_the_index_writer(con, "384MB", rows_move=True):
-        assert _log_bytes(con) == "0 bytes"
-        assert _limit(con) == _shown("256MB")
 
 
 def test_the_index_is_built_without_the_derived_tables_scratch(
