@@ -160,6 +160,21 @@ def whole_of(first: Path, second: Path, tmp_path: Path) -> Path:
     return whole.db
 
 
+# A third of the letters, by their ids.
+STALE = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
+
+
+def make_stale(db: Path) -> None:
+    """Make a third of the letters (and their files) look parsed by an older parser: the next
+    ingest replaces them. The version file is ours: no reader has it open."""
+    con = duckdb.connect(str(resolve(db)))
+    try:
+        con.execute(f"update letters set parser_version = '0' where {STALE}")
+        con.execute(f"update sources set parser_version = '0' where {STALE}")
+    finally:
+        con.close()
+
+
 def test_passes_side_by_side_count_what_one_at_a_time_counts(
     batches: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -229,12 +244,11 @@ def test_replaced_letters_leave_no_trace(
     # Make a third of the letters look parsed by an older parser, with other facts than the
     # parser gives now (the version file is ours: no reader has it open).
     con = duckdb.connect(str(resolve(stepwise.db)))
-    stale = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
-    con.execute(f"update letters set parser_version = '0', layout = 'Z' where {stale}")
-    con.execute(f"update sources set parser_version = '0' where {stale}")
-    con.execute(f"update decisions set category = 'Other' where {stale}")
+    con.execute(f"update letters set parser_version = '0', layout = 'Z' where {STALE}")
+    con.execute(f"update sources set parser_version = '0' where {STALE}")
+    con.execute(f"update decisions set category = 'Other' where {STALE}")
     con.execute(
-        f"insert into unresolved select letter_id, 1, 'drug', 'Oldname' from letters where {stale}"
+        f"insert into unresolved select letter_id, 1, 'drug', 'Oldname' from letters where {STALE}"
     )
     # ... and the derived tables built from those rows, as the older build would have.
     con.close()
@@ -257,11 +271,7 @@ def test_only_a_build_that_deletes_rows_merges_row_groups(
     assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
     ingest([second], stepwise)
     assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "off"
-    con = duckdb.connect(str(resolve(stepwise.db)))  # ours: no reader has it open
-    stale = "letter_id in (select letter_id from letters where hash(letter_id) % 3 = 0)"
-    con.execute(f"update letters set parser_version = '0' where {stale}")
-    con.execute(f"update sources set parser_version = '0' where {stale}")
-    con.close()
+    make_stale(stepwise.db)
     ingest([first, second], stepwise)
     assert meta_value(stepwise.db, ROW_GROUP_MERGES) == "on"
     ingest([second], stepwise)  # nothing new: nothing deleted
@@ -289,13 +299,7 @@ def test_only_a_build_whose_rows_stay_put_checkpoints_beside_its_index(
     seen = []
     for step in ("first", "stale", "again"):
         if step == "stale":
-            con = duckdb.connect(str(resolve(stepwise.db)))  # ours: no reader has it open
-            con.execute("update letters set parser_version = '0' where hash(letter_id) % 3 = 0")
-            con.execute(
-                "update sources set parser_version = '0' where letter_id in"
-                " (select letter_id from letters where parser_version = '0')"
-            )
-            con.close()
+            make_stale(stepwise.db)
         beside.clear()
         ingest([first, second], stepwise)
         seen.append((meta_value(stepwise.db, ROW_GROUP_MERGES), len(beside)))

@@ -154,6 +154,18 @@ def test_a_failure_late_in_a_batch_keeps_the_parsed_work(corpus: Path, tmp_path:
     assert os.readlink(db) != ""
 
 
+def _limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+
+def _shown(limit: str) -> str:  # a limit as DuckDB shows it
+    con = duckdb.connect(config={"memory_limit": limit})
+    try:
+        return _limit(con)
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize(
     ("cap", "while_indexing"),
     [("384MB", "256MB"), ("1GB", "872MB"), ("128MB", "128MB"), ("40MB", "40MB")],
@@ -165,33 +177,18 @@ def test_the_index_writer_heap_comes_out_of_the_build_cap(
     # 128 MB for DuckDB (its queries there need that); a smaller cap is left as it is.
     from etl.search import build as search_build
 
-    seen: list[tuple[str, str]] = []
+    seen: list[str] = []
     real_build = search_build.SearchBuild.build
 
     def build(self: search_build.SearchBuild, con: duckdb.DuckDBPyConnection, **kw: bool) -> dict:
-        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0])
+        seen.append(_limit(con))
         return real_build(self, con, **kw)
 
     monkeypatch.setattr(search_build.SearchBuild, "build", build)
     folder = tmp_path / "in"
     write_corpus(folder, letters=5, seed=2, pdf_share=0.0)
     ingest([folder], Settings(db=tmp_path / "wh" / "current.duckdb", jobs=0, build_memory=cap))
-    expected = duckdb.connect().execute(
-        f"set memory_limit = '{while_indexing}'; select current_setting('memory_limit')"
-    )
-    assert seen == expected.fetchall()
-
-
-def _limit(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-
-
-def _shown(limit: str) -> str:  # a limit as DuckDB shows it
-    con = duckdb.connect(config={"memory_limit": limit})
-    try:
-        return _limit(con)
-    finally:
-        con.close()
+    assert seen == [_shown(while_indexing)]
 
 
 def _log_bytes(con: duckdb.DuckDBPyConnection) -> str:
