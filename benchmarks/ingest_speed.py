@@ -272,19 +272,24 @@ def _seconds(run: dict[str, Any]) -> float:
 
 
 def pdf_floor(
-    run: dict[str, Any], folder: Path, jobs: int, seed: int, rounds: int = 1
+    run: dict[str, Any], folder: Path, jobs: int, seed: int, rounds: int = 1, extras: bool = True
 ) -> dict[str, object]:
     """The floor for the PDF ``run`` just measured, and the ingest's fixed cost beside it.
 
     With ``rounds`` above 1, the ingest and the floor alternate that many times (the ``run``
     being the first ingest) and the ratio is the median of each round's: on a shared machine
     the host's speed moves within minutes, and a ratio of two timings minutes apart with it.
+    Without ``extras``, only the rounds: not the floor in one process, with
+    ``get_text_bounded()``, or an ingest of one letter (at the whole history the first two
+    would take most of an hour).
     """
     files = pdf_files(folder)
     timings = [(float(run["seconds"]), float(run["cpu_seconds"]), *floor(files, jobs))]
     for _ in range(rounds - 1):
         again = measure(folder, jobs)
         timings.append((float(again["seconds"]), float(again["cpu_seconds"]), *floor(files, jobs)))
+    if not extras:
+        return _rounds_only(files, jobs, timings)
     single, single_cpu = floor(files, 1)
     bounded, _ = floor(files, jobs, bounded=True)
     # The median of three: a single ingest of one letter once took 1.65 s against 0.8-1.0 in
@@ -338,6 +343,34 @@ def pdf_floor(
     return result
 
 
+def _rounds_only(
+    files: list[Path], jobs: int, timings: list[tuple[float, float, float, float]]
+) -> dict[str, object]:
+    """``pdf_floor``'s result without its extras: the rounds, their ratios and CPU."""
+    each = [
+        {"ingest_seconds": s, "ingest_cpu_seconds": c, "floor_seconds": p, "floor_cpu_seconds": pc}
+        for s, c, p, pc in timings
+    ]
+    ratio = round(median(s / p for s, _, p, _ in timings), 2)
+    cpu_ratio = round(median(c / pc for _, c, _, pc in timings), 2)
+    print(
+        f"\nPDF ingest / floor (bare pypdfium2, get_text_range, {jobs} processes) on the same "
+        f"{len(files):,} files: "
+        + "; ".join(f"{s:.2f} / {p:.2f} s ({s / p:.2f}x)" for s, _, p, _ in timings)
+        + f"\nratio **{ratio}x** (target <= 1.5; the rounds' median); CPU seconds (all "
+        "processes, ingest / floor's pool): "
+        + "; ".join(f"{c:.2f} / {pc:.2f}" for _, c, _, pc in timings)
+        + f": {cpu_ratio}x."
+    )
+    return {
+        "files": len(files),
+        "jobs": jobs,
+        "rounds": each,
+        "ratio": ratio,
+        "cpu_ratio": cpu_ratio,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20000])
@@ -349,6 +382,12 @@ def main() -> None:
         type=int,
         default=3,
         help="PDF ingests and floors alternating; the ratio is their rounds' median",
+    )
+    parser.add_argument(
+        "--pdf-extras",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the floor in one process, with get_text_bounded(), and an ingest of one letter",
     )
     parser.add_argument(
         "--pdf-profile",
@@ -384,7 +423,8 @@ def main() -> None:
     if pdf_run:
         folder = corpus(args.pdf_letters, args.seed, 1.0)
         jobs = args.jobs if args.jobs is not None else os.cpu_count() or 1
-        pdf_run["floor"] = pdf_floor(pdf_run, folder, jobs, args.seed, max(args.pdf_rounds, 1))
+        rounds = max(args.pdf_rounds, 1)
+        pdf_run["floor"] = pdf_floor(pdf_run, folder, jobs, args.seed, rounds, args.pdf_extras)
         if args.pdf_profile:
             pdf_run["profile"] = pdf_profile(folder, jobs)
     (OUT / "ingest.json").write_text(json.dumps(results, indent=2))

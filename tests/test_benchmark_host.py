@@ -4,10 +4,11 @@ hypervisor gave other guests, which every benchmark now records beside its figur
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks.ingest_speed import CPU_KINDS, cpu_line, cpu_shares, host_cpu
+from benchmarks.ingest_speed import CPU_KINDS, _rounds_only, cpu_line, cpu_shares, host_cpu
 
 
 def test_shares_split_the_time_between_two_readings() -> None:
@@ -81,3 +82,17 @@ def test_crosstab_speed_takes_pairs_of_two_dimensions_apart() -> None:
     for wrong in ("drug", "drug:drug", "drug:nothing", "drug:reason:state", ":reason", ""):
         with pytest.raises(argparse.ArgumentTypeError, match="rows:cols"):
             pair(wrong)
+
+
+def test_the_pdf_rounds_alone_give_the_median_of_their_ratios(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--no-pdf-extras``: the ratio is the rounds' median, as with the extras."""
+    timings = [(30.0, 60.0, 20.0, 38.0), (33.0, 64.0, 20.0, 39.0), (28.0, 55.0, 20.0, 37.0)]
+    result = _rounds_only([Path("a.pdf"), Path("b.pdf")], 2, timings)
+    assert result["ratio"] == 1.5  # of 1.5, 1.65 and 1.4
+    assert result["cpu_ratio"] == round(60.0 / 38.0, 2)  # of 1.58, 1.64 and 1.49
+    rounds = result["rounds"]
+    assert isinstance(rounds, list)
+    assert [r["ingest_seconds"] for r in rounds] == [30.0, 33.0, 28.0]
+    assert "ratio **1.5x**" in capsys.readouterr().out
