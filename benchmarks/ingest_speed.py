@@ -297,29 +297,16 @@ def pdf_floor(
     ones = sorted((measure(corpus(1, seed, 1.0), jobs) for _ in range(FIXED_RUNS)), key=_seconds)
     one = ones[len(ones) // 2]
     fixed = float(one["seconds"])
-    each = [
-        {
-            "ingest_seconds": round(seconds, 3),
-            "ingest_cpu_seconds": round(cpu, 3),
-            "floor_seconds": round(pool, 3),
-            "floor_cpu_seconds": round(pool_cpu, 3),
-            "ratio": round(seconds / pool, 2),
-        }
-        for seconds, cpu, pool, pool_cpu in timings
-    ]
-    seconds, cpu, pool, pool_cpu = (median(column) for column in zip(*timings, strict=True))
-    result = {
-        "files": len(files),
-        "jobs": jobs,
-        "rounds": each,
-        "floor_seconds": round(pool, 3),
-        "floor_cpu_seconds": round(pool_cpu, 3),
+    result = _rounds(files, jobs, timings)
+    each = result["rounds"]
+    cpu = median(t[1] for t in timings)
+    pool, pool_cpu = result["floor_seconds"], result["floor_cpu_seconds"]
+    result |= {
         "floor_one_process_seconds": round(single, 3),
         "floor_one_process_cpu_seconds": round(single_cpu, 3),
         "floor_bounded_seconds": round(bounded, 3),
         "ingest_fixed_seconds": fixed,
         "ingest_fixed_cpu_seconds": one["cpu_seconds"],
-        "ratio": round(median(s / p for s, _, p, _ in timings), 2),
         "ratio_less_fixed": round(median((s - fixed) / p for s, _, p, _ in timings), 2),
         "cpu_ratio": round(cpu / single_cpu, 2),
     }
@@ -343,32 +330,54 @@ def pdf_floor(
     return result
 
 
-def _rounds_only(
+def _rounds(
     files: list[Path], jobs: int, timings: list[tuple[float, float, float, float]]
-) -> dict[str, object]:
-    """``pdf_floor``'s result without its extras: the rounds, their ratios and CPU."""
+) -> dict[str, Any]:
+    """What the rounds give, with or without the extras: each round's seconds and ratio, the
+    floor's median, and the ratio (the rounds' median)."""
     each = [
-        {"ingest_seconds": s, "ingest_cpu_seconds": c, "floor_seconds": p, "floor_cpu_seconds": pc}
-        for s, c, p, pc in timings
+        {
+            "ingest_seconds": round(seconds, 3),
+            "ingest_cpu_seconds": round(cpu, 3),
+            "floor_seconds": round(pool, 3),
+            "floor_cpu_seconds": round(pool_cpu, 3),
+            "ratio": round(seconds / pool, 2),
+        }
+        for seconds, cpu, pool, pool_cpu in timings
     ]
-    ratio = round(median(s / p for s, _, p, _ in timings), 2)
-    cpu_ratio = round(median(c / pc for _, c, _, pc in timings), 2)
-    print(
-        f"\nPDF ingest / floor (bare pypdfium2, get_text_range, {jobs} processes) on the same "
-        f"{len(files):,} files: "
-        + "; ".join(f"{s:.2f} / {p:.2f} s ({s / p:.2f}x)" for s, _, p, _ in timings)
-        + f"\nratio **{ratio}x** (target <= 1.5; the rounds' median); CPU seconds (all "
-        "processes, ingest / floor's pool): "
-        + "; ".join(f"{c:.2f} / {pc:.2f}" for _, c, _, pc in timings)
-        + f": {cpu_ratio}x."
-    )
     return {
         "files": len(files),
         "jobs": jobs,
         "rounds": each,
-        "ratio": ratio,
-        "cpu_ratio": cpu_ratio,
+        "floor_seconds": round(median(t[2] for t in timings), 3),
+        "floor_cpu_seconds": round(median(t[3] for t in timings), 3),
+        "ratio": round(median(s / p for s, _, p, _ in timings), 2),
     }
+
+
+def _rounds_only(
+    files: list[Path], jobs: int, timings: list[tuple[float, float, float, float]]
+) -> dict[str, Any]:
+    """``pdf_floor``'s result without its extras: the rounds, and their CPU against the
+    floor's pool (there is no floor in one process to compare with)."""
+    result = _rounds(files, jobs, timings)
+    result["cpu_ratio"] = round(median(c / pc for _, c, _, pc in timings), 2)
+    print(
+        f"\nPDF ingest / floor (bare pypdfium2, get_text_range, {jobs} processes) on the same "
+        f"{len(files):,} files: "
+        + "; ".join(
+            f"{r['ingest_seconds']:.2f} / {r['floor_seconds']:.2f} s ({r['ratio']}x)"
+            for r in result["rounds"]
+        )
+        + f"\nratio **{result['ratio']}x** (target <= 1.5; the rounds' median); CPU seconds "
+        "(all processes, ingest / floor's pool): "
+        + "; ".join(
+            f"{r['ingest_cpu_seconds']:.2f} / {r['floor_cpu_seconds']:.2f}"
+            for r in result["rounds"]
+        )
+        + f": {result['cpu_ratio']}x."
+    )
+    return result
 
 
 def main() -> None:
