@@ -33,6 +33,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
@@ -45,7 +49,7 @@ PAGES = sorted(
     p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py") if p.stem != "similar"
 )
 # One new filter value per "filter change" run: each is a query the cache has not seen.
-FILTERS = [
+FILTERS: list[dict[str, list[Any]]] = [
     {"drug_class": ["Opioids"]},
     {"category": ["Diagnostic Testing"]},
     {"decision": ["Overturned"], "injury_year": [2005, 2015]},
@@ -120,6 +124,23 @@ print(json.dumps({
 )
 
 
+def list_filters(con: DuckDBPyConnection) -> list[dict[str, list[Any]]]:
+    """LIST_FILTERS with the warehouse's own values."""
+    return [
+        {
+            name: [
+                con.execute(
+                    "select value from facet_counts where dimension = ?"
+                    " order by items desc, value limit 1 offset ?",
+                    [name, rank],
+                ).fetchone()[0]  # type: ignore[index]
+            ]
+            for name, rank in change
+        }
+        for change in LIST_FILTERS
+    ]
+
+
 def build_warehouse(items: int, seed: int) -> Path:
     from benchmarks.full_history import corpus_for
 
@@ -174,23 +195,7 @@ def main() -> None:
     letters, items = con.execute(
         "select count(*), (select count(*) from decisions) from letters"
     ).fetchone() or (0, 0)
-    filters = (
-        [
-            {
-                name: [
-                    con.execute(
-                        "select value from facet_counts where dimension = ?"
-                        " order by items desc, value limit 1 offset ?",
-                        [name, rank],
-                    ).fetchone()[0]  # type: ignore[index]
-                ]
-                for name, rank in change
-            }
-            for change in LIST_FILTERS
-        ]
-        if args.list_filters
-        else FILTERS
-    )
+    filters = list_filters(con) if args.list_filters else FILTERS
     con.close()
     results: dict[str, object] = {
         "machine": machine(),

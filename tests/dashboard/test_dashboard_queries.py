@@ -850,6 +850,7 @@ def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
     first = answers()  # by flagged items wherever the groups and filters allow it
     monkeypatch.setattr(queries, "counting_flag", lambda con, dims, filters: None)
     monkeypatch.setattr(queries, "_per_letter", lambda dims, filters: False)
+    monkeypatch.setattr(queries, "LETTER_ROWS", False)  # nor a row per letter
     monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 1 << 40)  # bits whatever the slice
     bits = answers()
     monkeypatch.setattr(queries, "BITS_BYTES_PER_ROW", 0)  # distinct wherever bounded
@@ -861,6 +862,42 @@ def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
     assert ("bit_count" in chosen_letters) == (queries.slice_bound(con, filters) is None)
     want = expected.summary(oracle, filters)["letters"]
     assert distinct[0].item(0, "letters") == want
+
+
+TIMELINE = ("decision_year", "decision_quarter", "decision_month", "injury_year")
+
+
+@pytest.mark.parametrize("chosen", ["guideline_source", "drugs", "category-state", "two lists"])
+def test_the_letters_own_fields_count_a_row_per_letter_where_no_item_is_flagged(
+    con, oracle, chosen, monkeypatch
+):
+    """Rate tables of the letter's own scalar fields under filters no item flags a letter of
+    (an item's own list, two values of an item's own field, two list filters) count a row per
+    letter of the slice: each value's items, overturned and letters as the oracle gives them,
+    and the frame the bits give."""
+    if chosen == "two lists":
+        reason, source = dimensions.get("reason"), dimensions.get("guideline_source")
+        chosen_values = {
+            "reason": [expected.top_value(oracle, reason)],
+            "guideline_source": [expected.top_value(oracle, source)],
+        }
+    else:
+        chosen_values = FILTER_SETS[chosen]
+    filters = Filters.build(**chosen_values)
+    dims = [dimensions.get(name) for name in TIMELINE]
+    assert queries.letter_rows(dims, queries.counting_flag(con, tuple(dims), filters))
+    assert not queries.letter_rows([*dims, dimensions.get("category")], None)
+    assert not queries.letter_rows([dimensions.get("specialty")], None)  # a list: a row per value
+    together = queries.rates_together(con, filters, TIMELINE)
+    for dim in dims:
+        frame = queries.rates_from(together, dim.name)
+        assert frame.height > 0, dim.name
+        _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+        letters = dict(frame.select(dim.name, "letters").iter_rows())
+        assert letters == expected.letters(oracle, filters, dim), dim.name
+    monkeypatch.setattr(queries, "LETTER_ROWS", False)
+    by_bits = queries.rates_together(con, filters, TIMELINE)
+    assert_frame_equal(together.sort(together.columns), by_bits.sort(by_bits.columns))
 
 
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
