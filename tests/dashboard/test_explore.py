@@ -228,19 +228,16 @@ def test_crosstab_beyond_the_letters_bits_counts_them_from_each_letters_patterns
     con, oracle, monkeypatch, rows, cols, top, chosen
 ):
     """Too many patterns for bits of letter numbers (a budget of none here): where one axis is
-    the letter's own field and the other a list of an item's, each letter's items' patterns
-    or'ed count its letters (sql/_letter_patterns.sql: a letter in the cells of any of its
-    items, its empty list and its values at once among them); two items' own fields go to the
-    lists, as does an item's own scalar with a letter's list (a letter's items hold several of
-    its values). The same frame, and the oracle's letters."""
+    the letter's own field, each letter's items' patterns or'ed count its letters
+    (sql/_letter_patterns.sql: a letter in the cells of any of its items, its empty list and
+    its values at once among them; an item's own scalar on the other axis, each of its values
+    a letter's items hold); two items' own fields go to the lists. The same frame, and the
+    oracle's letters."""
     monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 0)
     filters = Filters.build(**chosen)
     by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
     row, col = dimensions.get(rows), dimensions.get(cols)
-    letters_field = (row.per_letter and col.shape == "list") or (
-        col.per_letter and row.shape == "list"
-    )
-    assert by_bits is letters_field
+    assert by_bits is (row.per_letter or col.per_letter)
     assert got.equals(want)
     if not filters.search:  # the oracle knows no search
         letters = {
@@ -472,7 +469,7 @@ def test_crosstab_counts_in_runs_over_ranges_of_letters_as_in_one(
     seen.clear()
     got = queries.crosstab(con, filters, rows, cols, 3, 3)
     row, col = dimensions.get(rows), dimensions.get(cols)
-    if (row.per_letter and col.shape == "list") or (col.per_letter and row.shape == "list"):
+    if row.per_letter or col.per_letter:
         assert seen[-1][1] == [{}]  # or'ed per letter instead
     else:
         assert len(seen[-1][1]) == runs
