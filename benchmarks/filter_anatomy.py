@@ -7,12 +7,12 @@
 
 Each page runs in a fresh process with Streamlit's AppTest, as `dashboard_speed.py` runs it
 (the same three filter changes, after a first load and a warm rerun; ``--list-filters``: its
-list filters' changes), with every
-`dashboard.queries.run_sql` call timed: a query's name (its `sql/<name>.sql`) and its
-milliseconds, the largest first, beside the page's whole rerun. A page's rerun is its queries
-and the rest (widgets, charts, Streamlit). Queries run one at a time here (a page asks them in
-order), so their times add up to the queries' share. Results: stdout (Markdown) and
-benchmarks/out/filter_anatomy.json (``--list-filters``: filter_anatomy_list_filters.json).
+list filters' changes), with every `dashboard.queries.run_sql` call timed: a query's name
+(its `sql/<name>.sql`) and its milliseconds, the largest first, beside the page's whole
+rerun. A page's rerun is its queries and the rest (widgets, charts, Streamlit). Queries run
+one at a time here (a page asks them in order), so their times add up to the queries' share.
+Results: stdout (Markdown) and benchmarks/out/filter_anatomy.json (``--list-filters``:
+filter_anatomy_list_filters.json).
 """
 
 from __future__ import annotations

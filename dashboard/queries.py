@@ -531,9 +531,10 @@ def rates_together(
     con: Con, filters: Filters, names: tuple[str, ...], small_n: int = 30
 ) -> pl.DataFrame:
     """Outcomes per value of each registry dimension of ``names``, all scalar or all lists, in
-    one pass over the filtered items (``sql/rates_sets.sql``, with ``_value_rows_<shape>.sql``: a
-    grouping set per dimension; a page showing four such dimensions scanned the items four
-    times). ``rates_from(frame, name)`` gives the frame ``rates_by`` would for each."""
+    one pass over the filtered items (``sql/rates_sets.sql``, with ``_value_rows_<shape>.sql``,
+    or a row per letter, ``by_letter_rows``: a grouping set per dimension; a page showing four
+    such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the frame
+    ``rates_by`` would for each."""
     dims = _distinct_columns(names, "rates_together")
     shape = dims[0].shape
     if {dim.shape for dim in dims} != {shape} or shape not in ("scalar", "list"):
@@ -560,7 +561,7 @@ def _scanned_rates(
         "LETTER_FLAG": flag or "false",
     }
     letter_params: dict[str, Any] = {}
-    if letter_rows(dims, flag):
+    if by_letter_rows(dims, flag):
         fragments |= {
             "VALUE_ROWS": _fragment("_value_rows_letters"),
             "ITEM_COUNTS": _fragment("_item_counts_letters"),
@@ -585,16 +586,17 @@ def _scanned_rates(
     return run_sql(con, "rates_sets", params, fragments=fragments)
 
 
-# Whether rate tables may count a row per letter of the slice (``letter_rows``); the tests
+# Whether rate tables may count a row per letter of the slice (``by_letter_rows``); the tests
 # turn it off to hold it against the bits and the distinct count.
 LETTER_ROWS = True
 
 
-def letter_rows(dims: list[dimensions.Dimension], flag: str | None) -> bool:
+def by_letter_rows(dims: list[dimensions.Dimension], flag: str | None) -> bool:
     """Whether ``rates_together`` counts ``dims`` from a row per letter of the slice
-    (``sql/_value_rows_letters.sql``): scalar fields all the letter's own, which no flagged
-    item counts (``flag``: ``counting_flag``'s, None under two list filters, say). A letter
-    then falls in one group of each, so a group's rows are its letters: at 4M items the
+    (``sql/_value_rows_letters.sql``): scalar fields all the letter's own, under filters for
+    which ``counting_flag`` has no flag (``flag`` None: an item's own list, two values of an
+    item's own field, two list filters, a search). A letter then falls in one group of each,
+    so a group's rows are its letters: at 4M items the
     Timeline's five under a reason and a guideline source 93 -> 45 ms against bits."""
     own_scalars = all(dim.shape == "scalar" and dim.per_letter for dim in dims)
     return LETTER_ROWS and flag is None and own_scalars

@@ -864,7 +864,13 @@ def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
     assert distinct[0].item(0, "letters") == want
 
 
-TIMELINE = ("decision_year", "decision_quarter", "decision_month", "injury_year")
+TIMELINE = (
+    "decision_year",
+    "decision_quarter",
+    "decision_month",
+    "injury_year",
+    "years_to_decision",
+)
 
 
 @pytest.mark.parametrize("chosen", ["guideline_source", "drugs", "category-state", "two lists"])
@@ -885,9 +891,11 @@ def test_the_letters_own_fields_count_a_row_per_letter_where_no_item_is_flagged(
         chosen_values = FILTER_SETS[chosen]
     filters = Filters.build(**chosen_values)
     dims = [dimensions.get(name) for name in TIMELINE]
-    assert queries.letter_rows(dims, queries.counting_flag(con, tuple(dims), filters))
-    assert not queries.letter_rows([*dims, dimensions.get("category")], None)
-    assert not queries.letter_rows([dimensions.get("specialty")], None)  # a list: a row per value
+    assert queries.by_letter_rows(dims, queries.counting_flag(con, tuple(dims), filters))
+    assert not queries.by_letter_rows([*dims, dimensions.get("category")], None)
+    assert not queries.by_letter_rows(
+        [dimensions.get("specialty")], None
+    )  # a list: a row per value
     together = queries.rates_together(con, filters, TIMELINE)
     for dim in dims:
         frame = queries.rates_from(together, dim.name)
@@ -1193,7 +1201,18 @@ def test_timeliness(con, oracle, chosen):
         row = got[priority]
         assert row["letters"] == len(values)
         assert row["median_days"] == pytest.approx(median(values))
+        for column, share in (("p25_days", 0.25), ("p75_days", 0.75), ("p90_days", 0.9)):
+            assert row[column] == pytest.approx(_interpolated(values, share)), column
         assert (row["min_days"], row["max_days"]) == (min(values), max(values))
+
+
+def _interpolated(values: list[int], share: float) -> float:
+    """The ``share`` quantile of ``values``, linear between the two nearest (as quantile_cont)."""
+    ordered = sorted(values)
+    place = share * (len(ordered) - 1)
+    low = int(place)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (place - low) * (ordered[high] - ordered[low])
 
 
 def test_items_columns_and_limit(con, oracle, total):
