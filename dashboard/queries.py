@@ -1556,21 +1556,37 @@ def reasons_together(
 def _scanned_reasons(
     con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int, top: int
 ) -> pl.DataFrame:
-    """``reasons_together``'s frame counted from the filtered items (``sql/reason_by.sql``)."""
+    """``reasons_together``'s frame counted from the filtered items (``sql/reason_by.sql``): by
+    the bits of their reasons where each reason has its own (``reason_bits``), else from their
+    lists."""
     columns = [dim.column for dim in dims]
     params = {**filters.params(), "small_n": small_n, "top": max(int(top), 1)}
+    by_bits = reason_bits(con)
+    if by_bits:
+        params |= BIT_PARAMS
     return run_sql(
         con,
         "reason_by",
         params,
         fragments={
+            # First: it holds the tokens that follow.
+            "REASON_COUNTS": _fragment(f"_reason_counts_{'bits' if by_bits else 'lists'}"),
             "COLUMNS": ", ".join(columns),
             "TOP_COLUMNS": ", ".join(f"top_values.{c}" for c in columns),
             "SETS": ", ".join(f"({c})" for c in columns),
             "REASON_SETS": ", ".join(f"({c}, reason)" for c in columns),
+            "PATTERN_SETS": ", ".join(f"({c}, reasons_bits)" for c in columns),
             "VALUE_KEY": f"coalesce({', '.join(f'{c}::varchar' for c in columns)})",
         },
     )
+
+
+def reason_bits(con: Con) -> bool:
+    """Whether the warehouse numbers every reason by a bit of its own (``reasons_bits``, from
+    its dictionary: ``shared_bits``), so that ``sql/_reason_counts_bits.sql`` counts them."""
+    shared = shared_bits(con)
+    reason = dimensions.get("reason").name
+    return shared is not None and reason in shared.bitted and reason not in shared.sharing
 
 
 def _upheld_items(filters: Filters) -> Filters | None:

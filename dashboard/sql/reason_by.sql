@@ -5,36 +5,16 @@
 -- grouping(__COLUMNS__) (as in rates_sets.sql). In a set only its own column has a value, so
 -- __VALUE_KEY__ (coalesce of the columns as text) names the value and ordering by all the
 -- columns orders by it. queries.reasons_from splits the dimensions. Registry constants only.
+-- __REASON_COUNTS__ defines value_totals (set_id, the columns, upheld_items) and counts
+-- (set_id, value_key, reason, upheld_with): _reason_counts_bits.sql or _reason_counts_lists.sql.
 with
--- Not materialized: read twice (value_totals, exploded), unfiltered it held 3.7M items' lists
--- (505-546 -> 245-249 ms at 4M items under the dashboard's 512 MB pool; no change filtered).
-filtered as not materialized (
-    select __COLUMNS__, reasons from item_facts where __FILTERS__ and not overturned
-),
-value_totals as (
-    select grouping(__COLUMNS__) as set_id, __COLUMNS__, count(*) as upheld_items
-    from filtered
-    group by grouping sets (__SETS__)
-),
+__REASON_COUNTS__,
 top_values as (
     select set_id, __VALUE_KEY__ as value_key, __COLUMNS__, upheld_items
     from value_totals
     where __VALUE_KEY__ is not null
     qualify row_number() over (partition by set_id order by upheld_items desc, __COLUMNS__)
         <= $top
-),
-exploded as (
-    select __COLUMNS__, unnest(reasons) as reason
-    from filtered
-),
-counts as (
-    select
-        grouping(__COLUMNS__) as set_id,
-        __VALUE_KEY__ as value_key,
-        reason,
-        count(*) as upheld_with
-    from exploded
-    group by grouping sets (__REASON_SETS__)
 )
 select
     top_values.set_id,

@@ -1645,6 +1645,21 @@ def test_a_warehouse_before_the_reason_mart_counts_the_reasons_from_the_items(
         session.close()
 
 
+@pytest.mark.parametrize("chosen", ["all", "guideline_source", "drugs", "two-specialties"])
+def test_reasons_counted_by_their_bits_as_from_their_lists(con, narrow_bits, chosen, monkeypatch):
+    """Where every reason has a bit of its own, a scan counts the reasons by the items' bits
+    (sql/_reason_counts_bits.sql); where some share one (the narrow warehouse, of the same
+    letters), from their lists: the same frames, and those the lists give here."""
+    filters = Filters.build(**FILTER_SETS.get(chosen, {}))
+    dims = [dimensions.get("category"), dimensions.get("drug_class")]
+    assert queries.reason_bits(con) and not queries.reason_bits(narrow_bits[0])
+    by_bits = queries._scanned_reasons(con, filters, dims, 30, 4)
+    assert by_bits.height > 0
+    assert_frame_equal(by_bits, queries._scanned_reasons(narrow_bits[0], filters, dims, 30, 4))
+    monkeypatch.setattr(queries, "reason_bits", lambda con: False)
+    assert_frame_equal(by_bits, queries._scanned_reasons(con, filters, dims, 30, 4))
+
+
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
 def test_reason_by_equal_python(con, oracle, chosen):
     """Per (value, reason), for the 3 values with most upheld items (ties by value): upheld
