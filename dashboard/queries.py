@@ -165,7 +165,7 @@ def _list_clause(clause: str, dim: dimensions.Dimension, params: Mapping[str, An
 # Every bit of a <column>_bits (UBIGINT).
 ALL_BITS = 2**64 - 1
 # bind_value_bits' parameters of a list filter, after its own name.
-MASK, REST = "_mask", "_rest"
+MASK, LOW, REST = "_mask", "_low", "_rest"
 LIST_FILTERS = tuple(d for d in dimensions.FILTERS if d.shape == "list")
 
 
@@ -224,7 +224,8 @@ def _bits(con: Con) -> pl.DataFrame:
 
 def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
     """``params`` with ``<param>_mask`` (the bits of the selected values that have one of
-    their own, or'ed) and ``<param>_rest`` (the other values) for every list filter on."""
+    their own, or'ed), ``<param>_low`` (its lowest bit) and ``<param>_rest`` (the other
+    values) for every list filter on."""
     chosen = {d: params.get(param_name(d)) for d in LIST_FILTERS}
     if not any(chosen.values()):
         return params
@@ -234,7 +235,9 @@ def bind_value_bits(con: Con, params: dict[str, Any]) -> dict[str, Any]:
         known = bits.get(dim.name, {})
         masked = [v for v in values or () if v in known]
         if masked:
-            out[param_name(dim) + MASK] = functools.reduce(operator.or_, (known[v] for v in masked))
+            mask = functools.reduce(operator.or_, (known[v] for v in masked))
+            out[param_name(dim) + MASK] = mask
+            out[param_name(dim) + LOW] = mask & -mask
             out[param_name(dim) + REST] = [v for v in values or () if v not in known]
     return out
 
@@ -1289,7 +1292,7 @@ def holds_value(
     ``$group_empty``)."""
     bit = value_bits(con).get(dim.name, {}).get(value) if dim.shape == "list" else None
     if bit is not None:
-        params[param + MASK] = bit
+        params[param + MASK] = params[param + LOW] = bit
         bits = _fragment("_filter_list_bits").replace("__COLUMN__", dim.column)
         return f"({bits.replace('__PARAM__', param)})"
     values = shape_sql("set", dim.shape, dim.column, "group_empty")
