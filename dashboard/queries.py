@@ -26,6 +26,7 @@ Only named parameters (``$name``) that a query uses are bound, so DuckDB never s
 from __future__ import annotations
 
 import functools
+import json
 import math
 import operator
 import re
@@ -41,7 +42,7 @@ import polars as pl
 
 from dashboard import dimensions
 from dashboard.filters import Filters, param_name
-from etl.warehouse.derived import CONCORDANT
+from etl.warehouse.derived import CONCORDANT, LIST_PATTERNS
 
 SQL_DIR = Path(__file__).with_name("sql")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -504,6 +505,8 @@ def rates_by(
         filters = filters.narrow(*within)
     if (mart := summable(con, filters, [dim]))[1]:  # a drill-down too: one selection narrowed
         return _within(rates_from(pair_rates(con, mart[0], [dim], small_n), dim.name), within)
+    if dim.shape == "list" and (bits := _rates_by_bits(con, filters, [dim], small_n)) is not None:
+        return _within(rates_from(bits, dim.name), within)
     # + the items without a value
     [letters], letter_params = letters_count(
         con, value_count(con, dim.name) + 1, filters=filters, dims=(dim,)
@@ -563,6 +566,8 @@ def _scanned_rates(
         "SETS": ", ".join(f"({column})" for column in columns),
         "LETTER_FLAG": flag or "false",
     }
+    if shape == "list" and (bits := _rates_by_bits(con, filters, dims, small_n)) is not None:
+        return bits
     letter_params: dict[str, Any] = {}
     if by_letter_rows(dims, flag):
         fragments |= {
@@ -587,6 +592,58 @@ def _scanned_rates(
             "ANY_EMPTY": " or ".join(empty_list(con, dim) for dim in dims),
         }
     return run_sql(con, "rates_sets", params, fragments=fragments)
+
+
+def _rates_by_bits(
+    con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int
+) -> pl.DataFrame | None:
+    """``_scanned_rates``' frame of list dimensions from the patterns of their bits
+    (``sql/rates_bits.sql``), when every value of each has a bit of its own and their
+    patterns' letters fit as bits in one run (``pattern_bound``, ``letter_bits``); else None."""
+    bound = pattern_bound(con, dims)
+    key_max = None if bound is None else letter_bits(con, bound + len(dims), filters)
+    if key_max is None:
+        return None
+    columns = [dim.column for dim in dims]
+    empties = [
+        _fragment("_empty_bits")
+        .replace("__COLUMN__", dim.column)
+        .replace("__I__", str(place))
+        .replace("__EMPTY_LIST__", empty_list(con, dim))
+        for place, dim in enumerate(dims, start=1)
+    ]
+    set_ids = " ".join(f"when '{c}' then {_grouping_set(columns, c)}" for c in columns)
+    params = {
+        **filters.params(),
+        **BIT_PARAMS,
+        "letter_key_max": key_max,
+        "empties": [dim.empty for dim in dims],
+        "small_n": small_n,
+    }
+    fragments = {
+        "EMPTIES": "\nunion all\n".join(empties),
+        "BITS": ", ".join(f"{c}_bits" for c in columns),
+        "BIT_SETS": ", ".join(f"({c}_bits)" for c in columns),
+        "SET_ID": f"case list_column {set_ids} end",
+        "VALUE_COLUMNS": ", ".join(
+            f"case when list_column = '{c}' then value end as {c}" for c in columns
+        ),
+    }
+    return run_sql(con, "rates_bits", params, fragments=fragments)
+
+
+def pattern_bound(con: Con, dims: list[dimensions.Dimension]) -> int | None:
+    """At most how many patterns of bits the items hold of the list dimensions ``dims``, each
+    list's as the build counted them (meta ``list_patterns``), when every value of each has a
+    bit of its own; else None (values that share a bit, a warehouse built before the count)."""
+    shared = shared_bits(con)
+    if shared is None or any(d.name not in shared.bitted or d.name in shared.sharing for d in dims):
+        return None
+    entry = meta(con).filter(pl.col("key") == LIST_PATTERNS).get_column("value")
+    counted: dict[str, int] = json.loads(entry.item()) if entry.len() else {}
+    if any(dim.column not in counted for dim in dims):
+        return None
+    return sum(counted[dim.column] for dim in dims)
 
 
 # Whether rate tables may count a row per letter of the slice (``by_letter_rows``); the tests
@@ -1909,7 +1966,7 @@ def sources_by_status(con: Con) -> pl.DataFrame:
 
 
 def meta(con: Con) -> pl.DataFrame:
-    return run_sql(con, "meta")
+    return run_fixed(con, "meta")
 
 
 # --- DWC's index (imr fetch) beside our parse ----------------------------------------------

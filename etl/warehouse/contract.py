@@ -505,6 +505,8 @@ META = Table(
             "folder of this version's search index beside it, and the id its marker holds: "
             "a reader uses the index only when both agree), `derived_digest` (what defined "
             "this version's derived tables: a build updates them only when it is unchanged), "
+            "`list_patterns` (how many patterns of bits each list column's items hold, JSON: "
+            "the dashboard sizes its letters' bits by it), "
             "`build_seconds` (seconds per phase of the build that made this version, JSON), "
             "`row_group_merges` (`on` when that build let DuckDB merge partly filled row groups "
             "at its checkpoints, as a build that deletes rows does; `off` when it only added "

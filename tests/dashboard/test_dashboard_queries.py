@@ -495,6 +495,66 @@ def _check_rates(frame: pl.DataFrame, dim: Dimension, want: list[tuple], small_n
         assert row["small_sample"] is (n < small_n)
 
 
+LIST_TABLES = [("guideline_source", "guideline_document"), ("reason",), ("body_region", "state")]
+
+
+@pytest.mark.parametrize("names", LIST_TABLES, ids=["+".join(n) for n in LIST_TABLES])
+@pytest.mark.parametrize("chosen", ["guideline_source", "drugs", "category-state", "two lists"])
+def test_list_rate_tables_are_counted_from_the_patterns_of_their_bits(
+    con, oracle, narrow_bits, names, chosen, monkeypatch, ran
+):
+    """Rate tables of lists whose every value has a bit of its own, scanned, count the patterns
+    of the items' bits (sql/rates_bits.sql; the letters as bits, sized by the build's count of
+    each list's patterns): each value's items, overturned and letters as the oracle gives them,
+    the empty lists under their label; the frame the lists give, here and on the warehouse
+    whose values share a bit (which counts its lists)."""
+    filters = _filters_named(oracle, chosen)
+    dims = [dimensions.get(name) for name in names]
+    assert queries.pattern_bound(con, dims) is not None
+    assert queries.pattern_bound(narrow_bits[0], dims) is None
+    by_bits = queries._scanned_rates(con, filters, dims, 30)
+    assert ran[-1] == "rates_bits" and "rates_sets" not in ran
+    for dim in dims:
+        frame = queries.rates_from(by_bits, dim.name)
+        _check_rates(frame, dim, expected.rates(oracle, filters, dim))
+        letters = dict(frame.select(dim.name, "letters").iter_rows())
+        assert letters == expected.letters(oracle, filters, dim), dim.name
+    from_lists = queries._scanned_rates(narrow_bits[0], filters, dims, 30)
+    assert ran[-1] == "rates_sets"
+    monkeypatch.setattr(queries, "pattern_bound", lambda con, dims: None)
+    here = queries._scanned_rates(con, filters, dims, 30)
+    assert ran[-1] == "rates_sets"
+    for name in names:  # the lists' frame has a row of no value per set besides
+        mine = queries.rates_from(by_bits, name)
+        assert_frame_equal(mine, queries.rates_from(from_lists, name))
+        assert_frame_equal(mine, queries.rates_from(here, name))
+
+
+def test_a_warehouse_before_the_count_of_patterns_counts_its_lists(warehouse_file, tmp_path):
+    """A warehouse built before the build counted each list's patterns (no meta
+    list_patterns) has no bound on them: its list rate tables count the lists."""
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(warehouse_file, old)
+    writer = duckdb.connect(str(old))
+    writer.execute("delete from meta where key = ?", [derived.LIST_PATTERNS])
+    writer.close()
+    dims = [dimensions.get("guideline_source"), dimensions.get("guideline_document")]
+    session, new = queries.connect(old), queries.connect(warehouse_file)
+    try:
+        assert queries.pattern_bound(session, dims) is None
+        assert queries.pattern_bound(new, dims) is not None
+        filters = Filters.build(**FILTER_SETS["drugs"])
+        got = queries._scanned_rates(session, filters, dims, 30)
+        want = queries._scanned_rates(new, filters, dims, 30)
+        for dim in dims:
+            assert_frame_equal(
+                queries.rates_from(got, dim.name), queries.rates_from(want, dim.name)
+            )
+    finally:
+        session.close()
+        new.close()
+
+
 @pytest.mark.parametrize("name", [d.name for d in dimensions.DIMENSIONS])
 @pytest.mark.parametrize("chosen", [{}, *FILTER_SETS.values()], ids=["all", *FILTER_SETS])
 def test_rates_by_every_dimension_equal_sql(con, oracle, name, chosen):
@@ -603,7 +663,7 @@ def test_no_field_held_by_every_item_means_a_scan(con, ran, monkeypatch):
     assert queries._every_item(con, Filters(), paired) is None
     ran.clear()
     queries.rates_by(con, Filters(), "specialty")
-    assert "rates_pairs" not in ran and "rates_list" in ran
+    assert "rates_pairs" not in ran and {"rates_list", "rates_bits"} & set(ran)
 
 
 @pytest.mark.parametrize("chosen", ITEM_FIELD_SELECTIONS.values(), ids=list(ITEM_FIELD_SELECTIONS))
@@ -864,6 +924,17 @@ def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
     assert distinct[0].item(0, "letters") == want
 
 
+def _filters_named(oracle, chosen: str) -> Filters:
+    """FILTER_SETS[chosen], or "two lists": the commonest reason and guideline source."""
+    if chosen != "two lists":
+        return Filters.build(**FILTER_SETS[chosen])
+    reason, source = dimensions.get("reason"), dimensions.get("guideline_source")
+    return Filters.build(
+        reason=[expected.top_value(oracle, reason)],
+        guideline_source=[expected.top_value(oracle, source)],
+    )
+
+
 TIMELINE = (
     "decision_year",
     "decision_quarter",
@@ -881,15 +952,7 @@ def test_the_letters_own_fields_count_a_row_per_letter_where_no_item_is_flagged(
     (an item's own list, two values of an item's own field, two list filters) count a row per
     letter of the slice: each value's items, overturned and letters as the oracle gives them,
     and the frame the bits give."""
-    if chosen == "two lists":
-        reason, source = dimensions.get("reason"), dimensions.get("guideline_source")
-        chosen_values = {
-            "reason": [expected.top_value(oracle, reason)],
-            "guideline_source": [expected.top_value(oracle, source)],
-        }
-    else:
-        chosen_values = FILTER_SETS[chosen]
-    filters = Filters.build(**chosen_values)
+    filters = _filters_named(oracle, chosen)
     dims = [dimensions.get(name) for name in TIMELINE]
     assert queries.by_letter_rows(dims, queries.counting_flag(con, tuple(dims), filters))
     assert not queries.by_letter_rows([*dims, dimensions.get("category")], None)
