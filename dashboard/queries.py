@@ -538,7 +538,8 @@ def rates_together(
 ) -> pl.DataFrame:
     """Outcomes per value of each registry dimension of ``names``, all scalar or all lists, in
     one pass over the filtered items (``sql/rates_sets.sql``, with ``_value_rows_<shape>.sql``,
-    or a row per letter, ``by_letter_rows``: a grouping set per dimension; a page showing four
+    or a row per letter, ``by_letter_rows``; lists by their bits, ``sql/rates_bits.sql``: a
+    grouping set per dimension; a page showing four
     such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the frame
     ``rates_by`` would for each."""
     dims = _distinct_columns(names, "rates_together")
@@ -556,8 +557,11 @@ def rates_together(
 def _scanned_rates(
     con: Con, filters: Filters, dims: list[dimensions.Dimension], small_n: int
 ) -> pl.DataFrame:
-    """``rates_together``'s frame counted from the filtered items (``sql/rates_sets.sql``)."""
+    """``rates_together``'s frame counted from the filtered items (``sql/rates_sets.sql``; lists
+    whose patterns of bits it can count, ``sql/rates_bits.sql``)."""
     shape = dims[0].shape
+    if shape == "list" and (bits := _rates_by_bits(con, filters, dims, small_n)) is not None:
+        return bits
     flag = counting_flag(con, tuple(dims), filters)
     columns = [dim.column for dim in dims]
     fragments = {
@@ -566,8 +570,6 @@ def _scanned_rates(
         "SETS": ", ".join(f"({column})" for column in columns),
         "LETTER_FLAG": flag or "false",
     }
-    if shape == "list" and (bits := _rates_by_bits(con, filters, dims, small_n)) is not None:
-        return bits
     letter_params: dict[str, Any] = {}
     if by_letter_rows(dims, flag):
         fragments |= {
@@ -599,9 +601,11 @@ def _rates_by_bits(
 ) -> pl.DataFrame | None:
     """``_scanned_rates``' frame of list dimensions from the patterns of their bits
     (``sql/rates_bits.sql``), when every value of each has a bit of its own and their
-    patterns' letters fit as bits in one run (``pattern_bound``, ``letter_bits``); else None."""
+    patterns' letters fit as bits in one run (``pattern_bound``, ``letter_bits``; the bits of
+    the patterns, then of each value and empty list as they are or'ed); else None."""
     bound = pattern_bound(con, dims)
-    key_max = None if bound is None else letter_bits(con, bound + len(dims), filters)
+    groups = None if bound is None else bound + sum(value_count(con, d.name) + 1 for d in dims)
+    key_max = None if groups is None else letter_bits(con, groups, filters)
     if key_max is None:
         return None
     columns = [dim.column for dim in dims]
@@ -611,6 +615,7 @@ def _rates_by_bits(
         .replace("__I__", str(place))
         .replace("__EMPTY_LIST__", empty_list(con, dim))
         for place, dim in enumerate(dims, start=1)
+        if dim.empty is not None  # a list without a label: its empty lists count nowhere
     ]
     set_ids = " ".join(f"when '{c}' then {_grouping_set(columns, c)}" for c in columns)
     params = {
@@ -621,7 +626,7 @@ def _rates_by_bits(
         "small_n": small_n,
     }
     fragments = {
-        "EMPTIES": "\nunion all\n".join(empties),
+        "EMPTIES": "\nunion all\n".join(empties) or _NO_EMPTIES,
         "BITS": ", ".join(f"{c}_bits" for c in columns),
         "BIT_SETS": ", ".join(f"({c}_bits)" for c in columns),
         "SET_ID": f"case list_column {set_ids} end",
@@ -630,6 +635,13 @@ def _rates_by_bits(
         ),
     }
     return run_sql(con, "rates_bits", params, fragments=fragments)
+
+
+# rates_bits.sql's empty lists where no dimension has a label for them.
+_NO_EMPTIES = (
+    "select null::varchar as list_column, null::varchar as value, 0::bigint as n,"
+    " 0::bigint as overturned, null::bit as letters where false"
+)
 
 
 def pattern_bound(con: Con, dims: list[dimensions.Dimension]) -> int | None:

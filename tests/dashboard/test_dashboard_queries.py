@@ -3,6 +3,8 @@ number comes from the tests' own SQL over that warehouse (``expected.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import shutil
 import subprocess
@@ -530,6 +532,51 @@ def test_list_rate_tables_are_counted_from_the_patterns_of_their_bits(
         assert_frame_equal(mine, queries.rates_from(here, name))
 
 
+def test_the_build_counts_the_patterns_of_each_lists_bits(con, oracle):
+    """The build's count of each list column's patterns of bits (meta list_patterns), which
+    sizes the letters' bits of rates_bits.sql: the distinct <column>_bits of the items."""
+    entry = oracle.execute("select value from meta where key = ?", [derived.LIST_PATTERNS])
+    counted = json.loads(entry.fetchone()[0])
+    columns = sorted({d.column for d in dimensions.FILTERS if d.shape == "list"})
+    assert sorted(counted) == columns
+    for column in columns:
+        [(patterns,)] = oracle.execute(
+            f"select count(distinct {column}_bits) from item_facts"
+        ).fetchall()
+        assert counted[column] == patterns > 1, column
+    dims = [dimensions.get("guideline_source"), dimensions.get("reason")]
+    assert queries.pattern_bound(con, dims) == counted["guideline_sources"] + counted["reasons"]
+
+
+def test_list_rate_tables_by_bits_keep_within_the_letters_budget(con, monkeypatch, ran):
+    """rates_bits.sql holds the letters' bits of every pattern the build counted and of every
+    value and empty list at once: past the budget for those, the lists count."""
+    dims = [dimensions.get("guideline_source"), dimensions.get("guideline_document")]
+    key_max = int(queries.run_fixed(con, "letter_key_max").item(0, "letter_key_max"))
+    bound = queries.pattern_bound(con, dims)
+    assert bound is not None
+    groups = bound + sum(queries.value_count(con, d.name) + 1 for d in dims)
+    for budget, way in [(groups, "rates_bits"), (groups - 1, "rates_sets")]:
+        monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget * (key_max + 1) / 8)
+        ran.clear()
+        queries._scanned_rates(con, Filters(), dims, 30)
+        assert ran[-1] == way, budget
+
+
+def test_a_list_without_a_label_for_its_empty_lists_counts_them_nowhere(con):
+    """A list dimension whose empty lists have no label (none in today's registry) counts its
+    values by their bits as before, and its empty lists under no row."""
+    dim = dimensions.get("reason")
+    filters = Filters.build(**FILTER_SETS["drugs"])
+    labelled = queries.rates_from(queries._rates_by_bits(con, filters, [dim], 30), dim.name)
+    unlabelled = dataclasses.replace(dim, empty=None)
+    bare = queries._rates_by_bits(con, filters, [unlabelled], 30)
+    assert bare is not None
+    got = queries.rates_from(bare, dim.name)
+    assert dim.empty in set(labelled.get_column(dim.name))
+    assert_frame_equal(got, labelled.filter(pl.col(dim.name) != dim.empty))
+
+
 def test_a_warehouse_before_the_count_of_patterns_counts_its_lists(warehouse_file, tmp_path):
     """A warehouse built before the build counted each list's patterns (no meta
     list_patterns) has no bound on them: its list rate tables count the lists."""
@@ -907,6 +954,8 @@ def test_letters_counted_as_bits_or_distinct_or_flagged_items_agree(
             queries.published_counts(con, filters),
         ]
 
+    # The lists as rates_sets.sql counts them (rates_bits.sql has tests of its own).
+    monkeypatch.setattr(queries, "pattern_bound", lambda con, dims: None)
     first = answers()  # by flagged items wherever the groups and filters allow it
     monkeypatch.setattr(queries, "counting_flag", lambda con, dims, filters: None)
     monkeypatch.setattr(queries, "_per_letter", lambda dims, filters: False)
