@@ -191,6 +191,10 @@ class SharedBits:
     bitted: frozenset[str]
     sharing: frozenset[str]
 
+    def own(self, name: str) -> bool:
+        """Whether every value of the list dimension ``name`` has a bit of its own."""
+        return name in self.bitted and name not in self.sharing
+
 
 def shared_bits(con: Con) -> SharedBits | None:
     """The warehouse's ``SharedBits``; None for a warehouse built before the dictionary."""
@@ -539,9 +543,8 @@ def rates_together(
     """Outcomes per value of each registry dimension of ``names``, all scalar or all lists, in
     one pass over the filtered items (``sql/rates_sets.sql``, with ``_value_rows_<shape>.sql``,
     or a row per letter, ``by_letter_rows``; lists by their bits, ``sql/rates_bits.sql``: a
-    grouping set per dimension; a page showing four
-    such dimensions scanned the items four times). ``rates_from(frame, name)`` gives the frame
-    ``rates_by`` would for each."""
+    grouping set per dimension; a page showing four such dimensions scanned the items four
+    times). ``rates_from(frame, name)`` gives the frame ``rates_by`` would for each."""
     dims = _distinct_columns(names, "rates_together")
     shape = dims[0].shape
     if {dim.shape for dim in dims} != {shape} or shape not in ("scalar", "list"):
@@ -649,7 +652,7 @@ def pattern_bound(con: Con, dims: list[dimensions.Dimension]) -> int | None:
     list's as the build counted them (meta ``list_patterns``), when every value of each has a
     bit of its own; else None (values that share a bit, a warehouse built before the count)."""
     shared = shared_bits(con)
-    if shared is None or any(d.name not in shared.bitted or d.name in shared.sharing for d in dims):
+    if shared is None or not all(shared.own(dim.name) for dim in dims):
         return None
     entry = meta(con).filter(pl.col("key") == LIST_PATTERNS).get_column("value")
     counted: dict[str, int] = json.loads(entry.item()) if entry.len() else {}
@@ -668,8 +671,8 @@ def by_letter_rows(dims: list[dimensions.Dimension], flag: str | None) -> bool:
     (``sql/_value_rows_letters.sql``): scalar fields all the letter's own, under filters for
     which ``counting_flag`` has no flag (``flag`` None: an item's own list, two values of an
     item's own field, two list filters, a search). A letter then falls in one group of each,
-    so a group's rows are its letters: at 4M items the
-    Timeline's five under a reason and a guideline source 93 -> 45 ms against bits."""
+    so a group's rows are its letters: at 4M items the Timeline's five under a reason and a
+    guideline source 93 -> 45 ms against bits."""
     own_scalars = all(dim.shape == "scalar" and dim.per_letter for dim in dims)
     return LETTER_ROWS and flag is None and own_scalars
 
@@ -1077,11 +1080,11 @@ def pattern_letters(
     else, where one axis is the letter's own field, from each letter's items' patterns or'ed
     (``sql/_letter_patterns.sql``; at 4M items the default cross-tab, drug class by reviewer
     specialty, under a reason and a guideline source: two runs of bits 145 -> 107 ms); else
-    as bits again, in up to
-    ``LETTER_SLICES`` runs over ranges of letter numbers, each within the budget (their cells
-    added up by ``sql/crosstab_cells.sql``). None: it cannot (``sql/crosstab.sql`` counts the
-    cells). At 4M items unfiltered, drug by reason (178 patterns): the cells 610-710 ms
-    (lists) -> 160-240 ms by bits; drug by state (6,346 patterns): 550-630 -> 270 ms."""
+    as bits again, in up to ``LETTER_SLICES`` runs over ranges of letter numbers, each within
+    the budget (their cells added up by ``sql/crosstab_cells.sql``). None: it cannot
+    (``sql/crosstab.sql`` counts the cells). At 4M items unfiltered, drug by reason (178
+    patterns): the cells 610-710 ms (lists) -> 160-240 ms by bits; drug by state (6,346
+    patterns): 550-630 -> 270 ms."""
     flag = counting_flag(con, (row, col), filters)
     slices = None
     if flag is None and groups is not None:
@@ -1657,8 +1660,7 @@ def reason_bits(con: Con) -> bool:
     """Whether the warehouse numbers every reason by a bit of its own (``reasons_bits``, from
     its dictionary: ``shared_bits``), so that ``sql/_reason_counts_bits.sql`` counts them."""
     shared = shared_bits(con)
-    reason = dimensions.get("reason").name
-    return shared is not None and reason in shared.bitted and reason not in shared.sharing
+    return shared is not None and shared.own(dimensions.get("reason").name)
 
 
 def _upheld_items(filters: Filters) -> Filters | None:

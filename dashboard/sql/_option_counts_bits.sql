@@ -19,14 +19,11 @@ patterns as (
 held as (
     unpivot patterns on columns(* exclude (n)) into name bits_column value pattern
 ),
+__HELD_VALUES__,
 own_counts as (
-    select bits.dimension, bits.value, sum(held.n)::bigint as n
-    from held
-    join bits
-        on held.bits_column = bits.list_column || '_bits'
-        and bits.unique_bit
-        and (held.pattern & bits.bit) <> 0
-    group by bits.dimension, bits.value
+    select dimension, value, sum(n)::bigint as n
+    from held_values
+    group by dimension, value
 ),
 shared_items as (
     __SHARED__

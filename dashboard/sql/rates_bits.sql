@@ -28,14 +28,7 @@ patterns as (
 held as (
     unpivot patterns on __BITS__ into name bits_column value pattern
 ),
-valued as (
-    select bits.list_column, bits.value, held.n, held.overturned, held.letters
-    from held
-    join bits
-        on held.bits_column = bits.list_column || '_bits'
-        and bits.unique_bit
-        and (held.pattern & bits.bit) <> 0
-),
+__HELD_VALUES__,
 empty as (
     __EMPTIES__
 ),
@@ -46,7 +39,11 @@ counts as (
         sum(n) as n,
         sum(overturned) as overturned,
         coalesce(bit_count(bit_or(letters)), 0) as letters
-    from (select * from valued union all select * from empty)
+    from (
+        select list_column, value, n, overturned, letters from held_values
+        union all
+        select * from empty
+    )
     where value is not null
     group by list_column, value
 )
