@@ -622,9 +622,31 @@ def room_for_the_index_writer(
     written.result()
 
 
+# How long the checkpoint beside the index tries again while another transaction holds
+# DuckDB's checkpoint lock (``_checkpoint``).
+CHECKPOINT_WAIT_S = 30.0
+
+
 def _checkpoint(cursor: duckdb.DuckDBPyConnection) -> None:
+    """A checkpoint on ``cursor`` (closed after), beside other work on its connection. DuckDB
+    refuses a checkpoint at once ("other write transactions active") while any transaction
+    holds its checkpoint lock: one that has written, or a moment's reading of the database's
+    size. It is tried again until the lock is free, for at most CHECKPOINT_WAIT_S, then that
+    error is raised. (FORCE CHECKPOINT would wait too, but keeps every new transaction from
+    starting meanwhile: the index's reads. Seen in CI on a loaded machine: a reader of
+    pragma_database_size beside it.)"""
+    deadline = time.monotonic() + CHECKPOINT_WAIT_S
+    pause = 0.005
     try:
-        cursor.execute("checkpoint")
+        while True:
+            try:
+                cursor.execute("checkpoint")
+                return
+            except duckdb.TransactionException as error:
+                if "other write transactions" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.25)
     finally:
         cursor.close()
 

@@ -274,6 +274,49 @@ def test_a_build_holding_little_checkpoints_beside_the_index(
     assert con.execute("select count(*) from t").fetchall() == [(60_000,)]
 
 
+def test_the_checkpoint_beside_waits_for_a_writer_to_finish(tmp_path: Path) -> None:
+    # DuckDB refuses a checkpoint at once while another transaction holds its checkpoint lock
+    # (here one that has updated rows and not committed; in CI, a reader of the database's
+    # size):
+    # the checkpoint beside the index tries again until the writer is done.
+    from etl import load
+
+    con = _holding(tmp_path / "w.duckdb", batches=3)
+    writer = con.cursor()
+    writer.execute("begin transaction")
+    writer.execute("update t set s = 'held' where i = 0")  # an update takes the lock
+    refused = con.cursor()
+    with pytest.raises(duckdb.TransactionException, match="other write transactions"):
+        refused.execute("checkpoint")  # what DuckDB does without the retries
+    refused.close()
+    done = threading.Timer(0.3, lambda: writer.execute("commit"))
+    done.start()
+    start = time.monotonic()
+    load._checkpoint(con.cursor())
+    done.join()
+    assert time.monotonic() - start >= 0.25  # it waited for the commit
+    assert _log_bytes(con) == "0 bytes"
+    assert con.execute("select count(*) from t where s = 'held'").fetchall() == [(3,)]
+
+
+def test_the_checkpoint_beside_gives_up_with_duckdbs_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from etl import load
+
+    monkeypatch.setattr(load, "CHECKPOINT_WAIT_S", 0.2)
+    con = _holding(tmp_path / "w.duckdb", batches=1)
+    writer = con.cursor()
+    writer.execute("begin transaction")
+    writer.execute("update t set s = 'held' where i = 0")
+    start = time.monotonic()
+    with pytest.raises(duckdb.TransactionException, match="other write transactions"):
+        load._checkpoint(con.cursor())
+    assert 0.2 <= time.monotonic() - start < 5
+    writer.execute("rollback")
+    assert _log_bytes(con) != "0 bytes"  # nothing was written out
+
+
 def test_a_checkpoint_beside_the_index_that_fails_fails_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
