@@ -630,11 +630,11 @@ CHECKPOINT_WAIT_S = 30.0
 def _checkpoint(cursor: duckdb.DuckDBPyConnection) -> None:
     """A checkpoint on ``cursor`` (closed after), beside other work on its connection. DuckDB
     refuses a checkpoint at once ("other write transactions active") while any transaction
-    holds its checkpoint lock: one that has written, or a moment's reading of the database's
-    size. It is tried again until the lock is free, for at most CHECKPOINT_WAIT_S, then that
-    error is raised. (FORCE CHECKPOINT would wait too, but keeps every new transaction from
-    starting meanwhile: the index's reads. Seen in CI on a loaded machine: a reader of
-    pragma_database_size beside it.)"""
+    holds its checkpoint lock: one that has updated rows or changed the catalog (not one that
+    only inserted), or a moment's reading of the database's size. It is tried again until the
+    lock is free, for at most CHECKPOINT_WAIT_S, then that error is raised. (FORCE CHECKPOINT
+    would wait too, but keeps every new transaction from starting meanwhile: the index's
+    reads. Seen in CI on a loaded machine: a reader of pragma_database_size beside it.)"""
     deadline = time.monotonic() + CHECKPOINT_WAIT_S
     pause = 0.005
     try:

@@ -290,11 +290,11 @@ def test_the_checkpoint_beside_waits_for_a_writer_to_finish(tmp_path: Path) -> N
         refused.execute("checkpoint")  # what DuckDB does without the retries
     refused.close()
     done = threading.Timer(0.3, lambda: writer.execute("commit"))
-    done.start()
     start = time.monotonic()
+    done.start()
     load._checkpoint(con.cursor())
     done.join()
-    assert time.monotonic() - start >= 0.25  # it waited for the commit
+    assert time.monotonic() - start >= 0.3  # it waited for the commit
     assert _log_bytes(con) == "0 bytes"
     assert con.execute("select count(*) from t where s = 'held'").fetchall() == [(3,)]
 
