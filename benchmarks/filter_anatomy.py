@@ -6,11 +6,12 @@
     .venv/bin/python benchmarks/filter_anatomy.py --db ... --list-filters
 
 Each page runs in a fresh process with Streamlit's AppTest, as `dashboard_speed.py` runs it
-(the same three filter changes, after a first load and a warm rerun; ``--list-filters``: its
-list filters' changes), with every `dashboard.queries.run_sql` call timed: a query's name
-(its `sql/<name>.sql`) and its milliseconds, the largest first, beside the page's whole
-rerun. A page's rerun is its queries and the rest (widgets, charts, Streamlit). Queries run
-one at a time here (a page asks them in order), so their times add up to the queries' share.
+(its ScriptCache kept across runs as the server keeps it; the same three filter changes, after
+a first load and a warm rerun; ``--list-filters``: its list filters' changes), with every
+`dashboard.queries.run_sql` call timed: a query's name (its `sql/<name>.sql`) and its
+milliseconds, the largest first, beside the page's whole rerun. A page's rerun is its queries
+and the rest (widgets, charts, Streamlit). Queries run one at a time here (a page asks them in
+order), so their times add up to the queries' share.
 Results: stdout (Markdown) and benchmarks/out/filter_anatomy.json (``--list-filters``:
 filter_anatomy_list_filters.json).
 """
@@ -29,11 +30,19 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.dashboard_speed import FILTERS, PAGES, SET_FILTERS, list_filters, read_through  # noqa: E402
+from benchmarks.dashboard_speed import (  # noqa: E402
+    FILTERS,
+    PAGES,
+    SERVER_SCRIPT_CACHE,
+    SET_FILTERS,
+    list_filters,
+    read_through,
+)
 from benchmarks.ingest_speed import machine  # noqa: E402
 
 _PROBE = (
     SET_FILTERS
+    + SERVER_SCRIPT_CACHE
     + r"""
 import json, sys, threading, time
 from streamlit.testing.v1 import AppTest
