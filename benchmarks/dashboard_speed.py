@@ -83,15 +83,16 @@ LIST_FILTERS_AGAIN = [
 ]
 
 # How a probe sets the sidebar to one of the changes (Python source, run in the probe):
-# every multiselect a change names set (the others emptied), the year range set or kept.
+# every multiselect a change names set (the others emptied), the year range set, or whole
+# (no filter) when the change names none.
 SET_FILTERS = r"""
 def set_filters(at, filters, change):
     keys = sorted({key for each in filters for key in each if key != "injury_year"})
     for key in keys:
         at.multiselect(key=key).set_value(change.get(key, []))
-    low, high = change.get("injury_year", (None, None))
     slider = at.slider(key="injury_year")
-    slider.set_range(int(low), int(high)) if low else slider.set_value(slider.value)
+    low, high = change.get("injury_year", (slider.min, slider.max))
+    slider.set_range(int(low), int(high))
 """
 
 # One ScriptCache for all of a probe's AppTest runs, as the server keeps one per process
