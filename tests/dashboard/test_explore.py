@@ -535,6 +535,15 @@ def test_heatmap_marks_small_samples_and_selects_cells(con):
     assert all(f"n={row['n']}" in row["cell_label"] for row in rows)
 
 
+def test_heatmap_labels_every_column(con):
+    # Regression: Vega's overlap test hid two column labels of three at 1400 px (the slanted
+    # labels' boxes touch; the labels, a step apart, do not).
+    frame = queries.crosstab(con, Filters(), "specialty", "category", 5, 5)
+    spec = charts.crosstab_heatmap(frame, row_title="Specialty", col_title="Category").to_dict()
+    axis = spec["layer"][0]["encoding"]["x"]["axis"]
+    assert axis["labelOverlap"] is False and axis["labelAngle"] == -35
+
+
 # --- the page ------------------------------------------------------------------------------
 
 
