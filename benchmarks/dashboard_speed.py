@@ -134,14 +134,15 @@ at = AppTest.from_file(app, default_timeout=120)
 at.switch_page(f"app_pages/{page}.py")
 first = timed(at)
 warm = timed(at)
-changes = []
-for change in filters:
-    set_filters(at, filters + again, change)
-    changes.append(timed(at))
-warm_changes = []
-for change in again:
-    set_filters(at, filters + again, change)
-    warm_changes.append(timed(at))
+def changed(at, sequence):  # each change set in turn (the others' filters emptied), timed
+    times = []
+    for change in sequence:
+        set_filters(at, filters + again, change)
+        times.append(timed(at))
+    return times
+
+changes = changed(at, filters)
+warm_changes = changed(at, again)
 # A new session on this running server, every cache emptied: the page's queries all run again
 # (a visitor whose view nobody has opened since the last ingest), its modules imported already.
 import streamlit as st

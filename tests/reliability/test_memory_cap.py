@@ -277,8 +277,7 @@ def test_a_build_holding_little_checkpoints_beside_the_index(
 def test_the_checkpoint_beside_waits_for_a_writer_to_finish(tmp_path: Path) -> None:
     # DuckDB refuses a checkpoint at once while another transaction holds its checkpoint lock
     # (here one that has updated rows and not committed; in CI, a reader of the database's
-    # size):
-    # the checkpoint beside the index tries again until the writer is done.
+    # size): the checkpoint beside the index tries again until the writer is done.
     from etl import load
 
     con = _holding(tmp_path / "w.duckdb", batches=3)
