@@ -423,7 +423,7 @@ def summary(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     one = summed_selection(con, filters)
     if one is not None:
         return run_sql(con, "summary_selection", {**one, "small_n": small_n})
-    split = _summed_split(con, filters)
+    split = _summed_split(con, filters) or _summed_pair(con, filters)
     if split is not None:
         return run_sql(con, "summary_split", {**split, "small_n": small_n})
     (letters, synthetic), letter_params = letters_count(
@@ -458,6 +458,19 @@ def _summed_split(con: Con, filters: Filters) -> dict[str, Any] | None:
     if not counted or demo not in (0, items):
         return None
     return {**one, **split, "demo": demo > 0}
+
+
+def _summed_pair(con: Con, filters: Filters) -> dict[str, Any] | None:
+    """The parameters of ``sql/summary_split.sql`` when ``filters`` are one value of each of
+    two filters the facet_pairs mart counts together (``_two_selections``): their rows with
+    every value of a letter's own scalar field (no value among them), which add up to their
+    items and their letters, when the warehouse's items are all demo ones or none. Else None."""
+    two = _two_selections(con, filters)
+    field = next((d for d in dimensions.FILTERS if d.per_letter and d.shape == "scalar"), None)
+    items, demo = run_fixed(con, "synthetic_items").row(0)
+    if two is None or field is None or demo not in (0, items):
+        return None
+    return {**two, "outcome_dimension": field.name, "outcome_value": None, "demo": demo > 0}
 
 
 def item_count(con: Con, filters: Filters) -> pl.DataFrame:
@@ -710,6 +723,9 @@ def summable(
     items."""
     marts = run_fixed(con, "facet_dimensions")
     paired = set(marts.filter(pl.col("paired"))["dimension"])
+    two = _two_selections(con, filters)
+    if two is not None:  # its rows count every filter and their letters
+        return two, [d for d in dims if d.name in paired]
     one = _one_selection(filters, paired) or _every_item(con, filters, paired)
     if one is None and SPLIT_LETTERS[0] in column_types(con, "facet_pairs"):
         one = _split_selection(filters, paired)
@@ -762,8 +778,10 @@ def pair_rates(
         "outcome_dimension": None,
         "outcome_value": None,
         **one,
-        # A selected scalar's own rows are facet_counts'; a list's, its pairs with itself.
-        "own_from_counts": dimensions.get(one["pair_dimension"]).shape == "scalar",
+        # A selected scalar's own rows are facet_counts'; a list's, its pairs with itself; two
+        # filters' (_two_selections), their rows with each of them.
+        "own_from_counts": one["pair_dimension"] in dimensions.BY_NAME
+        and dimensions.get(one["pair_dimension"]).shape == "scalar",
         "pair_dimensions": [dim.name for dim in dims],
         "empties": [dim.empty for dim in dims],
         "set_ids": [_grouping_set(columns, column) for column in columns],
@@ -1448,13 +1466,17 @@ def published_counts(con: Con, filters: Filters) -> pl.DataFrame:
 def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.DataFrame:
     """How often MAXIMUS cites the claims administrator's guideline source, overall and per
     MAXIMUS source (``sql/source_concordance.sql``). Under one selection of a filter other than
-    the sources themselves, the facet_pairs mart's sums (``sql/source_concordance_pairs.sql``:
+    the sources themselves, or two filters selected together (``_two_selections``), the
+    facet_pairs mart's sums (``sql/source_concordance_pairs.sql``:
     the counts are items', so any one selection adds up, several values of a scalar too);
     a mart built before it counted the agreement has no ``same_source``: counted then."""
     # The filter of the sources the mart's agreement counts are per (etl: derived.CONCORDANT)
     sources = next(d.name for d in dimensions.FILTERS if d.column == CONCORDANT)
     paired = set(run_fixed(con, "facet_dimensions").filter(pl.col("paired"))["dimension"])
-    one = _one_selection(filters, paired) or _every_item(con, filters, paired)
+    # Two filters selected together: their rows' agreement is the scan's (derived.
+    # selection_pair_sql), whichever filters they are.
+    two = _two_selections(con, filters)
+    one = two or _one_selection(filters, paired) or _every_item(con, filters, paired)
     if (
         one is None
         or sources not in paired
@@ -1462,12 +1484,12 @@ def source_concordance(con: Con, filters: Filters, small_n: int = 30) -> pl.Data
         or "same_source" not in column_types(con, "facet_pairs")
     ):
         return _filtered(con, "source_concordance", filters, small_n)
-    chosen = dimensions.get(one["pair_dimension"])
+    own = "" if two else dimensions.get(one["pair_dimension"]).column
     # Any other scalar filter: its rows with the selection hold each of its items once.
     total = next(
         d.name
         for d in dimensions.FILTERS
-        if d.shape == "scalar" and d.name in paired and d.column != chosen.column
+        if d.shape == "scalar" and d.name in paired and d.column != own
     )
     params = {**one, "sources_dimension": sources, "total_dimension": total, "small_n": small_n}
     return run_sql(con, "source_concordance_pairs", params)
@@ -1767,7 +1789,11 @@ def filter_options(
             **BIT_PARAMS,
             "mart_dimensions": [d.name for d in marted],
         }
-        one = _one_selection(under, paired) or _split_selection(under, paired)
+        one = (
+            _one_selection(under, paired)
+            or _two_selections(con, under)
+            or _split_selection(under, paired)
+        )
         if under == Filters():
             counts = every
         elif one is not None:
@@ -1815,6 +1841,31 @@ def _one_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:
     else:
         chosen = {"pair_values": list(values), "pair_low": None, "pair_high": None}
     return {"pair_dimension": name, **chosen}
+
+
+def _two_selections(con: Con, filters: Filters) -> dict[str, Any] | None:
+    """``_one_selection``'s parameters when ``filters`` is one value of each of two filters
+    the facet_pairs mart counts together (``dimensions.SELECTION_PAIRS``; no search, no demo
+    switch, no drug combination): its rows of that pair (``dimensions.pair_name``) and of
+    both values (joined by ``dimensions.VALUE_JOIN``), which count every filter's values, the
+    pair's own too, and their distinct letters. Else None (a mart of a build before the pair
+    was named: scanned)."""
+    if filters.search or filters.exclude_synthetic or len(filters.selections) != 2:
+        return None
+    chosen = dict(filters.selections)
+    for a, b in dimensions.SELECTION_PAIRS:
+        if set(chosen) != {a.name, b.name}:
+            continue
+        values = [chosen[a.name], chosen[b.name]]
+        if any(len(v) != 1 or " + " in v[0] for v in values):
+            return None
+        name = dimensions.pair_name(a, b)
+        names = [dimensions.pair_name(*pair) for pair in dimensions.SELECTION_PAIRS]
+        if name not in run_fixed(con, "selection_pairs", {"pair_names": names})["dimension"]:
+            return None
+        value = dimensions.VALUE_JOIN.join(str(v[0]) for v in values)
+        return {"pair_dimension": name, "pair_values": [value], "pair_low": None, "pair_high": None}
+    return None
 
 
 def _split_selection(filters: Filters, paired: set[str]) -> dict[str, Any] | None:

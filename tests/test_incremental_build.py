@@ -478,7 +478,10 @@ def test_every_pair_counts_its_letters_of_each_outcome(
 
     con = duckdb.connect(str(resolve(db)), read_only=True)
     try:
-        pairs = con.execute("select distinct dimension, other from facet_pairs").fetchall()
+        pairs = con.execute(
+            "select distinct dimension, other from facet_pairs where dimension in $names",
+            {"names": list(dimensions.BY_NAME)},
+        ).fetchall()
         assert len(pairs) > 100
         for name, other in pairs:
             a, b = dimensions.get(name), dimensions.get(other)
@@ -497,6 +500,73 @@ def test_every_pair_counts_its_letters_of_each_outcome(
                 [name, other],
             ).fetchall()
             assert got == want, (name, other)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
+def test_two_filters_together_count_what_their_items_hold(
+    batches: tuple[Path, Path], tmp_path: Path, corpus: str
+) -> None:
+    """facet_pairs' rows of two filters selected together (derived.selection_pair_sql: the
+    registry's SELECTION_PAIRS) are, for each value of one with each of the other and each
+    value of every filter, the items holding all three, their overturned ones, their distinct
+    letters (of each outcome too) and their agreement with the claims administrator, counted
+    here by brute force; built in two batches (the second adding to the first's counts)."""
+    from dashboard import dimensions
+    from tests.conftest import require_shared
+
+    folders = [*batches, ROOT / "data" / "samples"]
+    if corpus == "real letters":
+        folders = [require_shared() / "pdftotext"]
+    db = settings(tmp_path / "wh").db
+    ingest(folders[:1], settings(tmp_path / "wh"))
+    ingest(folders, settings(tmp_path / "wh"))
+
+    def side(dim: dimensions.Dimension, name: str, listed: bool) -> tuple[str, str]:
+        """Its values in a FROM clause over item_facts f (an empty list: one NULL, if
+        ``listed``: an other filter's no value is a row of its own)."""
+        if dim.shape == "scalar":
+            return "", f"f.{dim.column}::varchar"
+        values = f"f.{dim.column}"
+        if listed:
+            values = f"case when len({values}) = 0 then [null::varchar] else {values} end"
+        return f" cross join unnest({values}) as {name}({name})", name
+
+    con = duckdb.connect(str(resolve(db)), read_only=True)
+    try:
+        assert dimensions.SELECTION_PAIRS
+        checked = 0
+        for a, b in dimensions.SELECTION_PAIRS:
+            a_from, a_value = side(a, "a_value", listed=False)
+            b_from, b_value = side(b, "b_value", listed=False)
+            for other in dimensions.FILTERS:
+                o_from, o_value = side(other, "o_value", listed=True)
+                same = (
+                    f"list_contains(f.claims_admin_sources, {o_value})"
+                    if other.column == derived.CONCORDANT
+                    else "f.same_source_as_claims_admin"
+                )
+                want = con.execute(
+                    f"select {a_value} || chr(31) || {b_value}, {o_value}, count(*),"
+                    " count_if(f.overturned), count(distinct f.letter_key),"
+                    " count_if(f.same_source_as_claims_admin is not null),"
+                    f" count_if({same}),"
+                    " count(distinct f.letter_key) filter (where f.overturned),"
+                    " count(distinct f.letter_key) filter (where not f.overturned)"
+                    f" from item_facts f{a_from}{b_from}{o_from}"
+                    f" where {a_value} is not null and {b_value} is not null"
+                    " group by all order by all"
+                ).fetchall()
+                got = con.execute(
+                    "select value, other_value, items, overturned, letters, both_cited,"
+                    " same_source, letters_overturned, letters_upheld"
+                    " from facet_pairs where dimension = ? and other = ? order by all",
+                    [dimensions.pair_name(a, b), other.name],
+                ).fetchall()
+                assert got == want, (a.name, b.name, other.name)
+                checked += len(got)
+        assert checked > 100
     finally:
         con.close()
 

@@ -97,6 +97,7 @@ def digest(con: Connection) -> str:
     statements = [read_sql(name) for name in SQL]
     statements += [facts_sql(), fresh_sql("item_facts"), facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
+    statements += selection_pair_sql()
     statements.append(value_keys_sql("item_facts"))
     statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
@@ -486,6 +487,111 @@ def long_pair_sql(facts: str = "scope_facts") -> str:
         f" join (values {', '.join(kinds)}) as k(d, o, dimension, other, letters, same)"
         " on k.d = a.e.d and k.o = b.e.d"
         " group by k.dimension, value, k.other, other_value"
+    )
+
+
+def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
+    """facet_pairs' rows of two filters selected together (the registry's ``SELECTION_PAIRS``):
+    for each pair (a, b), each value of a with each of b (both held by an item; the pair's
+    ``dimensions.pair_name`` as ``dimension``, the values joined by ``dimensions.VALUE_JOIN``
+    as ``value``) per value of every filter, a and b included, counted as facet_pairs counts
+    (``PAIR_MEASURES``; same_source: of the other filter's source where it is CONCORDANT,
+    else any source in common, as the Guidelines page's "All sources" counts it). Not
+    mirrored: no query selects by the other filter's value. Letters are counted by grouping
+    per letter first, not by distinct counts (those, over grouping sets, ran a 384 MB build
+    out of memory at 4M items): a letter's own scalar fields in one pass over the groups of
+    each letter and pair of values (their values are the letter's); every other filter a
+    pass each, by groups of each letter, pair of values and value of the filter (at 4M items
+    a pair took 40 s: 11 s the first pass, 1.5-3 s each other)."""
+    from dashboard import dimensions
+
+    measures = (
+        "sum(items)::bigint as items, sum(overturned)::bigint as overturned,"
+        " count(*)::bigint as letters, sum(both_cited)::bigint as both_cited,"
+        " sum(same_source)::bigint as same_source,"
+        " count_if(overturned > 0)::bigint as letters_overturned,"
+        " count_if(items > overturned)::bigint as letters_upheld"
+    )
+
+    def per_group(same: str) -> str:  # a group's counts: items, overturned and agreement
+        return (
+            "count(*) as items, count_if(overturned) as overturned,"
+            " count_if(same_source_as_claims_admin is not null) as both_cited,"
+            f" count_if({same}) as same_source"
+        )
+
+    def value_of(d: Any) -> str:  # a filter's value; a list's one per row, empty: NULL
+        return _values(d.column) if d.shape == "list" else f"{d.column}::varchar"
+
+    letter_scalars = [d for d in dimensions.FILTERS if d.per_letter and d.shape == "scalar"]
+    # The rest a pass each (a letter's own lists too: grouped by their values, not the lists,
+    # at 4M items 2.5 s a list against 5).
+    own = [d for d in dimensions.FILTERS if d not in letter_scalars]
+    passes = []
+    for a, b in dimensions.SELECTION_PAIRS:
+        head = (
+            f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
+            f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value"
+        )
+
+        if letter_scalars:
+            columns = list(dict.fromkeys(d.column for d in letter_scalars))
+            sets = ", ".join(f"(sel_a, sel_b, {c})" for c in columns)
+            # A row's dimensions: those of its set's column (two may share one).
+            names = " ".join(
+                f"when grouping({c}) = 0 then"
+                f" [{', '.join(_literal(d.name) for d in letter_scalars if d.column == c)}]"
+                for c in columns
+            )
+            values = " ".join(f"when grouping({c}) = 0 then {c}::varchar" for c in columns)
+            # The groups of each letter and pair of values, with the letter's fields.
+            letter_values = ", ".join(f"any_value({c}) as {c}" for c in columns)
+            groups = (
+                f"(select sel_a, sel_b, {per_group(ANY_SAME)}, {letter_values}"
+                f" from {_selected_items(facts, a, b, columns)} group by letter_key, sel_a, sel_b)"
+            )
+            passes.append(
+                f"{head}, unnest(case {names} end) as other, case {values} end as other_value,"
+                f" {measures} from {groups} group by grouping sets ({sets})"
+            )
+        for d in own:
+            same = (
+                "list_contains(claims_admin_sources, other_value)"
+                if d.column == CONCORDANT
+                else ANY_SAME
+            )
+            passes.append(
+                f"{head}, {_literal(d.name)} as other, other_value, {measures}"
+                f" from (select sel_a, sel_b, other_value, {per_group(same)}"
+                f" from (select *, {value_of(d)} as other_value"
+                f" from {_selected_items(facts, a, b, [d.column])})"
+                " group by letter_key, sel_a, sel_b, other_value)"
+                " group by sel_a, sel_b, other_value"
+            )
+    return passes
+
+
+# Whether the claims administrator cited any of MAXIMUS's sources (item_facts).
+ANY_SAME = "same_source_as_claims_admin"
+
+
+def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
+    """The items of ``facts`` holding a value of the filter a and one of b, a row per pair of
+    their values (``sel_a``, ``sel_b``), with ``columns`` and what the counts read."""
+    carried = [
+        "letter_key",
+        "overturned",
+        "same_source_as_claims_admin",
+        "claims_admin_sources",
+        *columns,
+    ]
+    pick = {d.name: f"unnest({d.column})" if d.shape == "list" else d.column for d in (a, b)}
+    kept = ", ".join(dict.fromkeys(carried))
+    first = ", ".join(dict.fromkeys([b.column, *carried]))  # b's values unnested next
+    return (
+        f"(select * from (select sel_a, {pick[b.name]}::varchar as sel_b, {kept}"
+        f" from (select {pick[a.name]}::varchar as sel_a, {first} from {facts}))"
+        " where sel_a is not null and sel_b is not null)"
     )
 
 
@@ -1131,7 +1237,10 @@ class DerivedTables:
         # planning than its few groups per letter.
         hashed = not (long_form or one_query) and make_value_keys(self.con, facts)
         return {
-            "facet_pairs": pair_sql(facts, long_form, one_query, hashed),
+            "facet_pairs": [
+                *pair_sql(facts, long_form, one_query, hashed),
+                *selection_pair_sql(facts),
+            ],
             "reason_pairs": reason_pair_sql(facts),
         }
 

@@ -731,6 +731,116 @@ def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
     assert "rates_pairs" not in ran and "rates_scalar" in ran
 
 
+def _pairs_of_values(oracle, a: Dimension, b: Dimension) -> list[Filters]:
+    """One value of ``a`` with one of ``b``, as the items hold them together: the commonest two
+    pairs and the rarest (fewest items, then first by value)."""
+
+    def values(dim: Dimension, name: str) -> tuple[str, str]:
+        if dim.shape == "list":
+            return f", unnest({dim.column}) as {name}({name})", name
+        return "", f"{dim.column}::varchar"
+
+    a_from, a_value = values(a, "a_value")
+    b_from, b_value = values(b, "b_value")
+    counted = oracle.execute(
+        f"select {a_value}, {b_value}, count(*) as n from item_facts{a_from}{b_from}"
+        f" where {a_value} is not null and {b_value} is not null group by all"
+        " order by n desc, 1, 2"
+    ).fetchall()
+    assert len(counted) >= 3
+    rarest = min(counted, key=lambda row: (row[2], row[0], row[1]))
+    return [Filters.build(**{a.name: [x], b.name: [y]}) for x, y, _ in [*counted[:2], rarest]]
+
+
+PAIR_OF_FILTERS = dimensions.SELECTION_PAIRS[0]
+
+
+def test_rates_under_two_filters_selected_together_are_sums_of_the_pairs_mart(con, oracle, ran):
+    """Under one value of each of two filters the mart counts together (the registry's
+    SELECTION_PAIRS), every filter's rate table, the two selected ones' too, is the mart's
+    sums with its letters: the rows and letters the items give; and the Guidelines page's
+    agreement, the table counted from the items. Two values of one, a third filter or a
+    search: scanned."""
+    a, b = PAIR_OF_FILTERS
+    for filters in _pairs_of_values(oracle, a, b):
+        assert queries._two_selections(con, filters) is not None
+        _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
+        ran.clear()  # and the Guidelines page's agreement
+        frame = queries.source_concordance(con, filters)
+        assert "source_concordance_pairs" in ran and "source_concordance" not in ran
+        assert frame.equals(queries._filtered(con, "source_concordance", filters, 30))
+    filters = _pairs_of_values(oracle, a, b)[0]
+    (x,), (y,) = filters.get(a.name), filters.get(b.name)
+    other = oracle.execute(
+        f"select distinct v from item_facts, unnest({a.column}) as t(v) where v <> ? limit 1"
+        if a.shape == "list"
+        else f"select distinct {a.column} from item_facts where {a.column} <> ? limit 1",
+        [x],
+    ).fetchone()[0]
+    for unsummed in (
+        Filters.build(**{a.name: [x, other], b.name: [y]}),
+        Filters.build(**{a.name: [x], b.name: [y], "decision": ["Upheld"]}),
+        Filters.build(**{a.name: [x], b.name: [y]}, search="pain"),
+        Filters.build(**{a.name: [x], b.name: [y]}, exclude_synthetic=True),
+    ):
+        assert queries._two_selections(con, unsummed) is None
+        assert queries.summable(con, unsummed, [dimensions.get("category")])[1] == []
+
+
+def test_the_options_under_two_filters_selected_together_are_the_pairs_marts(con, oracle):
+    """The sidebar's options under one value of each of two filters the mart counts together:
+    every other filter's from the mart, the same frame as counted from the items."""
+    a, b = PAIR_OF_FILTERS
+    real = queries._two_selections
+    for filters in _pairs_of_values(oracle, a, b):
+        asked: list[bool] = []
+
+        def spied(session, under, asked=asked):
+            found = real(session, under)
+            asked.append(found is not None)
+            return found
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(queries, "_two_selections", spied)
+            from_mart = queries.filter_options(con, filters)
+        assert any(asked)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(queries, "_two_selections", lambda *_: None)
+            assert_frame_equal(from_mart, queries.filter_options(con, filters))
+        for dim in dimensions.FILTERS:  # and as the tests' own SQL counts them
+            if dim.name in (a.name, b.name) or dim.shape != "scalar":
+                continue
+            under = from_mart.filter((pl.col("dimension") == dim.name) & (pl.col("n") > 0))
+            want = Counter(
+                str(v) for (v,) in expected.rows(oracle, filters, dim.column) if v is not None
+            )
+            assert dict(under.select("value", "n").iter_rows()) == dict(want), dim.name
+
+
+def test_a_mart_before_a_pair_of_filters_was_named_scans_under_both(
+    con, oracle, warehouse_file, tmp_path
+):
+    """A warehouse whose facet_pairs holds no rows of a pair of filters (built before the
+    registry named it): those selections are scanned, with the same numbers."""
+    a, b = PAIR_OF_FILTERS
+    older = tmp_path / "older.duckdb"
+    shutil.copyfile(warehouse_file, older)
+    with duckdb.connect(str(older)) as writer:
+        writer.execute("delete from facet_pairs where dimension = ?", [dimensions.pair_name(a, b)])
+    session = queries.connect(older)
+    try:
+        filters = _pairs_of_values(oracle, a, b)[0]
+        assert queries._two_selections(session, filters) is None
+        assert queries._two_selections(con, filters) is not None
+        for name in ("category", "drug", a.name):
+            assert_frame_equal(
+                queries.rates_by(session, filters, name), queries.rates_by(con, filters, name)
+            )
+        assert_frame_equal(queries.summary(session, filters), queries.summary(con, filters))
+    finally:
+        session.close()
+
+
 # One selection the pairs mart sums beside one value of the decision.
 SPLIT_SELECTIONS = {
     "overturned-injury-range": FILTER_SETS["overturned-injury-range"],
@@ -1874,6 +1984,24 @@ def test_one_selection_and_a_decision_are_summed_from_the_pairs_mart(unmixed, mo
         oracle.close()
 
 
-def test_a_warehouse_mixing_demo_letters_counts_them(con):
+def test_two_filters_selected_together_are_summed_from_the_pairs_mart(unmixed, monkeypatch):
+    """The headline numbers under one value of each of two filters the mart counts together:
+    letters, items, overturned and demo counts as the tests' own SQL counts them, and the
+    frame counted over item_facts."""
+    session = queries.connect(unmixed)
+    oracle = duckdb.connect(unmixed, read_only=True)
+    try:
+        for filters in _pairs_of_values(oracle, *PAIR_OF_FILTERS):
+            assert queries._summed_pair(session, filters) is not None
+            _check_summed_summary(session, oracle, filters, monkeypatch, "_summed_pair")
+    finally:
+        session.close()
+        oracle.close()
+
+
+def test_a_warehouse_mixing_demo_letters_counts_them(con, oracle):
     filters = Filters.build(injury_year=(2005, 2012), decision=["Overturned"])
     assert queries._summed_split(con, filters) is None
+    filters = _pairs_of_values(oracle, *PAIR_OF_FILTERS)[0]
+    assert queries._two_selections(con, filters) is not None
+    assert queries._summed_pair(con, filters) is None
