@@ -78,8 +78,8 @@ class Dimension:
     combined_with: tuple[str, ...] = ()
     """Filters whose one value selected beside one value of this one the facet_pairs mart
     counts as one selection (``SELECTION_PAIRS``): the sidebar's options and the rate tables
-    under both are then sums of the mart, not scans of every item. Each pair costs the build
-    about 15-40 s at 4M items: name the pairs users select together."""
+    under both are then sums of the mart, not scans of every item. Each pair costs a whole
+    build about 40 s at 4M items: name the pairs users select together."""
 
     def __post_init__(self) -> None:
         if not self.param:
@@ -343,9 +343,27 @@ REASONS_BY: tuple[Dimension, ...] = tuple(d for d in DIMENSIONS if d.reasons_by)
 OUTCOMES: tuple[Dimension, ...] = tuple(d for d in FILTERS if d.outcome is not None)
 """The filter of the outcome (``Dimension.outcome``), or none."""
 
-SELECTION_PAIRS: tuple[tuple[Dimension, Dimension], ...] = tuple(
-    (d, BY_NAME[other]) for d in FILTERS for other in d.combined_with if other in BY_NAME
-)
+
+def selection_pairs(filters: tuple[Dimension, ...]) -> tuple[tuple[Dimension, Dimension], ...]:
+    """The pairs of ``filters`` whose values the facet_pairs mart counts together
+    (``combined_with``), each once, between two values' filters (not a range, not the
+    outcome, not itself)."""
+    by_name = {d.name: d for d in filters}
+    pairs = []
+    for a in filters:
+        for name in a.combined_with:
+            b = by_name.get(name)
+            if b is None or b is a or b.widget != "multiselect" or b.outcome is not None:
+                raise ValueError(
+                    f"dimension {a.name!r}: {name!r} is not a values' filter to combine"
+                )
+            pairs.append((a, b))
+    if len({frozenset((a.name, b.name)) for a, b in pairs}) != len(pairs):
+        raise ValueError("a pair of filters is combined twice")
+    return tuple(pairs)
+
+
+SELECTION_PAIRS = selection_pairs(FILTERS)
 """The pairs of filters whose values the facet_pairs mart counts together (``combined_with``)."""
 # A pair's name and its values' in facet_pairs: "<a>&<b>", "<value of a>\x1f<value of b>" (the
 # unit separator: no label holds it, and "&" no dimension's name).
@@ -362,13 +380,6 @@ if len(OUTCOMES) > 1:
     raise ValueError("one dimension at most is the outcome")
 if len(BY_NAME) != len(DIMENSIONS) or len({d.param for d in FILTERS}) != len(FILTERS):
     raise ValueError("dimension names and URL parameters must be unique")
-for _a, _b in SELECTION_PAIRS:
-    if _b.widget != "multiselect" or _b.outcome is not None or _b is _a:
-        raise ValueError(f"dimension {_a.name!r}: {_b.name!r} is not a values' filter to combine")
-if len(SELECTION_PAIRS) != sum(len(d.combined_with) for d in FILTERS):
-    raise ValueError("combined_with names a dimension that is not a filter")
-if len({frozenset((a.name, b.name)) for a, b in SELECTION_PAIRS}) != len(SELECTION_PAIRS):
-    raise ValueError("a pair of filters is combined twice")
 
 
 def get(name: str) -> Dimension:

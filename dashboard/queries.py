@@ -467,9 +467,12 @@ def _summed_pair(con: Con, filters: Filters) -> dict[str, Any] | None:
     items and their letters, when the warehouse's items are all demo ones or none. Else None."""
     two = _two_selections(con, filters)
     field = next((d for d in dimensions.FILTERS if d.per_letter and d.shape == "scalar"), None)
-    items, demo = run_fixed(con, "synthetic_items").row(0)
-    if two is None or field is None or demo not in (0, items):
+    if two is None or field is None:
         return None
+    items, demo = run_fixed(con, "synthetic_items").row(0)
+    if demo not in (0, items):
+        return None
+    # summary_split.sql's other split: every value of that field (the decision's parameters)
     return {**two, "outcome_dimension": field.name, "outcome_value": None, "demo": demo > 0}
 
 
@@ -1701,13 +1704,17 @@ def _reasons_selection(
 ) -> dict[str, Any] | None:
     """``_one_selection``'s parameters when the reason_pairs mart holds the reasons of
     ``dims`` under ``filters``: one selection of a filter it counts under (several values of a
-    scalar add up: an item has one) or none (``_every_item``), ``dims`` among those it shares
-    out by; else None (a warehouse of a build before the mart has none)."""
+    scalar add up: an item has one), two filters selected together (``_two_selections``) or
+    none (``_every_item``), ``dims`` among those it shares out by; else None (a warehouse of
+    a build before the mart has none)."""
     if not column_types(con, "reason_pairs"):
         return None
     held = run_fixed(con, "reason_pair_dimensions")
     by = set(held["dimension"])
-    one = _one_selection(filters, by) or _every_item(con, filters, by)
+    two = _two_selections(con, filters)
+    if two is not None and two["pair_dimension"] not in by:
+        two = None  # (a mart of a build that counted the pair in facet_pairs alone)
+    one = _one_selection(filters, by) or two or _every_item(con, filters, by)
     if one is None or not {d.name for d in dims} <= set(held["other"]):
         return None
     return one
@@ -1857,8 +1864,8 @@ def _two_selections(con: Con, filters: Filters) -> dict[str, Any] | None:
         if set(chosen) != {a.name, b.name}:
             continue
         values = [chosen[a.name], chosen[b.name]]
-        if any(len(v) != 1 or " + " in v[0] for v in values):
-            return None
+        if any(len(v) != 1 or " + " in v[0] or dimensions.VALUE_JOIN in v[0] for v in values):
+            return None  # (the mart leaves out a value holding the separator)
         name = dimensions.pair_name(a, b)
         names = [dimensions.pair_name(*pair) for pair in dimensions.SELECTION_PAIRS]
         if name not in run_fixed(con, "selection_pairs", {"pair_names": names})["dimension"]:

@@ -511,8 +511,10 @@ def test_two_filters_together_count_what_their_items_hold(
     """facet_pairs' rows of two filters selected together (derived.selection_pair_sql: the
     registry's SELECTION_PAIRS) are, for each value of one with each of the other and each
     value of every filter, the items holding all three, their overturned ones, their distinct
-    letters (of each outcome too) and their agreement with the claims administrator, counted
-    here by brute force; built in two batches (the second adding to the first's counts)."""
+    letters (of each outcome too) and their agreement with the claims administrator, and
+    reason_pairs' rows of them the upheld items giving each reason (reason NULL: all of
+    them) per category and drug class, counted here by brute force; built in two batches
+    (the second adding to the first's counts)."""
     from dashboard import dimensions
     from tests.conftest import require_shared
 
@@ -534,6 +536,17 @@ def test_two_filters_together_count_what_their_items_hold(
         return f" cross join unnest({values}) as {name}({name})", name
 
     con = duckdb.connect(str(resolve(db)), read_only=True)
+
+    def held(mart: str, counts: str, other: str, want: list[tuple[object, ...]]) -> int:
+        """Checks the mart's rows of the pair (a, b) with ``other`` are ``want``; how many."""
+        got = con.execute(
+            f"select value, other_value, {counts} from {mart}"
+            " where dimension = ? and other = ? order by all",
+            [dimensions.pair_name(a, b), other],
+        ).fetchall()
+        assert got == want, (mart, a.name, b.name, other)
+        return len(got)
+
     try:
         assert dimensions.SELECTION_PAIRS
         checked = 0
@@ -558,14 +571,19 @@ def test_two_filters_together_count_what_their_items_hold(
                     f" where {a_value} is not null and {b_value} is not null"
                     " group by all order by all"
                 ).fetchall()
-                got = con.execute(
-                    "select value, other_value, items, overturned, letters, both_cited,"
-                    " same_source, letters_overturned, letters_upheld"
-                    " from facet_pairs where dimension = ? and other = ? order by all",
-                    [dimensions.pair_name(a, b), other.name],
+                measures = ", ".join(derived.PAIR_MEASURES)  # in the order counted above
+                checked += held("facet_pairs", measures, other.name, want)
+            for by in dimensions.REASONS_BY:  # the upheld items giving each reason, and all
+                want = con.execute(
+                    f"select {a_value} || chr(31) || {b_value}, f.{by.column}::varchar,"
+                    " reason, count(*)"
+                    f" from item_facts f{a_from}{b_from}"
+                    " cross join unnest(list_append(f.reasons, null)) as r(reason)"
+                    f" where not f.overturned and {a_value} is not null"
+                    f" and {b_value} is not null and f.{by.column} is not null"
+                    " group by all order by all"
                 ).fetchall()
-                assert got == want, (a.name, b.name, other.name)
-                checked += len(got)
+                checked += held("reason_pairs", "reason, upheld", by.name, want)
         assert checked > 100
     finally:
         con.close()

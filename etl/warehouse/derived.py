@@ -578,6 +578,8 @@ ANY_SAME = "same_source_as_claims_admin"
 def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
     """The items of ``facts`` holding a value of the filter a and one of b, a row per pair of
     their values (``sel_a``, ``sel_b``), with ``columns`` and what the counts read."""
+    from dashboard import dimensions
+
     carried = [
         "letter_key",
         "overturned",
@@ -588,10 +590,14 @@ def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
     pick = {d.name: f"unnest({d.column})" if d.shape == "list" else d.column for d in (a, b)}
     kept = ", ".join(dict.fromkeys(carried))
     first = ", ".join(dict.fromkeys([b.column, *carried]))  # b's values unnested next
+    sep = _literal(dimensions.VALUE_JOIN)
     return (
         f"(select * from (select sel_a, {pick[b.name]}::varchar as sel_b, {kept}"
         f" from (select {pick[a.name]}::varchar as sel_a, {first} from {facts}))"
-        " where sel_a is not null and sel_b is not null)"
+        # A value holding the separator would make two pairs one: left out (the dashboard
+        # scans a selection of it).
+        f" where sel_a is not null and sel_b is not null and not contains(sel_a, {sep})"
+        f" and not contains(sel_b, {sep}))"
     )
 
 
@@ -842,6 +848,27 @@ def reason_pair_sql(facts: str = "scope_facts") -> list[str]:
         )
     template = read_sql("reason_pairs.sql")
     passes = []
+    # Two filters selected together (facet_pairs' rows of them: selection_pair_sql): their
+    # pairs of values, each a row of the selection, with each dimension shared out by.
+    by_names = {
+        c: [d.name for d in by if d.column == c] for c in dict.fromkeys(d.column for d in by)
+    }
+    for a, b in dimensions.SELECTION_PAIRS:
+        items = _selected_items(f"(from {upheld})", a, b, [*by_names, "reasons"])
+        sets = ", ".join(f"(sel_a, sel_b, {c}, reason)" for c in by_names)
+        # A row's dimensions: those of its set's column (two may share one).
+        names = " ".join(
+            f"when grouping({c}) = 0 then [{', '.join(map(_literal, n))}]"
+            for c, n in by_names.items()
+        )
+        values = " ".join(f"when grouping({c}) = 0 then {c}::varchar" for c in by_names)
+        passes.append(
+            f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
+            f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value,"
+            f" unnest(case {names} end) as other, case {values} end as other_value, reason,"
+            " count(*)::bigint as upheld"
+            f" from (select *, {reasons} from {items}) group by grouping sets ({sets})"
+        )
     for source, columns, pairs in sources:
         # A pass's sets are told apart by their columns: (category, drug_class) and
         # (drug_class, category), one set, go to different passes.

@@ -733,7 +733,8 @@ def test_rates_under_one_value_of_an_items_field_are_sums_of_the_pairs_mart(
 
 def _pairs_of_values(oracle, a: Dimension, b: Dimension) -> list[Filters]:
     """One value of ``a`` with one of ``b``, as the items hold them together: the commonest two
-    pairs and the rarest (fewest items, then first by value)."""
+    pairs and the rarest (fewest items, then first by value); then two values no item holds
+    together, if the warehouse has such."""
 
     def values(dim: Dimension, name: str) -> tuple[str, str]:
         if dim.shape == "list":
@@ -749,7 +750,12 @@ def _pairs_of_values(oracle, a: Dimension, b: Dimension) -> list[Filters]:
     ).fetchall()
     assert len(counted) >= 3
     rarest = min(counted, key=lambda row: (row[2], row[0], row[1]))
-    return [Filters.build(**{a.name: [x], b.name: [y]}) for x, y, _ in [*counted[:2], rarest]]
+    chosen = [(x, y) for x, y, _ in [*counted[:2], rarest]]
+    # and a value of each that no item holds together (the sidebar offers it, with 0 items)
+    held = {(x, y) for x, y, _ in counted}
+    apart = sorted((x, y) for x in {row[0] for row in counted} for y in {row[1] for row in counted})
+    chosen += [pair for pair in apart if pair not in held][:1]
+    return [Filters.build(**{a.name: [x], b.name: [y]}) for x, y in chosen]
 
 
 PAIR_OF_FILTERS = dimensions.SELECTION_PAIRS[0]
@@ -762,7 +768,9 @@ def test_rates_under_two_filters_selected_together_are_sums_of_the_pairs_mart(co
     agreement, the table counted from the items. Two values of one, a third filter or a
     search: scanned."""
     a, b = PAIR_OF_FILTERS
-    for filters in _pairs_of_values(oracle, a, b):
+    pairs = _pairs_of_values(oracle, a, b)
+    assert len(pairs) == 4 and expected.summary(oracle, pairs[-1])["n"] == 0
+    for filters in pairs:
         assert queries._two_selections(con, filters) is not None
         _check_summed(con, oracle, ran, filters, list(dimensions.FILTERS), [])
         ran.clear()  # and the Guidelines page's agreement
@@ -817,26 +825,37 @@ def test_the_options_under_two_filters_selected_together_are_the_pairs_marts(con
             assert dict(under.select("value", "n").iter_rows()) == dict(want), dim.name
 
 
+@pytest.mark.parametrize(
+    "lost", [("facet_pairs", "reason_pairs"), ("reason_pairs",)], ids=["both marts", "reasons"]
+)
 def test_a_mart_before_a_pair_of_filters_was_named_scans_under_both(
-    con, oracle, warehouse_file, tmp_path
+    con, oracle, warehouse_file, tmp_path, ran, lost
 ):
-    """A warehouse whose facet_pairs holds no rows of a pair of filters (built before the
-    registry named it): those selections are scanned, with the same numbers."""
+    """A warehouse whose marts hold no rows of a pair of filters (built before the registry
+    named it), or whose reason_pairs alone holds none: those selections are scanned, with the
+    same numbers."""
     a, b = PAIR_OF_FILTERS
     older = tmp_path / "older.duckdb"
     shutil.copyfile(warehouse_file, older)
     with duckdb.connect(str(older)) as writer:
-        writer.execute("delete from facet_pairs where dimension = ?", [dimensions.pair_name(a, b)])
+        for mart in lost:
+            writer.execute(f"delete from {mart} where dimension = ?", [dimensions.pair_name(a, b)])
     session = queries.connect(older)
     try:
         filters = _pairs_of_values(oracle, a, b)[0]
-        assert queries._two_selections(session, filters) is None
+        assert (queries._two_selections(session, filters) is None) == ("facet_pairs" in lost)
         assert queries._two_selections(con, filters) is not None
         for name in ("category", "drug", a.name):
             assert_frame_equal(
                 queries.rates_by(session, filters, name), queries.rates_by(con, filters, name)
             )
-        assert_frame_equal(queries.summary(session, filters), queries.summary(con, filters))
+        for query in (queries.summary, queries.filter_options, queries.source_concordance):
+            assert_frame_equal(query(session, filters), query(con, filters))
+        by = ("category", "drug_class")
+        ran.clear()
+        scanned = queries.reasons_together(session, filters, by, 4)
+        assert ran.count("reason_by") == 1 and ran.count("reason_by_pairs") == 0
+        assert_frame_equal(scanned, queries.reasons_together(con, filters, by, 4))
     finally:
         session.close()
 
@@ -1658,6 +1677,29 @@ def test_registry_entries_are_checked():
         Dimension("x", "X", "drugs", "list", outcome=("a", "b"))
     with pytest.raises(ValueError, match="outcome"):
         Dimension("x", "X", "decision", "scalar", outcome=("a", "a"))
+    with pytest.raises(ValueError, match="combine"):
+        Dimension("x", "X", "injury_year", "scalar", widget="range", combined_with=("reason",))
+    reason, source = dimensions.get("reason"), dimensions.get("guideline_source")
+    years = dimensions.get("injury_year")
+    paired = dataclasses.replace(reason, combined_with=("guideline_source",))
+    assert dimensions.selection_pairs((paired, source)) == ((paired, source),)
+    for combined, match in (
+        (("injury_year",), "combine"),  # a range
+        (("decision",), "combine"),  # the outcome
+        (("reason",), "combine"),  # itself
+        (("claims_admin_source",), "combine"),  # no such filter
+    ):
+        with pytest.raises(ValueError, match=match):
+            dimensions.selection_pairs(
+                (
+                    dataclasses.replace(reason, combined_with=combined),
+                    years,
+                    dimensions.get("decision"),
+                )
+            )
+    twice = dataclasses.replace(source, combined_with=("reason",))
+    with pytest.raises(ValueError, match="twice"):
+        dimensions.selection_pairs((paired, twice))
 
 
 def test_the_outcome_splits_the_items_as_the_marts_count_them(oracle):
@@ -1841,6 +1883,26 @@ def test_reasons_under_one_selection_are_sums_of_the_reason_mart(con, chosen, ra
         con, filters, [dimensions.get("category"), dimensions.get("drug_class")], 30, 4
     )
     assert_frame_equal(together, scanned)
+
+
+def test_reasons_under_two_filters_selected_together_are_sums_of_the_reason_mart(con, oracle, ran):
+    """Under one value of each of two filters the marts count together (Upheld selected too:
+    every upheld item), the Reasons page's shares by category and drug class are the
+    reason_pairs mart's sums: the same frame as a scan of the items; with a third filter,
+    scanned."""
+    by = [dimensions.get("category"), dimensions.get("drug_class")]
+    pairs = _pairs_of_values(oracle, *PAIR_OF_FILTERS)
+    upheld = Filters.build(**dict(pairs[0].selections), decision=["Upheld"])
+    for filters in [*pairs, upheld]:
+        ran.clear()
+        together = queries.reasons_together(con, filters, ("category", "drug_class"), 4)
+        assert ran.count("reason_by_pairs") == 1 and ran.count("reason_by") == 0
+        assert together.height > 0 or filters not in (pairs[0], upheld)
+        assert_frame_equal(together, queries._scanned_reasons(con, filters, by, 30, 4))
+    third = Filters.build(**dict(pairs[0].selections), category=["Pharmaceuticals"])
+    ran.clear()
+    queries.reasons_together(con, third, ("category", "drug_class"), 4)
+    assert ran.count("reason_by_pairs") == 0 and ran.count("reason_by") == 1
 
 
 def test_a_warehouse_before_the_reason_mart_counts_the_reasons_from_the_items(
