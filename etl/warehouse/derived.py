@@ -330,7 +330,7 @@ def _pair_passes(facts: str, hashed: bool = False) -> list[str]:
     columns = {d.name: d.column for d in scalars}
     # An item's own field's flags of the first item of its letter with each value (fresh_sql)
     fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
-    any_same = "same_source_as_claims_admin"
+    any_same = ANY_SAME
     passes = [
         _grouping_pass(
             facts, columns, [p for p in pairs if p[0].shape == "scalar"], fresh, any_same, hashed
@@ -529,21 +529,10 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
     own = [d for d in dimensions.FILTERS if d not in letter_scalars]
     passes = []
     for a, b in dimensions.SELECTION_PAIRS:
-        head = (
-            f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
-            f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value"
-        )
-
+        head = _selection_head(a, b)
         if letter_scalars:
             columns = list(dict.fromkeys(d.column for d in letter_scalars))
             sets = ", ".join(f"(sel_a, sel_b, {c})" for c in columns)
-            # A row's dimensions: those of its set's column (two may share one).
-            names = " ".join(
-                f"when grouping({c}) = 0 then"
-                f" [{', '.join(_literal(d.name) for d in letter_scalars if d.column == c)}]"
-                for c in columns
-            )
-            values = " ".join(f"when grouping({c}) = 0 then {c}::varchar" for c in columns)
             # The groups of each letter and pair of values, with the letter's fields.
             letter_values = ", ".join(f"any_value({c}) as {c}" for c in columns)
             groups = (
@@ -551,8 +540,8 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
                 f" from {_selected_items(facts, a, b, columns)} group by letter_key, sel_a, sel_b)"
             )
             passes.append(
-                f"{head}, unnest(case {names} end) as other, case {values} end as other_value,"
-                f" {measures} from {groups} group by grouping sets ({sets})"
+                f"{head}, {_set_dimension(letter_scalars)}, {measures}"
+                f" from {groups} group by grouping sets ({sets})"
             )
         for d in own:
             same = (
@@ -573,6 +562,29 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
 
 # Whether the claims administrator cited any of MAXIMUS's sources (item_facts).
 ANY_SAME = "same_source_as_claims_admin"
+
+
+def _selection_head(a: Any, b: Any) -> str:
+    """A pair mart's row of two filters selected together: its ``dimension`` and ``value``."""
+    from dashboard import dimensions
+
+    return (
+        f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
+        f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value"
+    )
+
+
+def _set_dimension(dims: list[Any]) -> str:
+    """A grouping-sets pass's ``other`` and ``other_value``: the dimensions of ``dims`` whose
+    column is its row's set's (two may share one: a row each) and that column's value."""
+    columns = list(dict.fromkeys(d.column for d in dims))
+    names = " ".join(
+        f"when grouping({c}) = 0 then"
+        f" [{', '.join(_literal(d.name) for d in dims if d.column == c)}]"
+        for c in columns
+    )
+    values = " ".join(f"when grouping({c}) = 0 then {c}::varchar" for c in columns)
+    return f"unnest(case {names} end) as other, case {values} end as other_value"
 
 
 def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
@@ -850,23 +862,12 @@ def reason_pair_sql(facts: str = "scope_facts") -> list[str]:
     passes = []
     # Two filters selected together (facet_pairs' rows of them: selection_pair_sql): their
     # pairs of values, each a row of the selection, with each dimension shared out by.
-    by_names = {
-        c: [d.name for d in by if d.column == c] for c in dict.fromkeys(d.column for d in by)
-    }
+    by_column_names = list(dict.fromkeys(d.column for d in by))
     for a, b in dimensions.SELECTION_PAIRS:
-        items = _selected_items(f"(from {upheld})", a, b, [*by_names, "reasons"])
-        sets = ", ".join(f"(sel_a, sel_b, {c}, reason)" for c in by_names)
-        # A row's dimensions: those of its set's column (two may share one).
-        names = " ".join(
-            f"when grouping({c}) = 0 then [{', '.join(map(_literal, n))}]"
-            for c, n in by_names.items()
-        )
-        values = " ".join(f"when grouping({c}) = 0 then {c}::varchar" for c in by_names)
+        items = _selected_items(f"(from {upheld})", a, b, [*by_column_names, "reasons"])
+        sets = ", ".join(f"(sel_a, sel_b, {c}, reason)" for c in by_column_names)
         passes.append(
-            f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
-            f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value,"
-            f" unnest(case {names} end) as other, case {values} end as other_value, reason,"
-            " count(*)::bigint as upheld"
+            f"{_selection_head(a, b)}, {_set_dimension(by)}, reason, count(*)::bigint as upheld"
             f" from (select *, {reasons} from {items}) group by grouping sets ({sets})"
         )
     for source, columns, pairs in sources:
