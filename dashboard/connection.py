@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Callable
@@ -157,31 +158,59 @@ def connection() -> tuple[duckdb.DuckDBPyConnection, WarehouseId]:
     return _holder().get(settings().db)
 
 
+# What a cache key may hold, written out by ``cache_key``.
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def cache_key(value: Any) -> str:
+    """The text of a query's arguments that keys its cached answer: plain values (their
+    ``repr``: ``1``, ``True``, ``1.0`` and ``'1'`` differ), tuples, frozensets and frozen
+    dataclasses of them. Streamlit's own hashing of the same arguments (a dataclass through
+    ``asdict``, every value through its hasher) cost 10-15 ms of each page's rerun."""
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + ",".join(cache_key(item) for item in value) + ")"
+    if isinstance(value, frozenset):
+        return "{" + ",".join(sorted(cache_key(item) for item in value)) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not type(value).__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f"a cache key needs a frozen dataclass, not {type(value).__name__}")
+        fields = tuple(getattr(value, field.name) for field in dataclasses.fields(value))
+        return f"{type(value).__module__}.{type(value).__qualname__}{cache_key(fields)}"
+    raise TypeError(f"a cache key holds plain values, not {type(value).__name__}")
+
+
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)
 def _cached(
-    warehouse_key: str, query_name: str, args: tuple[Any, ...], _fn: Callable[..., pl.DataFrame]
+    warehouse_key: str,
+    query_name: str,
+    key: str,
+    _fn: Callable[..., pl.DataFrame],
+    _args: tuple[Any, ...],
 ) -> pl.DataFrame:
-    del warehouse_key, query_name  # part of the cache key only
+    del warehouse_key, query_name, key  # the cache key only
     con, _ = connection()
-    return _fn(con, *args)
+    return _fn(con, *_args)
 
 
 def run(fn: Callable[..., pl.DataFrame], *args: Any) -> pl.DataFrame:
-    """``fn(connection, *args)``, cached per warehouse file. ``args`` must be hashable values."""
+    """``fn(connection, *args)``, cached per warehouse file. ``args`` must be plain values
+    (``cache_key``)."""
     _, ident = connection()
-    return _cached(ident.key, f"{fn.__module__}.{fn.__qualname__}", args, fn)
+    return _cached(ident.key, f"{fn.__module__}.{fn.__qualname__}", cache_key(args), fn, args)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
-def _computed(name: str, args: tuple[Any, ...], _fn: Callable[..., Any]) -> Any:
-    del name  # part of the cache key only
-    return _fn(*args)
+def _computed(name: str, key: str, _fn: Callable[..., Any], _args: tuple[Any, ...]) -> Any:
+    del name, key  # the cache key only
+    return _fn(*_args)
 
 
 def computed(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` for a pure function of hashable values (a statistic of rows a query
-    gave), cached like the queries: a rerun showing the same rows does not compute it again."""
-    return _computed(f"{fn.__module__}.{fn.__qualname__}", args, fn)
+    """``fn(*args)`` for a pure function of plain values (a statistic of rows a query gave),
+    cached like the queries: a rerun showing the same rows does not compute it again."""
+    return _computed(f"{fn.__module__}.{fn.__qualname__}", cache_key(args), fn, args)
 
 
 def run_uncached(fn: Callable[..., Any], *args: Any) -> Any:

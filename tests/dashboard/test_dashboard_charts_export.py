@@ -297,6 +297,33 @@ def test_connection_follows_the_symlink_swap(tmp_path, warehouse, oracle):
     assert queries.cursor(con4).sql("select wilson_low(0, 0)").fetchall() == [(None,)]
 
 
+def test_cache_keys_tell_every_argument_apart():
+    from dataclasses import dataclass
+
+    from dashboard.connection import cache_key
+
+    opioids = Filters.build(drug_class=["Opioids"])
+    years = Filters.build(drug_class=["Opioids"], injury_year=(2014, 2016))
+    args = [
+        (1,), (True,), (1.0,), ("1",), (None,), ((1,),), ((1, 2),), ((12,),), (("a,b",),),
+        (("a", "b"),), (ALL,), (opioids,), (years,), (Filters(search="x"),),
+        (Filters(exclude_synthetic=True),), (opioids, "specialty"), (opioids, "state"),
+        (frozenset({"a", "b"}),), (frozenset({"a"}),),
+    ]  # fmt: skip
+    keys = [cache_key(a) for a in args]
+    assert len(set(keys)) == len(args)
+    assert cache_key((Filters.build(drug_class=["Opioids"]),)) == keys[args.index((opioids,))]
+    assert cache_key(frozenset({"b", "a"})) == cache_key(frozenset({"a", "b"}))
+
+    @dataclass
+    class Loose:
+        x: int = 1
+
+    for loose in ([1], {"a": 1}, pl.DataFrame({"a": [1]}), Loose(), (1, [2]), {1}):
+        with pytest.raises(TypeError):
+            cache_key(loose)
+
+
 def test_streamed_csv_equals_one_shot(con, oracle):
     from dashboard.export import batches_to_csv_bytes
 
@@ -376,13 +403,53 @@ def _layered_builders(con) -> dict:
 
 
 def test_layered_charts_equal_altairs(con, monkeypatch) -> None:
-    # charts.LayerChart skips Altair's copies of the layers when none holds a parameter:
-    # every layered builder's spec must be the one alt.LayerChart gives, with and without.
+    # charts.LayerChart skips Altair's copies of the layers, lifting a named layer's selection
+    # itself: every layered builder's spec must be the one alt.LayerChart gives.
     builders = _layered_builders(con)
-    ours = {name: build() for name, build in builders.items()}
+    rates = queries.rates_by(con, ALL, "specialty")
+
+    def layers(*params: list, names: tuple = (None, None)) -> charts.LayerChart:
+        drawn = []
+        for mark, held, name in zip(("bar", "rule"), params, names, strict=True):
+            chart = alt.Chart(rates).mark_bar() if mark == "bar" else alt.Chart(rates).mark_rule()
+            chart = chart.encode(x="n:Q")
+            if held:
+                chart = chart.add_params(*held)
+            if name:
+                chart = chart.properties(name=name)
+            drawn.append(chart)
+        return charts.LayerChart(layer=drawn)
+
+    pick = alt.selection_point(name="pick", fields=["specialty"])
+    brush = alt.selection_interval(name="brush", encodings=["x"])
+    width = alt.param(name="width", value=3)
+    # Altair's way: a selection on an unnamed layer, one selection on two layers, a variable.
+    builders["unnamed_selection"] = lambda: layers([pick], [])
+    builders["shared_selection"] = lambda: layers([pick], [pick], names=("a", "b"))
+    builders["variable"] = lambda: layers([width], [], names=("a", None))
+    # Lifted here: selections on named layers, one each or two on one.
+    builders["two_selections"] = lambda: layers([pick], [brush], names=("a", "b"))
+    builders["both_on_one"] = lambda: layers([pick, brush], [], names=("a", None))
+    altairs_way = {"unnamed_selection", "shared_selection", "variable"}
+    lifted_by_altair = []
+    combine = charts._ALTAIR_API._combine_subchart_params
+
+    def counted(*args, **kwargs):
+        lifted_by_altair.append(1)
+        return combine(*args, **kwargs)
+
+    monkeypatch.setattr(charts._ALTAIR_API, "_combine_subchart_params", counted)
+    ours, specs = {}, {}
+    for name, build in builders.items():
+        lifted_by_altair.clear()
+        ours[name] = build()
+        # Twice: to_dict copies the chart through its __init__.
+        specs[name] = (ours[name].to_dict(), ours[name].to_dict())
+        assert bool(lifted_by_altair) == (name in altairs_way), name
     assert all(isinstance(chart, charts.LayerChart) for chart in ours.values())
-    # Twice: to_dict copies the chart through its __init__.
-    specs = {name: (chart.to_dict(), chart.to_dict()) for name, chart in ours.items()}
+    assert {"two_selections", "both_on_one"} <= {
+        name for name, (spec, _) in specs.items() if "params" in spec
+    }
     monkeypatch.setattr(charts, "LayerChart", alt.LayerChart)
     for name, build in builders.items():
         altairs = build()
