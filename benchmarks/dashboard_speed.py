@@ -30,7 +30,11 @@ a column then wait on the disk). Peak memory is the process's maximum resident s
 AppTest compiles the app's and the page's scripts again on every run (a new ScriptCache per
 run); a server compiles them once per process (streamlit/runtime/runtime.py: one ScriptCache),
 so the probe keeps one ScriptCache across its runs, as the server does (``SERVER_SCRIPT_CACHE``):
-every run but the first would otherwise pay 1-15 ms a server never pays.
+every run but the first would otherwise pay 1-15 ms a server never pays. AppTest also runs
+with Streamlit's defaults, not the project's settings (``dashboard/.streamlit/config.toml``,
+which ``imr dashboard`` passes to the server): with usage statistics on, every Streamlit
+command of a run gathered its telemetry (5-10 ms a rerun on the Reasons page). The probe sets
+the server's options first (also ``SERVER_SCRIPT_CACHE``).
 Results: stdout (Markdown) and benchmarks/out/dashboard.json.
 """
 
@@ -99,10 +103,15 @@ def set_filters(at, filters, change):
 """
 
 # One ScriptCache for all of a probe's AppTest runs, as the server keeps one per process
-# (AppTest makes a new one per run, so each run compiled the app's and the page's scripts).
+# (AppTest makes a new one per run, so each run compiled the app's and the page's scripts);
+# and the server's Streamlit options (AppTest runs with Streamlit's defaults).
 SERVER_SCRIPT_CACHE = r"""
+from streamlit import config as _config
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import app_test, local_script_runner
+from etl.launch import config_options
+for _option, _value in config_options().items():
+    _config.set_option(_option, _value)
 _server_script_cache = ScriptCache()
 app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _server_script_cache
 """
