@@ -16,7 +16,7 @@ n_small = ui.small_n()
 st.title("Explore: any two dimensions")
 st.markdown(ui.UNIT_NOTE)
 ui.filter_caption(filters)
-ui.page_summary(filters)
+summary = ui.page_summary(filters)
 
 names = [d.name for d in dimensions.DIMENSIONS]
 
@@ -45,7 +45,9 @@ with picks[2]:
     )
 row_dim, col_dim = dimensions.get(rows), dimensions.get(cols)
 
-frame = run(queries.crosstab, filters, rows, cols, top, top, n_small)
+# The headline's items: the cross-tab's items without a value on an axis follow from them.
+items = int(summary.item(0, "n") or 0)
+frame = run(queries.crosstab, filters, rows, cols, top, top, n_small, items)
 if frame.height == 0:
     st.info("No items match the filters with a value on both axes.")
     st.stop()

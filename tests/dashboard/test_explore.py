@@ -128,6 +128,11 @@ def test_crosstab_matches_the_items(con, oracle, rows, cols, top_rows, top_cols,
     assert dict(frame.select("row_value", "row_order").unique().iter_rows()) == row_order
     assert dict(frame.select("col_value", "col_order").unique().iter_rows()) == col_order
     assert set(frame.get_column("left_out").to_list()) == {left_out}
+    # The page passes its headline's items: the same cross-tab, nothing counted again.
+    items = int(queries.summary(con, filters).item(0, "n"))
+    assert queries.crosstab(con, filters, rows, cols, top_rows, top_cols, 30, items).equals(frame)
+    more = queries.crosstab(con, filters, rows, cols, top_rows, top_cols, 30, items + 5)
+    assert set(more.get_column("left_out").to_list()) == {left_out + 5}
     for r in frame.iter_rows(named=True):
         assert r["row_other"] is (r["row_value"] == OTHER)
         assert r["col_other"] is (r["col_value"] == OTHER)
@@ -642,3 +647,13 @@ def test_a_cell_drill_down_sets_both_filters_on_the_letters_page(app_env, oracle
     )
     assert expected.summary(oracle, filters)["n"] > 0
     assert any(c.value == "Filters: " + "; ".join(filters.describe()) for c in at.caption)
+
+
+@pytest.mark.parametrize("rows,cols", [("drug_class", "specialty"), ("category", "state")])
+def test_crosstab_under_a_search_takes_the_headline_items(con, rows, cols):
+    # A search's items are counted by the scan, the headline's by the search: the same.
+    filters = Filters.build(search="tramadol", decision=["Upheld"])
+    frame = queries.crosstab(con, filters, rows, cols, 4, 4)
+    items = int(queries.summary(con, filters).item(0, "n"))
+    assert items > 0
+    assert queries.crosstab(con, filters, rows, cols, 4, 4, 30, items).equals(frame)
