@@ -391,9 +391,11 @@ def newest_first(
     **extra: Any,
 ) -> pl.DataFrame:
     """``_filtered`` for a query of the newest ``limit`` items (its ``$<limit_param>``) that
-    takes ``$from_year``: looked for in the latest decision year first (item_facts is ordered
-    by decision year: a twelfth of its row groups at DWC's whole history), then, when that year
-    holds fewer, in every year. Either way the newest of the whole slice."""
+    takes ``$from_year``: looked for in the latest decision year first, then, when that year
+    holds fewer, in every year. Either way the newest of the whole slice. Each batch's items
+    are ordered by decision year, so where letters come in the order DWC decides them the
+    latest year is a few row groups; a batch that holds every year (the synthetic whole
+    history's) puts every year in each row group, and the year is a filter, not a skip."""
     params: dict[str, Any] = {**extra, limit_param: limit}
     latest = run_fixed(con, "decision_year_max").item(0, "decision_year_max")
     if latest is not None and limit is not None:

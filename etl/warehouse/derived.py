@@ -211,7 +211,8 @@ def fresh_sql(facts: str) -> str:
         f" from (select *, {same} from (select *, {earlier} from {facts}"
         " window earlier as (partition by letter_key order by item_no"
         " rows between unbounded preceding and 1 preceding)))"
-        # item_facts' order (item_facts.sql): its row groups' zone maps skip by years
+        # item_facts' order (item_facts.sql), within the batch: the row groups' zone maps skip
+        # by years where batches come in decision order
         " order by decision_year, injury_year, letter_id, item_no"
     )
 
