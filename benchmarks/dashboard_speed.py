@@ -112,6 +112,7 @@ from streamlit.testing.v1 import app_test, local_script_runner
 from etl.launch import config_options
 for _option, _value in config_options().items():
     _config.set_option(_option, _value)
+_config.set_option("client.showErrorDetails", "full")  # a page's error, told by the probe
 _server_script_cache = ScriptCache()
 app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _server_script_cache
 """

@@ -60,7 +60,13 @@ def _lifted_params(top: Any, layer: list[Any]) -> tuple[list[Any], list[Any]] | 
     selection of a layer moved to the chart with that layer as its view (``views``), the
     layer without it. None where that takes Altair's own way: a selection on a layer without
     a name (Altair names it by a hash of the layer), one name on two selections (Altair
-    merges identical ones), parameters on the chart and on a layer."""
+    merges identical ones), parameters on the chart and on a layer, an empty list of them
+    (Altair drops it), a layered layer (Altair renames its layers)."""
+    given = [top, *(getattr(spec, "params", alt.Undefined) for spec in layer)]
+    if any(_empty(params) for params in given) or any(
+        isinstance(spec, alt.LayerChart) for spec in layer
+    ):
+        return None
     held = [_has_params(getattr(spec, "params", None)) for spec in layer]
     if not any(held):
         if not _has_params(top):
@@ -90,6 +96,10 @@ def _lifted_params(top: Any, layer: list[Any]) -> tuple[list[Any], list[Any]] | 
         spec.params = alt.Undefined
         bare.append(spec)
     return params, bare
+
+
+def _empty(params: Any) -> bool:
+    return params is not None and not alt.utils.is_undefined(params) and not params
 
 
 def _lifted(param: Any) -> bool:

@@ -576,6 +576,20 @@ def test_explore_page_from_url(app_env, oracle):
     assert any(c.value == "Filters: Drug class: Opioids" for c in at.caption)
 
 
+@pytest.mark.parametrize("chosen", [{}, {"decision": "Upheld"}, {"exclude_demo": "true"}])
+def test_explore_page_says_how_many_items_no_axis_holds(app_env, oracle, chosen):
+    # The page passes its headline's items to the cross-tab: the items left out follow them.
+    at = run_page("explore", rows="drug_class", cols="category", top="5", **chosen)
+    filters = Filters.build(
+        decision=[chosen["decision"]] if "decision" in chosen else [],
+        exclude_synthetic="exclude_demo" in chosen,
+    )
+    *_, left_out = oracle_crosstab(oracle, filters, "drug_class", "category", 5, 5)
+    assert left_out > 0  # items without a drug class
+    said = f"{ui.plural(left_out, 'item')} in view have no drug class or no request category"
+    assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
+
+
 def test_explore_state_lives_in_the_url(app_env):
     at = run_page("explore")
     assert [s.value for s in at.selectbox] == ["drug_class", "specialty", "12"]
