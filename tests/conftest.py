@@ -14,6 +14,20 @@ SHARED = ROOT.parent / "shared"
 REAL = SHARED / "letters" / "real"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Streamlit's settings as the server has them (``dashboard/.streamlit/config.toml``, which
+    ``imr dashboard`` passes to it) for the pages AppTest runs: AppTest reads no config file,
+    so it ran them with magic and usage statistics on, which the server never does. The error
+    details stay: the tests read the exceptions' text."""
+    from streamlit import config as streamlit_config
+
+    from etl.launch import config_options
+
+    for option, value in config_options().items():
+        if option != "client.showErrorDetails":
+            streamlit_config.set_option(option, value)
+
+
 def require_shared() -> Path:
     """The shared real letters, or a clean skip on machines that do not have them."""
     if not (REAL / "INDEX.tsv").is_file():

@@ -327,3 +327,20 @@ def test_a_new_dimension_appears_in_the_sidebar_and_filters(oracle, monkeypatch,
     assert at.multiselect(key=CLAIMS_ADMIN.param).value == [value]
     assert metrics(at) == expected_metrics(oracle, Filters.build(claims_admin_source=[value]))
     assert f"Filters: {CLAIMS_ADMIN.label}: {value}" in captions(at)
+
+
+def test_pages_run_with_the_servers_streamlit_settings(app_env):
+    # tests/conftest.py gives AppTest the server's settings (it reads no config file): magic
+    # and usage statistics off, as `imr dashboard` runs the pages; the error details kept.
+    from streamlit import config
+
+    from etl.launch import config_options
+
+    options = config_options()
+    assert options["runner.magicEnabled"] is False
+    assert options["browser.gatherUsageStats"] is False
+    for option, value in options.items():
+        if option != "client.showErrorDetails":
+            assert config.get_option(option) == value, option
+    at = run_page("overview")
+    assert not at.exception
