@@ -106,13 +106,10 @@ def set_filters(at, filters, change):
 # (AppTest makes a new one per run, so each run compiled the app's and the page's scripts);
 # and the server's Streamlit options (AppTest runs with Streamlit's defaults).
 SERVER_SCRIPT_CACHE = r"""
-from streamlit import config as _config
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import app_test, local_script_runner
-from etl.launch import config_options
-for _option, _value in config_options().items():
-    _config.set_option(_option, _value)
-_config.set_option("client.showErrorDetails", "full")  # a page's error, told by the probe
+from dashboard.serve import use_server_options
+use_server_options()
 _server_script_cache = ScriptCache()
 app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _server_script_cache
 """

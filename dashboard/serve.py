@@ -13,6 +13,7 @@ import ast
 import importlib
 import importlib.util
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -54,6 +55,21 @@ def preload() -> list[str]:
     finally:
         logging.disable(logging.NOTSET)
     return names
+
+
+def use_server_options(keep: Collection[str] = ("client.showErrorDetails",)) -> None:
+    """Set this process's Streamlit options to the server's (``etl.launch.config_options``,
+    which ``imr dashboard`` passes to ``streamlit run``), but those in ``keep``: for AppTest,
+    which reads no config file, so that the probes and the page tests run the pages as the
+    server does (magic and usage statistics off). The error details stay by default: a probe
+    tells a page's error, the tests read the exceptions' text."""
+    from streamlit import config
+
+    from etl.launch import config_options
+
+    for option, value in config_options().items():
+        if option not in keep:
+            config.set_option(option, value)
 
 
 def main() -> None:

@@ -15,17 +15,10 @@ REAL = SHARED / "letters" / "real"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Streamlit's settings as the server has them (``dashboard/.streamlit/config.toml``, which
-    ``imr dashboard`` passes to it) for the pages AppTest runs: AppTest reads no config file,
-    so it ran them with magic and usage statistics on, which the server never does. The error
-    details stay: the tests read the exceptions' text."""
-    from streamlit import config as streamlit_config
+    """The pages AppTest runs get the server's Streamlit settings (``dashboard.serve``)."""
+    from dashboard.serve import use_server_options
 
-    from etl.launch import config_options
-
-    for option, value in config_options().items():
-        if option != "client.showErrorDetails":
-            streamlit_config.set_option(option, value)
+    use_server_options()
 
 
 def require_shared() -> Path:
