@@ -175,6 +175,8 @@ BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "
 ITEM_BIT_PAIRS = [("drug", "reason"), ("reason", "specialty"), ("guideline_source", "drug")]
 # A list and a scalar (the scalar's kept values as bits): an item's own and a letter's.
 SCALAR_BIT_PAIRS = [("category", "drug"), ("reason", "decision_year"), ("state", "decision")]
+# An item's own scalar and a letter's list: each letter's first item with a kept value.
+FRESH_BIT_PAIRS = [("state", "subcategory"), ("category", "specialty"), ("drug_class", "state")]
 
 
 def both_ways(con, monkeypatch, filters, rows, cols, top):
@@ -199,7 +201,9 @@ def both_ways(con, monkeypatch, filters, rows, cols, top):
     return taken, by_bits, by_lists
 
 
-@pytest.mark.parametrize(("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS + SCALAR_BIT_PAIRS)
+@pytest.mark.parametrize(
+    ("rows", "cols"), BIT_PAIRS + ITEM_BIT_PAIRS + SCALAR_BIT_PAIRS + FRESH_BIT_PAIRS
+)
 @pytest.mark.parametrize("top", [1, 2, 12])
 @pytest.mark.parametrize(
     "chosen",
@@ -412,6 +416,48 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
         assert "group by letter_key" in fragments["LETTER_PATTERNS"] and runs == [{}]
         assert fragments["CELL_LETTERS"].startswith("sum(")
     assert queries.pattern_letters(con, Filters(), drug, reason, None) is None
+
+
+@pytest.mark.parametrize(("rows", "cols"), FRESH_BIT_PAIRS)
+@pytest.mark.parametrize("top", [1, 3, 12])
+@pytest.mark.parametrize(
+    ("chosen", "fresh"),
+    [
+        ({}, True),
+        ({"decision_year": (2015, 2024), "state": ["Texas", "California"]}, True),
+        ({"decision": ["Overturned"]}, False),  # an item's field: its first may be left out
+        ({"search": "tramadol"}, False),
+    ],
+    ids=["all", "letters-fields", "item-field", "search"],
+)
+def test_crosstab_counts_the_letters_of_an_items_scalar_by_its_first_item_with_each_value(
+    con, oracle, monkeypatch, rows, cols, top, chosen, fresh
+):
+    """An item's own scalar by a letter's list, under filters of the letter's fields only:
+    each kept value's letters are its letter's first items with it (<column>_fresh), the
+    "(other)" value's each letter once (sql/_rest_letters.sql), with no bits of letter numbers
+    and no patterns of letters; else bits or patterns of letters. The frame of the lists, and
+    the oracle's letters, both ways."""
+    own = next(d for d in map(dimensions.get, (rows, cols)) if not d.per_letter)
+    letter_field = next(d for d in map(dimensions.get, (rows, cols)) if d.per_letter)
+    filters = Filters.build(**chosen)
+    fragments, runs = queries.pattern_letters(con, filters, own, letter_field, None)
+    assert (fragments["LETTER_FLAG"] == f"{own.column}_fresh") is fresh
+    assert ("__OWN__" in str(fragments)) is False and runs == [{}]
+    if fresh:
+        axis = "row" if own.name == rows else "col"
+        ordered = queries.pattern_letters(con, filters, *map(dimensions.get, (rows, cols)), 10)
+        assert f"not {axis}_rest" in ordered[0]["PATTERN_LETTERS"]
+        assert f"where {axis}_rest" in ordered[0]["LETTER_PATTERNS"]
+    for budget in (queries.LETTER_BITS_BUDGET, 0):  # bits in one run where not fresh; none
+        monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
+        by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
+        assert by_bits and got.equals(want)
+        if not filters.search:  # the oracle knows no search
+            letters = {
+                (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
+            }
+            assert letters == oracle_letters(oracle, filters, rows, cols, top, top)
 
 
 def test_letter_slices_keep_each_run_within_the_budget(con, monkeypatch):
