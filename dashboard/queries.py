@@ -976,7 +976,9 @@ def crosstab(
     masks = crosstab_masks(con, row, col, kept)
     # Bits of letter numbers are held by each pattern and each cell (their or).
     groups = None if patterns is None else patterns + cells
-    counted = None if masks is None else pattern_letters(con, filters, row, col, groups)
+    counted = None
+    if masks is not None:
+        counted = pattern_letters(con, filters, row, col, groups, {**kept, **masks})
     if masks is not None and counted is not None:  # the cells from the kept values' bits
         pattern_fragments, runs = counted
         summed = _fragment("_cells_summed")
@@ -1092,9 +1094,36 @@ def crosstab_masks(
     return masks
 
 
-# The patterns of letters crosstab_bits.sql adds to its patterns of items, by its way of
-# counting letters (queries.pattern_letters).
+# crosstab_bits.sql's patterns of letters, added to its patterns of items, and the fragment
+# that places them, by its way of counting letters (queries.pattern_letters).
 _LETTER_PATTERNS = {"none": "_letter_patterns", "fresh": "_rest_letters"}
+_PLACED = {"none": "_placed_parts", "fresh": "_placed_fresh"}
+
+
+def fresh_places(
+    con: Con, axis: str, dim: dimensions.Dimension, placed: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """``sql/crosstab_bits.sql``'s bits of the kept values of ``dim``, an item's own field on
+    ``axis``, that an item is its letter's first with (``sql/_fresh_<shape>.sql``), and the
+    bit of each kept value's place (``$<axis>_fresh_masks``), if the warehouse has their flags
+    (``<column>_fresh``; a list's ``<column>_fresh_bits``). A list's empty label, when kept,
+    takes a bit no kept value has (``sql/_fresh_empty.sql``: the first empty list of the
+    letter). ``placed``: the kept values and their masks. Not for a list whose empty label is
+    kept with a bit: a list holds it as a value, its letters would be counted there twice."""
+    facts = column_types(con, "item_facts")
+    if dim.per_letter or f"{dim.column}_fresh" not in facts or placed is None:
+        return None
+    if dim.shape == "list" and f"{dim.column}_fresh_bits" not in facts:
+        return None
+    top, each = placed[f"{axis}_top"], list(placed[f"{axis}_masks"])
+    sql = pattern_sql("fresh", dim, axis)
+    if dim.shape == "list" and dim.empty in top:
+        free = [bit for bit in range(64) if not placed[f"{axis}_mask"] >> bit & 1]
+        if each[top.index(dim.empty)] or not free:
+            return None
+        each[top.index(dim.empty)] = 1 << free[0]
+        sql = f"({sql}) | ({pattern_sql('fresh_empty', dim, axis, shaped=False)})"
+    return sql, {f"{axis}_fresh_masks": each}
 
 
 def pattern_letters(
@@ -1103,16 +1132,18 @@ def pattern_letters(
     row: dimensions.Dimension,
     col: dimensions.Dimension,
     groups: int | None,
+    placed: dict[str, Any] | None = None,
 ) -> tuple[dict[str, str], list[dict[str, Any]]] | None:
     """How ``sql/crosstab_bits.sql`` counts a cell's letters (its ``__LETTER_FLAG__``,
     ``__LETTER_SLICE__``, ``__PATTERN_LETTERS__``, ``__LETTER_PATTERNS__`` and
     ``__CELL_LETTERS__``), and the parameters of each of its runs: by the flagged item of each
     letter where both axes are the letter's own fields (``counting_flag``); where one is an
-    item's own scalar with ``<column>_fresh`` flags and the other and every filter the
-    letter's (no search), by each letter's first item with a kept value, the "(other)" value's
-    letters once each (``sql/_pattern_letters_fresh.sql``, ``sql/_rest_letters.sql``; at 4M
-    items unfiltered, category by reviewer state: the cells 378 -> 129 ms, reviewer state by
-    subcategory 433 -> 296); else as bits of
+    item's own field with flags of each letter's first item with a value (``fresh_places``;
+    ``placed``: the kept values and their masks) and the other and every filter the
+    letter's (no search), by those items at each kept value's place, the "(other)" value's
+    and the empty list's letters once each (``sql/_placed_fresh.sql``,
+    ``sql/_rest_letters.sql``; at 4M items unfiltered, category by reviewer state: the cells
+    378 -> 129 ms, reviewer state by subcategory 433 -> 296); else as bits of
     letter numbers per pattern of the items' bits, or'ed per cell, when its ``groups`` (the
     patterns, ``sql/crosstab_axes_bits.sql``'s count, and the cells) fit ``letter_slices``;
     else, where one axis is the letter's own field, from each letter's items' patterns or'ed
@@ -1127,14 +1158,14 @@ def pattern_letters(
     own = [(axis, d) for axis, d in (("row", row), ("col", col)) if not d.per_letter]
     fresh = None
     if flag is None and len(own) == 1 and _per_letter((), filters):
-        fresh = fresh_flag(con, own[0][1])
+        fresh = fresh_places(con, *own[0], placed)
     slices = None
     if flag is None and fresh is None and groups is not None:
         slices = letter_slices(con, groups, filters, LETTER_SLICES)
     if flag is not None:
         way, cell = "flagged", "sum"
     elif fresh is not None:
-        way, cell, flag = "fresh", "sum", fresh
+        way, cell, flag = "fresh", "sum", fresh[0]
     elif slices is not None and len(slices) == 1:
         way, cell = "bits", "bits"
     elif row.per_letter or col.per_letter:
@@ -1145,15 +1176,17 @@ def pattern_letters(
         return None
     fragments = {
         # The places first: their fragments hold __ROW_PLACE__ and __COL_PLACE__.
-        "PLACED": _fragment("_placed_parts" if way in ("none", "fresh") else "_placed_each"),
+        "PLACED": _fragment(_PLACED.get(way, "_placed_each")),
         "LETTER_FLAG": flag or "null::boolean",
         "LETTER_SLICE": "letter_key between $letter_low and $letter_high" if slices else "true",
-        "PATTERN_LETTERS": _fragment(f"_pattern_letters_{way}"),
+        "PATTERN_FRESH": "letter_flag" if way == "fresh" else "0::ubigint",
+        "PATTERN_LETTERS": _fragment(f"_pattern_letters_{'none' if way == 'fresh' else way}"),
         "LETTER_PATTERNS": _fragment(_LETTER_PATTERNS[way]) if way in _LETTER_PATTERNS else "",
         "CELL_LETTERS": _fragment(f"_cell_letters_{cell}"),
     }
-    if way == "fresh":  # the axis of the item's own field
+    if fresh is not None:  # the axis of the item's own field, its places' bits
         fragments = {key: sql.replace("__OWN__", own[0][0]) for key, sql in fragments.items()}
+        return fragments, [fresh[1]]
     if slices is None:
         return fragments, [{}]
     return fragments, [{"letter_low": low, "letter_high": high} for low, high in slices]

@@ -81,8 +81,31 @@ def assert_bits_hold_their_lists(con: Any, shared_bit: int | None = None) -> Non
             " where table_name = 'item_facts' and column_name like '%\\_bits' escape '\\'"
         ).fetchall()
     ]
+    columns = [c for c in columns if not c.endswith("_fresh")]
     assert columns
     for column in columns:
         rows = con.execute(f"select {column}, {column}_bits from item_facts").fetchall()
         for values, bits in rows:
             assert bits == sum({1 << bit[(column, v)] for v in values}), (column, values)
+    # <list>_fresh_bits, of an item's own list: the bits of the values that no earlier item of
+    # its letter holds (item_no's order).
+    fresh = [c for c in columns if c in columns_of(con, "item_facts", "_fresh_bits")]
+    assert fresh
+    for column in fresh:
+        rows = con.execute(
+            f"select letter_id, item_no, {column}, {column}_fresh_bits from item_facts"
+        ).fetchall()
+        held: dict[str, set[str]] = {}
+        for letter_id, _, values, bits in sorted(rows, key=lambda r: (r[0], r[1])):
+            earlier = held.setdefault(letter_id, set())
+            first = {v for v in values if v not in earlier}
+            assert bits == sum({1 << bit[(column, v)] for v in first}), (column, values, earlier)
+            earlier.update(values)
+
+
+def columns_of(con: Any, table: str, suffix: str) -> set[str]:
+    """The columns of ``table`` whose names end in ``suffix``, without it."""
+    names = con.execute(
+        "select column_name from information_schema.columns where table_name = ?", [table]
+    ).fetchall()
+    return {name[: -len(suffix)] for (name,) in names if name.endswith(suffix)}

@@ -9,8 +9,10 @@
 -- specialty by state unfiltered, its cells 555-626 ms. A pattern's letters
 -- (__PATTERN_LETTERS__) and a cell's (__CELL_LETTERS__, of its patterns') by the flagged item
 -- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, or by its
--- first item with each kept value of an item's own scalar (_pattern_letters_fresh.sql, the
--- "(other)" value's letters from _rest_letters.sql), else as bits
+-- first item with each kept value of an item's own field (__PATTERN_FRESH__: the kept values'
+-- bits the items are their letters' first with, _fresh_<shape>.sql; placed by
+-- _placed_fresh.sql), the "(other)" value's and the empty list's once each per letter
+-- (_rest_letters.sql), else as bits
 -- of letter numbers (in one run, or in several over ranges of letter numbers:
 -- __LETTER_SLICE__, their cells added up by crosstab_cells.sql, __CELLS_OUT__ their counts),
 -- else from patterns of letters (__LETTER_PATTERNS__; queries.pattern_letters says which).
@@ -39,6 +41,7 @@ patterns as (
         col_bits,
         col_none,
         col_rest,
+        __PATTERN_FRESH__ as fresh,
         count(*) as n,
         count_if(overturned) as overturned,
         __PATTERN_LETTERS__ as letters

@@ -140,9 +140,12 @@ def _list_columns() -> list[str]:
 
 def facts_sql() -> str:
     """item_facts.sql with a ``<column>_bits`` column (UBIGINT: its values' bits or'ed
-    together) for every list filter of the dashboard's registry: zero here, set by
-    ``bits_sql`` once the dictionary holds the values."""
+    together) for every list filter of the dashboard's registry, and ``<column>_fresh_bits``
+    for those of an item's own field (the bits of the values the item is its letter's first
+    with: ``fresh_sql``'s flags): zero here, set by ``bits_sql`` once the dictionary holds
+    the values."""
     bits = "".join(f", 0::ubigint as {column}_bits" for column in _list_columns())
+    bits += "".join(f", 0::ubigint as {column}_fresh_bits" for column in _own_fields()[1])
     return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
 
 
@@ -167,7 +170,16 @@ def bits_sql(facts: str) -> tuple[str, str]:
         " lambda a, b: a | b, 0::ubigint), 0::ubigint)"
         for column in columns
     )
-    update = f"update {facts} set {sets} from (select {maps} from value_bits) as bit_map"
+    # A value's bit where the item is the first of its letter with it (its flag in
+    # <column>_fresh, aligned with the list's values; an empty list's one flag has no bit).
+    fresh = "".join(
+        f", {column}_fresh_bits = coalesce(list_reduce(list_transform("
+        f"range(1, len({facts}.{column}) + 1), lambda i: case when {facts}.{column}_fresh[i]"
+        f" then coalesce(1::ubigint << bit_map.{column}_map[{facts}.{column}[i]], 0::ubigint)"
+        " else 0::ubigint end), lambda a, b: a | b, 0::ubigint), 0::ubigint)"
+        for column in _own_fields()[1]
+    )
+    update = f"update {facts} set {sets}{fresh} from (select {maps} from value_bits) as bit_map"
     return add, update
 
 

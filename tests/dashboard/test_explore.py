@@ -175,8 +175,16 @@ BIT_PAIRS = [("specialty", "state"), ("state", "body_region"), ("body_region", "
 ITEM_BIT_PAIRS = [("drug", "reason"), ("reason", "specialty"), ("guideline_source", "drug")]
 # A list and a scalar (the scalar's kept values as bits): an item's own and a letter's.
 SCALAR_BIT_PAIRS = [("category", "drug"), ("reason", "decision_year"), ("state", "decision")]
-# An item's own scalar and a letter's list: each letter's first item with a kept value.
-FRESH_BIT_PAIRS = [("state", "subcategory"), ("category", "specialty"), ("drug_class", "state")]
+# An item's own field and a letter's: each letter's first item with a kept value.
+FRESH_BIT_PAIRS = [
+    ("state", "subcategory"),
+    ("category", "specialty"),
+    ("drug_class", "state"),
+    ("drug", "state"),
+    ("specialty", "guideline_document"),
+    ("reason", "body_region"),
+    ("guideline_source", "decision_year"),
+]
 
 
 def both_ways(con, monkeypatch, filters, rows, cols, top):
@@ -430,34 +438,77 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
     ],
     ids=["all", "letters-fields", "item-field", "search"],
 )
-def test_crosstab_counts_the_letters_of_an_items_scalar_by_its_first_item_with_each_value(
+def test_crosstab_counts_the_letters_of_an_items_field_by_its_first_item_with_each_value(
     con, oracle, monkeypatch, rows, cols, top, chosen, fresh
 ):
-    """An item's own scalar by a letter's list, under filters of the letter's fields only:
-    each kept value's letters are its letter's first items with it (<column>_fresh), the
-    "(other)" value's each letter once (sql/_rest_letters.sql), with no bits of letter numbers
-    and no patterns of letters; else bits or patterns of letters. The frame of the lists, and
-    the oracle's letters, both ways."""
+    """An item's own field by a letter's, under filters of the letter's fields only: each
+    kept value's letters are its letter's first items with it (<column>_fresh, a list's
+    <column>_fresh_bits: sql/_placed_fresh.sql), the "(other)" value's and the empty list's
+    each letter once (sql/_rest_letters.sql), with no bits of letter numbers and no patterns
+    of letters; else bits or patterns of letters. The frame of the lists, and the oracle's
+    letters, both ways."""
     own = next(d for d in map(dimensions.get, (rows, cols)) if not d.per_letter)
-    letter_field = next(d for d in map(dimensions.get, (rows, cols)) if d.per_letter)
+    axis = "row" if own.name == rows else "col"
     filters = Filters.build(**chosen)
-    fragments, runs = queries.pattern_letters(con, filters, own, letter_field, None)
-    assert (fragments["LETTER_FLAG"] == f"{own.column}_fresh") is fresh
-    assert ("__OWN__" in str(fragments)) is False and runs == [{}]
-    if fresh:
-        axis = "row" if own.name == rows else "col"
-        ordered = queries.pattern_letters(con, filters, *map(dimensions.get, (rows, cols)), 10)
-        assert f"not {axis}_rest" in ordered[0]["PATTERN_LETTERS"]
-        assert f"where {axis}_rest" in ordered[0]["LETTER_PATTERNS"]
+    real, seen = queries.pattern_letters, []
+
+    def spy(*args):
+        counted = real(*args)
+        seen.append(counted)
+        return counted
+
+    monkeypatch.setattr(queries, "pattern_letters", spy)
     for budget in (queries.LETTER_BITS_BUDGET, 0):  # bits in one run where not fresh; none
         monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
+        seen.clear()
         by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
         assert by_bits and got.equals(want)
+        fragments, runs = seen[0]
+        assert (fragments["PATTERN_FRESH"] == "letter_flag") is fresh
+        assert "__OWN__" not in str(fragments)
+        if fresh:
+            assert [set(run) for run in runs] == [{f"{axis}_fresh_masks"}]
+            assert fragments["LETTER_SLICE"] == "true"
+            assert f"__{axis.upper()}___fresh" in fragments["LETTER_FLAG"]
+            assert f"{axis}_rest\n            or (\n" in fragments["LETTER_PATTERNS"]
+            assert f"${axis}_fresh_masks" in fragments["PLACED"]
         if not filters.search:  # the oracle knows no search
             letters = {
                 (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
             }
             assert letters == oracle_letters(oracle, filters, rows, cols, top, top)
+
+
+def test_first_items_count_letters_only_of_an_items_field_with_its_flags(con, monkeypatch):
+    drug, state, category = (dimensions.get(n) for n in ("drug", "state", "category"))
+    some_drug = next(iter(queries.value_bits(con)["drug"]))
+    placed = {"col_top": [some_drug, drug.empty], "col_masks": [1, 0], "col_mask": 1}
+    # The empty label's place takes the lowest bit no kept value has.
+    sql, params = queries.fresh_places(con, "col", drug, placed)
+    assert "__COL___fresh_bits" in sql and "__COL___fresh[1]" in sql
+    assert params == {"col_fresh_masks": [1, 2]}
+    sql, params = queries.fresh_places(con, "col", drug, {**placed, "col_top": [some_drug]})
+    assert "[1]" not in sql and params == {"col_fresh_masks": [1, 0]}
+    scalar = {"row_top": ["Surgery", "Pharmaceuticals"], "row_masks": [1, 2], "row_mask": 3}
+    sql, params = queries.fresh_places(con, "row", category, scalar)
+    assert "__ROW___fresh" in sql and params == {"row_fresh_masks": [1, 2]}
+    # A letter's field; the kept values unknown; the empty label held as a value; no bit free.
+    assert queries.fresh_places(con, "row", state, placed) is None
+    assert queries.fresh_places(con, "col", drug, None) is None
+    assert queries.fresh_places(con, "col", drug, {**placed, "col_masks": [1, 2]}) is None
+    full = {**placed, "col_mask": queries.ALL_BITS}
+    assert queries.fresh_places(con, "col", drug, full) is None
+    # A warehouse built without the flags.
+    facts = queries.column_types(con, "item_facts")
+    for flag, dim, axis, kept in (
+        ("drugs_fresh_bits", drug, "col", placed),
+        ("category_fresh", category, "row", scalar),
+    ):
+        without = {name: kind for name, kind in facts.items() if name != flag}
+        monkeypatch.setattr(queries, "column_types", lambda _con, _table, w=without: w)
+        assert queries.fresh_places(con, axis, dim, kept) is None
+        monkeypatch.setattr(queries, "column_types", lambda _con, _table: facts)
+        assert queries.fresh_places(con, axis, dim, kept) is not None
 
 
 def test_letter_slices_keep_each_run_within_the_budget(con, monkeypatch):
@@ -521,7 +572,8 @@ def test_crosstab_counts_in_runs_over_ranges_of_letters_as_in_one(
     got = queries.crosstab(con, filters, rows, cols, 3, 3)
     row, col = dimensions.get(rows), dimensions.get(cols)
     if row.per_letter or col.per_letter:
-        assert seen[-1][1] == [{}]  # or'ed per letter instead
+        [run] = seen[-1][1]  # one run: or'ed per letter, or by first items, instead
+        assert "letter_low" not in run
     else:
         assert len(seen[-1][1]) == runs
     assert got.equals(one)
