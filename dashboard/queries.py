@@ -1097,7 +1097,7 @@ def crosstab_masks(
 # crosstab_bits.sql's patterns of letters, added to its patterns of items, and the fragment
 # that places them, by its way of counting letters (queries.pattern_letters).
 _LETTER_PATTERNS = {"none": "_letter_patterns", "fresh": "_rest_letters"}
-_PLACED = {"none": "_placed_parts", "fresh": "_placed_fresh"}
+_PLACED = {"none": "_placed_parts", "fresh": "_placed_parts"}
 
 
 def fresh_places(
@@ -1141,7 +1141,7 @@ def pattern_letters(
     item's own field with flags of each letter's first item with a value (``fresh_places``;
     ``placed``: the kept values and their masks) and the other and every filter the
     letter's (no search), by those items at each kept value's place, the "(other)" value's
-    and the empty list's letters once each (``sql/_placed_fresh.sql``,
+    and the empty list's letters once each (``sql/_placed_letters_fresh.sql``,
     ``sql/_rest_letters.sql``; at 4M items unfiltered, category by reviewer state: the cells
     378 -> 129 ms, reviewer state by subcategory 433 -> 296); else as bits of
     letter numbers per pattern of the items' bits, or'ed per cell, when its ``groups`` (the
@@ -1177,6 +1177,7 @@ def pattern_letters(
     fragments = {
         # The places first: their fragments hold __ROW_PLACE__ and __COL_PLACE__.
         "PLACED": _fragment(_PLACED.get(way, "_placed_each")),
+        "PLACED_LETTERS": _fragment("_placed_letters_fresh") if fresh else "letters",
         "LETTER_FLAG": flag or "null::boolean",
         "LETTER_SLICE": "letter_key between $letter_low and $letter_high" if slices else "true",
         "PATTERN_FRESH": "letter_flag" if way == "fresh" else "0::ubigint",

@@ -11,7 +11,7 @@
 -- of each letter (__LETTER_FLAG__) when both axes are the letter's own fields, or by its
 -- first item with each kept value of an item's own field (__PATTERN_FRESH__: the kept values'
 -- bits the items are their letters' first with, _fresh_<shape>.sql; placed by
--- _placed_fresh.sql), the "(other)" value's and the empty list's once each per letter
+-- _placed_letters_fresh.sql), the "(other)" value's and the empty list's once each per letter
 -- (_rest_letters.sql), else as bits
 -- of letter numbers (in one run, or in several over ranges of letter numbers:
 -- __LETTER_SLICE__, their cells added up by crosstab_cells.sql, __CELLS_OUT__ their counts),

@@ -187,6 +187,19 @@ FRESH_BIT_PAIRS = [
 ]
 
 
+def spy_pattern_letters(monkeypatch) -> list:
+    """What each ``queries.pattern_letters`` call returns, in order, from here on."""
+    real, seen = queries.pattern_letters, []
+
+    def spy(*args):
+        counted = real(*args)
+        seen.append(counted)
+        return counted
+
+    monkeypatch.setattr(queries, "pattern_letters", spy)
+    return seen
+
+
 def both_ways(con, monkeypatch, filters, rows, cols, top):
     """(whether the cells came from the bits, that frame, the frame from the lists: its axes
     by crosstab_axes.sql, its cells by crosstab.sql)."""
@@ -443,21 +456,14 @@ def test_crosstab_counts_the_letters_of_an_items_field_by_its_first_item_with_ea
 ):
     """An item's own field by a letter's, under filters of the letter's fields only: each
     kept value's letters are its letter's first items with it (<column>_fresh, a list's
-    <column>_fresh_bits: sql/_placed_fresh.sql), the "(other)" value's and the empty list's
+    <column>_fresh_bits: sql/_placed_letters_fresh.sql), the "(other)" value's and the empty list's
     each letter once (sql/_rest_letters.sql), with no bits of letter numbers and no patterns
     of letters; else bits or patterns of letters. The frame of the lists, and the oracle's
     letters, both ways."""
     own = next(d for d in map(dimensions.get, (rows, cols)) if not d.per_letter)
     axis = "row" if own.name == rows else "col"
     filters = Filters.build(**chosen)
-    real, seen = queries.pattern_letters, []
-
-    def spy(*args):
-        counted = real(*args)
-        seen.append(counted)
-        return counted
-
-    monkeypatch.setattr(queries, "pattern_letters", spy)
+    seen = spy_pattern_letters(monkeypatch)
     for budget in (queries.LETTER_BITS_BUDGET, 0):  # bits in one run where not fresh; none
         monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
         seen.clear()
@@ -471,7 +477,7 @@ def test_crosstab_counts_the_letters_of_an_items_field_by_its_first_item_with_ea
             assert fragments["LETTER_SLICE"] == "true"
             assert f"__{axis.upper()}___fresh" in fragments["LETTER_FLAG"]
             assert f"{axis}_rest\n            or (\n" in fragments["LETTER_PATTERNS"]
-            assert f"${axis}_fresh_masks" in fragments["PLACED"]
+            assert f"${axis}_fresh_masks" in fragments["PLACED_LETTERS"]
         if not filters.search:  # the oracle knows no search
             letters = {
                 (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
@@ -544,14 +550,7 @@ def test_crosstab_counts_in_runs_over_ranges_of_letters_as_in_one(
     up (sql/crosstab_cells.sql): the frame of one run and of the lists, the oracle's letters."""
     filters = Filters.build(**chosen)
     one = queries.crosstab(con, filters, rows, cols, 3, 3)
-    real, seen = queries.pattern_letters, []
-
-    def spy(*args):
-        counted = real(*args)
-        seen.append(counted)
-        return counted
-
-    monkeypatch.setattr(queries, "pattern_letters", spy)
+    seen = spy_pattern_letters(monkeypatch)
     patterns = []
     real_sql = queries.run_sql
 
