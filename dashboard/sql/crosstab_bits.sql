@@ -21,7 +21,9 @@
 -- $row_rest_mask every other bit: an item holds a value beyond the kept ones exactly when it
 -- has one of those (a kept value's bit is its own, so every other value, its bit shared or
 -- not, sets another). NULL values have no bit and no place, and a list holds a value once,
--- as in crosstab.sql.
+-- as in crosstab.sql. By first items (queries.fresh_places): a pattern's fresh, the kept
+-- values' bits its items are their letters' first with, and $row_fresh_masks /
+-- $col_fresh_masks the bit of each kept value's place (the empty label's a free one).
 with
 paired as (
     select

@@ -151,7 +151,8 @@ def facts_sql() -> str:
 
 def bits_sql(facts: str) -> tuple[str, str]:
     """The statements that give the rows of the table ``facts`` their bits: the dictionary's
-    new values first (``value_bits.sql``), then the bits from it."""
+    new values first (``value_bits.sql``), then the bits from it (``<column>_bits``, and of an
+    item's own list ``<column>_fresh_bits``, from ``fresh_sql``'s flags)."""
     columns = _list_columns()
     seen = "\nunion all\n".join(
         f"select '{column}' as list_column, unnest({column}) as value from {facts}"

@@ -6,6 +6,7 @@ rows of the test warehouse, written independently of ``dashboard/sql``."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -432,6 +433,7 @@ def test_crosstab_counts_the_letters_of_patterns_by_flag_or_by_bits_within_the_b
     most = 10 * queries.LETTER_SLICES
     assert len(queries.pattern_letters(con, Filters(), drug, reason, most)[1]) == 4
     assert queries.pattern_letters(con, Filters(), drug, reason, most + 1) is None
+    # (no kept values given: not by each letter's first items with them, fresh_places)
     for patterns in (11, None):
         fragments, runs = queries.pattern_letters(con, Filters(), drug, state, patterns)
         assert "group by letter_key" in fragments["LETTER_PATTERNS"] and runs == [{}]
@@ -458,31 +460,57 @@ def test_crosstab_counts_the_letters_of_an_items_field_by_its_first_item_with_ea
     kept value's letters are its letter's first items with it (<column>_fresh, a list's
     <column>_fresh_bits: sql/_placed_letters_fresh.sql), the "(other)" value's and the empty list's
     each letter once (sql/_rest_letters.sql), with no bits of letter numbers and no patterns
-    of letters; else bits or patterns of letters. The frame of the lists, and the oracle's
-    letters, both ways."""
+    of letters (where bits of letter numbers do not fit in one run: they go first); else
+    bits or patterns of letters. The frame of the lists, and the oracle's letters, each way."""
     own = next(d for d in map(dimensions.get, (rows, cols)) if not d.per_letter)
     axis = "row" if own.name == rows else "col"
     filters = Filters.build(**chosen)
     seen = spy_pattern_letters(monkeypatch)
-    for budget in (queries.LETTER_BITS_BUDGET, 0):  # bits in one run where not fresh; none
+    for budget in (queries.LETTER_BITS_BUDGET, 0):  # bits in one run where they fit; none
         monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", budget)
         seen.clear()
         by_bits, got, want = both_ways(con, monkeypatch, filters, rows, cols, top)
         assert by_bits and got.equals(want)
         fragments, runs = seen[0]
-        assert (fragments["PATTERN_FRESH"] == "letter_flag") is fresh
+        by_first = fresh and not budget  # bits of letter numbers in one run go first
+        assert (fragments["PATTERN_FRESH"] == "letter_flag") is by_first
         assert "__OWN__" not in str(fragments)
-        if fresh:
+        if by_first:
             assert [set(run) for run in runs] == [{f"{axis}_fresh_masks"}]
             assert fragments["LETTER_SLICE"] == "true"
             assert f"__{axis.upper()}___fresh" in fragments["LETTER_FLAG"]
-            assert f"{axis}_rest\n            or (\n" in fragments["LETTER_PATTERNS"]
+            assert re.search(rf"where\s+{axis}_rest\s+or", fragments["LETTER_PATTERNS"])
             assert f"${axis}_fresh_masks" in fragments["PLACED_LETTERS"]
         if not filters.search:  # the oracle knows no search
             letters = {
                 (r["row_value"], r["col_value"]): r["letters"] for r in got.iter_rows(named=True)
             }
             assert letters == oracle_letters(oracle, filters, rows, cols, top, top)
+
+
+def test_first_items_count_an_empty_list_at_its_label_kept_or_under_other(con, oracle, monkeypatch):
+    """An item's own list by a letter's field: where the empty label is kept, its letters are
+    their first items with an empty list (sql/_fresh_empty.sql), else counted with the
+    "(other)" value's (sql/_rest_letters.sql); the oracle's letters both ways."""
+    monkeypatch.setattr(queries, "LETTER_BITS_BUDGET", 0)  # no bits of letter numbers first
+    seen = spy_pattern_letters(monkeypatch)
+    kept = set()
+    for rows, cols in (("drug", "state"), ("specialty", "guideline_document")):
+        own = next(d for d in map(dimensions.get, (rows, cols)) if not d.per_letter)
+        axis = "row_value" if own.name == rows else "col_value"
+        for top in (1, 2, 3, 12):
+            seen.clear()
+            frame = queries.crosstab(con, Filters(), rows, cols, top, top)
+            [(fragments, _)] = seen
+            empty_kept = own.empty in set(frame.get_column(axis))
+            assert fragments["PATTERN_FRESH"] == "letter_flag"
+            assert ("_fresh[1]" in fragments["LETTER_FLAG"]) is empty_kept
+            kept.add(empty_kept)
+            letters = {
+                (r["row_value"], r["col_value"]): r["letters"] for r in frame.iter_rows(named=True)
+            }
+            assert letters == oracle_letters(oracle, Filters(), rows, cols, top, top)
+    assert kept == {True, False}
 
 
 def test_first_items_count_letters_only_of_an_items_field_with_its_flags(con, monkeypatch):
