@@ -74,14 +74,7 @@ def assert_bits_hold_their_lists(con: Any, shared_bit: int | None = None) -> Non
     for (column, _), b in bit.items():
         owners[(column, b)] = owners.get((column, b), 0) + 1
     assert all(n == 1 for (_, b), n in owners.items() if b < shared_bit), owners
-    columns = [
-        name[: -len("_bits")]
-        for (name,) in con.execute(
-            "select column_name from information_schema.columns"
-            " where table_name = 'item_facts' and column_name like '%\\_bits' escape '\\'"
-        ).fetchall()
-    ]
-    columns = [c for c in columns if not c.endswith("_fresh")]
+    columns = [c for c in columns_of(con, "item_facts", "_bits") if not c.endswith("_fresh")]
     assert columns
     for column in columns:
         rows = con.execute(f"select {column}, {column}_bits from item_facts").fetchall()
@@ -89,7 +82,7 @@ def assert_bits_hold_their_lists(con: Any, shared_bit: int | None = None) -> Non
             assert bits == sum({1 << bit[(column, v)] for v in values}), (column, values)
     # <list>_fresh_bits, of an item's own list: the bits of the values that no earlier item of
     # its letter holds (item_no's order).
-    fresh = [c for c in columns if c in columns_of(con, "item_facts", "_fresh_bits")]
+    fresh = sorted(columns_of(con, "item_facts", "_fresh_bits") & set(columns))
     assert fresh
     for column in fresh:
         rows = con.execute(

@@ -149,6 +149,16 @@ def facts_sql() -> str:
     return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
 
 
+def _or_bits(values: str, column: str) -> str:
+    """The bits of ``values`` (a list of ``column``'s values) or'ed together, from bits_sql's
+    ``bit_map``: a NULL value has no bit; an empty list none at all."""
+    return (
+        f"coalesce(list_reduce(list_transform({values},"
+        f" lambda v: coalesce(1::ubigint << bit_map.{column}_map[v], 0::ubigint)),"
+        " lambda a, b: a | b, 0::ubigint), 0::ubigint)"
+    )
+
+
 def bits_sql(facts: str) -> tuple[str, str]:
     """The statements that give the rows of the table ``facts`` their bits: the dictionary's
     new values first (``value_bits.sql``), then the bits from it (``<column>_bits``, and of an
@@ -164,20 +174,14 @@ def bits_sql(facts: str) -> tuple[str, str]:
         f" filter (where list_column = '{column}')) as {column}_map"
         for column in columns
     )
-    # coalesce: a NULL value has no bit; an empty list none at all.
     sets = ", ".join(
-        f"{column}_bits = coalesce(list_reduce(list_transform({facts}.{column},"
-        f" lambda v: coalesce(1::ubigint << bit_map.{column}_map[v], 0::ubigint)),"
-        " lambda a, b: a | b, 0::ubigint), 0::ubigint)"
-        for column in columns
+        f"{column}_bits = {_or_bits(f'{facts}.{column}', column)}" for column in columns
     )
     # A value's bit where the item is the first of its letter with it (its flag in
     # <column>_fresh, aligned with the list's values; an empty list's one flag has no bit).
     fresh = "".join(
-        f", {column}_fresh_bits = coalesce(list_reduce(list_transform("
-        f"range(1, len({facts}.{column}) + 1), lambda i: case when {facts}.{column}_fresh[i]"
-        f" then coalesce(1::ubigint << bit_map.{column}_map[{facts}.{column}[i]], 0::ubigint)"
-        " else 0::ubigint end), lambda a, b: a | b, 0::ubigint), 0::ubigint)"
+        f", {column}_fresh_bits = "
+        + _or_bits(f"list_filter({facts}.{column}, lambda v, i: {facts}.{column}_fresh[i])", column)
         for column in _own_fields()[1]
     )
     update = f"update {facts} set {sets}{fresh} from (select {maps} from value_bits) as bit_map"
