@@ -100,15 +100,18 @@ _NOT_LETTERS = re.compile(r"[^a-z0-9]+")
 def _reduced(text: str, limit: int = 400) -> str:
     """The first ``limit`` lower-case letters and digits of ``text``.
 
-    Read a slice at a time: a 45 MB case summary must not be copied whole (the reduction is per
-    character, so slicing cannot change the result).
+    Read a slice at a time, from one of ``limit`` characters (a few more than the result needs
+    in most texts) doubling up to 4096: a 45 MB case summary must not be copied whole, and most
+    of a 5 kB one need not be reduced (the reduction is per character, so slicing cannot change
+    the result).
     """
-    found, start, total = [], 0, 0
+    found, start, total, size = [], 0, 0, limit
     while total < limit and start < len(text):
-        piece = _NOT_LETTERS.sub("", text[start : start + 4096].lower())
+        piece = _NOT_LETTERS.sub("", text[start : start + size].lower())
         found.append(piece)
         total += len(piece)
-        start += 4096
+        start += size
+        size = min(size * 2, 4096)
     return "".join(found)[:limit]
 
 

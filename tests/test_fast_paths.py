@@ -1,0 +1,104 @@
+"""The parser's and classifier's fast paths give what the plain forms they replace give.
+
+Each fast path is checked against the plain form on texts built from the pieces that matter to
+it (labels, colons, spaces, periods, abbreviations, non-ASCII letters), with Hypothesis.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from etl.classify.reasons import _ABBREVIATION, _ends_with_abbreviation
+from etl.parse.modern import _FIELD, _split_fields
+from etl.pipeline import _NOT_LETTERS, _reduced
+
+
+def _texts(pieces: list[str], max_size: int = 40) -> st.SearchStrategy[str]:
+    return st.lists(st.sampled_from(pieces), max_size=max_size).map("".join)
+
+
+_FIELD_PIECES = [
+    "Claims Administrator guideline",
+    "claims administrator GUIDELINE",
+    "MAXIMUS guideline",
+    "Maximus Guideline",
+    "Decision rationale",
+    "DECISION RATIONALE",
+    "Decision",
+    "guideline",
+    "MAXIMUS",
+    ":",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "x",
+    "The request. ",
+    "é",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts(_FIELD_PIECES))
+@example("Decision rationale: no. MAXIMUS guideline :\nMTUS. Claims Administrator guideline:")
+@example("maximus guideline maximus guideline\t: x")
+def test_split_fields_is_the_pattern_split(body: str) -> None:
+    assert _split_fields(body) == _FIELD.split(body)
+
+
+_LAST_WORD = re.compile(r"[\w.]+$")  # the last word, as sentences() found it before
+
+
+def _ends_with_abbreviation_plain(before: str) -> bool:
+    word = _LAST_WORD.search(before)
+    return bool(word and _ABBREVIATION.search(word.group()))
+
+
+_SENTENCE_PIECES = [
+    "Dr",
+    "dr",
+    "approx",
+    "e.g",
+    "i.e",
+    "U.S",
+    "etc",
+    "no",
+    "x",
+    "A",
+    "word",
+    "improvement",
+    ".",
+    " ",
+    "\n",
+    "-",
+    "(",
+    ")",
+    '"',
+    "5",
+    "_",
+    "é",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(_texts(_SENTENCE_PIECES, max_size=30))
+def test_abbreviation_at_the_end_is_the_last_words(before: str) -> None:
+    assert _ends_with_abbreviation(before) == _ends_with_abbreviation_plain(before)
+
+
+def _reduced_plain(text: str, limit: int = 400) -> str:
+    return _NOT_LETTERS.sub("", text.lower())[:limit]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _texts(["a", "B", "7", " ", ".", "\n", "ÀÉ", "ß", "Σ", "İ", "word ", "x" * 300], 60),
+    st.integers(1, 900),
+)
+@example("ab " * 200, 100)  # the first slice holds fewer than the limit
+@example("a." * 5000, 400)  # ... and the slices grow past 4096
+def test_reduced_reads_slices_as_the_whole(text: str, limit: int) -> None:
+    assert _reduced(text, limit) == _reduced_plain(text, limit)
