@@ -12,7 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from etl.classify.reasons import _ABBREVIATION, _ends_with_abbreviation
-from etl.parse.modern import _FIELD, _split_fields
+from etl.extract import _CONTROLS, _control_replacement, clean_text
+from etl.parse.modern import _DECISION_SUFFIX, _FIELD, _decision_suffix, _split_fields
 from etl.pipeline import _NOT_LETTERS, _reduced
 
 
@@ -102,3 +103,68 @@ def _reduced_plain(text: str, limit: int = 400) -> str:
 @example("a." * 5000, 400)  # ... and the slices grow past 4096
 def test_reduced_reads_slices_as_the_whole(text: str, limit: int) -> None:
     assert _reduced(text, limit) == _reduced_plain(text, limit)
+
+
+def _clean_text_plain(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-\n")
+    return _CONTROLS.sub(_control_replacement, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _texts(
+        [
+            "a",
+            " ",
+            "\n",
+            "\r",
+            "\t",
+            "\f",
+            "\x00",
+            "\x02",
+            "\x0b",
+            "\x1b",
+            "\x7f",
+            "\x85",
+            "é",
+            "word",
+        ],
+        40,
+    )
+)
+@example("plain ascii\nletter\f")
+def test_clean_text_is_the_pattern_substitution(text: str) -> None:
+    assert clean_text(text) == _clean_text_plain(text)
+
+
+_REQUEST_PIECES = [
+    "Upheld",
+    "overturned",
+    "Overturned.",
+    "is",
+    "IS",
+    "this",
+    " ",
+    ":",
+    ",",
+    "\n",
+    ".",
+    "x",
+    "(",
+    "Norco 10/325mg #90",
+    " " * 30,
+    ":" * 25,
+]
+
+
+def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
+    return match.span() if match else None
+
+
+@settings(max_examples=600, deadline=None)
+@given(_texts(_REQUEST_PIECES, 30))
+@example("Norco " + "x" * 40 + " is : " + " " * 40 + "Upheld")
+@example("Norco" + " " * 45 + "is" + " " * 45 + "Overturned.")
+@example("Norco" + " " * 45 + "is : Upheld")
+def test_decision_suffix_is_the_patterns_search(text: str) -> None:
+    assert _span(_decision_suffix(text)) == _span(_DECISION_SUFFIX.search(text))

@@ -58,6 +58,9 @@ _DECISION_SUFFIX = re.compile(
 )
 # A rationale's last line: a finished sentence, or the verdict phrase some reviewers leave bare.
 _SENTENCE_END = re.compile(rf"(?:[.!?;]['\")\]]?|\b(?:{_VERDICT_WORDS}))$", re.I)
+# Where a search for it starts, before the end of the text (then from the start if needed:
+# _decision_suffix).
+DECISION_REACH = 40
 
 # Some extractors glue a rationale's last sentence to the next request on one line
 # ("...medically necessary and appropriate.Retrospective Norco 10/325mg #180: Upheld").
@@ -390,6 +393,27 @@ def _is_field_continuation(lines: list[str], fields: list[bool], index: int) -> 
     return False
 
 
+def _decision_suffix(text: str) -> re.Match[str] | None:
+    """``_DECISION_SUFFIX.search(text)``, tried near the end first.
+
+    A search of the whole text tries every position; the match ends at the end, so one is
+    found from ``DECISION_REACH`` characters before it unless it begins earlier. It may begin
+    earlier only where a match from there begins after an "is" (the one word a match holds
+    before the decision: the earlier match holds that "is"), or at the place the search began
+    (a run of separators cut), or where none was found from there: then the whole text is
+    searched, as before.
+    """
+    at = max(len(text) - DECISION_REACH, 0)
+    match = _DECISION_SUFFIX.search(text, at)
+    if at and (
+        match is None
+        or match.start() == at
+        or text[max(match.start() - 2, 0) : match.start()].lower() == "is"
+    ):
+        return _DECISION_SUFFIX.search(text)
+    return match
+
+
 def _ends_sentence(line: str) -> bool:
     """``_SENTENCE_END.search(line)``, tried at the end of the line only: a match is at most 12
     characters ending at the end (or before a final newline), and the word boundary it may
@@ -400,7 +424,9 @@ def _ends_sentence(line: str) -> bool:
 def _request_start(lines: list[str], at: int, lower: int) -> int:
     """First line of the request whose decision is on line ``at``, never before ``lower``."""
     start = at
-    bare = _DECISION_SUFFIX.sub("", lines[at]).strip(" :,")
+    line = lines[at]
+    suffix = _decision_suffix(line)  # (the one match: _DECISION_SUFFIX ends at the end)
+    bare = (line[: suffix.start()] + line[suffix.end() :] if suffix else line).strip(" :,")
     if not bare or bare.lower() == "is":
         start -= 1  # decision alone on its line: the request ends on the line above
     while start - 1 >= lower and not _ends_sentence(lines[start - 1]):
@@ -422,7 +448,7 @@ def _request_start(lines: list[str], at: int, lower: int) -> int:
 
 def _parse_item(item_no: int, request_lines: list[str], field_lines: list[str]) -> Decision:
     text = join_lines(request_lines)
-    match = _DECISION_SUFFIX.search(text)
+    match = _decision_suffix(text)
     if not match:  # _decision_lines guarantees one; kept as a guard
         raise LetterError("unknown_decision", text[-120:])
     decision = match[1].capitalize()
