@@ -118,7 +118,12 @@ class Table:
         return f"create table if not exists {self.name} (\n{body}\n);"
 
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema([c.arrow_field() for c in self.columns])
+        # Made once per table: each worker packs every batch of rows with it.
+        schema = self.__dict__.get("_arrow_schema")
+        if schema is None:
+            schema = pa.schema([c.arrow_field() for c in self.columns])
+            object.__setattr__(self, "_arrow_schema", schema)
+        return schema
 
     def index_name(self, column: str) -> str:
         return f"{self.name}_by_{column}"

@@ -25,10 +25,12 @@ fails. Either way the same SQL runs, over the views ``scope_letters``, ``scope_d
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import functools
 import hashlib
+import inspect
 import itertools
 import json
 import math
@@ -37,11 +39,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
 import duckdb
 
 from etl.search.synonyms import drug_names, vocabulary_digest
+from etl.warehouse import fresh
 from etl.warehouse.migrations import schema_version
 from etl.warehouse.spool import Chunk
 
@@ -95,15 +99,33 @@ def digest(con: Connection) -> str:
     registry writes it) and the schema."""
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
     statements = [read_sql(name) for name in SQL]
-    statements += [facts_sql(), fresh_sql("item_facts"), facet_sql(), long_pair_sql()]
+    statements += [facts_sql(), flagged_sql("item_facts"), facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
     statements += selection_pair_sql()
     statements.append(value_keys_sql("item_facts"))
     statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
         hasher.update(f"{sql_tokens(sql)}\n".encode())
+    hasher.update(code_tokens(fresh).encode())  # the flags' code (set_fresh)
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
+
+
+def code_tokens(module: ModuleType) -> str:
+    """A module's code as Python reads it, without its comments and docstrings: the digest
+    hashes this, so that only a change of what the code does rebuilds the derived tables."""
+    tree = ast.parse(inspect.getsource(module))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            del body[0]
+    return ast.unparse(tree)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -142,8 +164,8 @@ def facts_sql() -> str:
     """item_facts.sql with a ``<column>_bits`` column (UBIGINT: its values' bits or'ed
     together) for every list filter of the dashboard's registry, and ``<column>_fresh_bits``
     for those of an item's own field (the bits of the values the item is its letter's first
-    with: ``fresh_sql``'s flags): zero here, set by ``bits_sql`` once the dictionary holds
-    the values."""
+    with: the fresh flags, ``set_fresh``): zero here, set by ``bits_sql`` once the dictionary
+    holds the values."""
     bits = "".join(f", 0::ubigint as {column}_bits" for column in _list_columns())
     bits += "".join(f", 0::ubigint as {column}_fresh_bits" for column in _own_fields()[1])
     return read_sql("item_facts.sql").replace("__VALUE_BITS__", bits)
@@ -162,7 +184,7 @@ def _or_bits(values: str, column: str) -> str:
 def bits_sql(facts: str) -> tuple[str, str]:
     """The statements that give the rows of the table ``facts`` their bits: the dictionary's
     new values first (``value_bits.sql``), then the bits from it (``<column>_bits``, and of an
-    item's own list ``<column>_fresh_bits``, from ``fresh_sql``'s flags)."""
+    item's own list ``<column>_fresh_bits``, from the fresh flags)."""
     columns = _list_columns()
     seen = "\nunion all\n".join(
         f"select '{column}' as list_column, unnest({column}) as value from {facts}"
@@ -188,50 +210,42 @@ def bits_sql(facts: str) -> tuple[str, str]:
     return add, update
 
 
-def fresh_sql(facts: str) -> str:
-    """The rows of ``facts`` (item_facts rows: a table, or a query in parentheses) with a
-    ``<column>_fresh`` column per filter of an item's own field (not ``per_letter``): whether
-    the item is the first of its letter with its value (a scalar: BOOLEAN; no value is a value
-    here), or for each value of its list (BOOLEAN[], aligned with ``_listed``: an empty list is
-    one NULL value). The letters behind a pair of such a field and a letter's own field are
-    these flags' count (``pair_sql``): no distinct count of letters per pair. The same among
-    the letter's items of the item's outcome (overturned or not): ``<column>_outcome_fresh``,
-    and ``first_in_outcome`` (the letter's first item of that outcome): the letters of a pair
-    with an overturned item, and with an upheld one (``PAIR_MEASURES``)."""
+def flagged_sql(facts: str) -> str:
+    """The rows of ``facts`` (item_facts rows: a table, or a query in parentheses) in
+    item_facts' order, with the fresh flags' columns (``etl.warehouse.fresh``: whether the item
+    is its letter's first with its value, per filter of an item's own field, and among the
+    items of its outcome) empty: ``set_fresh`` fills them in the table made of these rows."""
     scalars, lists = _own_fields()
-    # One windowed list for them all: the letter's earlier items, each a struct of these fields
-    # and its outcome (a list per field and outcome, 29 windowed aggregates, cost about a fifth
-    # more CPU at 113k items). Those of the item's outcome are filtered from it (``decision``
-    # is never NULL: the contract).
-    fields = [f"'{c}': {c}" for c in scalars] + [f"'{c}': {_listed(c)}" for c in lists]
-    fields.append("'overturned': overturned")
-    earlier = f"coalesce(list({{{', '.join(fields)}}}) over earlier, []) as earlier_items"
-    same = "list_filter(earlier_items, lambda x: x.overturned = overturned) as earlier_same"
-
-    def before(c: str, items: str, listed: bool) -> str:  # the values a flag looks among
-        values = f"list_transform({items}, lambda x: x.{c})"
-        return f"flatten({values})" if listed else values
-
-    fresh = []
-    for items, suffix in (("earlier_items", "_fresh"), ("earlier_same", "_outcome_fresh")):
-        fresh += [
-            f"list_position({before(c, items, False)}, {c}) is null as {c}{suffix}" for c in scalars
-        ]
-        fresh += [
-            f"list_transform({_listed(c)}, lambda v, i: list_position({_listed(c)}, v) = i"
-            f" and list_position({before(c, items, True)}, v) is null) as {c}{suffix}"
-            for c in lists
-        ]
-    fresh.append("len(earlier_same) = 0 as first_in_outcome")
+    flags = fresh.flag_columns(scalars, lists)
+    empty = ", ".join(f"null::{kind} as {name}" for name, kind in flags)
     return (
-        f"select * exclude (earlier_items, earlier_same), {', '.join(fresh)}"
-        f" from (select *, {same} from (select *, {earlier} from {facts}"
-        " window earlier as (partition by letter_key order by item_no"
-        " rows between unbounded preceding and 1 preceding)))"
+        f"select *, {empty} from {facts}"
         # item_facts' order (item_facts.sql), within the batch: the row groups' zone maps skip
         # by years where batches come in decision order
         " order by decision_year, injury_year, letter_id, item_no"
     )
+
+
+def set_fresh(con: Connection, table: str) -> None:
+    """Fill the fresh flags of the facts in ``table`` (made by ``flagged_sql``), computed as
+    arrays from the columns they depend on (``etl.warehouse.fresh``); an update in place,
+    which keeps the rows' order."""
+    scalars, lists = _own_fields()
+    columns = ", ".join([fresh.LETTER, fresh.ORDER, fresh.OUTCOME, *scalars, *lists])
+    facts = con.sql(f"select rowid as {fresh.ROW}, {columns} from {table}").to_arrow_table()
+    flags = fresh.fresh_flags(facts, scalars, lists)
+    sets = ", ".join(f"{name} = f.{name}" for name, _ in fresh.flag_columns(scalars, lists))
+    con.register(FRESH_FLAGS, flags)
+    try:
+        con.execute(
+            f"update {table} as t set {sets} from {FRESH_FLAGS} as f where t.rowid = f.{fresh.ROW}"
+        )
+    finally:
+        con.unregister(FRESH_FLAGS)
+
+
+# The name the fresh flags of a batch are seen by while they are written (set_fresh).
+FRESH_FLAGS = "fresh_flags"
 
 
 def _own_fields() -> tuple[list[str], list[str]]:
@@ -346,7 +360,7 @@ def _pair_passes(facts: str, hashed: bool = False) -> list[str]:
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
     lists = [d for d in dimensions.FILTERS if d.shape == "list"]
     columns = {d.name: d.column for d in scalars}
-    # An item's own field's flags of the first item of its letter with each value (fresh_sql)
+    # An item's own field's flags of the first item of its letter with each value (set_fresh)
     fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
     any_same = ANY_SAME
     passes = [
@@ -683,7 +697,7 @@ def _outcome_letters(a: Any, b: Any, side: str) -> str:
 
 
 def _by_outcome(flag: str) -> str:
-    """A ``<column>_fresh`` flag's twin among the items of the item's outcome (fresh_sql)."""
+    """A ``<column>_fresh`` flag's twin among the items of the item's outcome (``fresh``)."""
     return flag.removesuffix("_fresh") + "_outcome_fresh"
 
 
@@ -722,7 +736,7 @@ def _grouping_pass(
     """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
     ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts. ``fresh``:
-    the flag column (``fresh_sql``) of each dimension of an item's own field; ``same``: the
+    the flag column (``set_fresh``) of each dimension of an item's own field; ``same``: the
     column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``). The pairs of two
     items' own fields, whose letters no flag counts, are grouped per letter first
     (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters. The letters with an
@@ -924,7 +938,7 @@ def _pair_letters(a: Any, b: Any) -> str:
     """The count in ``_grouping_pass`` that is the letters of the pair of dimensions a, b: of
     two of the letter's own fields, its first items (every item of a letter is in the same
     pairs); of a letter's field and an item's own, the items first in their letter with the
-    item's value (``fresh_sql``); of two items' own fields the pair's groups per letter
+    item's value (``set_fresh``); of two items' own fields the pair's groups per letter
     (``PER_LETTER``: at 4M items about 0.6 s a pair, where a distinct count per pair cost the
     build 175 s in all)."""
     if a.per_letter and b.per_letter:
@@ -1153,7 +1167,7 @@ class DerivedTables:
             con.execute(f"create or replace temp view scope_{table} as from {table} where false")
         con.execute("drop table if exists item_facts")
         con.execute(
-            f"create table item_facts as {fresh_sql(f'({facts_sql()})')}", {"key_offset": 0}
+            f"create table item_facts as {flagged_sql(f'({facts_sql()})')}", {"key_offset": 0}
         )
         con.execute(read_sql("value_bits_table.sql"))
 
@@ -1190,9 +1204,10 @@ class DerivedTables:
         self._batches += 1
         facts = f"{FACTS_DB}.batch_{self._batches}"
         con.execute(
-            f"create table {facts} as {fresh_sql(f'({facts_sql()})')}",
+            f"create table {facts} as {flagged_sql(f'({facts_sql()})')}",
             {"key_offset": self._next_key},
         )
+        set_fresh(con, facts)
         add_values, set_bits = bits_sql(facts)
         con.execute(add_values, {"shared_bit": SHARED_BIT})
         con.execute(set_bits)
