@@ -11,10 +11,11 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from etl.classify.reasons import _ABBREVIATION, _ends_with_abbreviation
+from etl.classify.reasons import _ABBREVIATION, _BOUNDARY, _ends_with_abbreviation, sentences
 from etl.extract import _CONTROLS, _control_replacement, clean_text
 from etl.parse.modern import _DECISION_SUFFIX, _FIELD, _decision_suffix, _split_fields
 from etl.pipeline import _NOT_LETTERS, _reduced
+from etl.text import fold_punctuation
 
 
 def _texts(pieces: list[str], max_size: int = 40) -> st.SearchStrategy[str]:
@@ -87,7 +88,32 @@ _SENTENCE_PIECES = [
 @settings(max_examples=600, deadline=None)
 @given(_texts(_SENTENCE_PIECES, max_size=30))
 def test_abbreviation_at_the_end_is_the_last_words(before: str) -> None:
-    assert _ends_with_abbreviation(before) == _ends_with_abbreviation_plain(before)
+    assert _ends_with_abbreviation(before, 0, len(before)) == _ends_with_abbreviation_plain(before)
+
+
+def _sentences_plain(text: str) -> list[tuple[int, int]]:
+    """reasons.sentences as it was written first: each text before a boundary copied."""
+    spans, start = [], 0
+    text = fold_punctuation(text)
+    for m in _BOUNDARY.finditer(text):
+        before = text[start : m.start()]
+        if _ends_with_abbreviation_plain(before) and not before.endswith(".."):
+            continue
+        if re.search(r"\d$", before) and re.match(r"\s+\d", text[m.end() :]):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    spans.append((start, len(text)))
+    trimmed = [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+    trimmed = [(a, a + len(text[a:b].rstrip())) for a, b in trimmed]
+    return [(a, b) for a, b in trimmed if a < b]
+
+
+@settings(max_examples=600, deadline=None)
+@given(_texts([*_SENTENCE_PIECES, ". ", "? ", '." ', " The", " 5 mg", "1.", "..", "A. B"], 40))
+@example("See Dr. Smith. The request is 1.\n5 mg. No. 5 was e.g. done. Then x.. Next")
+def test_sentences_read_in_place_are_the_copies(text: str) -> None:
+    assert sentences(text) == _sentences_plain(text)
 
 
 def _reduced_plain(text: str, limit: int = 400) -> str:

@@ -215,17 +215,18 @@ _LAST_DIGIT = re.compile(r"\d$")
 _SPACED_DIGIT = re.compile(r"\s+\d")
 
 
-def _ends_with_abbreviation(before: str) -> bool:
-    """Whether the last word of ``before`` (its last run of word characters and periods, at the
-    end or before a final newline) ends with an abbreviation: ``_ABBREVIATION`` searched from
-    ``ABBREVIATION_REACH`` characters before the end.
+def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
+    """Whether the last word of ``text[start:end]`` (its last run of word characters and
+    periods, at the end or before a final newline) ends with an abbreviation: ``_ABBREVIATION``
+    searched from ``ABBREVIATION_REACH`` characters before the end.
 
     What the pattern matches is word characters and periods only, so a match at the end lies
     within that last word, and its ``\\b`` sees the character before it as it would in the word
-    alone (a search from a position still sees the characters before it). Finding the word
-    first, with a search of its own, cost a tenth of reading a rationale's reasons.
+    alone (a search from a position still sees the characters before it: at ``start`` itself
+    the end of a sentence, no word character). Finding the word first, with a search of its
+    own, cost a tenth of reading a rationale's reasons.
     """
-    return _ABBREVIATION.search(before, max(len(before) - ABBREVIATION_REACH, 0)) is not None
+    return _ABBREVIATION.search(text, max(end - ABBREVIATION_REACH, start), end) is not None
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -234,13 +235,15 @@ def sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     text = fold_punctuation(text)
     for m in _BOUNDARY.finditer(text):
-        before = text[start : m.start()]
-        if _ends_with_abbreviation(before) and not before.endswith(".."):
+        # The text before the boundary, read in place (positions, not a copy)
+        end = m.start()
+        if _ends_with_abbreviation(text, start, end) and not text.endswith("..", start, end):
             continue
         # A match of \d$ starts one or two characters from the end ("5" or "5\n"): searching
         # from there finds the same. Matching at m.end() is matching text[m.end():], uncopied.
-        at = max(len(before) - 2, 0)
-        if _LAST_DIGIT.search(before, at) and _SPACED_DIGIT.match(text, m.end()):
+        if _LAST_DIGIT.search(text, max(end - 2, start), end) and _SPACED_DIGIT.match(
+            text, m.end()
+        ):
             continue  # a decimal split by a line end: "1. 5 mg" is not two sentences
         spans.append((start, m.end()))
         start = m.end()
