@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -435,6 +436,10 @@ def _worker_main(
     initializer: Callable[[], None] | None,
 ) -> None:
     _die_with_parent(parent)
+    # What the worker inherited (the vocabularies, the parent's own state) never becomes
+    # garbage here: out of the collector's sight, its collections do not walk it, nor write
+    # to its objects' headers (which copies the parent's pages into the worker).
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if initializer:
         initializer()
