@@ -51,9 +51,11 @@ def extract_text(data: bytes, name: str) -> str:
 # line-end hyphen (U+0002) becomes what the parser has always read it as.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _CONTROL_SPACES = frozenset("\x0b\x1c\x1d\x1e\x1f\x85")
-# The ASCII ones, for a fast test of an ASCII text (nearly every one): the pattern's scan of a
-# text with none cost 4% of a letter's parse and classification.
+# The same in a text's UTF-8, for a fast test of a text that has none (nearly every one): the
+# pattern's scan of such a text cost 4% of a letter's parse and classification. No byte of
+# another character's UTF-8 is ASCII, and 0xC2 only ever begins U+0080-U+00BF.
 _ASCII_CONTROLS = bytes(c for c in range(0x80) if _CONTROLS.match(chr(c)))
+_C1_CONTROLS_UTF8 = re.compile(b"\\xc2[\\x80-\\x9f]")
 
 
 def clean_text(text: str) -> str:
@@ -62,10 +64,11 @@ def clean_text(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x02" in text:
         text = text.replace("\x02", "-\n")
-    if text.isascii():
-        encoded = text.encode("ascii")
-        if len(encoded.translate(None, _ASCII_CONTROLS)) == len(encoded):
-            return text
+    encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded.translate(None, _ASCII_CONTROLS)) == len(encoded) and (
+        text.isascii() or not _C1_CONTROLS_UTF8.search(encoded)
+    ):
+        return text
     return _CONTROLS.sub(_control_replacement, text)
 
 

@@ -101,6 +101,20 @@ def fold_punctuation(text: str) -> str:
     return text if text.isascii() else replace_chars(text, _PUNCTUATION_PAIRS)
 
 
+# The characters other than ASCII letters that Python's IGNORECASE matches with an ASCII letter
+# (dotted capital I, dotless i, long s, the Kelvin sign): the only ones, too, that str.lower()
+# makes longer or ASCII (checked over every code point: tests/test_fast_paths.py).
+CASE_SPECIALS = "\u0130\u0131\u017f\u212a"
+
+
+def lowers_in_place(text: str) -> bool:
+    """Whether ``text.lower()`` keeps every character's place and makes an ASCII letter of no
+    other character, and IGNORECASE matches an ASCII letter with an ASCII letter only: then
+    ASCII words found in the lower-cased text are where an IGNORECASE pattern of them finds
+    them."""
+    return text.isascii() or not any(special in text for special in CASE_SPECIALS)
+
+
 def plain(text: str) -> str:
     """ASCII quotes and dashes, single spaces, trimmed: the form vocabularies are written for."""
     return _SPACE_RE.sub(" ", fold_punctuation(text)).strip()

@@ -7,6 +7,7 @@ it (labels, colons, spaces, periods, abbreviations, non-ASCII letters), with Hyp
 from __future__ import annotations
 
 import re
+import sys
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from etl.classify.reasons import _ABBREVIATION, _BOUNDARY, _ends_with_abbreviati
 from etl.extract import _CONTROLS, _control_replacement, clean_text
 from etl.parse.modern import _DECISION_SUFFIX, _FIELD, _decision_suffix, _split_fields
 from etl.pipeline import _NOT_LETTERS, _reduced
-from etl.text import fold_punctuation
+from etl.text import CASE_SPECIALS, fold_punctuation
 
 
 def _texts(pieces: list[str], max_size: int = 40) -> st.SearchStrategy[str]:
@@ -40,6 +41,14 @@ _FIELD_PIECES = [
     "x",
     "The request. ",
     "é",
+    "ß",
+    "\u201c",
+    "\u0130",
+    "\u0131",
+    "\u017f",
+    "\u212a",
+    "claimſ administrator guıdeline",
+    "MAXIMUS GUİDELINE",
 ]
 
 
@@ -152,6 +161,11 @@ def _clean_text_plain(text: str) -> str:
             "\x1b",
             "\x7f",
             "\x85",
+            "\x9f",
+            "\xa0",
+            "\u0100",
+            "\u2019",
+            "\ud800",
             "é",
             "word",
         ],
@@ -194,3 +208,13 @@ def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
 @example("Norco" + " " * 45 + "is : Upheld")
 def test_decision_suffix_is_the_patterns_search(text: str) -> None:
     assert _span(_decision_suffix(text)) == _span(_DECISION_SUFFIX.search(text))
+
+
+def test_the_case_specials_are_every_character_lowered_or_matched_as_ascii() -> None:
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    found = [
+        chr(c)
+        for c in range(0x80, sys.maxunicode + 1)
+        if letter.fullmatch(chr(c)) or len(chr(c).lower()) != 1 or chr(c).lower().isascii()
+    ]
+    assert "".join(found) == CASE_SPECIALS

@@ -203,7 +203,11 @@ def normalise(text: str) -> str:
     """Lower case, ASCII punctuation, one space for any whitespace, and no hyphens inside words
     (extractors keep or drop line-end hyphens: ``x-ray``, ``xray`` and ``x- ray`` read the
     same): the form the patterns are written for."""
-    text = fold_punctuation(text)
+    return _normalise_folded(fold_punctuation(text))
+
+
+def _normalise_folded(text: str) -> str:
+    """``normalise`` of a text whose punctuation is folded already."""
     if "-" in text:
         text = _IN_WORD_HYPHEN.sub("", text)
     # str.split() splits on what \s matches (str.isspace), and drops the ends as strip() did.
@@ -231,9 +235,14 @@ def _ends_with_abbreviation(text: str, start: int, end: int) -> bool:
 
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of ``text``; trimmed of surrounding space."""
+    return _sentences_folded(fold_punctuation(text))
+
+
+def _sentences_folded(text: str) -> list[tuple[int, int]]:
+    """``sentences`` of a text whose punctuation is folded already (folding keeps every
+    character's place)."""
     spans = []
     start = 0
-    text = fold_punctuation(text)
     for m in _BOUNDARY.finditer(text):
         # The text before the boundary, read in place (positions, not a copy)
         end = m.start()
@@ -306,8 +315,10 @@ def own_sentences(rationale: str | None) -> list[str]:
 def _read(rationale: str) -> list[tuple[tuple[int, int], str, bool]]:
     """Each sentence of the rationale: its span, its normalised text, and whether it quotes a
     guideline."""
-    spans = sentences(rationale) if rationale else []
-    norms = [normalise(rationale[a:b]) for a, b in spans]
+    # Folded once: its sentences are found, and normalised, in the folded text.
+    folded = fold_punctuation(rationale) if rationale else ""
+    spans = _sentences_folded(folded)
+    norms = [_normalise_folded(folded[a:b]) for a, b in spans]
     return list(zip(spans, norms, _quotations(norms), strict=True))
 
 

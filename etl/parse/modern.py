@@ -19,6 +19,7 @@ from etl.parse.common import (
     parse_date,
     set_case_summary,
 )
+from etl.text import lowers_in_place
 
 _HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
 _CREDENTIALS = re.compile(r"^The Expert Reviewer has the following credentials", re.I)
@@ -482,16 +483,16 @@ def _parse_item(item_no: int, request_lines: list[str], field_lines: list[str]) 
 
 
 def _split_fields(body: str) -> list[str]:
-    """``_FIELD.split(body)``, several times faster on an ASCII text (nearly every one).
+    """``_FIELD.split(body)``, several times faster.
 
     With IGNORECASE the engine tries the labels at every position; here each label is looked
     for as a string in the lower-cased text (a fast scan), and a colon after it checked.
-    Lower-casing an ASCII text moves no character, and for ASCII letters IGNORECASE means what
-    lower-casing does; no two matches can overlap (a label holds no other, nor begins inside
-    one, nor in the spaces and colon after one), so the matches are the split's; the parts
-    are cut from the text as written.
+    Lower-casing moves no character and finds the labels where IGNORECASE does, but in a text
+    of one of four rare characters (``etl.text.lowers_in_place``); no two matches can overlap
+    (a label holds no other, nor begins inside one, nor in the spaces and colon after one), so
+    the matches are the split's; the parts are cut from the text as written.
     """
-    if not body.isascii():
+    if not lowers_in_place(body):
         return _FIELD.split(body)
     lower = body.lower()
     found: list[tuple[int, int, int]] = []  # (label start, label end, match end)
