@@ -115,6 +115,51 @@ def lowers_in_place(text: str) -> bool:
     return text.isascii() or not any(special in text for special in CASE_SPECIALS)
 
 
+def lowered_pattern(source: str) -> str:
+    """``source``, a regular expression, with its letters lower-cased but for escapes
+    (``\\S``, ``\\B`` ...) and group names: run without IGNORECASE on a lower-cased text that
+    ``lowers_in_place``, it finds what ``source`` finds with IGNORECASE in the text
+    (``CasePattern``). For patterns whose letters are ASCII and that spell no letter by an
+    escape (``\\x41``)."""
+    out: list[str] = []
+    at = 0
+    while at < len(source):
+        char = source[at]
+        if char == "\\":
+            out.append(source[at : at + 2])
+            at += 2
+        elif source.startswith(("(?P<", "(?P="), at):
+            end = source.index(">" if source[at + 3] == "<" else ")", at)
+            out.append(source[at : end + 1])
+            at = end + 1
+        else:
+            out.append(char.lower())
+            at += 1
+    return "".join(out)
+
+
+class CasePattern:
+    """A pattern matched as with IGNORECASE, but without it where that finds the same: on the
+    lower-cased text of a text that ``lowers_in_place`` (nearly every one). IGNORECASE makes
+    the engine try every letter of the pattern at every position; without it, it scans for
+    the letters a match can begin with. A match's spans are the text's either way; its
+    groups' text is lower case in the one form: read them from the text by their spans."""
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.ignorecase = re.compile(source, flags | re.IGNORECASE)
+        self.lowered = re.compile(lowered_pattern(source), flags)
+
+    def prepared(self, text: str) -> tuple[re.Pattern[str], str]:
+        """The compiled pattern to run, and the text to run it on, for ``text``."""
+        if lowers_in_place(text):
+            return self.lowered, text.lower()
+        return self.ignorecase, text
+
+    def search(self, text: str) -> re.Match[str] | None:
+        pattern, searched = self.prepared(text)
+        return pattern.search(searched)
+
+
 def plain(text: str) -> str:
     """ASCII quotes and dashes, single spaces, trimmed: the form vocabularies are written for."""
     return _SPACE_RE.sub(" ", fold_punctuation(text)).strip()

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import Any
 
+import pyarrow as pa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from etl.classify.reasons import _ABBREVIATION, _BOUNDARY, _ends_with_abbreviation, sentences
 from etl.extract import _CONTROLS, _control_replacement, clean_text
+from etl.parse import common, modern, notice
 from etl.parse.modern import _DECISION_SUFFIX, _FIELD, _decision_suffix, _split_fields
 from etl.pipeline import _NOT_LETTERS, _reduced
-from etl.text import CASE_SPECIALS, fold_punctuation
+from etl.rows import SEQ, in_input_order
+from etl.text import CASE_SPECIALS, CasePattern, fold_punctuation, lowers_in_place
 
 
 def _texts(pieces: list[str], max_size: int = 40) -> st.SearchStrategy[str]:
@@ -218,3 +222,114 @@ def test_the_case_specials_are_every_character_lowered_or_matched_as_ascii() -> 
         if letter.fullmatch(chr(c)) or len(chr(c).lower()) != 1 or chr(c).lower().isascii()
     ]
     assert "".join(found) == CASE_SPECIALS
+
+
+def test_lowering_keeps_what_each_character_is_to_a_pattern() -> None:
+    """Outside CASE_SPECIALS, lower-casing keeps a character a word character, a space or a
+    digit, or not: \\b, \\w, \\s and \\d read a lower-cased text as they read the text."""
+    classes = [re.compile(r"\w"), re.compile(r"\s"), re.compile(r"\d")]
+    changed = [
+        hex(c)
+        for c in range(sys.maxunicode + 1)
+        if chr(c) not in CASE_SPECIALS
+        and any(bool(k.match(chr(c))) != bool(k.match(chr(c).lower()[:1])) for k in classes)
+    ]
+    assert changed == []
+
+
+def _case_patterns() -> list[tuple[str, CasePattern]]:
+    found = []
+    for module in (common, modern, notice):
+        for name, value in vars(module).items():
+            if isinstance(value, CasePattern):
+                found.append((f"{module.__name__}.{name}", value))
+    return found
+
+
+_CASE_PIECES = [
+    "Case Number",
+    "CASE  NUMBER:",
+    "date of injury",
+    "Date Assigned :",
+    "Priority:",
+    "12/14/2016",
+    "1-2-16",
+    "October 24, 2016",
+    "OCTOBER 24 2016",
+    "oct. 3rd, 2015",
+    "Standard",
+    "EXPEDITED",
+    "SY17-0900006",
+    "sy17-0900006",
+    "56-year-old",
+    "Year Old",
+    "yrs old",
+    "male",
+    "Female",
+    "GENTLEMAN",
+    "injured on",
+    "Claim date:",
+    "accident of",
+    "Diagnoses include",
+    "DIAGNOSIS:",
+    "lumbar strain",
+    " ",
+    ":",
+    "\n",
+    ".",
+    ",",
+    "x",
+    "é",
+    "ß",
+    "\u2019",
+    "\u0130",
+    "\u212a",
+]
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> list[Any]:
+    return [
+        (m.span(), m.lastgroup, [m.span(g) for g in range(1, (pattern.groups or 0) + 1)])
+        for m in pattern.finditer(text)
+    ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(_texts(_CASE_PIECES, 30))
+@example("Case Number: SY17-0900006 Date of Injury: OCTOBER 24 2016 Priority: STANDARD")
+@example("A 56 Year Old GENTLEMAN, injured on 10/2/2015. Diagnoses include: lumbar strain.")
+def test_case_patterns_find_what_ignorecase_finds(text: str) -> None:
+    assert _case_patterns()
+    for name, case in _case_patterns():
+        pattern, searched = case.prepared(text)
+        assert _matches(pattern, searched) == _matches(case.ignorecase, text), name
+        assert (pattern is case.lowered) == lowers_in_place(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 3), min_size=1, max_size=60),  # each letter's rows
+    st.lists(st.integers(0, 2), min_size=60, max_size=60),  # each letter's worker
+    st.integers(1, 8),  # a worker's answer: up to this many letters
+    st.lists(st.booleans(), min_size=60, max_size=60),  # each letter kept by the writer
+)
+def test_rows_in_input_order_are_the_sorted_rows(
+    rows: list[int], workers: list[int], batch: int, kept: list[bool]
+) -> None:
+    answers: dict[int, list[list[int]]] = {}
+    for seq, worker in enumerate(workers[: len(rows)]):
+        held = answers.setdefault(worker, [[]])
+        if len(held[-1]) == batch:
+            held.append([])
+        held[-1].append(seq)
+    parts = []
+    for held in answers.values():
+        for seqs in held:
+            kept_seqs = [s for s in seqs if kept[s]]
+            places = [s for s in kept_seqs for _ in range(rows[s])]
+            names = [f"{s}.{i}" for s in kept_seqs for i in range(rows[s])]
+            parts.append(
+                pa.table({SEQ: pa.array(places, pa.int64()), "row": pa.array(names, pa.string())})
+            )
+    ordered = in_input_order(parts)
+    assert ordered.to_pylist() == pa.concat_tables(parts).sort_by(SEQ).to_pylist()

@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from etl.model import Letter
-from etl.text import PUNCTUATION, replace_chars, replacements
+from etl.text import PUNCTUATION, CasePattern, replace_chars, replacements
 
 # Characters extractors disagree on; mapped so that every rendering of a letter reads the same.
 # Applied with replace_chars: str.translate cost 0.5 ms per non-ASCII letter (etl.text).
@@ -126,8 +126,9 @@ def parse_date(text: str | None, *, pivot: int = 30) -> dt.date | None:
 
 # --- The case summary: the facts DWC reports by (age, sex, date of injury, diagnoses). ---
 
-_AGE = re.compile(r"\b(\d{1,3})\s?-?\s?(?:year|yr)s?\s?-?\s?old\b", re.I)
-_SEX = re.compile(r"\b(male|female|man|woman|gentleman|lady)\b", re.I)
+# Matched as with IGNORECASE (etl.text.CasePattern: what they find is read from the summary).
+_AGE = CasePattern(r"\b(\d{1,3})\s?-?\s?(?:year|yr)s?\s?-?\s?old\b")
+_SEX = CasePattern(r"\b(male|female|man|woman|gentleman|lady)\b")
 _SEX_WORDS = {
     "male": "male",
     "man": "male",
@@ -136,14 +137,12 @@ _SEX_WORDS = {
     "woman": "female",
     "lady": "female",
 }
-_INJURY_DATE = re.compile(
-    rf"(?:injur(?:y|ed)|claim|accident)\b[^.]{{0,60}}?\b(?:on|of|from|dated|date)\b\s*+:?\s*+({DATE})",
-    re.I,
+_INJURY_DATE = CasePattern(
+    rf"(?:injur(?:y|ed)|claim|accident)\b[^.]{{0,60}}?\b(?:on|of|from|dated|date)\b\s*+:?\s*+({DATE})"
 )
-_DIAGNOSES = re.compile(
+_DIAGNOSES = CasePattern(
     r"\bdiagnos[a-z]*\b\s*(?:include[sd]?|includ(?:ing)|of|are|were|was|is|as|:|consist of)\s*:?\s*"
-    r"(.+?)(?:\.(?:\s|$)|$)",
-    re.I,
+    r"(.+?)(?:\.(?:\s|$)|$)"
 )
 
 
@@ -172,12 +171,12 @@ def find_sex(summary: str) -> str | None:
 
 def find_injury_date(summary: str) -> dt.date | None:
     match = _INJURY_DATE.search(summary[:1500])
-    return parse_date(match[1]) if match else None
+    return parse_date(summary[match.start(1) : match.end(1)]) if match else None
 
 
 def find_diagnoses(summary: str) -> str | None:
     match = _DIAGNOSES.search(summary)
     if not match:
         return None
-    diagnoses = match[1].strip(" ,;:")
+    diagnoses = summary[match.start(1) : match.end(1)].strip(" ,;:")
     return diagnoses[:1000] or None

@@ -19,7 +19,7 @@ from etl.parse.common import (
     parse_date,
     set_case_summary,
 )
-from etl.text import lowers_in_place
+from etl.text import CasePattern, lowers_in_place
 
 _HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
 _CREDENTIALS = re.compile(r"^The Expert Reviewer has the following credentials", re.I)
@@ -97,12 +97,12 @@ _HEADER_LABELS = {
     "ur denial date": "date",
     "application received": "date",
 }
-_HEADER_TOKEN = re.compile(
+# Matched as with IGNORECASE (etl.text.CasePattern: a value's text is read from the header).
+_HEADER_TOKEN = CasePattern(
     r"(?P<label>Case\s+Number|Date\s+Assigned|Decision\s+Date|Priority|Date\s+of\s+Injury"
     r"|UR\s+Denial\s+Date|Application\s+Received)\s*:"
     rf"|(?P<case>\b[A-Z]{{2}}\d{{2}}-\d{{7}}\b)|(?P<date>{DATE})"
-    r"|(?P<priority>\b(?:Standard|Expedited|Urgent)\b)",
-    re.I,
+    r"|(?P<priority>\b(?:Standard|Expedited|Urgent)\b)"
 )
 
 
@@ -228,7 +228,8 @@ def _parse_header(lines: list[str]) -> dict[str, str]:
     previous_label: str | None = None
     previous_end = 0
     pairs = False
-    for token in _HEADER_TOKEN.finditer(text):
+    pattern, searched = _HEADER_TOKEN.prepared(text)
+    for token in pattern.finditer(searched):
         # The one group of the four that matched (none of them can match empty, and DATE
         # holds no group of its own).
         kind = token.lastgroup
@@ -256,7 +257,7 @@ def _parse_header(lines: list[str]) -> dict[str, str]:
             label = queue.pop(first=not pairs)
         else:
             continue
-        found[label] = token[kind].strip()
+        found[label] = text[token.start(kind) : token.end(kind)].strip()
         previous_label = None
     if "priority" in found:
         found["priority"] = found["priority"].capitalize()

@@ -299,9 +299,7 @@ def superlinear_patterns(modules: tuple[str, ...] = PARSE_MODULES) -> list[str]:
     found = []
     for module_name in modules:
         module = importlib.import_module(module_name)
-        for name, pattern in sorted(vars(module).items()):
-            if not isinstance(pattern, re.Pattern):
-                continue
+        for name, pattern in sorted(_compiled(module)):
             for family, build in pumps(pattern):
                 problem = _growth_problem(pattern, build)
                 if problem:
@@ -309,6 +307,18 @@ def superlinear_patterns(modules: tuple[str, ...] = PARSE_MODULES) -> list[str]:
                     found.append(f"{module_name}.{name}: {family}: {problem}")
                     break
     return found
+
+
+def _compiled(module: Any) -> Iterator[tuple[str, re.Pattern[str]]]:
+    """The module's compiled patterns, and both forms of each of its ``CasePattern``s."""
+    from etl.text import CasePattern
+
+    for name, value in vars(module).items():
+        if isinstance(value, re.Pattern):
+            yield name, value
+        elif isinstance(value, CasePattern):
+            yield f"{name}.ignorecase", value.ignorecase
+            yield f"{name}.lowered", value.lowered
 
 
 def _growth_problem(pattern: re.Pattern[str], build: Pump) -> str | None:
