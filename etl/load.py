@@ -47,7 +47,6 @@ from etl.rows import (
     Row,
     RowBatch,
     arrow_table,
-    in_input_order,
 )
 from etl.search import store as search_store
 from etl.search.build import SLICE_BYTES, WRITER_HEAP, SearchBuild
@@ -440,7 +439,10 @@ class WarehouseBuild:
         for name in LETTER_TABLES:
             schema = contract.table(name).arrow_schema()
             parts = [batch.rows_of(name, seqs) for batch, seqs in kept.values()]
-            frame = in_input_order(parts).drop_columns([SEQ]) if parts else schema.empty_table()
+            if parts:
+                frame = pa.concat_tables(parts).sort_by(SEQ).drop_columns([SEQ])
+            else:
+                frame = schema.empty_table()
             if name == "letters":
                 stamp = pa.array([self._now] * frame.num_rows, schema.field("loaded_at").type)
                 frame = frame.set_column(schema.get_field_index("loaded_at"), "loaded_at", stamp)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.abc
 import importlib.machinery
-import itertools
 import pickle
 import sys
 from collections.abc import Callable, Sequence
@@ -21,7 +20,6 @@ from keyword import iskeyword
 from types import ModuleType
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -142,27 +140,6 @@ class RowBatch:
         if len(seqs) == self.letters:
             return table
         return table.filter(pc.is_in(table[SEQ], value_set=pa.array(seqs, pa.int64())))
-
-
-def in_input_order(parts: list[pa.Table]) -> pa.Table:
-    """The rows of ``parts`` (a table's rows of workers' batches, ``RowBatch.rows_of``) in
-    input order (``SEQ``), without copying them: each part's letters are in input order, so
-    it is cut where its places jump, and the pieces, each a run of consecutive places no
-    other piece shares, are put in order. (Sorting copied every row, its texts too: about a
-    tenth of the writer's work.) Checked, and sorted should the pieces not be in order."""
-    pieces: list[tuple[int, pa.Table]] = []
-    for part in parts:
-        seqs = np.asarray(part[SEQ].to_numpy(), dtype=np.int64)
-        cuts = [0, *(np.flatnonzero(np.diff(seqs) > 1) + 1).tolist(), len(seqs)]
-        pieces += [
-            (int(seqs[a]), part.slice(a, b - a)) for a, b in itertools.pairwise(cuts) if b > a
-        ]
-    pieces.sort(key=lambda piece: piece[0])
-    table = pa.concat_tables([piece for _, piece in pieces]) if pieces else parts[0]
-    seqs = np.asarray(table[SEQ].to_numpy(), dtype=np.int64)
-    if len(seqs) > 1 and (np.diff(seqs) < 0).any():
-        return table.sort_by(SEQ)
-    return table
 
 
 def _read_batch(streams: dict[str, bytes], letters: int) -> RowBatch:

@@ -10,7 +10,6 @@ import re
 import sys
 from typing import Any
 
-import pyarrow as pa
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,6 @@ from etl.extract import _CONTROLS, _control_replacement, clean_text
 from etl.parse import common, modern, notice
 from etl.parse.modern import _DECISION_SUFFIX, _FIELD, _decision_suffix, _split_fields
 from etl.pipeline import _NOT_LETTERS, _reduced
-from etl.rows import SEQ, in_input_order
 from etl.text import CASE_SPECIALS, CasePattern, fold_punctuation, lowers_in_place
 
 
@@ -304,32 +302,3 @@ def test_case_patterns_find_what_ignorecase_finds(text: str) -> None:
         pattern, searched = case.prepared(text)
         assert _matches(pattern, searched) == _matches(case.ignorecase, text), name
         assert (pattern is case.lowered) == lowers_in_place(text)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.integers(0, 3), min_size=1, max_size=60),  # each letter's rows
-    st.lists(st.integers(0, 2), min_size=60, max_size=60),  # each letter's worker
-    st.integers(1, 8),  # a worker's answer: up to this many letters
-    st.lists(st.booleans(), min_size=60, max_size=60),  # each letter kept by the writer
-)
-def test_rows_in_input_order_are_the_sorted_rows(
-    rows: list[int], workers: list[int], batch: int, kept: list[bool]
-) -> None:
-    answers: dict[int, list[list[int]]] = {}
-    for seq, worker in enumerate(workers[: len(rows)]):
-        held = answers.setdefault(worker, [[]])
-        if len(held[-1]) == batch:
-            held.append([])
-        held[-1].append(seq)
-    parts = []
-    for held in answers.values():
-        for seqs in held:
-            kept_seqs = [s for s in seqs if kept[s]]
-            places = [s for s in kept_seqs for _ in range(rows[s])]
-            names = [f"{s}.{i}" for s in kept_seqs for i in range(rows[s])]
-            parts.append(
-                pa.table({SEQ: pa.array(places, pa.int64()), "row": pa.array(names, pa.string())})
-            )
-    ordered = in_input_order(parts)
-    assert ordered.to_pylist() == pa.concat_tables(parts).sort_by(SEQ).to_pylist()

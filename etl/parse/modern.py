@@ -61,7 +61,7 @@ _DECISION_SUFFIX = re.compile(
 _SENTENCE_END = re.compile(rf"(?:[.!?;]['\")\]]?|\b(?:{_VERDICT_WORDS}))$", re.I)
 # Where a search for it starts, before the end of the text (then from the start if needed:
 # _decision_suffix).
-DECISION_REACH = 40
+DECISION_REACH = 24
 
 # Some extractors glue a rationale's last sentence to the next request on one line
 # ("...medically necessary and appropriate.Retrospective Norco 10/325mg #180: Upheld").
