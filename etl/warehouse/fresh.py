@@ -48,7 +48,8 @@ def fresh_flags(facts: pa.Table, scalars: Sequence[str], lists: Sequence[str]) -
     ``OUTCOME`` and the fields), a row per row of it in its letter's order, with ``ROW``."""
     facts = facts.sort_by([(LETTER, "ascending"), (ORDER, "ascending")]).combine_chunks()
     letter = _integers(facts[LETTER])
-    side = letter * 2 + _integers(facts[OUTCOME])  # the letter's items of one outcome
+    outcome = _integers(facts[OUTCOME])
+    side = letter * 2 + outcome  # the letter's items of one outcome
     flags: dict[str, pa.Array] = {ROW: _array(facts[ROW])}
     for column in scalars:
         codes, width = _codes(_array(facts[column]))
@@ -72,7 +73,7 @@ def fresh_flags(facts: pa.Table, scalars: Sequence[str], lists: Sequence[str]) -
         bounds = pa.array(offsets.astype(np.int32))
         flags[f"{column}{FRESH}"] = _lists(bounds, _first(letter[owner], codes, width))
         flags[f"{column}{OUTCOME_FRESH}"] = _lists(bounds, _first(side[owner], codes, width))
-    flags[FIRST_IN_OUTCOME] = pa.array(_first(letter, _integers(facts[OUTCOME]), 2))
+    flags[FIRST_IN_OUTCOME] = pa.array(_first(letter, outcome, 2))
     names = [ROW] + [name for name, _ in flag_columns(scalars, lists)]
     return pa.Table.from_arrays([flags[name] for name in names], names=names)
 
