@@ -96,6 +96,40 @@ def assert_bits_hold_their_lists(con: Any, shared_bit: int | None = None) -> Non
             earlier.update(values)
 
 
+def assert_fresh_flags_hold(con: Any) -> None:
+    """Every item's fresh flags in item_facts (``<column>_fresh``, ``<column>_outcome_fresh``,
+    ``first_in_outcome``: etl/warehouse/fresh.py) are their definition, computed here item by
+    item: whether no earlier item of its letter (of its outcome) holds its value (per value of
+    a list, an empty list one value, none), and whether it is its letter's first of its
+    outcome."""
+    from etl.warehouse.derived import _own_fields
+
+    scalars, lists = _own_fields()
+    flags = [f"{c}{s}" for s in ("_fresh", "_outcome_fresh") for c in (*scalars, *lists)]
+    names = ["letter_id", "item_no", "overturned", *scalars, *lists, *flags, "first_in_outcome"]
+    rows = [
+        dict(zip(names, row, strict=True))
+        for row in con.execute(
+            f"select {', '.join(names)} from item_facts order by letter_id, item_no"
+        ).fetchall()
+    ]
+    assert rows
+    earlier: list[dict[str, Any]] = []
+    for row in rows:
+        if earlier and earlier[-1]["letter_id"] != row["letter_id"]:
+            earlier = []
+        same = [r for r in earlier if r["overturned"] == row["overturned"]]
+        for suffix, before in (("_fresh", earlier), ("_outcome_fresh", same)):
+            for c in scalars:
+                assert row[c + suffix] == all(r[c] != row[c] for r in before), (c, row)
+            for c in lists:
+                listed, seen = row[c] or [None], [v for r in before for v in (r[c] or [None])]
+                expected = [listed.index(v) == i and v not in seen for i, v in enumerate(listed)]
+                assert row[c + suffix] == expected, (c + suffix, row)
+        assert row["first_in_outcome"] == (not same), row
+        earlier.append(row)
+
+
 def columns_of(con: Any, table: str, suffix: str) -> set[str]:
     """The columns of ``table`` whose names end in ``suffix``, without it."""
     names = con.execute(

@@ -92,6 +92,9 @@ def test_a_letter_by_hand() -> None:
     assert flags[4]["first_in_outcome"] is False
     assert flags[3]["category_fresh"] and flags[3]["drugs_fresh"] == [True]
     assert flags == _expected(rows)
+    # in row order: a table's rows, numbered from 0 (derived.with_fresh joins them by position)
+    ordered = fresh.in_row_order(fresh.fresh_flags(_facts(rows), SCALARS, LISTS)).to_pylist()
+    assert ordered == [flags[row_id] for row_id in range(len(rows))]
 
 
 _item = st.fixed_dictionaries(

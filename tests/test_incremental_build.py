@@ -15,7 +15,12 @@ from etl.load import ROW_GROUP_MERGES
 from etl.settings import Settings
 from etl.warehouse import derived
 from etl.warehouse.files import resolve
-from tests.conftest import ROOT, UNORDERED_FACTS, assert_bits_hold_their_lists
+from tests.conftest import (
+    ROOT,
+    UNORDERED_FACTS,
+    assert_bits_hold_their_lists,
+    assert_fresh_flags_hold,
+)
 
 SEED = ROOT / "data" / "samples" / "seeds" / "000_8688a23c91e089a1.txt"
 
@@ -60,6 +65,7 @@ def tables(db: Path) -> dict[str, list[tuple]]:
         ).fetchone()
         assert keys == (True, True), "letter_key is not one number per letter"
         assert_bits_hold_their_lists(con)
+        assert_fresh_flags_hold(con)
         return {
             name: con.execute(query).fetchall()
             for name, query in (

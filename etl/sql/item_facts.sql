@@ -135,7 +135,4 @@ from item
 join letter using (letter_id)
 left join maximus using (letter_id, item_no)
 left join claims_admin using (letter_id, item_no)
--- item_facts' order is given by the query that wraps this one (derived.fresh_sql); sorting here
--- too is not for the order: it bounds the batch's memory (without it, a build under a 40 MB cap
--- ran out of it: tests/reliability/test_memory_cap.py).
-order by decision_year, injury_year, letter_id, item_no
+-- item_facts' order is given by the query that wraps this one (derived.flagged_sql).

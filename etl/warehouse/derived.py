@@ -99,14 +99,15 @@ def digest(con: Connection) -> str:
     registry writes it) and the schema."""
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
     statements = [read_sql(name) for name in SQL]
-    statements += [facts_sql(), flagged_sql("item_facts"), facet_sql(), long_pair_sql()]
+    statements += [facts_sql(), flagged_sql("item_facts"), ordered_sql("item_facts")]
+    statements += [facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
     statements += selection_pair_sql()
     statements.append(value_keys_sql("item_facts"))
     statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
         hasher.update(f"{sql_tokens(sql)}\n".encode())
-    hasher.update(code_tokens(fresh).encode())  # the flags' code (set_fresh)
+    hasher.update(code_tokens(fresh).encode())  # the flags' code (with_fresh)
     hasher.update(vocabulary_digest().encode())  # the drug combinations counted
     return hasher.hexdigest()[:16]
 
@@ -164,7 +165,7 @@ def facts_sql() -> str:
     """item_facts.sql with a ``<column>_bits`` column (UBIGINT: its values' bits or'ed
     together) for every list filter of the dashboard's registry, and ``<column>_fresh_bits``
     for those of an item's own field (the bits of the values the item is its letter's first
-    with: the fresh flags, ``set_fresh``): zero here, set by ``bits_sql`` once the dictionary
+    with: the fresh flags, ``with_fresh``): zero here, set by ``bits_sql`` once the dictionary
     holds the values."""
     bits = "".join(f", 0::ubigint as {column}_bits" for column in _list_columns())
     bits += "".join(f", 0::ubigint as {column}_fresh_bits" for column in _own_fields()[1])
@@ -210,41 +211,46 @@ def bits_sql(facts: str) -> tuple[str, str]:
     return add, update
 
 
+# item_facts' order, within a batch: the row groups' zone maps skip by years where batches come
+# in decision order.
+FACTS_ORDER = "decision_year, injury_year, letter_id, item_no"
+
+
+def ordered_sql(facts: str) -> str:
+    """The rows of ``facts`` (item_facts rows without the fresh flags: a table, or a query in
+    parentheses) in item_facts' order."""
+    return f"select * from {facts} order by {FACTS_ORDER}"
+
+
 def flagged_sql(facts: str) -> str:
-    """The rows of ``facts`` (item_facts rows: a table, or a query in parentheses) in
-    item_facts' order, with the fresh flags' columns (``etl.warehouse.fresh``: whether the item
+    """``ordered_sql`` with the fresh flags' columns (``etl.warehouse.fresh``: whether the item
     is its letter's first with its value, per filter of an item's own field, and among the
-    items of its outcome) empty: ``set_fresh`` fills them in the table made of these rows."""
+    items of its outcome) empty: item_facts' shape (``with_fresh`` fills them)."""
     scalars, lists = _own_fields()
     flags = fresh.flag_columns(scalars, lists)
     empty = ", ".join(f"null::{kind} as {name}" for name, kind in flags)
-    return (
-        f"select *, {empty} from {facts}"
-        # item_facts' order (item_facts.sql), within the batch: the row groups' zone maps skip
-        # by years where batches come in decision order
-        " order by decision_year, injury_year, letter_id, item_no"
-    )
+    return f"select *, {empty} from {facts} order by {FACTS_ORDER}"
 
 
-def set_fresh(con: Connection, table: str) -> None:
-    """Fill the fresh flags of the facts in ``table`` (made by ``flagged_sql``), computed as
-    arrays from the columns they depend on (``etl.warehouse.fresh``); an update in place,
-    which keeps the rows' order."""
+def with_fresh(con: Connection, rows: str, table: str) -> None:
+    """Make ``table``: the facts of the table ``rows`` (just made by ``ordered_sql``: its row
+    ids count its rows in order) with their fresh flags, computed as arrays from the columns
+    they depend on (``etl.warehouse.fresh``) and joined by position: a copy of the rows cost
+    less than an update of their flags in place (docs/benchmarks.md, stop 66)."""
     scalars, lists = _own_fields()
     columns = ", ".join([fresh.LETTER, fresh.ORDER, fresh.OUTCOME, *scalars, *lists])
-    facts = con.sql(f"select rowid as {fresh.ROW}, {columns} from {table}").to_arrow_table()
-    flags = fresh.fresh_flags(facts, scalars, lists)
-    sets = ", ".join(f"{name} = f.{name}" for name, _ in fresh.flag_columns(scalars, lists))
-    con.register(FRESH_FLAGS, flags)
+    facts = con.sql(f"select rowid as {fresh.ROW}, {columns} from {rows}").to_arrow_table()
+    con.register(FRESH_FLAGS, fresh.in_row_order(fresh.fresh_flags(facts, scalars, lists)))
     try:
         con.execute(
-            f"update {table} as t set {sets} from {FRESH_FLAGS} as f where t.rowid = f.{fresh.ROW}"
+            f"create table {table} as select r.*, f.* from {rows} as r"
+            f" positional join {FRESH_FLAGS} as f"
         )
     finally:
         con.unregister(FRESH_FLAGS)
 
 
-# The name the fresh flags of a batch are seen by while they are written (set_fresh).
+# The name the fresh flags of a batch are seen by while they are written (with_fresh).
 FRESH_FLAGS = "fresh_flags"
 
 
@@ -360,7 +366,7 @@ def _pair_passes(facts: str, hashed: bool = False) -> list[str]:
     scalars = [d for d in dimensions.FILTERS if d.shape == "scalar"]
     lists = [d for d in dimensions.FILTERS if d.shape == "list"]
     columns = {d.name: d.column for d in scalars}
-    # An item's own field's flags of the first item of its letter with each value (set_fresh)
+    # An item's own field's flags of the first item of its letter with each value (with_fresh)
     fresh = {d.name: f"{d.column}_fresh" for d in scalars if not d.per_letter}
     any_same = ANY_SAME
     passes = [
@@ -736,7 +742,7 @@ def _grouping_pass(
     """Counts per value pair of each pair of dimensions in ``pairs`` over ``source``, whose
     column of dimension name is ``columns[name]``, in grouping-sets passes of at most
     ``SETS_PER_PASS`` pairs each: ``grouping()`` tells which pair a row counts. ``fresh``:
-    the flag column (``set_fresh``) of each dimension of an item's own field; ``same``: the
+    the flag column (``with_fresh``) of each dimension of an item's own field; ``same``: the
     column of ``source`` counted as ``same_source`` (``PAIR_MEASURES``). The pairs of two
     items' own fields, whose letters no flag counts, are grouped per letter first
     (``LETTER_SETS_PER_PASS`` a pass): their groups are the letters. The letters with an
@@ -938,7 +944,7 @@ def _pair_letters(a: Any, b: Any) -> str:
     """The count in ``_grouping_pass`` that is the letters of the pair of dimensions a, b: of
     two of the letter's own fields, its first items (every item of a letter is in the same
     pairs); of a letter's field and an item's own, the items first in their letter with the
-    item's value (``set_fresh``); of two items' own fields the pair's groups per letter
+    item's value (``with_fresh``); of two items' own fields the pair's groups per letter
     (``PER_LETTER``: at 4M items about 0.6 s a pair, where a distinct count per pair cost the
     build 175 s in all)."""
     if a.per_letter and b.per_letter:
@@ -1204,10 +1210,11 @@ class DerivedTables:
         self._batches += 1
         facts = f"{FACTS_DB}.batch_{self._batches}"
         con.execute(
-            f"create table {facts} as {flagged_sql(f'({facts_sql()})')}",
+            f"create or replace temp table batch_rows as {ordered_sql(f'({facts_sql()})')}",
             {"key_offset": self._next_key},
         )
-        set_fresh(con, facts)
+        with_fresh(con, "batch_rows", facts)
+        con.execute("drop table batch_rows")
         add_values, set_bits = bits_sql(facts)
         con.execute(add_values, {"shared_bit": SHARED_BIT})
         con.execute(set_bits)

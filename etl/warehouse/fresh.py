@@ -78,6 +78,13 @@ def fresh_flags(facts: pa.Table, scalars: Sequence[str], lists: Sequence[str]) -
     return pa.Table.from_arrays([flags[name] for name in names], names=names)
 
 
+def in_row_order(flags: pa.Table) -> pa.Table:
+    """The rows of ``fresh_flags``' table in the order of their ``ROW`` (a table's row ids
+    from 0, as its rows are numbered), without it."""
+    order = np.argsort(_integers(flags[ROW]), kind="stable")
+    return flags.take(pa.array(order)).drop_columns([ROW])
+
+
 def _first(group: np.ndarray, codes: np.ndarray, width: int) -> np.ndarray:
     """Whether each (group, code) is the first of its kind, in the arrays' order."""
     keys = group * width + codes

@@ -25,7 +25,12 @@ from etl.demo import write_corpus
 from etl.ingest import ingest
 from etl.search import schema
 from etl.settings import Settings
-from tests.conftest import ROOT, UNORDERED_FACTS, assert_bits_hold_their_lists
+from tests.conftest import (
+    ROOT,
+    UNORDERED_FACTS,
+    assert_bits_hold_their_lists,
+    assert_fresh_flags_hold,
+)
 from tests.reliability.helpers import cli_env, ingest_command, query, seed_texts, variant
 from tests.search.conftest import open_index
 
@@ -48,6 +53,7 @@ def _derived(db: Path) -> dict[str, set[tuple[object, ...]]]:
             for row in con.execute(UNORDERED_FACTS).fetchall()
         ]
         assert_bits_hold_their_lists(con)
+        assert_fresh_flags_hold(con)
         keys = con.execute(
             "select count(distinct letter_key), min(letter_key), max(letter_key),"
             " count(distinct letter_id) from item_facts"
