@@ -135,4 +135,4 @@ from item
 join letter using (letter_id)
 left join maximus using (letter_id, item_no)
 left join claims_admin using (letter_id, item_no)
--- item_facts' order is given by the query that wraps this one (derived.flagged_sql).
+-- item_facts' order is given by the query that wraps this one (derived.ordered_sql).
