@@ -99,8 +99,7 @@ def digest(con: Connection) -> str:
     registry writes it) and the schema."""
     hasher = hashlib.sha256(f"schema {schema_version(con)}\n".encode())
     statements = [read_sql(name) for name in SQL]
-    statements += [facts_sql(), flagged_sql("item_facts"), ordered_sql("item_facts")]
-    statements += [facet_sql(), long_pair_sql()]
+    statements += [facts_sql(), ordered_sql("item_facts"), facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
     statements += selection_pair_sql()
     statements.append(value_keys_sql("item_facts"))
@@ -222,36 +221,36 @@ def ordered_sql(facts: str) -> str:
     return f"select * from {facts} order by {FACTS_ORDER}"
 
 
-def flagged_sql(facts: str) -> str:
-    """``ordered_sql`` with the fresh flags' columns (``etl.warehouse.fresh``: whether the item
-    is its letter's first with its value, per filter of an item's own field, and among the
-    items of its outcome) empty: item_facts' shape (``with_fresh`` fills them)."""
-    scalars, lists = _own_fields()
-    flags = fresh.flag_columns(scalars, lists)
-    empty = ", ".join(f"null::{kind} as {name}" for name, kind in flags)
-    return f"select *, {empty} from {facts} order by {FACTS_ORDER}"
-
-
-def with_fresh(con: Connection, rows: str, table: str) -> None:
-    """Make ``table``: the facts of the table ``rows`` (just made by ``ordered_sql``: its row
-    ids count its rows in order) with their fresh flags, computed as arrays from the columns
-    they depend on (``etl.warehouse.fresh``) and joined by position: a copy of the rows cost
-    less than an update of their flags in place (docs/benchmarks.md, stop 66)."""
+def with_fresh(con: Connection, table: str, key_offset: int) -> None:
+    """Make ``table``: the item_facts rows of the letters in the scope views (``facts_sql``,
+    their letters numbered from ``key_offset``) in item_facts' order, with their fresh flags
+    (``etl.warehouse.fresh``: whether the item is its letter's first with its value, per
+    filter of an item's own field, and among the items of its outcome), computed as arrays
+    from the columns they depend on and joined by position: a copy of the rows cost less than
+    an update of their flags in place (docs/benchmarks.md, stop 66)."""
     scalars, lists = _own_fields()
     columns = ", ".join([fresh.LETTER, fresh.ORDER, fresh.OUTCOME, *scalars, *lists])
-    facts = con.sql(f"select rowid as {fresh.ROW}, {columns} from {rows}").to_arrow_table()
-    con.register(FRESH_FLAGS, fresh.in_row_order(fresh.fresh_flags(facts, scalars, lists)))
+    con.execute(
+        f"create or replace temp table {BATCH_ROWS} as {ordered_sql(f'({facts_sql()})')}",
+        {"key_offset": key_offset},
+    )
     try:
+        # (the rows just made: their row ids count them in order)
+        facts = con.sql(f"select rowid as {fresh.ROW}, {columns} from {BATCH_ROWS}")
+        flags = fresh.fresh_flags(facts.to_arrow_table(), scalars, lists)
+        con.register(FRESH_FLAGS, fresh.in_row_order(flags))
         con.execute(
-            f"create table {table} as select r.*, f.* from {rows} as r"
+            f"create table {table} as select r.*, f.* from {BATCH_ROWS} as r"
             f" positional join {FRESH_FLAGS} as f"
         )
     finally:
         con.unregister(FRESH_FLAGS)
+        con.execute(f"drop table if exists {BATCH_ROWS}")
 
 
-# The name the fresh flags of a batch are seen by while they are written (with_fresh).
-FRESH_FLAGS = "fresh_flags"
+# The names a batch's rows and their fresh flags are seen by while its facts are made
+# (with_fresh).
+BATCH_ROWS, FRESH_FLAGS = "batch_rows", "fresh_flags"
 
 
 def _own_fields() -> tuple[list[str], list[str]]:
@@ -1172,9 +1171,7 @@ class DerivedTables:
         for table in SCOPED:
             con.execute(f"create or replace temp view scope_{table} as from {table} where false")
         con.execute("drop table if exists item_facts")
-        con.execute(
-            f"create table item_facts as {flagged_sql(f'({facts_sql()})')}", {"key_offset": 0}
-        )
+        with_fresh(con, "item_facts", key_offset=0)
         con.execute(read_sql("value_bits_table.sql"))
 
     def _whole_buckets(self, only: str | None, sign: int) -> None:
@@ -1209,12 +1206,7 @@ class DerivedTables:
         con = self.con
         self._batches += 1
         facts = f"{FACTS_DB}.batch_{self._batches}"
-        con.execute(
-            f"create or replace temp table batch_rows as {ordered_sql(f'({facts_sql()})')}",
-            {"key_offset": self._next_key},
-        )
-        with_fresh(con, "batch_rows", facts)
-        con.execute("drop table batch_rows")
+        with_fresh(con, facts, self._next_key)
         add_values, set_bits = bits_sql(facts)
         con.execute(add_values, {"shared_bit": SHARED_BIT})
         con.execute(set_bits)
