@@ -519,6 +519,17 @@ def crosstab_heatmap(
     return LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
 
 
+# A cross-tab's narrowest legible width: its row labels, the columns at CROSSTAB_MIN_STEP
+# pixels (a cell's "100%" and "n=1,234" in 10 px type) and the colour legend.
+CROSSTAB_MIN_STEP = 44
+CROSSTAB_MARGINS = 300
+
+
+def crosstab_min_width(frame: pl.DataFrame) -> int:
+    """The pixels under which ``crosstab_heatmap(frame)`` scrolls instead of shrinking."""
+    return CROSSTAB_MARGINS + CROSSTAB_MIN_STEP * frame.get_column("col_value").n_unique()
+
+
 def funnel_chart(
     groups: pl.DataFrame,
     limits: pl.DataFrame,

@@ -715,6 +715,19 @@ def altair_chart(chart: Any, **options: Any) -> Any:
     return st.altair_chart(chart, **options)
 
 
+def wide_chart(chart: Any, min_width: int, *, key: str, **options: Any) -> Any:
+    """``altair_chart`` as wide as the page, but never narrower than ``min_width`` pixels:
+    on a narrower screen it scrolls sideways in its own box, its cells and labels as legible
+    as on a wide one (squeezed to a phone's width, a cross-tab's labels overlapped)."""
+    box = f"st-key-{key}-box"
+    st.html(
+        f"<style>.{box} {{overflow-x: auto}}"
+        f" .{box} [data-testid=stVegaLiteChart] {{min-width: {int(min_width)}px}}</style>"
+    )
+    with st.container(key=f"{key}-box"):
+        return altair_chart(chart, key=key, **options)
+
+
 def section(title: str, note: str | None = None) -> None:
     st.subheader(title)
     if note:

@@ -71,8 +71,9 @@ if left_out:
 st.caption(" ".join(notes))
 
 chart = charts.crosstab_heatmap(frame, row_title=row_dim.label, col_title=col_dim.label)
-event = ui.altair_chart(
+event = ui.wide_chart(
     chart,
+    charts.crosstab_min_width(frame),
     on_select="rerun",
     selection_mode=charts.CELL_SELECTION,
     key="explore_heatmap",

@@ -135,6 +135,19 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     expect(headers.first).to_be_attached()
     shown = [headers.nth(i).inner_text().strip() for i in range(min(headers.count(), 3))]
     assert shown[:2] == ["Request", "Decision"], shown
+    # The Explore cross-tab keeps legible cells and scrolls sideways in its own box (squeezed
+    # to the phone's width, its 13 columns were 8 px apart and their labels overlapped).
+    open_app(page, f"{dashboard_url}/explore")
+    wait_for_charts(page, 1)
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    cells = chart.locator("path[aria-roledescription='rect mark']")
+    expect(cells.first).to_be_attached()
+    widths = [cells.nth(i).bounding_box()["width"] for i in range(min(cells.count(), 5))]  # type: ignore[index]
+    assert min(widths) >= 40, widths
+    box = chart.locator("xpath=ancestor::*[contains(@class, 'st-key-explore_heatmap-box')]")
+    scroll, client = box.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll > client, (scroll, client)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()
 
 
