@@ -519,15 +519,23 @@ def crosstab_heatmap(
     return LayerChart(layer=[cells, labels], height=alt.Step(34), width=alt.Step(70))
 
 
-# A cross-tab's narrowest legible width: its row labels, the columns at CROSSTAB_MIN_STEP
-# pixels (a cell's "100%" and "n=1,234" in 10 px type) and the colour legend.
+# A heatmap's narrowest legible width (ui.wide_chart): its row labels and colour legend, and
+# each column at its step: a cross-tab cell's "100%" and "n=1234" in 10 px type; a reason
+# heatmap's slanted labels clear of each other.
 CROSSTAB_MIN_STEP = 44
 CROSSTAB_MARGINS = 300
+REASON_MIN_STEP = 24
+REASON_MARGINS = 330
 
 
 def crosstab_min_width(frame: pl.DataFrame) -> int:
     """The pixels under which ``crosstab_heatmap(frame)`` scrolls instead of shrinking."""
     return CROSSTAB_MARGINS + CROSSTAB_MIN_STEP * frame.get_column("col_value").n_unique()
+
+
+def reason_heatmap_min_width(frame: pl.DataFrame) -> int:
+    """The pixels under which ``reason_heatmap(frame, ...)`` scrolls instead of shrinking."""
+    return REASON_MARGINS + REASON_MIN_STEP * frame.get_column("reason").n_unique()
 
 
 def funnel_chart(
@@ -658,7 +666,13 @@ def reason_heatmap(frame: pl.DataFrame, dim: str, dim_title: str) -> alt.Chart:
         alt.Chart(frame)
         .mark_rect()
         .encode(
-            x=alt.X("reason:N", title=None, axis=alt.Axis(labelAngle=-40, labelLimit=200)),
+            # Every reason's label (slanted ones a step apart do not cross: REASON_MIN_STEP);
+            # Vega's overlap test, by their boxes, hid every other one at a phone's width.
+            x=alt.X(
+                "reason:N",
+                title=None,
+                axis=alt.Axis(labelAngle=-40, labelLimit=200, labelOverlap=False),
+            ),
             y=alt.Y(f"{dim}:N", title=None, sort=rows, axis=alt.Axis(labelLimit=220)),
             color=alt.Color(
                 "share:Q",

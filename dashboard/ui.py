@@ -686,21 +686,24 @@ def chart_and_table(
     *,
     on_select: bool = False,
     key: str | None = None,
+    min_width: int | None = None,
 ) -> Any:
     """A chart, then its table in an expander with its CSV download. Returns the selection
-    event when ``on_select``."""
-    event: Any = None
+    event when ``on_select``. ``min_width``: see ``wide_chart``."""
     if frame.height == 0:
         st.info("No items match the filters for this view.")
         return None
+    options: dict[str, Any] = {"key": key or f"chart_{name}"}
     if on_select:
-        event = altair_chart(chart, on_select="rerun", key=key or f"chart_{name}")
+        options["on_select"] = "rerun"
+    if min_width is None:
+        shown = altair_chart(chart, **options)
     else:
-        altair_chart(chart, key=key or f"chart_{name}")
+        shown = wide_chart(chart, min_width, **options)
     with st.expander(f"Table: {name.replace('_', ' ')}"):
         table(frame)
         download(frame, name, filters)
-    return event
+    return shown if on_select else None
 
 
 def altair_chart(chart: Any, **options: Any) -> Any:

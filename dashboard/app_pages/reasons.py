@@ -54,7 +54,11 @@ for name in BY:
         "upheld items); n and the 95% interval in the tooltip.",
     )
     ui.chart_and_table(
-        charts.reason_heatmap(by, name, dim.label), by, f"reasons_by_{name}", filters
+        charts.reason_heatmap(by, name, dim.label),
+        by,
+        f"reasons_by_{name}",
+        filters,
+        min_width=charts.reason_heatmap_min_width(by),
     )
 
 ui.section("Example decisions")

@@ -1,7 +1,7 @@
 """Rough edges of issue 13 that only a browser shows: the Medications breakdown picked on the
 chart is in the URL (2), Enter in a filter takes one match (8), Back undoes a filter change (9),
-a phone gets the page and not the sidebar (10), dark mode holds on every page (11), and the
-filters are two key presses away (12)."""
+a phone gets the page and not the sidebar, its heatmaps legible (10), dark mode holds on every
+page (11), and the filters are two key presses away (12)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,18 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     scroll, client = box.evaluate("el => [el.scrollWidth, el.clientWidth]")
     assert scroll > client, (scroll, client)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The Reasons page's heatmaps too, and every reason's label shows (Vega hid every other
+    # one, their slanted boxes overlapping over 12 px columns).
+    open_app(page, f"{dashboard_url}/reasons")
+    wait_for_charts(page, 4)
+    box = page.locator(".st-key-chart_reasons_by_category-box")
+    reasons = box.locator("g[aria-roledescription='axis']").first.locator(".role-axis-label text")
+    expect(reasons.first).to_be_attached()
+    shown = reasons.evaluate_all("labels => labels.map(label => label.getAttribute('opacity'))")
+    assert len(shown) >= 2 and set(shown) == {"1"}, shown
+    cells = box.locator("path[aria-roledescription='rect mark']")
+    widths = [cells.nth(i).bounding_box()["width"] for i in range(min(cells.count(), 5))]  # type: ignore[index]
+    assert min(widths) >= 20, widths
     page.close()
 
 
