@@ -590,6 +590,8 @@ def funnel_chart(
             color=alt.Color(
                 "status:N",
                 title="Against the overall rate",
+                # Below, in two columns: a phone keeps the plot's width and every label.
+                legend=alt.Legend(orient="bottom", columns=2),
                 scale=alt.Scale(
                     domain=["within limits", "outside 95%", "outside 99.8%"],
                     range=["#4c78a8", "#f58518", "#d62728"],

@@ -160,6 +160,12 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     cells = box.locator("path[aria-roledescription='rect mark']")
     widths = [cells.nth(i).bounding_box()["width"] for i in range(min(cells.count(), 5))]  # type: ignore[index]
     assert min(widths) >= 20, widths
+    # The Compare page's funnel plot keeps the width (its legend beside it left it 115 px).
+    open_app(page, f"{dashboard_url}/compare")
+    wait_for_charts(page, 1)
+    band = page.get_by_test_id("stVegaLiteChart").last.locator("[aria-roledescription='area mark']")
+    expect(band.first).to_be_attached()
+    assert band.first.bounding_box()["width"] >= 250, band.first.bounding_box()  # type: ignore[index]
     page.close()
 
 
