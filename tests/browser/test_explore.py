@@ -110,3 +110,23 @@ def test_the_other_cell_does_not_drill_down(page: Page, dashboard_url: str) -> N
     expect(page.get_by_text("cannot be opened on the Letters page", exact=False)).to_be_visible()
     assert "/explore" in page.url
     assert_no_error(page)
+
+
+def test_a_large_cross_tab_scrolls_in_a_box_in_sight(page: Page, dashboard_url: str) -> None:
+    """50 values a side: the cells keep their width and the chart scrolls both ways in a box
+    at most 85% of the screen's height (its scroll bars in sight), not the page sideways."""
+    open_app(page, f"{dashboard_url}/explore?rows=drug&cols=drug_class&top=50")
+    wait_for_charts(page, 1)
+    cells = page.get_by_test_id("stVegaLiteChart").first.locator(CELL)
+    expect(cells.first).to_be_attached()
+    assert cells.first.bounding_box()["width"] >= 40  # type: ignore[index]
+    box = page.locator(".st-key-explore_heatmap-box")
+    wide, shown, tall, high = box.evaluate(
+        "el => [el.scrollWidth, el.clientWidth, el.scrollHeight, el.clientHeight]"
+    )
+    viewport = page.viewport_size
+    assert viewport
+    assert wide > shown and tall > high, (wide, shown, tall, high)
+    assert high <= 0.85 * viewport["height"] + 1, (high, viewport)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_no_error(page)
