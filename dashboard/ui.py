@@ -720,10 +720,10 @@ def altair_chart(chart: Any, **options: Any) -> Any:
 
 def wide_chart(chart: Any, min_width: int, *, key: str, **options: Any) -> Any:
     """``altair_chart`` as wide as the page, but never narrower than ``min_width`` pixels:
-    on a narrower screen it scrolls sideways in its own box, its cells and labels as legible
-    as on a wide one (squeezed to a phone's width, a cross-tab's labels overlapped). The box
-    is at most most of the screen's height, so that its sideways scroll bar is in sight even
-    for a cross-tab of 50 rows."""
+    on a narrower screen it scrolls in its own box, its cells and labels as legible as on a
+    wide one (squeezed to a phone's width, a cross-tab's labels overlapped). The box is at
+    most 85% of the screen's height, so that its sideways scroll bar is in sight even for a
+    cross-tab of 50 rows."""
     box = f"st-key-{key}-box"
     st.html(
         f"<style>.{box} {{overflow: auto; max-height: 85vh}}"

@@ -136,7 +136,7 @@ def test_10_a_phone_gets_the_page(fresh_context: BrowserContext, dashboard_url: 
     shown = [headers.nth(i).inner_text().strip() for i in range(min(headers.count(), 3))]
     assert shown[:2] == ["Request", "Decision"], shown
     # The Explore cross-tab keeps legible cells and scrolls sideways in its own box (squeezed
-    # to the phone's width, its 13 columns were 8 px apart and their labels overlapped).
+    # to the phone's width, its 13 columns were 10 px wide and their labels overlapped).
     open_app(page, f"{dashboard_url}/explore")
     wait_for_charts(page, 1)
     chart = page.get_by_test_id("stVegaLiteChart").first
