@@ -7,9 +7,9 @@ DEMO_SEED ?= 2013
 DEMO_DB ?= data/warehouse/demo.duckdb
 PORT ?= 8501
 
-.PHONY: setup demo demo-data test lint typecheck unit browser bench screenshot clean
+.PHONY: setup native demo demo-data test lint typecheck unit browser bench screenshot clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed native
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
+
+# The parser compiled by mypyc into .native/ (etl/native.py): about 20 s when a source changed,
+# nothing otherwise. Without a C compiler it says so and the parser stays pure Python.
+native: $(VENV)/.installed
+	$(BIN)/python -m etl.native build
 
 # Build the demo warehouse (seed letters, samples of every layout, synthetic corpus), then serve it.
 # `imr demo` does both; installed without a checkout, `imr demo` alone builds the synthetic part.
@@ -40,8 +45,12 @@ typecheck: setup
 # Everything but the browser tests (a real server driven by Debian's Chromium), on every core
 # (pytest-xdist; JOBS=1 runs them in one process).
 JOBS ?= auto
+# The parser's own tests then run again on its pure-Python modules (the wheel's).
+PURE_TESTS = tests/classify tests/test_golden_real.py tests/test_golden_samples.py \
+	tests/reliability/test_parser_properties.py tests/reliability/test_bad_inputs.py
 unit: setup
 	$(BIN)/pytest -q -m "not browser" -n $(JOBS)
+	IMR_NATIVE=off $(BIN)/pytest -q -m "not browser" -n $(JOBS) $(PURE_TESTS)
 
 browser: setup
 	$(BIN)/pytest -q -m browser
@@ -54,4 +63,4 @@ bench: setup
 	$(BIN)/python benchmarks/ingest_speed.py
 
 clean:
-	rm -rf $(VENV) data/warehouse data/demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .native data/warehouse data/demo .pytest_cache .mypy_cache .ruff_cache

@@ -57,9 +57,13 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    # The ingests this script starts inherit its environment, so its parser (IMR_NATIVE).
+    from etl import native
+
+    parser = "compiled parser (mypyc)" if native.current_build() else "pure-Python parser"
     return (
         f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}, {parser}"
     )
 
 

@@ -76,6 +76,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+NATIVE_MODES = ("auto", "off", "require")
+
+
+def native_mode(env: Mapping[str, str] | None = None) -> str:
+    """``IMR_NATIVE``: whether the parser runs compiled (``etl.native``): ``auto`` when a
+    current build exists, ``off`` never, ``require`` or fail. Read when ``etl.parse`` is first
+    imported, before any flag: a process parses with one parser."""
+    env = os.environ if env is None else env
+    mode = env.get("IMR_NATIVE", "").strip().lower() or "auto"
+    if mode not in NATIVE_MODES:
+        raise SystemExit(f"IMR_NATIVE must be one of {', '.join(NATIVE_MODES)}, got {mode!r}")
+    return mode
+
+
 def _env_delay(env: Mapping[str, str], name: str, default: float) -> float:
     """Seconds between two requests to DWC's site: a number, at least 0.2."""
     value = env.get(name, "").strip()

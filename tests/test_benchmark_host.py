@@ -3,6 +3,7 @@ hypervisor gave other guests, which every benchmark now records beside its figur
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -96,3 +97,24 @@ def test_the_pdf_rounds_alone_give_the_median_of_their_ratios(
     assert isinstance(rounds, list)
     assert [r["ingest_seconds"] for r in rounds] == [30.0, 33.0, 28.0]
     assert "ratio **1.5x**" in capsys.readouterr().out
+
+
+def test_the_machine_line_names_the_parser_its_ingests_run() -> None:
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    script = "from benchmarks.ingest_speed import machine; print(machine())"
+    lines = {
+        mode: subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**os.environ, "IMR_NATIVE": mode},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for mode in ("off", "auto")
+    }
+    assert lines["off"].endswith(", pure-Python parser")
+    assert lines["auto"].endswith((", pure-Python parser", ", compiled parser (mypyc)"))

@@ -17,6 +17,11 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Any
 
+from etl import native
+
+# The compiled parser first, while it is the build of these sources (etl/native.py).
+native.extend_path(__name__, __path__)
+
 from etl.classify.guidelines import cites_claims_administrator, parse_guideline
 from etl.classify.reasons import find_reasons
 from etl.classify.requests import classify_request

@@ -7,6 +7,11 @@ stable reason code: the batch records it as a reject instead of guessing.
 
 from __future__ import annotations
 
+from etl import native
+
+# The compiled parser first, while it is the build of these sources (etl/native.py).
+native.extend_path(__name__, __path__)
+
 from etl.model import Letter, LetterError
 from etl.parse.common import normalise_text
 from etl.parse.modern import looks_modern, parse_modern
