@@ -186,7 +186,10 @@ def build(native_dir: Path = NATIVE_DIR, root: Path = PACKAGE_ROOT) -> tuple[Pat
             encoding="utf-8",
         )
         if folder.exists():  # a build is renamed into place whole, with its manifest
-            raise NativeError(f"{folder} holds files this tool did not write")
+            manifest = read_manifest(folder)
+            if manifest is None or manifest.get("digest") != digest:
+                raise NativeError(f"{folder} holds files this tool did not write")
+            return folder, False  # another `make native` finished first
         staged.rename(folder)
     _remove_stale(native_dir, keep=folder)
     return folder, True

@@ -120,3 +120,26 @@ def test_an_unknown_mode_is_refused(checkout_copy):
     done = run(checkout_copy, "fast")
     assert done.returncode != 0
     assert "IMR_NATIVE must be one of auto, off, require, got 'fast'" in done.stderr
+
+
+def test_a_build_compiles_a_copy_of_the_sources_into_a_folder_named_by_their_digest(tmp_path):
+    root, native_dir = tmp_path / "etl", tmp_path / ".native"
+    shutil.copytree(ROOT / "etl", root, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*")}
+    try:
+        folder, built = native.build(native_dir, root)
+    except native.NativeError as error:  # no C compiler here
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(error))
+    assert built and folder == native.build_dir(native.sources_digest(root), native_dir)
+    manifest = native.read_manifest(folder)
+    assert manifest is not None and manifest["digest"] == native.sources_digest(root)
+    for module in native.MODULES:
+        *package, name = module.split(".")
+        assert folder.joinpath(*package, name + native.SUFFIX).is_file(), module
+    # The sources were compiled from a copy: not a file of theirs was added or changed.
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*")} == before
+    # Nothing left behind but the build; asked again, it is current and not rebuilt.
+    assert [p.name for p in native_dir.iterdir()] == [folder.name]
+    assert native.build(native_dir, root) == (folder, False)
