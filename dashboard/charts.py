@@ -403,6 +403,9 @@ def timeliness_chart(frame: pl.DataFrame) -> LayerChart:
     )
 
 
+SHARE_TICKS = [0, 0.25, 0.5, 0.75, 1]
+
+
 def share_bars(
     frame: pl.DataFrame,
     dim: str,
@@ -424,7 +427,9 @@ def share_bars(
                 f"{share}:Q",
                 title="Share",
                 scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
+                # Fixed quarters: on a phone Vega drops every other label, keeping 0, 50 and
+                # 100% (its own ticks stopped at 80%, and coverage is read against 100%).
+                axis=alt.Axis(format="%", values=SHARE_TICKS, labelFlush=True),
             ),
             y=alt.Y(f"{dim}:N", title=dim_title, sort=order, axis=alt.Axis(labelLimit=260)),
             tooltip=[

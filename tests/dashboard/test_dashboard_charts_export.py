@@ -107,6 +107,8 @@ def test_other_charts(con):
     bars = charts.share_bars(coverage, "field")
     assert isinstance(bars, alt.Chart)
     assert bars.to_dict()["encoding"]["x"]["field"] == "share"
+    # Coverage is read against 100%: the axis always has that tick, whatever the width.
+    assert bars.to_dict()["encoding"]["x"]["axis"]["values"][-1] == 1
 
 
 def test_charts_accept_empty_frames(con):
