@@ -4,6 +4,7 @@ numbers shown are compared with the tests' own SQL over the warehouse (``expecte
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pandas as pd
@@ -344,3 +345,12 @@ def test_pages_run_with_the_servers_streamlit_settings(app_env):
             assert config.get_option(option) == value, option
     at = run_page("overview")
     assert not at.exception
+
+
+def test_chart_titles_are_text_above_the_charts():
+    """Vega cuts a title wider than its chart (a phone's) with an ellipsis; text wraps."""
+    at = run_page("medications")
+    title = "Overturn rate by drug class (click a bar to see its drugs)"
+    assert f"**{title}**" in [m.value for m in at.markdown]
+    specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+    assert specs and not [spec["title"] for spec in specs if spec.get("title")]
