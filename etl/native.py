@@ -59,7 +59,7 @@ setup(
     name="imr-native",
     script_args=["build_ext", "--inplace", "--quiet"],
     ext_modules=mypycify(
-        ["--ignore-missing-imports", "--python-version", "3.11", *sys.argv[1:]],
+        ["--ignore-missing-imports", *sys.argv[1:]],
         opt_level="3",
         debug_level="0",
         group_name="imr_native",
