@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.full_history import corpus_for, recorded_phases  # noqa: E402
 from benchmarks.ingest_speed import machine  # noqa: E402
+from etl.rows import LETTER_TABLES  # noqa: E402
 
-LETTER_TABLES = ("letters", "decisions", "citations", "reason_evidence", "unresolved")
 MODES = {"pure": "off", "compiled": "require"}
 
 

@@ -59,10 +59,10 @@ setup(
     name="imr-native",
     script_args=["build_ext", "--inplace", "--quiet"],
     ext_modules=mypycify(
-        ["--ignore-missing-imports", *sys.argv[1:]],
+        ["--ignore-missing-imports", *sys.argv[2:]],
         opt_level="3",
         debug_level="0",
-        group_name="imr_native",
+        group_name=sys.argv[1],
     ),
 )
 """
@@ -95,6 +95,12 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest if isinstance(manifest, dict) and manifest.get("kind") == KIND else None
 
 
+def is_build_of(folder: Path, digest: str) -> bool:
+    """Whether ``folder`` holds a complete build of the sources of ``digest``."""
+    manifest = read_manifest(folder)
+    return manifest is not None and manifest.get("digest") == digest
+
+
 @functools.cache
 def current_build() -> Path | None:
     """The folder of the build of the sources as they are now, its shared library loaded; None
@@ -104,8 +110,7 @@ def current_build() -> Path | None:
         return None
     digest = sources_digest()
     folder = build_dir(digest)
-    manifest = read_manifest(folder)
-    if manifest is None or manifest.get("digest") != digest:
+    if not is_build_of(folder, digest):
         if mode == "require":
             raise NativeError(
                 "IMR_NATIVE=require but the parser has no current compiled build: "
@@ -154,8 +159,7 @@ def build(native_dir: Path = NATIVE_DIR, root: Path = PACKAGE_ROOT) -> tuple[Pat
     current). Earlier builds in ``native_dir`` are removed."""
     digest = sources_digest(root)
     folder = build_dir(digest, native_dir)
-    manifest = read_manifest(folder)
-    if manifest is not None and manifest.get("digest") == digest:
+    if is_build_of(folder, digest):
         return folder, False
     native_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".building-", dir=native_dir) as work:
@@ -163,7 +167,7 @@ def build(native_dir: Path = NATIVE_DIR, root: Path = PACKAGE_ROOT) -> tuple[Pat
         shutil.copytree(root, work_dir / "etl", ignore=shutil.ignore_patterns("__pycache__"))
         files = [module.replace(".", "/") + ".py" for module in MODULES]
         done = subprocess.run(
-            [sys.executable, "-c", SETUP, *files],
+            [sys.executable, "-c", SETUP, GROUP, *files],
             cwd=work_dir,
             capture_output=True,
             text=True,
@@ -174,7 +178,7 @@ def build(native_dir: Path = NATIVE_DIR, root: Path = PACKAGE_ROOT) -> tuple[Pat
             raise NativeError(f"mypyc could not build the parser:\n{tail}")
         staged = work_dir / "staged"
         for module in (*MODULES, f"{GROUP}__mypyc"):
-            relative = Path(*module.split(".")).with_name(module.split(".")[-1] + SUFFIX)
+            relative = Path(*module.split(".")).with_suffix(SUFFIX)
             target = staged / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(work_dir / relative, target)
@@ -186,8 +190,7 @@ def build(native_dir: Path = NATIVE_DIR, root: Path = PACKAGE_ROOT) -> tuple[Pat
             encoding="utf-8",
         )
         if folder.exists():  # a build is renamed into place whole, with its manifest
-            manifest = read_manifest(folder)
-            if manifest is None or manifest.get("digest") != digest:
+            if not is_build_of(folder, digest):
                 raise NativeError(f"{folder} holds files this tool did not write")
             return folder, False  # another `make native` finished first
         staged.rename(folder)
@@ -222,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "status":
-        manifest = read_manifest(build_dir(sources_digest()))
-        print("current" if manifest else "none (the parser runs as pure Python)")
+        digest = sources_digest()
+        current = is_build_of(build_dir(digest), digest)
+        print("current" if current else "none (the parser runs as pure Python)")
         return 0
     try:
         folder, built = build()

@@ -38,9 +38,9 @@ print(json.dumps({
 
 
 def current_build() -> Path:
-    folder = native.build_dir(native.sources_digest())
-    manifest = native.read_manifest(folder)
-    if manifest is None or manifest.get("digest") != native.sources_digest():
+    digest = native.sources_digest()
+    folder = native.build_dir(digest)
+    if not native.is_build_of(folder, digest):
         if os.environ.get("CI"):
             pytest.fail("no current compiled build of the parser in CI: `make native` failed")
         pytest.skip("no current compiled build (run `make native`)")
@@ -133,8 +133,7 @@ def test_a_build_compiles_a_copy_of_the_sources_into_a_folder_named_by_their_dig
             raise
         pytest.skip(str(error))
     assert built and folder == native.build_dir(native.sources_digest(root), native_dir)
-    manifest = native.read_manifest(folder)
-    assert manifest is not None and manifest["digest"] == native.sources_digest(root)
+    assert native.is_build_of(folder, native.sources_digest(root))
     for module in native.MODULES:
         *package, name = module.split(".")
         assert folder.joinpath(*package, name + native.SUFFIX).is_file(), module
