@@ -372,24 +372,65 @@ def test_groups_per_letter_are_keyed_by_hashes_only_where_they_tell_values_apart
     assert found["hashes"] == found["shared keys"]
 
 
+@pytest.mark.parametrize("kind", ["pairs", "selections"])
 def test_a_hashed_pass_fails_on_a_value_it_has_no_key_for(
-    batches: tuple[Path, Path], tmp_path: Path
+    batches: tuple[Path, Path], tmp_path: Path, kind: str
 ) -> None:
     """The hashed passes' values come from derived.VALUE_KEYS: a key missing there (a table
-    made over other facts) fails the pass rather than count its value as no value."""
+    made over other facts) fails the pass rather than count its value as no value; the
+    pairs' passes and the passes of two filters selected together alike."""
     ingest(list(batches), settings(tmp_path / "wh"))
     con = duckdb.connect()
     try:
         con.execute(f"attach '{resolve(settings(tmp_path / 'wh').db)}' as wh (read_only)")
         con.execute("use wh")
         assert derived.make_value_keys(con, "item_facts")
-        passes = derived.pair_sql("item_facts", hashed=True)
+        if kind == "pairs":
+            passes = derived.pair_sql("item_facts", hashed=True)
+        else:
+            passes = derived.selection_pair_sql("item_facts", hashed=True)
         assert sum(len(con.execute(sql).fetchall()) for sql in passes) > 100
         category = con.execute("select min(category) from item_facts").fetchone()[0]
         con.execute(f"delete from {derived.VALUE_KEYS} where value = ?", [category])
         with pytest.raises(duckdb.Error, match="a value without its key"):
             for sql in passes:
                 con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("corpus", ["synthetic and samples", "real letters"])
+def test_two_filters_together_count_the_same_keyed_or_not(
+    batches: tuple[Path, Path], tmp_path: Path, corpus: str
+) -> None:
+    """The passes of two filters selected together (derived.selection_pair_sql) give the same
+    rows grouped by the values or by their keys (a whole build's way), on the same items."""
+    from tests.conftest import require_shared
+
+    folders = [*batches, ROOT / "data" / "samples"]
+    if corpus == "real letters":
+        folders = [require_shared() / "pdftotext"]
+    ingest(folders, settings(tmp_path / "wh"))
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{resolve(settings(tmp_path / 'wh').db)}' as wh (read_only)")
+        con.execute("use wh")
+        assert derived.make_value_keys(con, "item_facts")
+        ways = [
+            sorted(
+                (
+                    row
+                    for sql in derived.selection_pair_sql("item_facts", hashed)
+                    for row in con.execute(sql).fetchall()
+                ),
+                key=repr,
+            )
+            for hashed in (False, True)
+        ]
+        assert len(ways[0]) > 100
+        # every kind of pass: a letter's own scalar field, a letter's list, an item's field
+        assert {"decision_year", "specialty", "category"} <= {row[2] for row in ways[0]}
+        assert ways[0] == ways[1]
     finally:
         con.close()
 
@@ -473,7 +514,8 @@ def test_every_pair_counts_its_letters_of_each_outcome(
         folders = [require_shared() / "pdftotext"]
     db = settings(tmp_path / "wh").db
     ingest(folders, settings(tmp_path / "wh"))
-    assert used == {long_form} and checked == ([] if long_form else [True])
+    # (the values' keys are made either way: the selection passes group by them)
+    assert used == {long_form} and checked == [True]
 
     def side(dim: dimensions.Dimension, name: str) -> tuple[str, str]:
         """Its values in a FROM clause over item_facts f (an empty list: one NULL)."""

@@ -101,7 +101,7 @@ def digest(con: Connection) -> str:
     statements = [read_sql(name) for name in SQL]
     statements += [facts_sql(), ordered_sql("item_facts"), facet_sql(), long_pair_sql()]
     statements += [*_pair_passes("scope_facts"), *_pair_passes("scope_facts", hashed=True)]
-    statements += selection_pair_sql()
+    statements += [*selection_pair_sql(), *selection_pair_sql(hashed=True)]
     statements.append(value_keys_sql("item_facts"))
     statements += [*reason_pair_sql(), *bits_sql("item_facts")]
     for sql in statements:
@@ -311,11 +311,11 @@ def pair_sql(
 
 
 def make_value_keys(con: Connection, facts: str) -> bool:
-    """Make ``VALUE_KEYS``: every value of each filter of an item's own field in ``facts`` (no
-    value, NULL, included) with its key (``VALUE_KEY``). True if no two values share a key:
-    then the hashed passes' groups per letter are the groups by the values themselves (a
-    64-bit hash of a few thousand values all but never collides, but a count must not depend
-    on that)."""
+    """Make ``VALUE_KEYS``: the values of the filters in ``facts`` that hashed passes key (no
+    value, NULL, included: ``value_keys_sql``) with their keys (``VALUE_KEY``). True if no
+    two values share a key: then the hashed passes' groups are the groups by the values
+    themselves (a 64-bit hash of a few thousand values all but never collides, but a count
+    must not depend on that)."""
     _attach_facts_db(con)
     con.execute(f"create or replace table {VALUE_KEYS} as {value_keys_sql(facts)}")
     return bool(_scalar(con, f"select count(*) = count(distinct key) from {VALUE_KEYS}"))
@@ -328,15 +328,49 @@ def _attach_facts_db(con: Connection) -> None:
 
 def value_keys_sql(facts: str) -> str:
     """``VALUE_KEYS``' rows over ``facts`` (the values a hashed pass gives its rows: in the
-    digest)."""
-    scalars, lists = _own_fields()
-    values = [*scalars, *(_values(c) for c in lists)]
-    keyed = " union all ".join(
+    digest), as the passes key them (``_raw_values``): the values of each filter but a
+    letter's own scalar fields (the passes group those by their values), and of the filters
+    selected together."""
+    from dashboard import dimensions
+
+    keyed = [d for d in dimensions.FILTERS if _keyed(d)]
+    keyed += [d for pair in dimensions.SELECTION_PAIRS for d in pair]
+    values = dict.fromkeys(_raw_values(d) for d in keyed)
+    each = " union all ".join(
         f"select distinct {VALUE_KEY.format('v')} as key, v::varchar as value"
         f" from (select {value} as v from {facts})"
         for value in values
     )
-    return f"select distinct * from ({keyed})"
+    return f"select distinct * from ({each})"
+
+
+def _keyed(d: Any) -> bool:
+    """Whether the hashed passes group the filter ``d`` by its values' keys (VALUE_KEYS holds
+    them): all but a letter's own scalar fields, grouped by their values."""
+    return not (d.per_letter and d.shape == "scalar")
+
+
+def _raw_values(d: Any) -> str:
+    """A filter's values as stored (a list's one per row, an empty list one NULL): what its
+    key (``VALUE_KEY``) is the hash of."""
+    return _values(d.column) if d.shape == "list" else d.column
+
+
+def _with_values(counted: str, keys: list[str], select: str) -> str:
+    """``select`` over the rows of ``counted``, a hashed pass's, each of its key columns
+    ``keys`` joined to its value in VALUE_KEYS (``<key>__value.value``; a key left NULL by a
+    grouping set has none). A key missing there (a table made over other facts) is an error,
+    not a value turned into no value."""
+    joins = " ".join(
+        f"left join {VALUE_KEYS} as {k}{VALUE_SUFFIX} on {k}{VALUE_SUFFIX}.key = counted.{k}"
+        for k in keys
+    )
+    checked = " and ".join(
+        f"case when counted.{k} is not null and {k}{VALUE_SUFFIX}.key is null"
+        f" then error('a value without its key in {VALUE_KEYS}') else true end"
+        for k in keys
+    )
+    return f"{select} from ({counted}) as counted {joins} where {checked}"
 
 
 def _filter_pairs() -> list[tuple[Any, Any]]:
@@ -527,7 +561,7 @@ def long_pair_sql(facts: str = "scope_facts") -> str:
     )
 
 
-def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
+def selection_pair_sql(facts: str = "scope_facts", hashed: bool = False) -> list[str]:
     """facet_pairs' rows of two filters selected together (the registry's ``SELECTION_PAIRS``):
     for each pair (a, b), each value of a with each of b (both held by an item; the pair's
     ``dimensions.pair_name`` as ``dimension``, the values joined by ``dimensions.VALUE_JOIN``
@@ -539,7 +573,10 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
     out of memory at 4M items): a letter's own scalar fields in one pass over the groups of
     each letter and pair of values (their values are the letter's); every other filter a
     pass each, by groups of each letter, pair of values and value of the filter (at 4M items
-    a pair took 40 s: 11 s the first pass, 1.5-3 s each other)."""
+    the pair took 31 s: 8.5 s the first pass, 1.2-2.6 s each other). ``hashed``: the
+    groups of those other passes are keyed by the values' hashes (``VALUE_KEY``), which
+    the caller has checked tell every value apart (``make_value_keys``), and the few rows
+    left take their values from ``VALUE_KEYS`` (at 4M items 13 s instead of 22)."""
     from dashboard import dimensions
 
     measures = (
@@ -557,8 +594,9 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
             f" count_if({same}) as same_source"
         )
 
-    def value_of(d: Any) -> str:  # a filter's value; a list's one per row, empty: NULL
-        return _values(d.column) if d.shape == "list" else f"{d.column}::varchar"
+    # What a pass of an other filter groups a pair's values and the other filter's value by:
+    # the values, or their keys (given their values by _selection_pass).
+    sel_a, sel_b, other = (KEY_A, KEY_B, KEY_OTHER) if hashed else ("sel_a", "sel_b", "other_value")
 
     letter_scalars = [d for d in dimensions.FILTERS if d.per_letter and d.shape == "scalar"]
     # The rest a pass each (a letter's own lists too: grouped by their values, not the lists,
@@ -566,8 +604,9 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
     own = [d for d in dimensions.FILTERS if d not in letter_scalars]
     passes = []
     for a, b in dimensions.SELECTION_PAIRS:
-        head = _selection_head(a, b)
         if letter_scalars:
+            # (by the values, keyed or not: this pass's keys and their joins took more than
+            # a 40 MB build has, for a tenth of its time at 4M items)
             columns = list(dict.fromkeys(d.column for d in letter_scalars))
             sets = ", ".join(f"(sel_a, sel_b, {c})" for c in columns)
             # The groups of each letter and pair of values, with the letter's fields.
@@ -577,7 +616,7 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
                 f" from {_selected_items(facts, a, b, columns)} group by letter_key, sel_a, sel_b)"
             )
             passes.append(
-                f"{head}, {_set_dimension(letter_scalars)}, {measures}"
+                f"{_selection_head(a, b)}, {_set_dimension(letter_scalars)}, {measures}"
                 f" from {groups} group by grouping sets ({sets})"
             )
         for d in own:
@@ -586,28 +625,61 @@ def selection_pair_sql(facts: str = "scope_facts") -> list[str]:
                 if d.column == CONCORDANT
                 else ANY_SAME
             )
+            # its value (as text, unless its key is what the pass groups by) and key
+            value = _raw_values(d)
+            value += "" if hashed or d.shape == "list" else "::varchar"
+            keyed = f", {VALUE_KEY.format('other_value')} as {KEY_OTHER}" if hashed else ""
             passes.append(
-                f"{head}, {_literal(d.name)} as other, other_value, {measures}"
-                f" from (select sel_a, sel_b, other_value, {per_group(same)}"
-                f" from (select *, {value_of(d)} as other_value"
-                f" from {_selected_items(facts, a, b, [d.column])})"
-                " group by letter_key, sel_a, sel_b, other_value)"
-                " group by sel_a, sel_b, other_value"
+                _selection_pass(
+                    a,
+                    b,
+                    f"{_literal(d.name)} as other, {other}, {measures}"
+                    f" from (select {sel_a}, {sel_b}, {other}, {per_group(same)}"
+                    f" from (select *{keyed} from (select *, {value} as other_value"
+                    f" from {_selected_items(facts, a, b, [d.column], hashed)}))"
+                    f" group by letter_key, {sel_a}, {sel_b}, {other})"
+                    f" group by {sel_a}, {sel_b}, {other}",
+                    hashed,
+                )
             )
     return passes
+
+
+# A hashed selection pass's keys: of a value of the pair's first filter, of its second, of the
+# other filter's value.
+KEY_A, KEY_B, KEY_OTHER = "sel_a__key", "sel_b__key", "other_value__key"
 
 
 # Whether the claims administrator cited any of MAXIMUS's sources (item_facts).
 ANY_SAME = "same_source_as_claims_admin"
 
 
-def _selection_head(a: Any, b: Any) -> str:
-    """A pair mart's row of two filters selected together: its ``dimension`` and ``value``."""
+def _selection_pass(a: Any, b: Any, counted: str, hashed: bool) -> str:
+    """A selection pass (``selection_pair_sql``) of the filters a and b over an other filter:
+    its dimension and value (``_selection_head``), then ``counted``: other, other_value, the
+    measures and what they count over. ``hashed``: ``counted`` is grouped by the keys of the
+    pair's values (``KEY_A``, ``KEY_B``) and of the other filter's (``KEY_OTHER``, in
+    other_value's place), which take their values from VALUE_KEYS."""
+    if not hashed:
+        return f"{_selection_head(a, b)}, {counted}"
+    keys = [KEY_A, KEY_B, KEY_OTHER]
+    given = {k: f"{k}{VALUE_SUFFIX}.value" for k in keys}
+    select = (
+        f"{_selection_head(a, b, given[KEY_A], given[KEY_B])}, counted.other,"
+        f" {given[KEY_OTHER]} as other_value,"
+        f" counted.* exclude ({', '.join(keys)}, other)"
+    )
+    return _with_values(f"select {KEY_A}, {KEY_B}, {counted}", keys, select)
+
+
+def _selection_head(a: Any, b: Any, value_a: str = "sel_a", value_b: str = "sel_b") -> str:
+    """A pair mart's row of two filters selected together: its ``dimension`` and ``value``
+    (of a's value ``value_a`` and b's ``value_b``)."""
     from dashboard import dimensions
 
     return (
         f"select {_literal(dimensions.pair_name(a, b))} as dimension,"
-        f" sel_a || {_literal(dimensions.VALUE_JOIN)} || sel_b as value"
+        f" {value_a} || {_literal(dimensions.VALUE_JOIN)} || {value_b} as value"
     )
 
 
@@ -624,9 +696,10 @@ def _set_dimension(dims: list[Any]) -> str:
     return f"unnest(case {names} end) as other, case {values} end as other_value"
 
 
-def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
+def _selected_items(facts: str, a: Any, b: Any, columns: list[str], keyed: bool = False) -> str:
     """The items of ``facts`` holding a value of the filter a and one of b, a row per pair of
-    their values (``sel_a``, ``sel_b``), with ``columns`` and what the counts read."""
+    their values (``sel_a``, ``sel_b``; ``keyed``: their keys too, ``KEY_A`` and ``KEY_B``),
+    with ``columns`` and what the counts read."""
     from dashboard import dimensions
 
     carried = [
@@ -640,9 +713,16 @@ def _selected_items(facts: str, a: Any, b: Any, columns: list[str]) -> str:
     kept = ", ".join(dict.fromkeys(carried))
     first = ", ".join(dict.fromkeys([b.column, *carried]))  # b's values unnested next
     sep = _literal(dimensions.VALUE_JOIN)
+    # (keyed by the values as stored, as VALUE_KEYS keys them)
+    keys = (
+        f", {VALUE_KEY.format('raw_a')} as {KEY_A}, {VALUE_KEY.format('raw_b')} as {KEY_B}"
+        if keyed
+        else ""
+    )
     return (
-        f"(select * from (select sel_a, {pick[b.name]}::varchar as sel_b, {kept}"
-        f" from (select {pick[a.name]}::varchar as sel_a, {first} from {facts}))"
+        f"(select * from (select raw_a::varchar as sel_a, raw_b::varchar as sel_b{keys}, {kept}"
+        f" from (select raw_a, {pick[b.name]} as raw_b, {kept}"
+        f" from (select {pick[a.name]} as raw_a, {first} from {facts})))"
         # A value holding the separator would make two pairs one: left out (the dashboard
         # scans a selection of it).
         f" where sel_a is not null and sel_b is not null and not contains(sel_a, {sep})"
@@ -761,8 +841,6 @@ def _grouping_pass(
     passes = []
     for chunk in chunks:
         grouped = list(dict.fromkeys(columns[d.name] for pair in chunk for d in pair))
-        listed = ", ".join(grouped)
-
         case = _pair_case(chunk, columns, grouped)
         if chunk[0] in own:
             # A group per letter and pair of values: about one per item at 4M items, where
@@ -788,24 +866,12 @@ def _grouping_pass(
                 f" from {source_keyed} group by grouping sets ({sets})) group by pair, {keys}"
             )
             if hashed:
-                values = ", ".join(f"{c}{VALUE_SUFFIX}.value as {c}" for c in grouped)
-                joins = " ".join(
-                    f"left join {VALUE_KEYS} as {c}{VALUE_SUFFIX}"
-                    f" on {c}{VALUE_SUFFIX}.key = counted.{key[c]}"
-                    for c in grouped
-                )
-                # A key missing from VALUE_KEYS (made over other facts) is an error, not a
-                # value turned into no value.
-                checked = " and ".join(
-                    f"case when counted.{key[c]} is not null and {c}{VALUE_SUFFIX}.key is null"
-                    f" then error('a value without its key in {VALUE_KEYS}') else true end"
-                    for c in grouped
-                )
-                counts = (
-                    f"select counted.* exclude ({keys}), {values} from ({counts}) as counted"
-                    f" {joins} where {checked}"
+                values = ", ".join(f"{key[c]}{VALUE_SUFFIX}.value as {c}" for c in grouped)
+                counts = _with_values(
+                    counts, list(key.values()), f"select counted.* exclude ({keys}), {values}"
                 )
         else:
+            listed = ", ".join(grouped)
             sets = ", ".join(f"({columns[a.name]}, {columns[b.name]})" for a, b in chunk)
             counted = dict.fromkeys(d.name for pair in chunk for d in pair if d.name in fresh)
             counts = (
@@ -1295,11 +1361,11 @@ class DerivedTables:
         long_form = items <= self.long_form
         # A batch's passes run as one union: a check of its values per batch would cost more
         # planning than its few groups per letter.
-        hashed = not (long_form or one_query) and make_value_keys(self.con, facts)
+        keyed = not one_query and make_value_keys(self.con, facts)
         return {
             "facet_pairs": [
-                *pair_sql(facts, long_form, one_query, hashed),
-                *selection_pair_sql(facts),
+                *pair_sql(facts, long_form, one_query, keyed and not long_form),
+                *selection_pair_sql(facts, keyed),
             ],
             "reason_pairs": reason_pair_sql(facts),
         }
