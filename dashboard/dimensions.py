@@ -79,7 +79,8 @@ class Dimension:
     """Filters whose one value selected beside one value of this one the facet_pairs mart
     counts as one selection (``SELECTION_PAIRS``): the sidebar's options and the rate tables
     under both are then sums of the mart, not scans of every item. Each pair costs a whole
-    build about 40 s at 4M items: name the pairs users select together."""
+    build about 20 s at 4M items (docs/benchmarks.md, stop 69): name the pairs users select
+    together."""
 
     def __post_init__(self) -> None:
         if not self.param:
