@@ -346,7 +346,8 @@ def value_keys_sql(facts: str) -> str:
 
 def _keyed(d: Any) -> bool:
     """Whether the hashed passes group the filter ``d`` by its values' keys (VALUE_KEYS holds
-    them): all but a letter's own scalar fields, grouped by their values."""
+    them): all but a letter's own scalar fields, grouped by their values (a selection's first
+    pass: ``selection_pair_sql``)."""
     return not (d.per_letter and d.shape == "scalar")
 
 
@@ -598,10 +599,10 @@ def selection_pair_sql(facts: str = "scope_facts", hashed: bool = False) -> list
     # the values, or their keys (given their values by _selection_pass).
     sel_a, sel_b, other = (KEY_A, KEY_B, KEY_OTHER) if hashed else ("sel_a", "sel_b", "other_value")
 
-    letter_scalars = [d for d in dimensions.FILTERS if d.per_letter and d.shape == "scalar"]
+    letter_scalars = [d for d in dimensions.FILTERS if not _keyed(d)]
     # The rest a pass each (a letter's own lists too: grouped by their values, not the lists,
     # at 4M items 2.5 s a list against 5).
-    own = [d for d in dimensions.FILTERS if d not in letter_scalars]
+    own = [d for d in dimensions.FILTERS if _keyed(d)]
     passes = []
     for a, b in dimensions.SELECTION_PAIRS:
         if letter_scalars:
